@@ -1,0 +1,1 @@
+"""support-bot's composition root: settings, database, Slack client, scheduler, app and CLI."""

@@ -1,0 +1,112 @@
+"""The composition root: settings in, a running support-bot out. Nothing is built at import."""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from slack_bolt import App
+from slack_bolt.adapter.wsgi import SlackRequestHandler
+from slack_bolt.authorization import AuthorizeResult
+
+from bot.config import Settings
+from bot.db import Database, make_engine
+from bot.deps import Deps
+from bot.identity import Directory
+from bot.outbox import Outbox, utcnow
+from bot.posts import PostPlanner
+from bot.slack_client import make_background_client, make_interactive_client, make_outbox_client
+from handlers import register_all
+
+log = logging.getLogger(__name__)
+
+MAX_BODY_BYTES = 1_000_000  # Slack payloads are a few kB; anything near this is not from Slack
+
+WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
+
+
+@dataclass
+class Runtime:
+    settings: Settings
+    db: Database
+    deps: Deps
+    bolt: App
+    outbox: Outbox
+    wsgi: WSGIApp
+
+    def start(self) -> None:
+        """Start the background workers (outbox delivery)."""
+        self.outbox.start()
+
+    def stop(self) -> None:
+        self.outbox.stop()
+        self.db.engine.dispose()
+
+
+def build_runtime(settings: Settings, *, clock: Callable[[], datetime] = utcnow,
+                  socket_mode: bool = False) -> Runtime:
+    db = Database(make_engine(settings.database_url))
+    directory = Directory(make_background_client(settings))
+    planner = PostPlanner(directory, settings.triage_channel or "", settings.sla_targets)
+    outbox = Outbox(db, make_outbox_client(settings), planner, clock=clock)
+    deps = Deps(settings=settings, db=db, directory=directory, outbox=outbox, clock=clock)
+
+    def authorize(**_: Any) -> AuthorizeResult:
+        host = directory.host()
+        return AuthorizeResult(enterprise_id=host.enterprise_id, team_id=host.team_id, url=host.url,
+                               bot_user_id=host.bot_user_id, bot_id=host.bot_id,
+                               bot_token=settings.slack_bot_token)
+
+    bolt = App(
+        signing_secret=settings.slack_signing_secret or "unused-in-socket-mode",
+        client=make_interactive_client(settings),
+        authorize=authorize,
+        # Listeners run before the HTTP answer: events and submissions are stored before Slack
+        # hears "ok", so a crash means a retry, not a loss. Slow Slack calls use lazy listeners.
+        process_before_response=True,
+        request_verification_enabled=not socket_mode,
+        raise_error_for_unhandled_request=False,
+    )
+
+    @bolt.error
+    def on_error(error: Exception, body: dict[str, Any]) -> None:
+        kind = body.get("type") if isinstance(body, dict) else None
+        log.error("listener failed for a %s request", kind, exc_info=error)
+
+    register_all(bolt, deps)
+    return Runtime(settings=settings, db=db, deps=deps, bolt=bolt, outbox=outbox,
+                   wsgi=make_wsgi(bolt, db))
+
+
+def make_wsgi(bolt: App, db: Database) -> WSGIApp:
+    """/slack/events to Bolt, /healthz for load balancers, everything else 404."""
+    slack = SlackRequestHandler(bolt, path="/slack/events")
+
+    def respond(start_response: Callable[..., Any], status: str, body: dict[str, Any]) -> list[bytes]:
+        data = json.dumps(body).encode()
+        start_response(status, [("Content-Type", "application/json"), ("Content-Length", str(len(data)))])
+        return [data]
+
+    def wsgi(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        path, method = environ.get("PATH_INFO", ""), environ.get("REQUEST_METHOD", "GET")
+        if path == "/healthz" and method in ("GET", "HEAD"):
+            if db.ping():
+                return respond(start_response, "200 OK", {"status": "ok", "database": "ok"})
+            return respond(start_response, "503 Service Unavailable", {"status": "error", "database": "down"})
+        if path == "/slack/events":
+            if method != "POST":
+                return respond(start_response, "405 Method Not Allowed", {"error": "use POST"})
+            try:
+                length = int(environ.get("CONTENT_LENGTH") or 0)
+            except ValueError:
+                length = -1
+            if length < 0 or length > MAX_BODY_BYTES:
+                return respond(start_response, "413 Content Too Large", {"error": "body too large"})
+            return slack(environ, start_response)
+        return respond(start_response, "404 Not Found", {"error": "not found"})
+
+    return wsgi

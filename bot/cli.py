@@ -1,0 +1,170 @@
+"""The `support-bot` command: serve, socket, migrate, export."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import signal
+import sys
+import threading
+from collections.abc import Sequence
+
+from sqlalchemy.exc import OperationalError
+
+from bot.config import ConfigError, Mode, Settings, load_settings, port_override
+
+log = logging.getLogger("support-bot")
+
+
+class StartupError(Exception):
+    """Start-up cannot go on; the message is the one line the operator sees."""
+
+
+def _fail(message: str) -> int:
+    print(f"support-bot: {message}", file=sys.stderr)
+    return 2
+
+
+def _prepare_database(settings: Settings) -> None:
+    from bot import migrate
+    from bot.db import make_engine
+
+    engine = make_engine(settings.database_url)
+    try:
+        if not migrate.is_up_to_date(engine):
+            if not settings.auto_migrate:
+                raise StartupError(
+                    "the database schema is out of date; run `support-bot migrate` "
+                    "(automatic upgrades are off: SUPPORT_AUTO_MIGRATE=false)"
+                )
+            log.info("upgrading the database schema")
+            migrate.upgrade(engine)
+    except OperationalError as exc:
+        raise StartupError(f"DATABASE_URL: cannot connect to the database ({exc.orig})") from None
+    finally:
+        engine.dispose()
+
+
+def _wait_for_signal() -> None:
+    stop = threading.Event()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: stop.set())
+    while not stop.wait(3600):
+        pass
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    from bot.app import build_runtime
+    from bot.logs import configure_logging
+    from bot.server import HttpServer
+
+    settings = load_settings(os.environ, Mode.HTTP)
+    port = port_override(args.port, settings.port)
+    configure_logging(settings.log_level, (settings.slack_bot_token or "", settings.slack_signing_secret or ""))
+    _prepare_database(settings)
+    runtime = build_runtime(settings)
+    server = HttpServer(runtime, args.host, port)
+    try:
+        server.start()
+    except OSError as exc:
+        return _fail(f"PORT: cannot listen on {args.host}:{port} ({exc.strerror or exc})")
+    runtime.start()
+    log.info("support-bot listening on http://%s:%d/slack/events", args.host, server.port)
+    _wait_for_signal()
+    log.info("shutting down: finishing in-flight requests")
+    server.stop()
+    runtime.stop()
+    log.info("stopped")
+    return 0
+
+
+def cmd_socket(args: argparse.Namespace) -> int:
+    from slack_bolt.adapter.socket_mode import SocketModeHandler
+
+    from bot.app import build_runtime
+    from bot.logs import configure_logging
+
+    settings = load_settings(os.environ, Mode.SOCKET)
+    configure_logging(settings.log_level, (settings.slack_bot_token or "", settings.slack_app_token or ""))
+    _prepare_database(settings)
+    runtime = build_runtime(settings, socket_mode=True)
+    runtime.start()
+    handler = SocketModeHandler(runtime.bolt, settings.slack_app_token)
+    handler.connect()
+    log.info("support-bot connected over Socket Mode")
+    _wait_for_signal()
+    handler.close()
+    runtime.stop()
+    return 0
+
+
+def cmd_migrate(args: argparse.Namespace) -> int:
+    from bot import migrate
+    from bot.db import make_engine
+
+    settings = load_settings(os.environ, Mode.DATABASE)
+    engine = make_engine(settings.database_url)
+    try:
+        migrate.upgrade(engine)
+        print(f"database schema at revision {migrate.current_revision(engine)}")
+    except OperationalError as exc:
+        return _fail(f"DATABASE_URL: cannot connect to the database ({exc.orig})")
+    finally:
+        engine.dispose()
+    return 0
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    from bot import export
+    from bot.db import Database, make_engine
+
+    settings = load_settings(os.environ, Mode.DATABASE)
+    _prepare_database(settings)
+    db = Database(make_engine(settings.database_url))
+    try:
+        with db.session() as session:
+            rows = list(export.ticket_rows(session))
+        if args.format == "json":
+            export.write_json(rows, sys.stdout)
+        else:
+            export.write_csv(rows, export.TICKET_FIELDS, sys.stdout)
+    finally:
+        db.engine.dispose()
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="support-bot", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    serve = sub.add_parser("serve", help="serve Slack over HTTP (production)")
+    serve.add_argument("--port", type=str, default=None, help="listen on this port (default: $PORT or 3000)")
+    serve.add_argument("--host", default="0.0.0.0", help="interface to bind (default 0.0.0.0)")  # noqa: S104
+    serve.set_defaults(func=cmd_serve)
+
+    socket = sub.add_parser("socket", help="connect over Socket Mode (local development)")
+    socket.set_defaults(func=cmd_socket)
+
+    migrate = sub.add_parser("migrate", help="upgrade the database schema")
+    migrate.set_defaults(func=cmd_migrate)
+
+    export = sub.add_parser("export", help="print data as JSON or CSV")
+    export.add_argument("what", choices=["tickets"])
+    export.add_argument("--format", choices=["json", "csv"], default="json")
+    export.set_defaults(func=cmd_export)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return int(args.func(args))
+    except ConfigError as exc:
+        return _fail(str(exc))
+    except StartupError as exc:
+        return _fail(str(exc))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,175 @@
+"""Settings from the environment, parsed once into a frozen dataclass.
+
+Every problem is a `ConfigError` naming the setting, so start-up can stop with one clear line.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import timedelta
+from enum import StrEnum
+from pathlib import Path
+
+from tickets.severity import SEVERITY_LEVELS, Severity
+
+DEFAULT_SLACK_API_BASE_URL = "https://slack.com/api/"
+_DURATION = re.compile(r"^\s*(\d+)\s*([smhd])\s*$")
+_UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}
+_CHANNEL_ID = re.compile(r"^[CG][A-Z0-9]{2,}$")
+
+
+class ConfigError(Exception):
+    """A setting is missing or malformed."""
+
+    def __init__(self, setting: str, problem: str) -> None:
+        super().__init__(f"{setting}: {problem}")
+        self.setting = setting
+        self.problem = problem
+
+
+class Mode(StrEnum):
+    HTTP = "http"  # serving Slack over HTTP: needs the signing secret
+    SOCKET = "socket"  # Socket Mode: needs the app-level token
+    DATABASE = "database"  # CLI commands that only read or migrate the database
+
+
+def parse_duration(value: str) -> timedelta:
+    """'30s', '15m', '2h', '7d' → timedelta. Raises ValueError on anything else (or zero)."""
+    match = _DURATION.match(value or "")
+    if not match:
+        raise ValueError(f"{value!r} is not a duration like 30s, 15m, 2h or 7d")
+    amount = int(match.group(1))
+    if amount <= 0:
+        raise ValueError(f"{value!r} must be longer than zero")
+    return timedelta(**{_UNITS[match.group(2)]: amount})
+
+
+def normalize_database_url(url: str) -> str:
+    """Accept the usual postgres:// spellings and point them at the psycopg 3 driver."""
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix):]
+    return url
+
+
+@dataclass(frozen=True)
+class Settings:
+    database_url: str
+    slack_bot_token: str | None = field(default=None, repr=False)
+    slack_signing_secret: str | None = field(default=None, repr=False)
+    slack_app_token: str | None = field(default=None, repr=False)
+    slack_api_base_url: str = DEFAULT_SLACK_API_BASE_URL
+    triage_channel: str | None = None
+    port: int = 3000
+    sla_targets: Mapping[Severity, timedelta] = field(
+        default_factory=lambda: {s: lvl.default_first_response for s, lvl in SEVERITY_LEVELS.items()}
+    )
+    auto_migrate: bool = True
+    log_level: str = "INFO"
+
+
+def _required(env: Mapping[str, str], name: str, hint: str) -> str:
+    value = (env.get(name) or "").strip()
+    if not value:
+        raise ConfigError(name, f"is not set ({hint})")
+    return value
+
+
+def _token(env: Mapping[str, str], name: str, prefix: str) -> str:
+    value = _required(env, name, f"a token starting with {prefix}")
+    if not value.startswith(prefix) or any(c.isspace() for c in value):
+        raise ConfigError(name, f"must be a token starting with {prefix}")
+    return value
+
+
+def _bool(env: Mapping[str, str], name: str, default: bool) -> bool:
+    raw = (env.get(name) or "").strip().lower()
+    if not raw:
+        return default
+    if raw in ("1", "true", "yes", "on"):
+        return True
+    if raw in ("0", "false", "no", "off"):
+        return False
+    raise ConfigError(name, f"must be true or false, not {raw!r}")
+
+
+def _duration(env: Mapping[str, str], name: str, default: timedelta) -> timedelta:
+    raw = (env.get(name) or "").strip()
+    if not raw:
+        return default
+    try:
+        return parse_duration(raw)
+    except ValueError as exc:
+        raise ConfigError(name, str(exc)) from None
+
+
+def _port(raw: str | None, name: str = "PORT") -> int:
+    if raw is None or not str(raw).strip():
+        return 3000
+    try:
+        port = int(str(raw).strip())
+    except ValueError:
+        raise ConfigError(name, f"must be a port number, not {raw!r}") from None
+    if not 0 < port < 65536:
+        raise ConfigError(name, f"must be between 1 and 65535, not {port}")
+    return port
+
+
+def load_settings(env: Mapping[str, str], mode: Mode = Mode.HTTP) -> Settings:
+    """Read and check every setting `mode` needs; raise ConfigError on the first problem."""
+    database_url = normalize_database_url(
+        (env.get("DATABASE_URL") or "").strip() or f"sqlite:///{Path.cwd() / 'support-bot.db'}"
+    )
+    if not re.match(r"^(sqlite|postgresql)(\+\w+)?://", database_url):
+        raise ConfigError("DATABASE_URL", "must be a sqlite:/// or postgresql:// URL")
+
+    log_level = (env.get("LOG_LEVEL") or "INFO").strip().upper()
+    if log_level not in ("DEBUG", "INFO", "WARNING", "ERROR"):
+        raise ConfigError("LOG_LEVEL", "must be DEBUG, INFO, WARNING or ERROR")
+
+    sla_targets = {
+        severity: _duration(env, f"SUPPORT_SLA_{severity.name}", level.default_first_response)
+        for severity, level in SEVERITY_LEVELS.items()
+    }
+    common = dict(
+        database_url=database_url,
+        log_level=log_level,
+        sla_targets=sla_targets,
+        auto_migrate=_bool(env, "SUPPORT_AUTO_MIGRATE", True),
+    )
+    if mode == Mode.DATABASE:
+        return Settings(**common)
+
+    base_url = (env.get("SLACK_API_BASE_URL") or "").strip() or DEFAULT_SLACK_API_BASE_URL
+    if not re.match(r"^https?://[^\s/]+(/\S*)?$", base_url):
+        raise ConfigError("SLACK_API_BASE_URL", "must be an http(s) URL such as https://slack.com/api/")
+    if not base_url.endswith("/"):
+        base_url += "/"
+
+    bot_token = _token(env, "SLACK_BOT_TOKEN", "xoxb-")
+    signing_secret = (
+        _required(env, "SLACK_SIGNING_SECRET", "from the app's Basic Information page")
+        if mode == Mode.HTTP
+        else (env.get("SLACK_SIGNING_SECRET") or None)
+    )
+    app_token = _token(env, "SLACK_APP_TOKEN", "xapp-") if mode == Mode.SOCKET else None
+    triage = _required(env, "SUPPORT_TRIAGE_CHANNEL", "the channel ID of the internal triage channel")
+    if not _CHANNEL_ID.match(triage):
+        raise ConfigError("SUPPORT_TRIAGE_CHANNEL", "must be a channel ID such as C0123456789, not a name")
+
+    return Settings(
+        **common,
+        slack_bot_token=bot_token,
+        slack_signing_secret=signing_secret,
+        slack_app_token=app_token,
+        slack_api_base_url=base_url,
+        triage_channel=triage,
+        port=_port(env.get("PORT")),
+    )
+
+
+def port_override(raw: str | int | None, current: int) -> int:
+    """The --port flag, checked like PORT."""
+    return current if raw is None else _port(str(raw), "--port")

@@ -1,0 +1,43 @@
+"""Logging set-up. A filter scrubs anything shaped like a Slack token from every record."""
+
+from __future__ import annotations
+
+import logging
+import re
+
+_SECRET = re.compile(r"\b(xox[abposr]-[A-Za-z0-9-]+|xapp-[A-Za-z0-9-]+)")
+
+
+class RedactSecrets(logging.Filter):
+    def __init__(self, extra_secrets: tuple[str, ...] = ()) -> None:
+        super().__init__()
+        self._extra = tuple(s for s in extra_secrets if s and len(s) >= 8)
+
+    def _clean(self, text: str) -> str:
+        text = _SECRET.sub("[redacted]", text)
+        for secret in self._extra:
+            text = text.replace(secret, "[redacted]")
+        return text
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        cleaned = self._clean(message)
+        if record.exc_info and not record.exc_text:
+            record.exc_text = logging.Formatter().formatException(record.exc_info)
+        if record.exc_text:
+            record.exc_text = self._clean(record.exc_text)
+        if cleaned != message or record.args:
+            record.msg, record.args = cleaned, None
+        return True
+
+
+def configure_logging(level: str, secrets: tuple[str, ...] = ()) -> None:
+    handler = logging.StreamHandler()
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    handler.addFilter(RedactSecrets(secrets))
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(level)
+    # Library debug logs can echo request bodies; keep them at INFO or above.
+    for noisy in ("slack_bolt", "slack_sdk", "urllib3", "cheroot", "apscheduler"):
+        logging.getLogger(noisy).setLevel(max(logging.INFO, logging.getLevelName(level)))

@@ -1,0 +1,324 @@
+"""The transactional outbox: every Slack post the bot owes is a row first, then a delivery.
+
+A row is written in the same transaction as the change that owes it (a ticket, a nudge...), so
+nothing owed is lost when Slack is down or the process dies. Worker threads deliver due rows:
+429 waits for Retry-After, 5xx and connection errors back off and retry for as long as an outage
+lasts, other API errors fail the row for good (logged). Rows are claimed with a lease, so several
+replicas never post the same row at once, and every post carries the row id in its message
+metadata: if a process died between Slack accepting a post and recording it, the next attempt
+finds that message and records it instead of posting again.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+from sqlalchemy import or_, select, update
+from sqlalchemy.orm import Session
+
+from bot.db import Database
+from bot.models import OutboxMessage
+
+log = logging.getLogger(__name__)
+
+IN_FLIGHT = "in flight"
+METADATA_EVENT_TYPE = "support_bot_post"
+POST_INTERVAL_PER_CHANNEL = 1.0  # seconds: Slack allows about one message per second per channel
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass
+class Post:
+    """One Web API call that delivers an outbox row, and what to record once Slack accepts it."""
+
+    method: str  # "chat.postMessage" or "chat.update"
+    args: dict[str, Any]
+    on_sent: Callable[[Session, str], None] | None = None
+    pace_key: str | None = field(default=None)  # the channel (or user) a new message lands in
+
+
+class Defer(Exception):
+    """The row cannot be delivered yet (it waits on another row, or on pacing); try again shortly."""
+
+    def __init__(self, reason: str, delay: float = 0.5) -> None:
+        super().__init__(reason)
+        self.delay = delay
+
+
+class Abandon(Exception):
+    """The row can never be delivered; record why."""
+
+
+Planner = Callable[[Session, OutboxMessage], Post]
+
+
+def enqueue(
+    session: Session,
+    *,
+    kind: str,
+    dedupe_key: str,
+    now: datetime,
+    payload: dict[str, Any] | None = None,
+    ticket_id: int | None = None,
+    due_at: datetime | None = None,
+) -> OutboxMessage | None:
+    """Owe a post. A second row with the same dedupe key is not added (returns None)."""
+    if session.scalar(select(OutboxMessage.id).where(OutboxMessage.dedupe_key == dedupe_key)) is not None:
+        return None
+    row = OutboxMessage(
+        kind=kind,
+        dedupe_key=dedupe_key,
+        ticket_id=ticket_id,
+        payload=payload or {},
+        state="pending",
+        attempts=0,
+        next_attempt_at=due_at or now,
+        created_at=now,
+    )
+    session.add(row)
+    session.flush()
+    return row
+
+
+def _retry_after(error: SlackApiError) -> float | None:
+    response = error.response
+    status = getattr(response, "status_code", None)
+    if status == 429 or (isinstance(response.data, dict) and response.data.get("error") == "ratelimited"):
+        headers = {k.lower(): v for k, v in (response.headers or {}).items()}
+        raw = headers.get("retry-after")
+        if isinstance(raw, list):
+            raw = raw[0] if raw else None
+        try:
+            return max(float(raw), 0.0) if raw is not None else 1.0
+        except ValueError:
+            return 1.0
+    return None
+
+
+def _is_server_error(error: SlackApiError) -> bool:
+    status = getattr(error.response, "status_code", 200)
+    code = error.response.data.get("error") if isinstance(error.response.data, dict) else None
+    return status >= 500 or code in ("internal_error", "fatal_error", "service_unavailable", "request_timeout")
+
+
+class Outbox:
+    def __init__(
+        self,
+        db: Database,
+        client: WebClient,
+        planner: Planner,
+        *,
+        workers: int = 4,
+        lease: timedelta = timedelta(seconds=15),
+        max_backoff: float = 30.0,
+        clock: Callable[[], datetime] = utcnow,
+    ) -> None:
+        self._db = db
+        self._client = client
+        self._planner = planner
+        self._workers = workers
+        self._lease = lease
+        self._max_backoff = max_backoff
+        self._clock = clock
+        self._wakeup = threading.Event()
+        self._stopping = threading.Event()
+        self._threads: list[threading.Thread] = []
+        self._pace_lock = threading.Lock()
+        self._next_post_at: dict[str, float] = {}
+
+    # -- lifecycle -------------------------------------------------------------------------
+    def start(self) -> None:
+        self._stopping.clear()
+        for n in range(self._workers):
+            thread = threading.Thread(target=self._run, name=f"outbox-{n}", daemon=True)
+            thread.start()
+            self._threads.append(thread)
+
+    def stop(self, timeout: float = 10.0) -> None:
+        self._stopping.set()
+        self._wakeup.set()
+        for thread in self._threads:
+            thread.join(timeout)
+        self._threads.clear()
+
+    def wake(self) -> None:
+        """Something was just enqueued: deliver it now rather than at the next poll."""
+        self._wakeup.set()
+
+    def _run(self) -> None:
+        while not self._stopping.is_set():
+            try:
+                delivered = self.deliver_due()
+            except Exception:  # the worker must outlive any one bad pass (e.g. the database restarting)
+                log.exception("outbox pass failed")
+                delivered = 0
+            if delivered == 0:
+                self._wakeup.wait(0.5)
+                self._wakeup.clear()
+
+    # -- delivery --------------------------------------------------------------------------
+    def deliver_due(self, limit: int = 20) -> int:
+        """Try every due row once (up to `limit`). Returns how many were attempted."""
+        now = self._clock()
+        with self._db.transaction() as session:
+            ids = session.scalars(
+                select(OutboxMessage.id)
+                .where(
+                    OutboxMessage.state == "pending",
+                    OutboxMessage.next_attempt_at <= now,
+                    or_(OutboxMessage.lease_until.is_(None), OutboxMessage.lease_until < now),
+                )
+                .order_by(OutboxMessage.id)
+                .limit(limit)
+            ).all()
+        attempted = 0
+        for row_id in ids:
+            if self._stopping.is_set():
+                break
+            if self._claim(row_id):
+                attempted += 1
+                self._deliver(row_id)
+        return attempted
+
+    def _claim(self, row_id: int) -> bool:
+        now = self._clock()
+        with self._db.transaction() as session:
+            result = session.execute(
+                update(OutboxMessage)
+                .where(
+                    OutboxMessage.id == row_id,
+                    OutboxMessage.state == "pending",
+                    or_(OutboxMessage.lease_until.is_(None), OutboxMessage.lease_until < now),
+                )
+                .values(lease_until=now + self._lease)
+            )
+            return result.rowcount == 1
+
+    def _release(self, row_id: int, *, delay: float, error: str | None = None, failed: bool = False) -> None:
+        now = self._clock()
+        with self._db.transaction() as session:
+            row = session.get(OutboxMessage, row_id)
+            if row is None:
+                return
+            row.lease_until = None
+            row.next_attempt_at = now + timedelta(seconds=delay)
+            if error is not None:
+                row.last_error = error[:500]
+            if failed:
+                row.state = "failed"
+
+    def _pace(self, key: str | None) -> float:
+        """Seconds to wait before posting to `key`; 0 reserves the slot now."""
+        if key is None:
+            return 0.0
+        with self._pace_lock:
+            now = time.monotonic()
+            next_at = self._next_post_at.get(key, 0.0)
+            if next_at > now:
+                return next_at - now
+            self._next_post_at[key] = now + POST_INTERVAL_PER_CHANNEL
+            if len(self._next_post_at) > 10_000:
+                self._next_post_at = {k: v for k, v in self._next_post_at.items() if v > now}
+            return 0.0
+
+    def _deliver(self, row_id: int) -> None:
+        try:
+            with self._db.transaction() as session:
+                row = session.get(OutboxMessage, row_id)
+                if row is None or row.state != "pending":
+                    return
+                post = self._planner(session, row)
+                wait = self._pace(post.pace_key if post.method == "chat.postMessage" else None)
+                if wait > 0:
+                    raise Defer("paced", delay=wait)
+                was_in_flight = row.last_error == IN_FLIGHT
+                row.attempts += 1
+                row.last_error = IN_FLIGHT
+                kind = row.kind
+        except Defer as defer:
+            self._release(row_id, delay=defer.delay)
+            return
+        except Abandon as abandon:
+            log.error("outbox row %s abandoned: %s", row_id, abandon)
+            self._release(row_id, delay=0, error=str(abandon), failed=True)
+            return
+
+        try:
+            ts = self._find_earlier_post(row_id, post) if was_in_flight else None
+            if ts is None:
+                if post.method == "chat.postMessage":
+                    post.args["metadata"] = {
+                        "event_type": METADATA_EVENT_TYPE,
+                        "event_payload": {"outbox_id": row_id},
+                    }
+                response = self._client.api_call(post.method, json=post.args)
+                ts = response.get("ts") or post.args.get("ts") or ""
+        except SlackApiError as error:
+            self._after_api_error(row_id, kind, error)
+            return
+        except Exception as error:  # connection refused, timeouts, DNS: the outage case
+            self._retry(row_id, f"{type(error).__name__}: {error}")
+            return
+
+        with self._db.transaction() as session:
+            row = session.get(OutboxMessage, row_id)
+            if row is None:
+                return
+            row.state = "sent"
+            row.sent_at = self._clock()
+            row.result_ts = ts
+            row.lease_until = None
+            row.last_error = None
+            if post.on_sent is not None:
+                post.on_sent(session, ts)
+
+    def _after_api_error(self, row_id: int, kind: str, error: SlackApiError) -> None:
+        retry_after = _retry_after(error)
+        code = error.response.data.get("error") if isinstance(error.response.data, dict) else None
+        if retry_after is not None:
+            log.warning("outbox row %s rate limited, retrying in %.1fs", row_id, retry_after)
+            self._release(row_id, delay=retry_after, error="ratelimited")
+        elif _is_server_error(error):
+            self._retry(row_id, f"HTTP {error.response.status_code} {code}")
+        else:
+            log.error("outbox row %s (%s) failed for good: %s", row_id, kind, code)
+            self._release(row_id, delay=0, error=str(code), failed=True)
+
+    def _retry(self, row_id: int, error: str) -> None:
+        with self._db.transaction() as session:
+            attempts = session.scalar(select(OutboxMessage.attempts).where(OutboxMessage.id == row_id)) or 1
+        delay = min(self._max_backoff, 0.5 * 2 ** min(attempts - 1, 10)) * random.uniform(0.75, 1.0)
+        log.warning("outbox row %s not delivered (%s), retry %d in %.1fs", row_id, error, attempts, delay)
+        self._release(row_id, delay=delay, error=error)
+
+    def _find_earlier_post(self, row_id: int, post: Post) -> str | None:
+        """After a crash mid-post: the ts of this row's message if Slack already has it."""
+        if post.method != "chat.postMessage":
+            return None  # updates are idempotent: sending one again is harmless
+        channel = post.args["channel"]
+        if "thread_ts" in post.args:
+            answer = self._client.conversations_replies(
+                channel=channel, ts=post.args["thread_ts"], include_all_metadata=True, limit=200
+            )
+        else:
+            answer = self._client.conversations_history(channel=channel, include_all_metadata=True, limit=200)
+        for message in answer.get("messages") or []:
+            metadata = message.get("metadata") or {}
+            if (
+                metadata.get("event_type") == METADATA_EVENT_TYPE
+                and (metadata.get("event_payload") or {}).get("outbox_id") == row_id
+            ):
+                return message.get("ts")
+        return None

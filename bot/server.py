@@ -1,0 +1,32 @@
+"""The production HTTP server: cheroot (CherryPy's WSGI server), threaded, graceful on stop."""
+
+from __future__ import annotations
+
+import threading
+
+from cheroot import wsgi
+
+from bot.app import Runtime
+
+
+class HttpServer:
+    """Serves a runtime on host:port from a background thread; `stop()` drains in-flight requests."""
+
+    def __init__(self, runtime: Runtime, host: str, port: int, threads: int = 16) -> None:
+        self._server = wsgi.Server((host, port), runtime.wsgi, numthreads=threads, shutdown_timeout=10,
+                                   request_queue_size=128, server_name="support-bot")
+        self._thread: threading.Thread | None = None
+
+    @property
+    def port(self) -> int:
+        return int(self._server.bind_addr[1])
+
+    def start(self) -> None:
+        self._server.prepare()  # binds now, so a taken port fails here, in the caller
+        self._thread = threading.Thread(target=self._server.serve, name="http", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._server.stop()
+        if self._thread is not None:
+            self._thread.join(15)

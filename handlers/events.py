@@ -1,0 +1,46 @@
+"""Events API events. Each is applied in-request, together with its event id, in one transaction,
+so a crash means Slack retries it and a retry (to any replica) is applied at most once."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from slack_bolt import App
+from slack_sdk import WebClient
+
+from bot.deps import Deps
+from bot.services import claim_event, record_thread_message, register_channel, ticket_by_thread
+
+EVENTS = ("member_joined_channel", "message")
+_THREAD_SUBTYPES = (None, "thread_broadcast", "file_share")
+
+
+def register(app: App, deps: Deps) -> None:
+    def member_joined(event: dict[str, Any], body: dict[str, Any], client: WebClient) -> None:
+        if event.get("user") != deps.directory.host().bot_user_id:
+            return
+        channel_id = event["channel"]
+        info = client.conversations_info(channel=channel_id)["channel"]
+        with deps.db.transaction() as session:
+            if not claim_event(session, body.get("event_id", ""), deps.clock()):
+                return
+            register_channel(session, channel_id=channel_id, name=info.get("name") or "",
+                             is_ext_shared=bool(info.get("is_ext_shared")), now=deps.clock(),
+                             welcome_key=body.get("event_id") or event.get("event_ts", ""))
+        deps.outbox.wake()
+
+    def message(event: dict[str, Any], body: dict[str, Any]) -> None:
+        thread_ts, ts, user = event.get("thread_ts"), event.get("ts"), event.get("user")
+        if (event.get("subtype") not in _THREAD_SUBTYPES or event.get("bot_id") or not user
+                or not thread_ts or thread_ts == ts):
+            return
+        with deps.db.transaction() as session:
+            ticket = ticket_by_thread(session, event.get("channel", ""), thread_ts)
+            if ticket is None or not claim_event(session, body.get("event_id", ""), deps.clock()):
+                return
+            record_thread_message(session, ticket, ts=ts, user_id=user, is_staff=deps.directory.is_staff,
+                                  now=deps.clock())
+        deps.outbox.wake()
+
+    app.event("member_joined_channel")(member_joined)
+    app.event("message")(message)

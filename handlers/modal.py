@@ -1,0 +1,28 @@
+"""Opening the ticket modal, shared by /ticket and the File-a-ticket button."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError, SlackClientError
+
+from handlers.blocks import MODAL_OPEN_FAILED, ModalContext, build_ticket_modal
+
+log = logging.getLogger(__name__)
+
+
+def open_ticket_modal(
+    client: WebClient, trigger_id: str, context: ModalContext, title: str, tell_user: Callable[[str], object]
+) -> None:
+    """views.open at once (the trigger lives 3 s); if Slack fails, tell the user instead of going quiet."""
+    try:
+        client.views_open(trigger_id=trigger_id, view=build_ticket_modal(context, title))
+    except (SlackApiError, SlackClientError, OSError) as exc:
+        code = exc.response.get("error") if isinstance(exc, SlackApiError) else type(exc).__name__
+        log.warning("views.open failed for channel %s: %s", context.channel_id, code)
+        try:
+            tell_user(MODAL_OPEN_FAILED)
+        except Exception:  # the response_url may be down as well; the warning above is all we have
+            log.warning("could not tell the user that the modal failed to open")

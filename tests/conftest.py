@@ -1,0 +1,66 @@
+"""Fixtures: a database per test (SQLite file, or TEST_DATABASE_URL reset), a Slack stub, the bot."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.harness import BotUnderTest, reset_database, running_bot
+from tests.slack_stub import CUSTOMER_TEAM, HOST_TEAM, SlackStub
+
+POSTGRES_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+
+STAFF = "U0STAFF"
+STAFF_2 = "U0STAFF2"
+CUSTOMER = "U0CUST"
+CUSTOMER_CHANNEL = "C0ACME"
+
+
+def postgres_available(url: str = POSTGRES_URL) -> str | None:
+    """None if PostgreSQL answers at `url`, else why not."""
+    from sqlalchemy import create_engine
+
+    try:
+        engine = create_engine(url, connect_args={"connect_timeout": 3})
+        with engine.connect() as conn:
+            conn.exec_driver_sql("SELECT 1")
+        engine.dispose()
+        return None
+    except Exception as exc:  # noqa: BLE001 - any failure means "skip with the reason"
+        return f"PostgreSQL not reachable at {url}: {type(exc).__name__}"
+
+
+@pytest.fixture
+def database_url(tmp_path: Path) -> str:
+    url = os.environ.get("TEST_DATABASE_URL")
+    if url:
+        reset_database(url)
+        return url
+    return f"sqlite:///{tmp_path / 'support-bot.db'}"
+
+
+@pytest.fixture
+def slack() -> Iterator[SlackStub]:
+    stub = SlackStub().start()
+    stub.add_user(STAFF, HOST_TEAM)
+    stub.add_user(STAFF_2, HOST_TEAM)
+    stub.add_user(CUSTOMER, CUSTOMER_TEAM)
+    yield stub
+    stub.stop()
+
+
+@pytest.fixture
+def bot(slack: SlackStub, database_url: str) -> Iterator[BotUnderTest]:
+    with running_bot(slack, database_url) as running:
+        yield running
+
+
+@pytest.fixture
+def channel(bot: BotUnderTest) -> str:
+    """A customer channel the bot has joined (its welcome posted)."""
+    bot.join_channel(CUSTOMER_CHANNEL)
+    bot.slack.wait_for(lambda: bot.slack.posts(CUSTOMER_CHANNEL))
+    return CUSTOMER_CHANNEL

@@ -1,0 +1,241 @@
+"""A local stand-in for the Slack Web API, on 127.0.0.1, that records every call.
+
+It answers the methods support-bot uses with Slack-shaped JSON, keeps the messages it was sent
+(so chat.update and conversations.history behave), and can be told to fail: a status code for
+the next N calls of a method, a 429 with Retry-After, or a full outage until cleared.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import threading
+import time
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qsl, urlparse
+
+HOST_TEAM = "T0HOST"
+CUSTOMER_TEAM = "T0CUSTOMER"
+BOT_USER = "U0BOT"
+
+
+@dataclass
+class Call:
+    method: str
+    args: dict[str, Any]
+    token: str | None
+    at: float = field(default_factory=time.monotonic)
+
+
+@dataclass
+class Fault:
+    method: str  # "*" for every method
+    status: int
+    times: int
+    retry_after: int | None = None
+    error: str | None = None
+
+
+class SlackStub:
+    def __init__(self, host_team: str = HOST_TEAM, bot_user: str = BOT_USER) -> None:
+        self.host_team = host_team
+        self.bot_user = bot_user
+        self.calls: list[Call] = []
+        self.responses: list[dict[str, Any]] = []  # what arrived at response_url
+        self.users: dict[str, dict[str, Any]] = {}
+        self.channels: dict[str, dict[str, Any]] = {}
+        self.messages: dict[str, list[dict[str, Any]]] = {}
+        self.delay = 0.0
+        self._faults: list[Fault] = []
+        self._lock = threading.Lock()
+        self._ts = itertools.count(1)
+        self._views = itertools.count(1)
+        self._server: ThreadingHTTPServer | None = None
+
+    # -- set-up ------------------------------------------------------------------------
+    @property
+    def url(self) -> str:
+        assert self._server is not None
+        return f"http://127.0.0.1:{self._server.server_address[1]}/api/"
+
+    def response_url(self, key: str = "r") -> str:
+        return self.url.replace("/api/", f"/respond/{key}")
+
+    def add_user(self, user_id: str, team_id: str = HOST_TEAM, **extra: Any) -> None:
+        self.users[user_id] = {"id": user_id, "team_id": team_id, "name": user_id.lower(), **extra}
+
+    def add_channel(self, channel_id: str, name: str, is_ext_shared: bool = True) -> None:
+        self.channels[channel_id] = {"id": channel_id, "name": name, "is_ext_shared": is_ext_shared,
+                                     "is_shared": is_ext_shared, "is_channel": True}
+
+    def fail(self, method: str, status: int = 500, times: int = 1, retry_after: int | None = None,
+             error: str | None = None) -> None:
+        with self._lock:
+            self._faults.append(Fault(method, status, times, retry_after, error))
+
+    def outage(self, status: int = 503) -> None:
+        self.fail("*", status=status, times=10**9)
+
+    def recover(self) -> None:
+        with self._lock:
+            self._faults.clear()
+
+    # -- reading what happened ------------------------------------------------------------
+    def calls_to(self, method: str) -> list[Call]:
+        with self._lock:
+            return [c for c in self.calls if c.method == method]
+
+    def posts(self, channel: str | None = None) -> list[dict[str, Any]]:
+        """Arguments of every accepted chat.postMessage (optionally to one channel)."""
+        with self._lock:
+            return [m for ms in self.messages.values() for m in ms
+                    if channel is None or m["channel"] == channel]
+
+    def wait_for(self, predicate: Any, timeout: float = 10.0) -> Any:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            result = predicate()
+            if result:
+                return result
+            time.sleep(0.02)
+        raise AssertionError(f"timed out after {timeout}s waiting for {predicate}")
+
+    # -- server -------------------------------------------------------------------------
+    def start(self) -> SlackStub:
+        stub = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+            def _args(self) -> dict[str, Any]:
+                parsed = urlparse(self.path)
+                args: dict[str, Any] = dict(parse_qsl(parsed.query))
+                length = int(self.headers.get("Content-Length") or 0)
+                raw = self.rfile.read(length) if length else b""
+                if raw:
+                    if "json" in (self.headers.get("Content-Type") or ""):
+                        args.update(json.loads(raw))
+                    else:
+                        args.update(dict(parse_qsl(raw.decode())))
+                for key in ("blocks", "view", "metadata"):
+                    if isinstance(args.get(key), str):
+                        try:
+                            args[key] = json.loads(args[key])
+                        except ValueError:
+                            pass
+                return args
+
+            def _send(self, status: int, body: dict[str, Any], headers: dict[str, str] | None = None) -> None:
+                data = json.dumps(body).encode()
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json; charset=utf-8")
+                self.send_header("Content-Length", str(len(data)))
+                for k, v in (headers or {}).items():
+                    self.send_header(k, v)
+                self.end_headers()
+                self.wfile.write(data)
+
+            def do_GET(self) -> None:
+                self.do_POST()
+
+            def do_POST(self) -> None:
+                path = urlparse(self.path).path
+                args = self._args()
+                if path.startswith("/respond/"):
+                    with stub._lock:
+                        stub.responses.append(args)
+                    self._send(200, {"ok": True})
+                    return
+                method = path.rsplit("/", 1)[-1]
+                auth = self.headers.get("Authorization") or ""
+                token = auth.removeprefix("Bearer ") if auth else args.get("token")
+                with stub._lock:
+                    stub.calls.append(Call(method, args, token))
+                    fault = next((f for f in stub._faults
+                                  if f.times > 0 and f.method in ("*", method)), None)
+                    if fault is not None:
+                        fault.times -= 1
+                if stub.delay:
+                    time.sleep(stub.delay)
+                if fault is not None:
+                    headers = {"Retry-After": str(fault.retry_after)} if fault.retry_after is not None else {}
+                    error = fault.error or ("ratelimited" if fault.status == 429 else "internal_error")
+                    self._send(fault.status, {"ok": False, "error": error}, headers)
+                    return
+                self._send(200, stub.answer(method, args))
+
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._server.daemon_threads = True
+        threading.Thread(target=self._server.serve_forever, daemon=True).start()
+        return self
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+
+    # -- the Web API ------------------------------------------------------------------------
+    def answer(self, method: str, args: dict[str, Any]) -> dict[str, Any]:
+        if method == "auth.test":
+            return {"ok": True, "team_id": self.host_team, "team": "Host Inc", "user_id": self.bot_user,
+                    "bot_id": "B0BOT", "url": "https://host-inc.slack.com/"}
+        if method == "users.info":
+            user = self.users.get(args.get("user", ""))
+            if user is None:
+                return {"ok": False, "error": "user_not_found"}
+            return {"ok": True, "user": user}
+        if method == "conversations.info":
+            channel = self.channels.get(args.get("channel", ""))
+            return {"ok": True, "channel": channel} if channel else {"ok": False, "error": "channel_not_found"}
+        if method == "chat.postMessage":
+            return self._post(args)
+        if method == "chat.update":
+            return self._update(args)
+        if method in ("conversations.history", "conversations.replies"):
+            return self._history(method, args)
+        if method in ("views.open", "views.push", "views.update", "views.publish"):
+            view = args.get("view") or {}
+            return {"ok": True, "view": {**view, "id": f"V{next(self._views):06d}"}}
+        if method == "chat.postEphemeral":
+            return {"ok": True, "message_ts": f"{time.time():.6f}"}
+        if method == "chat.getPermalink":
+            return {"ok": True, "permalink": f"https://host-inc.slack.com/archives/{args.get('channel')}/p1"}
+        return {"ok": False, "error": "unknown_method"}
+
+    def _post(self, args: dict[str, Any]) -> dict[str, Any]:
+        channel = args.get("channel")
+        if not channel:
+            return {"ok": False, "error": "channel_not_found"}
+        if not args.get("text") and not args.get("blocks"):
+            return {"ok": False, "error": "no_text"}
+        n = next(self._ts)
+        ts = f"{1700000000 + n}.{n:06d}"
+        message = {"channel": channel, "ts": ts, "text": args.get("text", ""), "blocks": args.get("blocks"),
+                   "thread_ts": args.get("thread_ts"), "metadata": args.get("metadata"),
+                   "user": self.bot_user}
+        with self._lock:
+            self.messages.setdefault(channel, []).append(message)
+        return {"ok": True, "channel": channel, "ts": ts, "message": message}
+
+    def _update(self, args: dict[str, Any]) -> dict[str, Any]:
+        with self._lock:
+            for message in self.messages.get(args.get("channel", ""), []):
+                if message["ts"] == args.get("ts"):
+                    message.update(text=args.get("text", ""), blocks=args.get("blocks"))
+                    return {"ok": True, "channel": message["channel"], "ts": message["ts"]}
+        return {"ok": False, "error": "message_not_found"}
+
+    def _history(self, method: str, args: dict[str, Any]) -> dict[str, Any]:
+        with self._lock:
+            messages = list(self.messages.get(args.get("channel", ""), []))
+        if method == "conversations.replies":
+            root = args.get("ts")
+            messages = [m for m in messages if m["ts"] == root or m.get("thread_ts") == root]
+        else:
+            messages = [m for m in messages if not m.get("thread_ts")]
+        return {"ok": True, "messages": list(reversed(messages)), "has_more": False}

@@ -1,0 +1,93 @@
+"""Ticket lifecycle rules: statuses, the first staff reply, and first-response targets."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from enum import StrEnum
+
+from tickets.severity import Severity
+
+TITLE_MAX = 150
+DESCRIPTION_MAX = 3000
+
+
+class Status(StrEnum):
+    OPEN = "open"
+    IN_PROGRESS = "in_progress"
+    WAITING_ON_CUSTOMER = "waiting_on_customer"
+    RESOLVED = "resolved"
+
+
+STATUS_LABELS = {
+    Status.OPEN: "Open",
+    Status.IN_PROGRESS: "In progress",
+    Status.WAITING_ON_CUSTOMER: "Waiting on customer",
+    Status.RESOLVED: "Resolved",
+}
+
+
+@dataclass(frozen=True)
+class ReplyOutcome:
+    """What a reply in a ticket's thread changes."""
+
+    first_response_at: datetime | None
+    status: Status
+
+
+def apply_thread_reply(
+    *, status: Status, first_response_at: datetime | None, from_staff: bool, at: datetime
+) -> ReplyOutcome:
+    """A reply in the thread: the first staff reply is the first response and starts work.
+
+    A customer reply on a resolved or waiting ticket brings it back to in-progress.
+    """
+    if from_staff:
+        first = first_response_at or at
+        new_status = Status.IN_PROGRESS if status == Status.OPEN else status
+        return ReplyOutcome(first, new_status)
+    if status in (Status.RESOLVED, Status.WAITING_ON_CUSTOMER):
+        return ReplyOutcome(first_response_at, Status.IN_PROGRESS)
+    return ReplyOutcome(first_response_at, status)
+
+
+def first_response_due(created_at: datetime, target: timedelta) -> datetime:
+    """When the first response is due (wall-clock; business hours come with SLA timers)."""
+    return created_at + target
+
+
+def validate_ticket_fields(title: str | None, description: str | None) -> dict[str, str]:
+    """Field errors for a ticket form, keyed by field name ('title', 'description')."""
+    errors: dict[str, str] = {}
+    clean_title = (title or "").strip()
+    if not clean_title:
+        errors["title"] = "Please give the ticket a short title."
+    elif len(clean_title) > TITLE_MAX:
+        errors["title"] = f"Keep the title under {TITLE_MAX} characters."
+    if description is not None and len(description) > DESCRIPTION_MAX:
+        errors["description"] = f"Keep the description under {DESCRIPTION_MAX} characters."
+    return errors
+
+
+def title_from_message(text: str, limit: int = TITLE_MAX) -> str:
+    """A ticket title from a message: its first non-empty line, shortened to fit."""
+    for line in (text or "").splitlines():
+        line = line.strip()
+        if line:
+            return line if len(line) <= limit else line[: limit - 1].rstrip() + "…"
+    return "Ticket from a message"
+
+
+def humanize_duration(delta: timedelta) -> str:
+    """'30 min', '2 h', '1 d 4 h' — compact, for cards and acknowledgements."""
+    seconds = int(delta.total_seconds())
+    if seconds < 60:
+        return f"{seconds} s"
+    minutes = seconds // 60
+    if minutes < 60:
+        return f"{minutes} min"
+    hours, minutes = divmod(minutes, 60)
+    if hours < 24:
+        return f"{hours} h" + (f" {minutes} min" if minutes else "")
+    days, hours = divmod(hours, 24)
+    return f"{days} d" + (f" {hours} h" if hours else "")

@@ -47,8 +47,7 @@ class Runtime:
         self.db.engine.dispose()
 
 
-def build_runtime(settings: Settings, *, clock: Callable[[], datetime] = utcnow,
-                  socket_mode: bool = False) -> Runtime:
+def build_runtime(settings: Settings, *, clock: Callable[[], datetime] = utcnow, socket_mode: bool = False) -> Runtime:
     db = Database(make_engine(settings.database_url))
     directory = Directory(make_background_client(settings))
     planner = PostPlanner(directory, settings.triage_channel or "", settings.sla_targets)
@@ -57,9 +56,14 @@ def build_runtime(settings: Settings, *, clock: Callable[[], datetime] = utcnow,
 
     def authorize(**_: Any) -> AuthorizeResult:
         host = directory.host()
-        return AuthorizeResult(enterprise_id=host.enterprise_id, team_id=host.team_id, url=host.url,
-                               bot_user_id=host.bot_user_id, bot_id=host.bot_id,
-                               bot_token=settings.slack_bot_token)
+        return AuthorizeResult(
+            enterprise_id=host.enterprise_id,
+            team_id=host.team_id,
+            url=host.url,
+            bot_user_id=host.bot_user_id,
+            bot_id=host.bot_id,
+            bot_token=settings.slack_bot_token,
+        )
 
     bolt = App(
         signing_secret=settings.slack_signing_secret or "unused-in-socket-mode",
@@ -78,8 +82,7 @@ def build_runtime(settings: Settings, *, clock: Callable[[], datetime] = utcnow,
         log.error("listener failed for a %s request", kind, exc_info=error)
 
     register_all(bolt, deps)
-    return Runtime(settings=settings, db=db, deps=deps, bolt=bolt, outbox=outbox,
-                   wsgi=make_wsgi(bolt, db))
+    return Runtime(settings=settings, db=db, deps=deps, bolt=bolt, outbox=outbox, wsgi=make_wsgi(bolt, db))
 
 
 def make_wsgi(bolt: App, db: Database) -> WSGIApp:

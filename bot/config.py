@@ -50,7 +50,7 @@ def normalize_database_url(url: str) -> str:
     """Accept the usual postgres:// spellings and point them at the psycopg 3 driver."""
     for prefix in ("postgres://", "postgresql://"):
         if url.startswith(prefix):
-            return "postgresql+psycopg://" + url[len(prefix):]
+            return "postgresql+psycopg://" + url[len(prefix) :]
     return url
 
 

@@ -14,8 +14,20 @@ from sqlalchemy.orm import Session
 from bot.models import Ticket
 
 TICKET_FIELDS = (
-    "number", "channel_id", "severity", "status", "title", "reporter_id", "reporter_is_staff", "assignee_id",
-    "source", "created_at", "first_response_at", "resolved_at", "thread_ts", "reply_count",
+    "number",
+    "channel_id",
+    "severity",
+    "status",
+    "title",
+    "reporter_id",
+    "reporter_is_staff",
+    "assignee_id",
+    "source",
+    "created_at",
+    "first_response_at",
+    "resolved_at",
+    "thread_ts",
+    "reply_count",
 )
 
 

@@ -55,8 +55,12 @@ class PostPlanner:
         def on_sent(s: Session, ts: str) -> None:
             s.get(Ticket, ticket.id).thread_ts = ts  # type: ignore[union-attr]
 
-        return Post("chat.postMessage", {"channel": ticket.channel_id, "text": text, "blocks": blocks,
-                                         "unfurl_links": False}, on_sent, pace_key=ticket.channel_id)
+        return Post(
+            "chat.postMessage",
+            {"channel": ticket.channel_id, "text": text, "blocks": blocks, "unfurl_links": False},
+            on_sent,
+            pace_key=ticket.channel_id,
+        )
 
     def _plan_ticket_ack(self, session: Session, row: OutboxMessage) -> Post:
         ticket = self._ticket(session, row)
@@ -66,8 +70,11 @@ class PostPlanner:
             raise Defer("waiting for the ticket card")
         info = ticket_info(ticket)
         text = build_ticket_ack(info, self._sla_targets[info.severity])
-        return Post("chat.postMessage", {"channel": ticket.channel_id, "thread_ts": ticket.thread_ts,
-                                         "text": text}, pace_key=ticket.channel_id)
+        return Post(
+            "chat.postMessage",
+            {"channel": ticket.channel_id, "thread_ts": ticket.thread_ts, "text": text},
+            pace_key=ticket.channel_id,
+        )
 
     def _plan_triage_mirror(self, session: Session, row: OutboxMessage) -> Post:
         ticket = self._ticket(session, row)
@@ -76,8 +83,7 @@ class PostPlanner:
             card_error = self._card_error(session, ticket)
             if card_error is None:
                 raise Defer("waiting for the ticket card")
-        link = (self._directory.host().permalink(ticket.channel_id, ticket.thread_ts)
-                if ticket.thread_ts else None)
+        link = self._directory.host().permalink(ticket.channel_id, ticket.thread_ts) if ticket.thread_ts else None
         text, blocks = build_triage_mirror(ticket_info(ticket), link, card_error)
 
         def on_sent(s: Session, ts: str) -> None:
@@ -85,8 +91,12 @@ class PostPlanner:
             saved.triage_channel_id = self._triage_channel  # type: ignore[union-attr]
             saved.triage_ts = ts  # type: ignore[union-attr]
 
-        return Post("chat.postMessage", {"channel": self._triage_channel, "text": text, "blocks": blocks,
-                                         "unfurl_links": False}, on_sent, pace_key=self._triage_channel)
+        return Post(
+            "chat.postMessage",
+            {"channel": self._triage_channel, "text": text, "blocks": blocks, "unfurl_links": False},
+            on_sent,
+            pace_key=self._triage_channel,
+        )
 
     def _plan_card_update(self, session: Session, row: OutboxMessage) -> Post:
         ticket = self._ticket(session, row)
@@ -95,14 +105,14 @@ class PostPlanner:
                 raise Abandon("the ticket card was never posted")
             raise Defer("waiting for the ticket card")
         text, blocks = build_ticket_card(ticket_info(ticket))
-        return Post("chat.update", {"channel": ticket.channel_id, "ts": ticket.thread_ts, "text": text,
-                                    "blocks": blocks})
+        return Post(
+            "chat.update", {"channel": ticket.channel_id, "ts": ticket.thread_ts, "text": text, "blocks": blocks}
+        )
 
     def _plan_welcome(self, session: Session, row: OutboxMessage) -> Post:
         text, blocks = build_welcome()
         channel = row.payload["channel"]
-        return Post("chat.postMessage", {"channel": channel, "text": text, "blocks": blocks},
-                    pace_key=channel)
+        return Post("chat.postMessage", {"channel": channel, "text": text, "blocks": blocks}, pace_key=channel)
 
     def _plan_message(self, session: Session, row: OutboxMessage) -> Post:
         """A message rendered when it was owed: payload holds channel, text and optional blocks."""

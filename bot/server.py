@@ -13,8 +13,14 @@ class HttpServer:
     """Serves a runtime on host:port from a background thread; `stop()` drains in-flight requests."""
 
     def __init__(self, runtime: Runtime, host: str, port: int, threads: int = 16) -> None:
-        self._server = wsgi.Server((host, port), runtime.wsgi, numthreads=threads, shutdown_timeout=10,
-                                   request_queue_size=128, server_name="support-bot")
+        self._server = wsgi.Server(
+            (host, port),
+            runtime.wsgi,
+            numthreads=threads,
+            shutdown_timeout=10,
+            request_queue_size=128,
+            server_name="support-bot",
+        )
         self._thread: threading.Thread | None = None
 
     @property

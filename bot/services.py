@@ -54,8 +54,13 @@ def register_channel(
     channel.is_ext_shared = is_ext_shared
     channel.active = True
     session.flush()
-    enqueue(session, kind="welcome", dedupe_key=f"welcome:{channel_id}:{welcome_key}", now=now,
-            payload={"channel": channel_id})
+    enqueue(
+        session,
+        kind="welcome",
+        dedupe_key=f"welcome:{channel_id}:{welcome_key}",
+        now=now,
+        payload={"channel": channel_id},
+    )
     return channel
 
 
@@ -101,8 +106,17 @@ def file_ticket(session: Session, new: NewTicket, now: datetime) -> tuple[Ticket
     )
     session.add(ticket)
     session.flush()
-    session.add(TicketEvent(ticket_id=ticket.id, at=now, actor_id=new.reporter_id, field="created",
-                            old_value=None, new_value=Status.OPEN.value, reason=new.source))
+    session.add(
+        TicketEvent(
+            ticket_id=ticket.id,
+            at=now,
+            actor_id=new.reporter_id,
+            field="created",
+            old_value=None,
+            new_value=Status.OPEN.value,
+            reason=new.source,
+        )
+    )
     for kind in ("ticket_card", "ticket_ack", "triage_mirror"):
         enqueue(session, kind=kind, dedupe_key=f"{kind}:{ticket.id}", now=now, ticket_id=ticket.id)
     return ticket, True
@@ -114,8 +128,13 @@ def ticket_by_thread(session: Session, channel_id: str, thread_ts: str) -> Ticke
 
 def request_card_update(session: Session, ticket: Ticket, now: datetime) -> None:
     """Owe a refresh of the ticket's cards; one pending refresh is enough, it renders current state."""
-    enqueue(session, kind="card_update", dedupe_key=f"card_update:{ticket.id}:{now.timestamp():.6f}",
-            now=now, ticket_id=ticket.id)
+    enqueue(
+        session,
+        kind="card_update",
+        dedupe_key=f"card_update:{ticket.id}:{now.timestamp():.6f}",
+        now=now,
+        ticket_id=ticket.id,
+    )
 
 
 def record_thread_message(
@@ -128,23 +147,33 @@ def record_thread_message(
     now: datetime,
 ) -> TicketMessage | None:
     """A message in a ticket's thread. The first staff reply is the first response."""
-    if session.scalar(select(TicketMessage.id).where(TicketMessage.ticket_id == ticket.id,
-                                                     TicketMessage.ts == ts)) is not None:
+    if (
+        session.scalar(select(TicketMessage.id).where(TicketMessage.ticket_id == ticket.id, TicketMessage.ts == ts))
+        is not None
+    ):
         return None
     from_staff = is_staff(user_id)
     posted_at = datetime.fromtimestamp(float(ts), tz=now.tzinfo) if _is_ts(ts) else now
-    message = TicketMessage(ticket_id=ticket.id, ts=ts, user_id=user_id, from_staff=from_staff,
-                            posted_at=posted_at)
+    message = TicketMessage(ticket_id=ticket.id, ts=ts, user_id=user_id, from_staff=from_staff, posted_at=posted_at)
     session.add(message)
     ticket.reply_count += 1
-    outcome = apply_thread_reply(status=Status(ticket.status), first_response_at=ticket.first_response_at,
-                                 from_staff=from_staff, at=posted_at)
+    outcome = apply_thread_reply(
+        status=Status(ticket.status), first_response_at=ticket.first_response_at, from_staff=from_staff, at=posted_at
+    )
     if outcome.first_response_at != ticket.first_response_at:
         ticket.first_response_at = outcome.first_response_at
     if outcome.status.value != ticket.status:
-        session.add(TicketEvent(ticket_id=ticket.id, at=now, actor_id=user_id, field="status",
-                                old_value=ticket.status, new_value=outcome.status.value,
-                                reason="staff reply" if from_staff else "customer reply"))
+        session.add(
+            TicketEvent(
+                ticket_id=ticket.id,
+                at=now,
+                actor_id=user_id,
+                field="status",
+                old_value=ticket.status,
+                new_value=outcome.status.value,
+                reason="staff reply" if from_staff else "customer reply",
+            )
+        )
         ticket.status = outcome.status.value
         request_card_update(session, ticket, now)
     ticket.updated_at = now

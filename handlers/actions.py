@@ -27,7 +27,12 @@ def register(app: App, deps: Deps) -> None:
         if not known:
             respond(text=NOT_A_CUSTOMER_CHANNEL, response_type="ephemeral", replace_original=False)
             return
-        open_ticket_modal(client, body["trigger_id"], ModalContext(channel_id, "button"), "",
-                          lambda text: respond(text=text, response_type="ephemeral", replace_original=False))
+        open_ticket_modal(
+            client,
+            body["trigger_id"],
+            ModalContext(channel_id, "button"),
+            "",
+            lambda text: respond(text=text, response_type="ephemeral", replace_original=False),
+        )
 
     app.action(ids.FILE_TICKET_BUTTON)(ack=ack_only, lazy=[file_ticket_button])

@@ -13,7 +13,7 @@ from typing import Any
 
 from handlers import ids
 from tickets.model import TicketInfo
-from tickets.rules import DESCRIPTION_MAX, STATUS_LABELS, TITLE_MAX, Status, humanize_duration
+from tickets.rules import DESCRIPTION_MAX, STATUS_LABELS, TITLE_MAX, humanize_duration
 from tickets.severity import SEVERITY_LEVELS, Severity
 
 Blocks = list[dict[str, Any]]
@@ -76,9 +76,7 @@ def build_ticket_modal(context: ModalContext, title: str = "") -> dict[str, Any]
         }
         for level in SEVERITY_LEVELS.values()
     ]
-    examples = [
-        _mrkdwn(f"*{level.label}*: " + ", ".join(level.examples)) for level in SEVERITY_LEVELS.values()
-    ]
+    examples = [_mrkdwn(f"*{level.label}*: " + ", ".join(level.examples)) for level in SEVERITY_LEVELS.values()]
     title_element: dict[str, Any] = {
         "type": "plain_text_input",
         "action_id": ids.TITLE_BLOCK,
@@ -144,9 +142,7 @@ def build_ticket_card(ticket: TicketInfo) -> tuple[str, Blocks]:
     ]
     if ticket.description.strip():
         blocks.append({"type": "section", "text": _mrkdwn(_truncate(escape_text(ticket.description), 2900))})
-    blocks.append(
-        {"type": "context", "elements": [_mrkdwn("Reply in this thread: the team sees every message here.")]}
-    )
+    blocks.append({"type": "context", "elements": [_mrkdwn("Reply in this thread: the team sees every message here.")]})
     text = f"Ticket #{ticket.number} ({SEVERITY_LEVELS[ticket.severity].label}): {title}"
     return text, blocks
 

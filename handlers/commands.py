@@ -27,7 +27,12 @@ def register(app: App, deps: Deps) -> None:
 
     def open_modal(command: dict[str, Any], client: WebClient, context: BoltContext, respond: Respond) -> None:
         if context.get("open_ticket_modal"):
-            open_ticket_modal(client, command["trigger_id"], ModalContext(command["channel_id"], "command"),
-                              command.get("text") or "", lambda text: respond(text=text))
+            open_ticket_modal(
+                client,
+                command["trigger_id"],
+                ModalContext(command["channel_id"], "command"),
+                command.get("text") or "",
+                lambda text: respond(text=text),
+            )
 
     app.command("/ticket")(ack=ack_ticket, lazy=[open_modal])

@@ -24,22 +24,33 @@ def register(app: App, deps: Deps) -> None:
         with deps.db.transaction() as session:
             if not claim_event(session, body.get("event_id", ""), deps.clock()):
                 return
-            register_channel(session, channel_id=channel_id, name=info.get("name") or "",
-                             is_ext_shared=bool(info.get("is_ext_shared")), now=deps.clock(),
-                             welcome_key=body.get("event_id") or event.get("event_ts", ""))
+            register_channel(
+                session,
+                channel_id=channel_id,
+                name=info.get("name") or "",
+                is_ext_shared=bool(info.get("is_ext_shared")),
+                now=deps.clock(),
+                welcome_key=body.get("event_id") or event.get("event_ts", ""),
+            )
         deps.outbox.wake()
 
     def message(event: dict[str, Any], body: dict[str, Any]) -> None:
         thread_ts, ts, user = event.get("thread_ts"), event.get("ts"), event.get("user")
-        if (event.get("subtype") not in _THREAD_SUBTYPES or event.get("bot_id") or not user
-                or not thread_ts or thread_ts == ts):
+        if (
+            event.get("subtype") not in _THREAD_SUBTYPES
+            or event.get("bot_id")
+            or not user
+            or not thread_ts
+            or thread_ts == ts
+        ):
             return
         with deps.db.transaction() as session:
             ticket = ticket_by_thread(session, event.get("channel", ""), thread_ts)
             if ticket is None or not claim_event(session, body.get("event_id", ""), deps.clock()):
                 return
-            record_thread_message(session, ticket, ts=ts, user_id=user, is_staff=deps.directory.is_staff,
-                                  now=deps.clock())
+            record_thread_message(
+                session, ticket, ts=ts, user_id=user, is_staff=deps.directory.is_staff, now=deps.clock()
+            )
         deps.outbox.wake()
 
     app.event("member_joined_channel")(member_joined)

@@ -73,9 +73,17 @@ class BotUnderTest:
         self.url = f"http://127.0.0.1:{server.port}"
 
     # -- raw HTTP ---------------------------------------------------------------------------
-    def request(self, body: bytes, content_type: str, *, signed: bool = True, timestamp: int | None = None,
-                secret: str = SIGNING_SECRET, headers: dict[str, str] | None = None,
-                path: str = "/slack/events") -> tuple[int, bytes, dict[str, str]]:
+    def request(
+        self,
+        body: bytes,
+        content_type: str,
+        *,
+        signed: bool = True,
+        timestamp: int | None = None,
+        secret: str = SIGNING_SECRET,
+        headers: dict[str, str] | None = None,
+        path: str = "/slack/events",
+    ) -> tuple[int, bytes, dict[str, str]]:
         ts = int(time.time()) if timestamp is None else timestamp
         all_headers = {"Content-Type": content_type, **(headers or {})}
         if signed:
@@ -102,44 +110,85 @@ class BotUnderTest:
         return self.form({"payload": json.dumps(payload)}, **kwargs)
 
     # -- what Slack sends ---------------------------------------------------------------------
-    def slash(self, command: str, *, user: str, channel: str, text: str = "", team: str = HOST_TEAM,
-              **kwargs: Any) -> tuple[int, bytes, dict[str, str]]:
+    def slash(
+        self, command: str, *, user: str, channel: str, text: str = "", team: str = HOST_TEAM, **kwargs: Any
+    ) -> tuple[int, bytes, dict[str, str]]:
         n = next(_ids)
-        return self.form({
-            "token": "deprecated", "team_id": team, "channel_id": channel, "channel_name": "x",
-            "user_id": user, "user_name": user.lower(), "command": command, "text": text,
-            "api_app_id": "A0APP", "response_url": self.slack.response_url(f"cmd{n}"),
-            "trigger_id": f"trigger-{n}",
-        }, **kwargs)
+        return self.form(
+            {
+                "token": "deprecated",
+                "team_id": team,
+                "channel_id": channel,
+                "channel_name": "x",
+                "user_id": user,
+                "user_name": user.lower(),
+                "command": command,
+                "text": text,
+                "api_app_id": "A0APP",
+                "response_url": self.slack.response_url(f"cmd{n}"),
+                "trigger_id": f"trigger-{n}",
+            },
+            **kwargs,
+        )
 
-    def submit_view(self, view: dict[str, Any], values: dict[str, Any], *, user: str,
-                    team: str = HOST_TEAM, **kwargs: Any) -> tuple[int, bytes, dict[str, str]]:
+    def submit_view(
+        self, view: dict[str, Any], values: dict[str, Any], *, user: str, team: str = HOST_TEAM, **kwargs: Any
+    ) -> tuple[int, bytes, dict[str, str]]:
         payload = {
-            "type": "view_submission", "team": {"id": team}, "user": {"id": user, "team_id": team},
-            "api_app_id": "A0APP", "trigger_id": f"trigger-{next(_ids)}",
+            "type": "view_submission",
+            "team": {"id": team},
+            "user": {"id": user, "team_id": team},
+            "api_app_id": "A0APP",
+            "trigger_id": f"trigger-{next(_ids)}",
             "view": {**view, "state": {"values": values}, "team_id": HOST_TEAM, "app_id": "A0APP"},
         }
         return self.interactive(payload, **kwargs)
 
-    def click(self, action_id: str, *, user: str, channel: str, message_ts: str = "1.000001",
-              value: str = "", team: str = HOST_TEAM, **kwargs: Any) -> tuple[int, bytes, dict[str, str]]:
+    def click(
+        self,
+        action_id: str,
+        *,
+        user: str,
+        channel: str,
+        message_ts: str = "1.000001",
+        value: str = "",
+        team: str = HOST_TEAM,
+        **kwargs: Any,
+    ) -> tuple[int, bytes, dict[str, str]]:
         n = next(_ids)
         payload = {
-            "type": "block_actions", "team": {"id": team}, "user": {"id": user, "team_id": team},
-            "api_app_id": "A0APP", "trigger_id": f"trigger-{n}",
-            "channel": {"id": channel}, "container": {"type": "message", "message_ts": message_ts},
+            "type": "block_actions",
+            "team": {"id": team},
+            "user": {"id": user, "team_id": team},
+            "api_app_id": "A0APP",
+            "trigger_id": f"trigger-{n}",
+            "channel": {"id": channel},
+            "container": {"type": "message", "message_ts": message_ts},
             "message": {"ts": message_ts, "text": ""},
             "response_url": self.slack.response_url(f"act{n}"),
-            "actions": [{"action_id": action_id, "block_id": "b", "type": "button", "value": value,
-                         "action_ts": f"{time.time():.6f}"}],
+            "actions": [
+                {
+                    "action_id": action_id,
+                    "block_id": "b",
+                    "type": "button",
+                    "value": value,
+                    "action_ts": f"{time.time():.6f}",
+                }
+            ],
         }
         return self.interactive(payload, **kwargs)
 
-    def event(self, event: dict[str, Any], *, event_id: str | None = None, retry_num: int | None = None,
-              **kwargs: Any) -> tuple[int, bytes, dict[str, str]]:
+    def event(
+        self, event: dict[str, Any], *, event_id: str | None = None, retry_num: int | None = None, **kwargs: Any
+    ) -> tuple[int, bytes, dict[str, str]]:
         body = {
-            "token": "deprecated", "team_id": HOST_TEAM, "api_app_id": "A0APP", "type": "event_callback",
-            "event": event, "event_id": event_id or f"Ev{next(_ids):08d}", "event_time": int(time.time()),
+            "token": "deprecated",
+            "team_id": HOST_TEAM,
+            "api_app_id": "A0APP",
+            "type": "event_callback",
+            "event": event,
+            "event_id": event_id or f"Ev{next(_ids):08d}",
+            "event_time": int(time.time()),
             "authorizations": [{"team_id": HOST_TEAM, "user_id": BOT_USER, "is_bot": True}],
         }
         headers = dict(kwargs.pop("headers", {}) or {})
@@ -151,16 +200,35 @@ class BotUnderTest:
     def join_channel(self, channel: str, name: str = "acme-support", ext_shared: bool = True) -> None:
         """The bot is added to a channel, as Slack reports it."""
         self.slack.add_channel(channel, name, ext_shared)
-        status, _, _ = self.event({"type": "member_joined_channel", "user": BOT_USER, "channel": channel,
-                                   "channel_type": "C", "team": HOST_TEAM, "event_ts": f"{time.time():.6f}"})
+        status, _, _ = self.event(
+            {
+                "type": "member_joined_channel",
+                "user": BOT_USER,
+                "channel": channel,
+                "channel_type": "C",
+                "team": HOST_TEAM,
+                "event_ts": f"{time.time():.6f}",
+            }
+        )
         assert status == 200
 
-    def thread_reply(self, channel: str, thread_ts: str, user: str, text: str = "On it",
-                     **kwargs: Any) -> tuple[int, bytes, dict[str, str]]:
+    def thread_reply(
+        self, channel: str, thread_ts: str, user: str, text: str = "On it", **kwargs: Any
+    ) -> tuple[int, bytes, dict[str, str]]:
         n = next(_ids)
-        return self.event({"type": "message", "channel": channel, "user": user, "text": text,
-                           "ts": f"{1800000000 + n}.000100", "thread_ts": thread_ts,
-                           "channel_type": "channel", "event_ts": f"{time.time():.6f}"}, **kwargs)
+        return self.event(
+            {
+                "type": "message",
+                "channel": channel,
+                "user": user,
+                "text": text,
+                "ts": f"{1800000000 + n}.000100",
+                "thread_ts": thread_ts,
+                "channel_type": "channel",
+                "event_ts": f"{time.time():.6f}",
+            },
+            **kwargs,
+        )
 
     def opened_view(self, index: int = -1) -> dict[str, Any]:
         """The view of a views.open call, with the id Slack gave it."""
@@ -172,11 +240,13 @@ class BotUnderTest:
             return list(conn.execute(text(query), params))
 
 
-def ticket_values(severity: str = "high", title: str = "Dashboards are not loading",
-                  description: str = "Since 9am") -> dict[str, Any]:
+def ticket_values(
+    severity: str = "high", title: str = "Dashboards are not loading", description: str = "Since 9am"
+) -> dict[str, Any]:
     return {
-        "severity": {"severity": {"type": "radio_buttons",
-                                  "selected_option": {"value": severity} if severity else None}},
+        "severity": {
+            "severity": {"type": "radio_buttons", "selected_option": {"value": severity} if severity else None}
+        },
         "title": {"title": {"type": "plain_text_input", "value": title}},
         "description": {"description": {"type": "plain_text_input", "value": description}},
     }

@@ -7,6 +7,7 @@ the next N calls of a method, a 429 with Retry-After, or a full outage until cle
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import json
 import threading
@@ -67,11 +68,17 @@ class SlackStub:
         self.users[user_id] = {"id": user_id, "team_id": team_id, "name": user_id.lower(), **extra}
 
     def add_channel(self, channel_id: str, name: str, is_ext_shared: bool = True) -> None:
-        self.channels[channel_id] = {"id": channel_id, "name": name, "is_ext_shared": is_ext_shared,
-                                     "is_shared": is_ext_shared, "is_channel": True}
+        self.channels[channel_id] = {
+            "id": channel_id,
+            "name": name,
+            "is_ext_shared": is_ext_shared,
+            "is_shared": is_ext_shared,
+            "is_channel": True,
+        }
 
-    def fail(self, method: str, status: int = 500, times: int = 1, retry_after: int | None = None,
-             error: str | None = None) -> None:
+    def fail(
+        self, method: str, status: int = 500, times: int = 1, retry_after: int | None = None, error: str | None = None
+    ) -> None:
         with self._lock:
             self._faults.append(Fault(method, status, times, retry_after, error))
 
@@ -90,8 +97,7 @@ class SlackStub:
     def posts(self, channel: str | None = None) -> list[dict[str, Any]]:
         """Arguments of every accepted chat.postMessage (optionally to one channel)."""
         with self._lock:
-            return [m for ms in self.messages.values() for m in ms
-                    if channel is None or m["channel"] == channel]
+            return [m for ms in self.messages.values() for m in ms if channel is None or m["channel"] == channel]
 
     def wait_for(self, predicate: Any, timeout: float = 10.0) -> Any:
         deadline = time.monotonic() + timeout
@@ -124,10 +130,8 @@ class SlackStub:
                         args.update(dict(parse_qsl(raw.decode())))
                 for key in ("blocks", "view", "metadata"):
                     if isinstance(args.get(key), str):
-                        try:
+                        with contextlib.suppress(ValueError):
                             args[key] = json.loads(args[key])
-                        except ValueError:
-                            pass
                 return args
 
             def _send(self, status: int, body: dict[str, Any], headers: dict[str, str] | None = None) -> None:
@@ -156,8 +160,7 @@ class SlackStub:
                 token = auth.removeprefix("Bearer ") if auth else args.get("token")
                 with stub._lock:
                     stub.calls.append(Call(method, args, token))
-                    fault = next((f for f in stub._faults
-                                  if f.times > 0 and f.method in ("*", method)), None)
+                    fault = next((f for f in stub._faults if f.times > 0 and f.method in ("*", method)), None)
                     if fault is not None:
                         fault.times -= 1
                 if stub.delay:
@@ -182,8 +185,14 @@ class SlackStub:
     # -- the Web API ------------------------------------------------------------------------
     def answer(self, method: str, args: dict[str, Any]) -> dict[str, Any]:
         if method == "auth.test":
-            return {"ok": True, "team_id": self.host_team, "team": "Host Inc", "user_id": self.bot_user,
-                    "bot_id": "B0BOT", "url": "https://host-inc.slack.com/"}
+            return {
+                "ok": True,
+                "team_id": self.host_team,
+                "team": "Host Inc",
+                "user_id": self.bot_user,
+                "bot_id": "B0BOT",
+                "url": "https://host-inc.slack.com/",
+            }
         if method == "users.info":
             user = self.users.get(args.get("user", ""))
             if user is None:
@@ -215,9 +224,15 @@ class SlackStub:
             return {"ok": False, "error": "no_text"}
         n = next(self._ts)
         ts = f"{1700000000 + n}.{n:06d}"
-        message = {"channel": channel, "ts": ts, "text": args.get("text", ""), "blocks": args.get("blocks"),
-                   "thread_ts": args.get("thread_ts"), "metadata": args.get("metadata"),
-                   "user": self.bot_user}
+        message = {
+            "channel": channel,
+            "ts": ts,
+            "text": args.get("text", ""),
+            "blocks": args.get("blocks"),
+            "thread_ts": args.get("thread_ts"),
+            "metadata": args.get("metadata"),
+            "user": self.bot_user,
+        }
         with self._lock:
             self.messages.setdefault(channel, []).append(message)
         return {"ok": True, "channel": channel, "ts": ts, "message": message}

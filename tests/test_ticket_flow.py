@@ -8,8 +8,14 @@ from tests.conftest import CUSTOMER, CUSTOMER_CHANNEL, STAFF
 from tests.harness import TRIAGE, BotUnderTest, ticket_values
 
 
-def file_ticket(bot: BotUnderTest, *, user: str = CUSTOMER, channel: str = CUSTOMER_CHANNEL,
-                severity: str = "high", title: str = "Dashboards are not loading") -> dict:
+def file_ticket(
+    bot: BotUnderTest,
+    *,
+    user: str = CUSTOMER,
+    channel: str = CUSTOMER_CHANNEL,
+    severity: str = "high",
+    title: str = "Dashboards are not loading",
+) -> dict:
     status, body, _ = bot.slash("/ticket", user=user, channel=channel, text=title)
     assert status == 200
     bot.slack.wait_for(lambda: bot.slack.calls_to("views.open"))

@@ -6,8 +6,6 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 
-from tickets.severity import Severity
-
 TITLE_MAX = 150
 DESCRIPTION_MAX = 3000
 

@@ -36,8 +36,7 @@ SEVERITY_LEVELS: dict[Severity, SeverityLevel] = {
             "Critical",
             ":red_circle:",
             "PostHog is down for you, or the business impact is severe",
-            ("the app won't load", "the feature flags API is not answering", "data was lost",
-             "a security breach"),
+            ("the app won't load", "the feature flags API is not answering", "data was lost", "a security breach"),
             timedelta(minutes=30),
         ),
         SeverityLevel(
@@ -45,8 +44,12 @@ SEVERITY_LEVELS: dict[Severity, SeverityLevel] = {
             "High",
             ":large_orange_circle:",
             "A key feature is unavailable: a major inconvenience",
-            ("dashboards won't load", "session replays won't load", "ingestion is running late",
-             "flags target the wrong users"),
+            (
+                "dashboards won't load",
+                "session replays won't load",
+                "ingestion is running late",
+                "flags target the wrong users",
+            ),
             timedelta(hours=2),
         ),
         SeverityLevel(

@@ -105,6 +105,13 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    for table in ("apscheduler_jobs", "outbox", "processed_events", "ticket_events", "ticket_messages",
-                  "tickets", "customer_channels"):
+    for table in (
+        "apscheduler_jobs",
+        "outbox",
+        "processed_events",
+        "ticket_events",
+        "ticket_messages",
+        "tickets",
+        "customer_channels",
+    ):
         op.drop_table(table)

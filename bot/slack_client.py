@@ -14,8 +14,8 @@ def make_interactive_client(settings: Settings) -> WebClient:
     A trigger_id lives 3 seconds, so there is no time for long retries here; the outbox
     (bot/outbox.py) owns patient retries for everything that can wait.
     """
+    # No token here: Bolt hands each listener a copy carrying the token that `authorize` returns.
     return WebClient(
-        token=settings.slack_bot_token,
         base_url=settings.slack_api_base_url,
         timeout=5,
         retry_handlers=[ConnectionErrorRetryHandler(max_retry_count=1)],

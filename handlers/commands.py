@@ -20,7 +20,7 @@ def register(app: App, deps: Deps) -> None:
         with deps.db.session() as session:
             known = customer_channel(session, command.get("channel_id", "")) is not None
         if not known:
-            ack(text=NOT_A_CUSTOMER_CHANNEL)
+            ack(text=NOT_A_CUSTOMER_CHANNEL, response_type="ephemeral")
             return
         context["open_ticket_modal"] = True
         ack()

@@ -21,6 +21,10 @@ class StartupError(Exception):
     """Start-up cannot go on; the message is the one line the operator sees."""
 
 
+def _first_line(error: BaseException | None) -> str:
+    return (str(error).strip().splitlines() or ["unknown error"])[0]
+
+
 def _fail(message: str) -> int:
     print(f"support-bot: {message}", file=sys.stderr)
     return 2
@@ -41,7 +45,7 @@ def _prepare_database(settings: Settings) -> None:
             log.info("upgrading the database schema")
             migrate.upgrade(engine)
     except OperationalError as exc:
-        raise StartupError(f"DATABASE_URL: cannot connect to the database ({exc.orig})") from None
+        raise StartupError(f"DATABASE_URL: cannot connect to the database ({_first_line(exc.orig)})") from None
     finally:
         engine.dispose()
 
@@ -109,7 +113,7 @@ def cmd_migrate(args: argparse.Namespace) -> int:
         migrate.upgrade(engine)
         print(f"database schema at revision {migrate.current_revision(engine)}")
     except OperationalError as exc:
-        return _fail(f"DATABASE_URL: cannot connect to the database ({exc.orig})")
+        return _fail(f"DATABASE_URL: cannot connect to the database ({_first_line(exc.orig)})")
     finally:
         engine.dispose()
     return 0

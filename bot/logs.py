@@ -41,3 +41,4 @@ def configure_logging(level: str, secrets: tuple[str, ...] = ()) -> None:
     # Library debug logs can echo request bodies; keep them at INFO or above.
     for noisy in ("slack_bolt", "slack_sdk", "urllib3", "cheroot", "apscheduler"):
         logging.getLogger(noisy).setLevel(max(logging.INFO, logging.getLevelName(level)))
+    logging.getLogger("alembic").setLevel(logging.WARNING)

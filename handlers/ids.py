@@ -10,3 +10,31 @@ FILE_TICKET_BUTTON = "file_ticket_open"
 SEVERITY_BLOCK = "severity"
 TITLE_BLOCK = "title"
 DESCRIPTION_BLOCK = "description"
+
+# --- Onboarding (/onboard, the shared checklist, nudges to the CS owner) ---
+# Views
+ONBOARD_MODAL = "onboard_modal"
+PAYMENT_LINK_MODAL = "onboarding_payment_link_modal"
+
+# Blocks / fields of the onboarding modal (block_id == action_id; names match validate_customer_fields)
+ONBOARD_COMPANY_BLOCK = "company"
+ONBOARD_EVENTS_BLOCK = "monthly_events"
+ONBOARD_MAUS_BLOCK = "maus"
+ONBOARD_CLOUD_BLOCK = "cloud_provider"
+ONBOARD_PLAN_BLOCK = "plan"
+ONBOARD_SPEND_BLOCK = "monthly_spend"
+ONBOARD_OWNER_BLOCK = "cs_owner"
+
+# Block / field of the payment-link modal
+PAYMENT_LINK_BLOCK = "payment_link"
+
+# Checklist buttons; the button's value is the step number. Each step's buttons sit in their own
+# actions block, block_id ONBOARD_STEP_BLOCK_PREFIX + number, so action ids repeat only across blocks.
+STEP_MARK_DONE_BUTTON = "onboarding_step_done"
+STEP_DECLINE_BUTTON = "onboarding_step_decline"
+STEP_UNDO_BUTTON = "onboarding_step_undo"
+PAYMENT_LINK_BUTTON = "onboarding_payment_link_open"
+ONBOARD_STEP_BLOCK_PREFIX = "onboarding_step_"
+
+# Nudge DM button; its value is the customer channel id.
+DASHBOARD_CALL_BOOKED_BUTTON = "onboarding_dashboard_call_booked"

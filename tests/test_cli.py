@@ -1,0 +1,135 @@
+"""The support-bot command as an operator runs it: start-up errors, serve, SIGTERM, migrate, export."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import CUSTOMER
+from tests.harness import BotUnderTest, bot_env
+from tests.slack_stub import SlackStub
+from tests.test_ticket_flow import file_ticket
+
+CLI = [sys.executable, "-m", "bot.cli"]
+
+
+def run_cli(*args: str, env: dict[str, str], timeout: float = 60) -> subprocess.CompletedProcess[str]:
+    clean = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "SUPPORT_", "DATABASE_URL"))}
+    return subprocess.run([*CLI, *args], env={**clean, **env}, capture_output=True, text=True, timeout=timeout,
+                          cwd=Path(__file__).resolve().parent.parent)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_console_script_is_installed() -> None:
+    assert shutil.which("support-bot") or Path(sys.executable).with_name("support-bot").exists()
+
+
+@pytest.mark.parametrize(
+    ("change", "setting"),
+    [
+        ({"SLACK_BOT_TOKEN": ""}, "SLACK_BOT_TOKEN"),
+        ({"SLACK_BOT_TOKEN": "not-a-token"}, "SLACK_BOT_TOKEN"),
+        ({"SLACK_SIGNING_SECRET": ""}, "SLACK_SIGNING_SECRET"),
+        ({"SUPPORT_TRIAGE_CHANNEL": "#triage"}, "SUPPORT_TRIAGE_CHANNEL"),
+        ({"PORT": "eighty"}, "PORT"),
+        ({"PORT": "70000"}, "PORT"),
+        ({"SLACK_API_BASE_URL": "ftp://example"}, "SLACK_API_BASE_URL"),
+        ({"DATABASE_URL": "mysql://x"}, "DATABASE_URL"),
+        ({"SUPPORT_SLA_HIGH": "soon"}, "SUPPORT_SLA_HIGH"),
+        ({"SUPPORT_AUTO_MIGRATE": "maybe"}, "SUPPORT_AUTO_MIGRATE"),
+    ],
+)
+def test_bad_setting_stops_startup_with_one_line(tmp_path: Path, change: dict[str, str], setting: str) -> None:
+    env = {**{
+        "SLACK_BOT_TOKEN": "xoxb-1-2-3", "SLACK_SIGNING_SECRET": "secret", "SUPPORT_TRIAGE_CHANNEL": "C0TRIAGE",
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'x.db'}", "SLACK_API_BASE_URL": "http://127.0.0.1:9/api/"},
+        **change}
+    result = run_cli("serve", "--port", str(free_port()), env=env)
+    assert result.returncode == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and setting in lines[0], result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_unreachable_database_is_one_line(tmp_path: Path) -> None:
+    env = {"SLACK_BOT_TOKEN": "xoxb-1-2-3", "SLACK_SIGNING_SECRET": "secret", "SUPPORT_TRIAGE_CHANNEL": "C0TRIAGE",
+           "DATABASE_URL": "postgresql://nobody@127.0.0.1:1/none"}
+    result = run_cli("serve", env=env)
+    assert result.returncode == 2
+    assert result.stderr.count("\n") == 1 and "DATABASE_URL" in result.stderr
+
+
+def test_auto_migrate_off_refuses_an_old_schema(tmp_path: Path) -> None:
+    env = {"SLACK_BOT_TOKEN": "xoxb-1-2-3", "SLACK_SIGNING_SECRET": "secret", "SUPPORT_TRIAGE_CHANNEL": "C0TRIAGE",
+           "DATABASE_URL": f"sqlite:///{tmp_path / 'fresh.db'}", "SUPPORT_AUTO_MIGRATE": "false"}
+    result = run_cli("serve", env=env)
+    assert result.returncode == 2 and "support-bot migrate" in result.stderr
+    assert run_cli("migrate", env=env).returncode == 0
+    assert run_cli("export", "tickets", env=env).stdout.strip() == "[]"
+
+
+def test_serve_answers_healthz_and_stops_cleanly_on_sigterm(slack: SlackStub, database_url: str) -> None:
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "SUPPORT_", "DATABASE_URL"))}
+    env.update(bot_env(slack, database_url))
+    process = subprocess.Popen([*CLI, "serve", "--port", str(port), "--host", "127.0.0.1"], env=env,
+                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2) as response:
+                    assert response.status == 200
+                    assert json.loads(response.read()) == {"status": "ok", "database": "ok"}
+                    break
+            except OSError:
+                assert time.monotonic() < deadline, "serve did not come up"
+                assert process.poll() is None, process.stdout.read() if process.stdout else ""
+                time.sleep(0.2)
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(timeout=30) == 0
+        output = process.stdout.read() if process.stdout else ""
+        assert "Traceback" not in output
+    finally:
+        if process.poll() is None:
+            process.kill()
+
+
+def test_export_tickets_json_and_csv(bot: BotUnderTest, channel: str, database_url: str) -> None:
+    file_ticket(bot, user=CUSTOMER, title="=HYPERLINK(\"http://evil\") formula")
+    bot.slack.wait_for(lambda: bot.sql("SELECT thread_ts FROM tickets")[0][0])
+    env = {"DATABASE_URL": database_url}
+
+    result = run_cli("export", "tickets", "--format", "json", env=env)
+    assert result.returncode == 0, result.stderr
+    tickets = json.loads(result.stdout)
+    assert len(tickets) == 1
+    ticket = tickets[0]
+    for field in ("number", "channel_id", "severity", "status", "title", "reporter_id", "created_at",
+                  "first_response_at", "resolved_at", "thread_ts", "reply_count"):
+        assert field in ticket
+    assert ticket["number"] == 1 and ticket["channel_id"] == channel and ticket["status"] == "open"
+    assert ticket["created_at"].endswith("Z") and ticket["first_response_at"] is None
+
+    result = run_cli("export", "tickets", "--format", "csv", env=env)
+    assert result.returncode == 0, result.stderr
+    rows = list(csv.DictReader(io.StringIO(result.stdout)))
+    assert rows[0]["number"] == "1"
+    assert rows[0]["title"].startswith("'=HYPERLINK")  # no formula reaches a spreadsheet

@@ -68,6 +68,10 @@ class Settings:
     )
     auto_migrate: bool = True
     log_level: str = "INFO"
+    dashboard_nudge_after: timedelta = timedelta(days=7)
+    dashboard_nudge_every: timedelta = timedelta(days=3)
+    dashboard_nudge_max: int = 5
+    max_customer_members: int = 8
 
 
 def _required(env: Mapping[str, str], name: str, hint: str) -> str:
@@ -105,6 +109,19 @@ def _duration(env: Mapping[str, str], name: str, default: timedelta) -> timedelt
         raise ConfigError(name, str(exc)) from None
 
 
+def _count(env: Mapping[str, str], name: str, default: int, minimum: int = 0) -> int:
+    raw = (env.get(name) or "").strip()
+    if not raw:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ConfigError(name, f"must be a whole number, not {raw!r}") from None
+    if value < minimum:
+        raise ConfigError(name, f"must be at least {minimum}, not {value}")
+    return value
+
+
 def _port(raw: str | None, name: str = "PORT") -> int:
     if raw is None or not str(raw).strip():
         return 3000
@@ -138,6 +155,10 @@ def load_settings(env: Mapping[str, str], mode: Mode = Mode.HTTP) -> Settings:
         log_level=log_level,
         sla_targets=sla_targets,
         auto_migrate=_bool(env, "SUPPORT_AUTO_MIGRATE", True),
+        dashboard_nudge_after=_duration(env, "SUPPORT_DASHBOARD_NUDGE_AFTER", timedelta(days=7)),
+        dashboard_nudge_every=_duration(env, "SUPPORT_DASHBOARD_NUDGE_EVERY", timedelta(days=3)),
+        dashboard_nudge_max=_count(env, "SUPPORT_DASHBOARD_NUDGE_MAX", 5),
+        max_customer_members=_count(env, "SUPPORT_MAX_CUSTOMER_MEMBERS", 8, minimum=1),
     )
     if mode == Mode.DATABASE:
         return Settings(**common)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from bot.db import UTCDateTime
@@ -118,3 +118,40 @@ class OutboxMessage(Base):
     sent_at: Mapped[datetime | None]
     result_ts: Mapped[str | None] = mapped_column(String(32))
     last_error: Mapped[str | None] = mapped_column(Text)
+
+
+class Customer(Base):
+    """A customer channel's onboarding record: what the sales process collected, and the nudges."""
+
+    __tablename__ = "customers"
+
+    channel_id: Mapped[str] = mapped_column(ForeignKey("customer_channels.channel_id"), primary_key=True)
+    company: Mapped[str] = mapped_column(String(200))
+    monthly_events: Mapped[int | None] = mapped_column(BigInteger)
+    maus: Mapped[int | None] = mapped_column(BigInteger)
+    cloud_provider: Mapped[str] = mapped_column(String(16))
+    plan: Mapped[str] = mapped_column(String(16))
+    monthly_spend: Mapped[int] = mapped_column(BigInteger)
+    cs_owner_id: Mapped[str] = mapped_column(String(32))
+    started_by: Mapped[str] = mapped_column(String(32))
+    started_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+    checklist_ts: Mapped[str | None] = mapped_column(String(32))
+    size_warned: Mapped[bool] = mapped_column(Boolean, default=False)
+    nudges_sent: Mapped[int] = mapped_column(Integer, default=0)
+    last_nudge_at: Mapped[datetime | None]
+    next_nudge_at: Mapped[datetime | None]
+    milestones_sent: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class OnboardingStep(Base):
+    """One step (5–9) of a customer's onboarding checklist."""
+
+    __tablename__ = "onboarding_steps"
+
+    channel_id: Mapped[str] = mapped_column(ForeignKey("customers.channel_id"), primary_key=True)
+    number: Mapped[int] = mapped_column(Integer, primary_key=True)
+    state: Mapped[str] = mapped_column(String(16), default="pending")
+    by_user: Mapped[str | None] = mapped_column(String(32))
+    at: Mapped[datetime | None]
+    link: Mapped[str | None] = mapped_column(String(500))

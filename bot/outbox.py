@@ -308,12 +308,20 @@ class Outbox:
         if post.method != "chat.postMessage":
             return None  # updates are idempotent: sending one again is harmless
         channel = post.args["channel"]
-        if "thread_ts" in post.args:
-            answer = self._client.conversations_replies(
-                channel=channel, ts=post.args["thread_ts"], include_all_metadata=True, limit=200
-            )
-        else:
-            answer = self._client.conversations_history(channel=channel, include_all_metadata=True, limit=200)
+        try:
+            if "thread_ts" in post.args:
+                answer = self._client.conversations_replies(
+                    channel=channel, ts=post.args["thread_ts"], include_all_metadata=True, limit=200
+                )
+            else:
+                answer = self._client.conversations_history(channel=channel, include_all_metadata=True, limit=200)
+        except SlackApiError as error:
+            if _retry_after(error) is not None or _is_server_error(error):
+                raise  # Slack is struggling: retry the whole delivery later
+            # History is not readable here (a DM addressed by user id, a missing scope): posting
+            # again risks a duplicate, which beats losing the message.
+            log.warning("outbox row %s: cannot check for an earlier post (%s)", row_id, error.response.get("error"))
+            return None
         for message in answer.get("messages") or []:
             metadata = message.get("metadata") or {}
             if (

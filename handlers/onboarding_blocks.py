@@ -199,7 +199,7 @@ def _step_blocks(step: OnboardingStep, record: StepRecord) -> Blocks:
         lines.append(f":link: <{link.replace('&', '&amp;')}|Payment link>")
     lines.append(f"_Owner: {step.owner}_  ·  {_state_line(record)}")
     return [
-        {"type": "section", "block_id": f"onboarding_step_text_{step.number}", "text": _mrkdwn("\n".join(lines))},
+        {"type": "section", "block_id": f"onboarding_text_{step.number}", "text": _mrkdwn("\n".join(lines))},
         {
             "type": "actions",
             "block_id": f"{ids.ONBOARD_STEP_BLOCK_PREFIX}{step.number}",

@@ -1,0 +1,115 @@
+"""APScheduler 3 with its jobs in the database (SQLAlchemyJobStore on DATABASE_URL).
+
+The database rows (e.g. customers.next_nudge_at) are the truth; a job is the alarm clock for
+one of them. `sync` sets or clears the alarm for a row, `reconcile` re-creates alarms that are
+missing (APScheduler removes a one-off job when it *starts* it, so a crash mid-run would
+otherwise lose it), and every job function re-checks the row before acting, so a job that fires
+twice changes nothing the second time.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from apscheduler.executors.pool import ThreadPoolExecutor
+from apscheduler.jobstores.base import JobLookupError
+from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
+from apscheduler.schedulers.background import BackgroundScheduler
+from apscheduler.triggers.date import DateTrigger
+from sqlalchemy import Engine, text
+
+from bot.jobs import run_job
+
+log = logging.getLogger(__name__)
+
+JOB_TABLE = "apscheduler_jobs"
+
+
+@dataclass(frozen=True)
+class Timer:
+    """An alarm a database row asks for."""
+
+    job_id: str
+    when: datetime
+    kind: str
+    params: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class ScheduledJob:
+    job_id: str
+    kind: str
+    params: dict[str, Any]
+    next_run_time: datetime | None
+
+
+class Scheduler:
+    def __init__(self, engine: Engine, threads: int = 4) -> None:
+        self._engine = engine
+        self._aps = BackgroundScheduler(
+            jobstores={"default": SQLAlchemyJobStore(engine=engine, tablename=JOB_TABLE)},
+            executors={"default": ThreadPoolExecutor(threads)},
+            # A job that fell due while we were down runs once, however late (misfire_grace_time
+            # None); coalesce folds missed runs of a repeating job into one.
+            job_defaults={"coalesce": True, "misfire_grace_time": None, "max_instances": 1},
+            timezone=UTC,
+        )
+
+    @property
+    def running(self) -> bool:
+        return bool(self._aps.running)
+
+    def start(self, *, paused: bool = False) -> None:
+        """Start the clock. A paused scheduler still writes jobs to the store but runs none."""
+        self._aps.start(paused=paused)
+
+    def resume(self) -> None:
+        self._aps.resume()
+
+    def pause(self) -> None:
+        self._aps.pause()
+
+    def wakeup(self) -> None:
+        """Look at the job store again now (another process may have added an earlier job)."""
+        self._aps.wakeup()
+
+    def shutdown(self) -> None:
+        if self._aps.running:
+            self._aps.shutdown(wait=True)
+
+    def sync(self, job_id: str, when: datetime | None, kind: str = "", **params: Any) -> None:
+        """Make the job `job_id` fire at `when` with `params`, or remove it if `when` is None."""
+        if when is None:
+            self.cancel(job_id)
+            return
+        self._aps.add_job(run_job, trigger=DateTrigger(run_date=when, timezone=UTC), args=[kind], kwargs=params,
+                          id=job_id, name=kind, replace_existing=True)
+
+    def cancel(self, job_id: str) -> None:
+        try:
+            self._aps.remove_job(job_id)
+        except JobLookupError:
+            pass
+
+    def reconcile(self, timers: Iterable[Timer]) -> int:
+        """Add every timer whose job is missing from the store; returns how many were added."""
+        with self._engine.connect() as conn:
+            existing = {row[0] for row in conn.execute(text(f"SELECT id FROM {JOB_TABLE}"))}  # noqa: S608
+        added = 0
+        for timer in timers:
+            if timer.job_id not in existing:
+                self.sync(timer.job_id, timer.when, timer.kind, **timer.params)
+                added += 1
+        if added:
+            log.info("re-created %d scheduled jobs from the database", added)
+        return added
+
+    def jobs(self) -> list[ScheduledJob]:
+        return [
+            ScheduledJob(job.id, job.args[0] if job.args else job.name, dict(job.kwargs), job.next_run_time)
+            for job in self._aps.get_jobs()
+        ]

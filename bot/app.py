@@ -13,13 +13,16 @@ from slack_bolt import App
 from slack_bolt.adapter.wsgi import SlackRequestHandler
 from slack_bolt.authorization import AuthorizeResult
 
+from bot import jobs
 from bot.config import Settings
 from bot.db import Database, make_engine
 from bot.deps import Deps
 from bot.identity import Directory
 from bot.outbox import Outbox, utcnow
 from bot.posts import PostPlanner
+from bot.scheduler import Scheduler
 from bot.slack_client import make_background_client, make_interactive_client, make_outbox_client
+from bot.timers import JobDispatcher
 from handlers import register_all
 
 log = logging.getLogger(__name__)
@@ -36,13 +39,20 @@ class Runtime:
     deps: Deps
     bolt: App
     outbox: Outbox
+    scheduler: Scheduler
+    dispatcher: JobDispatcher
     wsgi: WSGIApp
 
     def start(self) -> None:
-        """Start the background workers (outbox delivery)."""
+        """Start the background workers: outbox delivery and the scheduler."""
         self.outbox.start()
+        jobs.bind(self.dispatcher)
+        self.scheduler.start()
+        self.dispatcher.reconcile()
 
     def stop(self) -> None:
+        self.scheduler.shutdown()
+        jobs.bind(None)
         self.outbox.stop()
         self.db.engine.dispose()
 
@@ -52,7 +62,8 @@ def build_runtime(settings: Settings, *, clock: Callable[[], datetime] = utcnow,
     directory = Directory(make_background_client(settings))
     planner = PostPlanner(directory, settings.triage_channel or "", settings.sla_targets)
     outbox = Outbox(db, make_outbox_client(settings), planner, clock=clock)
-    deps = Deps(settings=settings, db=db, directory=directory, outbox=outbox, clock=clock)
+    scheduler = Scheduler(db.engine)
+    deps = Deps(settings=settings, db=db, directory=directory, outbox=outbox, scheduler=scheduler, clock=clock)
 
     def authorize(**_: Any) -> AuthorizeResult:
         host = directory.host()
@@ -82,7 +93,8 @@ def build_runtime(settings: Settings, *, clock: Callable[[], datetime] = utcnow,
         log.error("listener failed for a %s request", kind, exc_info=error)
 
     register_all(bolt, deps)
-    return Runtime(settings=settings, db=db, deps=deps, bolt=bolt, outbox=outbox, wsgi=make_wsgi(bolt, db))
+    return Runtime(settings=settings, db=db, deps=deps, bolt=bolt, outbox=outbox, scheduler=scheduler,
+                   dispatcher=JobDispatcher(deps), wsgi=make_wsgi(bolt, db))
 
 
 def make_wsgi(bolt: App, db: Database) -> WSGIApp:

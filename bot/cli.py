@@ -128,11 +128,37 @@ def cmd_export(args: argparse.Namespace) -> int:
     db = Database(make_engine(settings.database_url))
     try:
         with db.session() as session:
-            rows = list(export.ticket_rows(session))
+            if args.what == "tickets":
+                rows, fields = list(export.ticket_rows(session)), export.TICKET_FIELDS
+            else:
+                rows, fields = list(export.onboarding_rows(session)), export.ONBOARDING_FIELDS
         if args.format == "json":
             export.write_json(rows, sys.stdout)
         else:
-            export.write_csv(rows, export.TICKET_FIELDS, sys.stdout)
+            flat = rows if args.what == "tickets" else list(export.flatten_onboarding(rows))
+            export.write_csv(flat, fields, sys.stdout)
+    finally:
+        db.engine.dispose()
+    return 0
+
+
+def cmd_reminders(args: argparse.Namespace) -> int:
+    from bot import export
+    from bot.db import Database, make_engine
+    from bot.scheduler import stored_jobs
+
+    settings = load_settings(os.environ, Mode.DATABASE)
+    _prepare_database(settings)
+    db = Database(make_engine(settings.database_url))
+    try:
+        with db.session() as session:
+            rows = export.reminder_rows(session, stored_jobs(db.engine))
+        if args.format == "json":
+            export.write_json(rows, sys.stdout)
+        else:
+            for row in rows:
+                print(f"{row['next_run_time'] or '-':<28} {row['kind']:<18} {row['channel'] or '-':<12} "
+                      f"{row['customer'] or ''}")
     finally:
         db.engine.dispose()
     return 0
@@ -154,9 +180,13 @@ def build_parser() -> argparse.ArgumentParser:
     migrate.set_defaults(func=cmd_migrate)
 
     export = sub.add_parser("export", help="print data as JSON or CSV")
-    export.add_argument("what", choices=["tickets"])
+    export.add_argument("what", choices=["tickets", "onboarding"])
     export.add_argument("--format", choices=["json", "csv"], default="json")
     export.set_defaults(func=cmd_export)
+
+    reminders = sub.add_parser("reminders", help="list scheduled reminders")
+    reminders.add_argument("--format", choices=["json", "text"], default="text")
+    reminders.set_defaults(func=cmd_reminders)
     return parser
 
 

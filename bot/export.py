@@ -11,7 +11,9 @@ from typing import Any, TextIO
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bot.models import Ticket
+from bot.models import Customer, OnboardingStep, Ticket
+from bot.scheduler import ScheduledJob
+from onboarding.steps import STEPS_BY_NUMBER
 
 TICKET_FIELDS = (
     "number",
@@ -72,3 +74,58 @@ def write_csv(rows: Iterable[dict[str, Any]], fields: tuple[str, ...], out: Text
     writer.writeheader()
     for row in rows:
         writer.writerow({k: csv_safe(v) for k, v in row.items()})
+
+
+def onboarding_rows(session: Session) -> Iterator[dict[str, Any]]:
+    """Each customer's record with each step's state, who and when."""
+    for customer in session.scalars(select(Customer).order_by(Customer.started_at, Customer.channel_id)):
+        steps = session.scalars(select(OnboardingStep).where(OnboardingStep.channel_id == customer.channel_id)
+                                .order_by(OnboardingStep.number))
+        yield {
+            "channel_id": customer.channel_id,
+            "company": customer.company,
+            "monthly_events": customer.monthly_events,
+            "maus": customer.maus,
+            "cloud_provider": customer.cloud_provider,
+            "plan": customer.plan,
+            "monthly_spend": customer.monthly_spend,
+            "cs_owner_id": customer.cs_owner_id,
+            "started_by": customer.started_by,
+            "started_at": _iso(customer.started_at),
+            "nudges_sent": customer.nudges_sent,
+            "next_nudge_at": _iso(customer.next_nudge_at),
+            "steps": [
+                {"number": step.number, "key": STEPS_BY_NUMBER[step.number].key, "state": step.state,
+                 "by": step.by_user, "at": _iso(step.at), "link": step.link}
+                for step in steps
+            ],
+        }
+
+
+def flatten_onboarding(rows: Iterable[dict[str, Any]]) -> Iterator[dict[str, Any]]:
+    """One CSV row per customer: the record, then step_<n>_state / _by / _at columns."""
+    for row in rows:
+        flat = {k: v for k, v in row.items() if k != "steps"}
+        for step in row["steps"]:
+            for field in ("state", "by", "at"):
+                flat[f"step_{step['number']}_{field}"] = step[field]
+        flat["step_7_link"] = next((s["link"] for s in row["steps"] if s["number"] == 7), None)
+        yield flat
+
+
+ONBOARDING_FIELDS = (
+    "channel_id", "company", "monthly_events", "maus", "cloud_provider", "plan", "monthly_spend", "cs_owner_id",
+    "started_by", "started_at", "nudges_sent", "next_nudge_at",
+    *(f"step_{n}_{f}" for n in range(5, 10) for f in ("state", "by", "at")), "step_7_link",
+)
+
+
+def reminder_rows(session: Session, jobs: Iterable[ScheduledJob]) -> list[dict[str, Any]]:
+    """Scheduled reminders: id, customer, channel, kind, next run time."""
+    companies = dict(session.execute(select(Customer.channel_id, Customer.company)).tuples().all())
+    rows = []
+    for job in sorted(jobs, key=lambda j: (j.next_run_time is None, j.next_run_time, j.job_id)):
+        channel = job.params.get("channel_id")
+        rows.append({"id": job.job_id, "customer": companies.get(channel), "channel": channel, "kind": job.kind,
+                     "next_run_time": _iso(job.next_run_time)})
+    return rows

@@ -13,10 +13,18 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.identity import Directory
-from bot.models import OutboxMessage, Ticket
+from bot.models import Customer, OutboxMessage, Ticket
+from bot.onboarding_service import load_checklist
 from bot.outbox import Abandon, Defer, Post
 from bot.services import ticket_info
 from handlers.blocks import build_ticket_ack, build_ticket_card, build_triage_mirror, build_welcome
+from handlers.onboarding_blocks import (
+    build_a_team_guidance,
+    build_channel_size_warning,
+    build_checklist,
+    build_nudge,
+    build_scaling_checkin,
+)
 from tickets.severity import Severity
 
 
@@ -115,6 +123,69 @@ class PostPlanner:
         return Post("chat.postMessage", {"channel": channel, "text": text, "blocks": blocks}, pace_key=channel)
 
     def _plan_message(self, session: Session, row: OutboxMessage) -> Post:
-        """A message rendered when it was owed: payload holds channel, text and optional blocks."""
-        args = {k: v for k, v in row.payload.items() if k in ("channel", "text", "blocks", "thread_ts")}
+        """A message to a channel or a user's DM: rendered now from `render`, or given as text/blocks."""
+        payload = row.payload
+        render = payload.get("render")
+        if render is None:
+            args = {k: v for k, v in payload.items() if k in ("channel", "text", "blocks", "thread_ts")}
+        else:
+            text, blocks = self._render(session, render, payload)
+            args = {"channel": payload["channel"], "text": text}
+            if blocks:
+                args["blocks"] = blocks
         return Post("chat.postMessage", args, pace_key=args["channel"])
+
+    def _render(self, session: Session, render: str, payload: dict) -> tuple[str, list | None]:
+        if render == "a_team":
+            return build_a_team_guidance()
+        customer = session.get(Customer, payload.get("customer", ""))
+        if customer is None:
+            raise Abandon(f"customer {payload.get('customer')} not found")
+        if render == "nudge":
+            return build_nudge(customer.company, customer.channel_id, customer.started_at, payload["number"],
+                               payload["max"])
+        if render == "scaling":
+            return build_scaling_checkin(customer.company, customer.channel_id, payload["number"])
+        if render == "size_warning":
+            return build_channel_size_warning(customer.channel_id, payload["count"], payload["max"]), None
+        raise Abandon(f"unknown message {render!r}")
+
+    def _plan_ephemeral(self, session: Session, row: OutboxMessage) -> Post:
+        """A note only one user sees in a channel (it is not kept, so it is not paced)."""
+        payload = row.payload
+        return Post("chat.postEphemeral", {"channel": payload["channel"], "user": payload["user"],
+                                           "text": payload["text"]})
+
+    @staticmethod
+    def _customer(session: Session, row: OutboxMessage) -> Customer:
+        customer = session.get(Customer, row.payload.get("channel", ""))
+        if customer is None:
+            raise Abandon(f"no onboarding in {row.payload.get('channel')}")
+        return customer
+
+    def _plan_checklist_post(self, session: Session, row: OutboxMessage) -> Post:
+        customer = self._customer(session, row)
+        text, blocks = build_checklist(customer.company, load_checklist(session, customer.channel_id),
+                                       customer.started_at)
+        channel_id = customer.channel_id
+
+        def on_sent(s: Session, ts: str) -> None:
+            s.get(Customer, channel_id).checklist_ts = ts  # type: ignore[union-attr]
+
+        return Post("chat.postMessage", {"channel": channel_id, "text": text, "blocks": blocks}, on_sent,
+                    pace_key=channel_id)
+
+    def _plan_checklist_update(self, session: Session, row: OutboxMessage) -> Post:
+        customer = self._customer(session, row)
+        if customer.checklist_ts is None:
+            waiting = session.scalar(select(OutboxMessage.id).where(
+                OutboxMessage.kind == "checklist_post", OutboxMessage.state == "pending",
+                OutboxMessage.payload.is_not(None), OutboxMessage.dedupe_key.startswith(
+                    f"checklist:{customer.channel_id}:")))
+            if waiting is None:
+                raise Abandon("the checklist was never posted")
+            raise Defer("waiting for the checklist post")
+        text, blocks = build_checklist(customer.company, load_checklist(session, customer.channel_id),
+                                       customer.started_at)
+        return Post("chat.update", {"channel": customer.channel_id, "ts": customer.checklist_ts, "text": text,
+                                    "blocks": blocks})

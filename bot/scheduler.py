@@ -9,6 +9,7 @@ twice changes nothing the second time.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -90,10 +91,8 @@ class Scheduler:
                           id=job_id, name=kind, replace_existing=True)
 
     def cancel(self, job_id: str) -> None:
-        try:
+        with contextlib.suppress(JobLookupError):
             self._aps.remove_job(job_id)
-        except JobLookupError:
-            pass
 
     def reconcile(self, timers: Iterable[Timer]) -> int:
         """Add every timer whose job is missing from the store; returns how many were added."""
@@ -113,3 +112,12 @@ class Scheduler:
             ScheduledJob(job.id, job.args[0] if job.args else job.name, dict(job.kwargs), job.next_run_time)
             for job in self._aps.get_jobs()
         ]
+
+
+def stored_jobs(engine: Engine) -> list[ScheduledJob]:
+    """Every job in the store, read without starting a scheduler (for the CLI)."""
+    store = SQLAlchemyJobStore(engine=engine, tablename=JOB_TABLE)
+    return [
+        ScheduledJob(job.id, job.args[0] if job.args else job.name, dict(job.kwargs), job.next_run_time)
+        for job in store.get_all_jobs()
+    ]

@@ -8,11 +8,14 @@ from slack_bolt import Ack, App, BoltContext, Respond
 from slack_sdk import WebClient
 
 from bot.deps import Deps
+from bot.models import Customer
+from bot.onboarding_service import repost_checklist
 from bot.services import customer_channel
-from handlers.blocks import NOT_A_CUSTOMER_CHANNEL, ModalContext
-from handlers.modal import open_ticket_modal
+from handlers.blocks import NOT_A_CUSTOMER_CHANNEL, ModalContext, escape_text
+from handlers.modal import open_modal, open_ticket_modal
+from handlers.onboarding_blocks import ONBOARD_STAFF_ONLY, build_onboard_modal
 
-COMMANDS = ("/ticket",)
+COMMANDS = ("/ticket", "/onboard")
 
 
 def register(app: App, deps: Deps) -> None:
@@ -25,7 +28,7 @@ def register(app: App, deps: Deps) -> None:
         context["open_ticket_modal"] = True
         ack()
 
-    def open_modal(command: dict[str, Any], client: WebClient, context: BoltContext, respond: Respond) -> None:
+    def open_ticket_form(command: dict[str, Any], client: WebClient, context: BoltContext, respond: Respond) -> None:
         if context.get("open_ticket_modal"):
             open_ticket_modal(
                 client,
@@ -35,4 +38,38 @@ def register(app: App, deps: Deps) -> None:
                 lambda text: respond(text=text),
             )
 
-    app.command("/ticket")(ack=ack_ticket, lazy=[open_modal])
+    app.command("/ticket")(ack=ack_ticket, lazy=[open_ticket_form])
+    register_onboard(app, deps)
+
+
+def register_onboard(app: App, deps: Deps) -> None:
+    def ack_onboard(ack: Ack, command: dict[str, Any], context: BoltContext) -> None:
+        with deps.db.session() as session:
+            known = customer_channel(session, command.get("channel_id", "")) is not None
+        if not known:
+            ack(text=NOT_A_CUSTOMER_CHANNEL, response_type="ephemeral")
+            return
+        context["start_onboarding"] = True
+        ack()
+
+    def start_onboarding(command: dict[str, Any], client: WebClient, context: BoltContext, respond: Respond) -> None:
+        if not context.get("start_onboarding"):
+            return
+        user_id, channel_id = command["user_id"], command["channel_id"]
+        if not deps.directory.is_staff(user_id):
+            respond(text=ONBOARD_STAFF_ONLY)
+            return
+        with deps.db.transaction() as session:
+            customer = session.get(Customer, channel_id)
+            if customer is not None:
+                repost_checklist(session, channel_id, deps.clock(), command["trigger_id"])
+                company = customer.company
+        if customer is not None:
+            deps.outbox.wake()
+            respond(text=f"Onboarding for {escape_text(company)} is already under way: "
+                         "I have posted its current checklist again.")
+            return
+        open_modal(client, command["trigger_id"], build_onboard_modal(channel_id, user_id),
+                   lambda text: respond(text=text))
+
+    app.command("/onboard")(ack=ack_onboard, lazy=[start_onboarding])

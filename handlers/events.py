@@ -9,6 +9,8 @@ from slack_bolt import App
 from slack_sdk import WebClient
 
 from bot.deps import Deps
+from bot.models import Customer
+from bot.onboarding_service import warn_channel_size
 from bot.services import claim_event, record_thread_message, register_channel, ticket_by_thread
 
 EVENTS = ("member_joined_channel", "message")
@@ -18,6 +20,7 @@ _THREAD_SUBTYPES = (None, "thread_broadcast", "file_share")
 def register(app: App, deps: Deps) -> None:
     def member_joined(event: dict[str, Any], body: dict[str, Any], client: WebClient) -> None:
         if event.get("user") != deps.directory.host().bot_user_id:
+            check_channel_size(event, body, client)
             return
         channel_id = event["channel"]
         info = client.conversations_info(channel=channel_id)["channel"]
@@ -33,6 +36,26 @@ def register(app: App, deps: Deps) -> None:
                 welcome_key=body.get("event_id") or event.get("event_ts", ""),
             )
         deps.outbox.wake()
+
+    def check_channel_size(event: dict[str, Any], body: dict[str, Any], client: WebClient) -> None:
+        """Someone joined a channel that is onboarding: is the customer's side past the A-team size?"""
+        channel_id = event.get("channel", "")
+        with deps.db.session() as session:
+            customer = session.get(Customer, channel_id)
+            if customer is None or customer.size_warned:
+                return
+        bot_user = deps.directory.host().bot_user_id
+        members: list[str] = []
+        for page in client.conversations_members(channel=channel_id, limit=200):
+            members.extend(page.get("members") or [])
+        count = sum(1 for m in members if m != bot_user and not deps.directory.is_staff(m))
+        with deps.db.transaction() as session:
+            if not claim_event(session, body.get("event_id", ""), deps.clock()):
+                return
+            warned = warn_channel_size(session, channel_id=channel_id, count=count,
+                                       max_members=deps.settings.max_customer_members, now=deps.clock())
+        if warned:
+            deps.outbox.wake()
 
     def message(event: dict[str, Any], body: dict[str, Any]) -> None:
         thread_ts, ts, user = event.get("thread_ts"), event.get("ts"), event.get("user")

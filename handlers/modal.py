@@ -1,9 +1,10 @@
-"""Opening the ticket modal, shared by /ticket and the File-a-ticket button."""
+"""Opening modals: views.open within the trigger's 3 seconds, or a clear word to the user."""
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from typing import Any
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
@@ -16,12 +17,17 @@ log = logging.getLogger(__name__)
 def open_ticket_modal(
     client: WebClient, trigger_id: str, context: ModalContext, title: str, tell_user: Callable[[str], object]
 ) -> None:
+    """The ticket form, for /ticket and the File-a-ticket button."""
+    open_modal(client, trigger_id, build_ticket_modal(context, title), tell_user)
+
+
+def open_modal(client: WebClient, trigger_id: str, view: dict[str, Any], tell_user: Callable[[str], object]) -> None:
     """views.open at once (the trigger lives 3 s); if Slack fails, tell the user instead of going quiet."""
     try:
-        client.views_open(trigger_id=trigger_id, view=build_ticket_modal(context, title))
+        client.views_open(trigger_id=trigger_id, view=view)
     except (SlackApiError, SlackClientError, OSError) as exc:
         code = exc.response.get("error") if isinstance(exc, SlackApiError) else type(exc).__name__
-        log.warning("views.open failed for channel %s: %s", context.channel_id, code)
+        log.warning("views.open failed for %s: %s", view.get("callback_id"), code)
         try:
             tell_user(MODAL_OPEN_FAILED)
         except Exception:  # the response_url may be down as well; the warning above is all we have

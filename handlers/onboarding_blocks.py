@@ -310,3 +310,14 @@ STEP_BUTTONS_STAFF_ONLY = (
     "Thanks! Steps are ticked off by the PostHog team. Tell us in this channel when your part is done "
     "and we will mark it."
 )
+
+
+def build_scaling_checkin(company: str, channel_id: str, month: int) -> tuple[str, Blocks]:
+    """A DM to the CS owner at month 1 and 2 of onboarding: is the instance sized right yet (step 6)?"""
+    name = _company(company)
+    text = (
+        f":straight_ruler: It is month {month} of onboarding for *{name}* (<#{channel_id}>). "
+        "The first one or two months are for sizing their instance: check the implementation project "
+        "for lag or errors, and whether the instance is now the size they need — no bigger."
+    )
+    return f"Month {month} scaling check-in for {name}", [{"type": "section", "text": _mrkdwn(text)}]

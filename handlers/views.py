@@ -9,15 +9,26 @@ from slack_bolt import Ack, App
 from sqlalchemy.exc import SQLAlchemyError
 
 from bot.deps import Deps
+from bot.onboarding_service import CustomerRecord, set_payment_link, start_onboarding
+from bot.outbox import enqueue
 from bot.services import NewTicket, customer_channel, file_ticket
 from handlers import ids
 from handlers.blocks import NOT_A_CUSTOMER_CHANNEL, TICKET_SAVE_FAILED, ModalContext
+from handlers.onboarding_blocks import ONBOARD_STAFF_ONLY, STEP_BUTTONS_STAFF_ONLY, build_spend_note
+from onboarding.customer import (
+    dedicated_slack_eligible,
+    parse_amount,
+    parse_cloud_provider,
+    parse_plan,
+    validate_customer_fields,
+)
 from tickets.rules import validate_ticket_fields
 from tickets.severity import parse_severity
 
 log = logging.getLogger(__name__)
 
-VIEWS = (ids.TICKET_MODAL,)
+VIEWS = (ids.TICKET_MODAL, ids.ONBOARD_MODAL, ids.PAYMENT_LINK_MODAL)
+SAVE_FAILED = "That could not be saved just now. Please press the button again in a moment."
 
 
 def _value(values: dict[str, Any], block: str) -> Any:
@@ -68,3 +79,77 @@ def register(app: App, deps: Deps) -> None:
         deps.outbox.wake()
 
     app.view(ids.TICKET_MODAL)(submit_ticket)
+    register_onboarding(app, deps)
+
+
+def _selected(values: dict[str, Any], block: str) -> str | None:
+    return (_value(values, block).get("selected_option") or {}).get("value")
+
+
+def register_onboarding(app: App, deps: Deps) -> None:
+    def submit_onboarding(ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
+        values = (view.get("state") or {}).get("values") or {}
+        text = {block: _value(values, block).get("value") for block in (
+            ids.ONBOARD_COMPANY_BLOCK, ids.ONBOARD_EVENTS_BLOCK, ids.ONBOARD_MAUS_BLOCK, ids.ONBOARD_SPEND_BLOCK)}
+        problems = validate_customer_fields(text[ids.ONBOARD_COMPANY_BLOCK], text[ids.ONBOARD_EVENTS_BLOCK],
+                                            text[ids.ONBOARD_MAUS_BLOCK], text[ids.ONBOARD_SPEND_BLOCK])
+        cloud = parse_cloud_provider(_selected(values, ids.ONBOARD_CLOUD_BLOCK))
+        plan = parse_plan(_selected(values, ids.ONBOARD_PLAN_BLOCK))
+        owner = _value(values, ids.ONBOARD_OWNER_BLOCK).get("selected_user") or body["user"]["id"]
+        if cloud is None:
+            problems[ids.ONBOARD_CLOUD_BLOCK] = "Please pick a cloud provider."
+        if plan is None:
+            problems[ids.ONBOARD_PLAN_BLOCK] = "Please pick a plan."
+        origin = ModalContext.decode(view.get("private_metadata"))
+        user_id = body["user"]["id"]
+        if origin is None:
+            problems[ids.ONBOARD_COMPANY_BLOCK] = "This form has expired. Please run /onboard again."
+        elif not deps.directory.is_staff(user_id):
+            problems[ids.ONBOARD_COMPANY_BLOCK] = ONBOARD_STAFF_ONLY
+        if problems:
+            ack(response_action="errors", errors=problems)
+            return
+        record = CustomerRecord(
+            company=text[ids.ONBOARD_COMPANY_BLOCK] or "", monthly_events=parse_amount(text[ids.ONBOARD_EVENTS_BLOCK]),
+            maus=parse_amount(text[ids.ONBOARD_MAUS_BLOCK]), cloud_provider=cloud, plan=plan,
+            monthly_spend=parse_amount(text[ids.ONBOARD_SPEND_BLOCK]) or 0, cs_owner_id=owner,
+        )
+        now = deps.clock()
+        try:
+            with deps.db.transaction() as session:
+                if customer_channel(session, origin.channel_id) is None:
+                    ack(response_action="errors", errors={ids.ONBOARD_COMPANY_BLOCK: NOT_A_CUSTOMER_CHANNEL})
+                    return
+                customer, created = start_onboarding(session, channel_id=origin.channel_id, record=record,
+                                                     started_by=user_id, policy=deps.reminder_policy, now=now,
+                                                     request_key=f"view:{view['id']}")
+                if created and not dedicated_slack_eligible(plan, record.monthly_spend):
+                    enqueue(session, kind="ephemeral", dedupe_key=f"spend_note:{view['id']}", now=now,
+                            payload={"channel": origin.channel_id, "user": user_id,
+                                     "text": build_spend_note(record.monthly_spend, plan)})
+        except SQLAlchemyError:
+            log.exception("could not start onboarding in %s", origin.channel_id)
+            ack(response_action="errors", errors={ids.ONBOARD_COMPANY_BLOCK: SAVE_FAILED})
+            return
+        ack()
+        deps.sync_customer_timers(customer)
+        deps.outbox.wake()
+
+    def submit_payment_link(ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
+        values = (view.get("state") or {}).get("values") or {}
+        link = _value(values, ids.PAYMENT_LINK_BLOCK).get("value") or ""
+        origin = ModalContext.decode(view.get("private_metadata"))
+        if origin is None or not deps.directory.is_staff(body["user"]["id"]):
+            ack(response_action="errors", errors={ids.PAYMENT_LINK_BLOCK: STEP_BUTTONS_STAFF_ONLY})
+            return
+        try:
+            with deps.db.transaction() as session:
+                set_payment_link(session, channel_id=origin.channel_id, link=link, now=deps.clock())
+        except ValueError:
+            ack(response_action="errors", errors={ids.PAYMENT_LINK_BLOCK: "Use a plain https:// link."})
+            return
+        ack()
+        deps.outbox.wake()
+
+    app.view(ids.ONBOARD_MODAL)(submit_onboarding)
+    app.view(ids.PAYMENT_LINK_MODAL)(submit_payment_link)

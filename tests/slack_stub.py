@@ -48,6 +48,7 @@ class SlackStub:
         self.users: dict[str, dict[str, Any]] = {}
         self.channels: dict[str, dict[str, Any]] = {}
         self.messages: dict[str, list[dict[str, Any]]] = {}
+        self.members: dict[str, list[str]] = {}
         self.delay = 0.0
         self._faults: list[Fault] = []
         self._lock = threading.Lock()
@@ -201,6 +202,9 @@ class SlackStub:
         if method == "conversations.info":
             channel = self.channels.get(args.get("channel", ""))
             return {"ok": True, "channel": channel} if channel else {"ok": False, "error": "channel_not_found"}
+        if method == "conversations.members":
+            return {"ok": True, "members": list(self.members.get(args.get("channel", ""), [])),
+                    "response_metadata": {"next_cursor": ""}}
         if method == "chat.postMessage":
             return self._post(args)
         if method == "chat.update":

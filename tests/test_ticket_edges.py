@@ -131,7 +131,7 @@ def test_modal_that_cannot_open_tells_the_user(bot: BotUnderTest, channel: str) 
     bot.slack.fail("views.open", status=200, error="expired_trigger_id", times=5)
     bot.slash("/ticket", user=CUSTOMER, channel=channel)
     answer = bot.slack.wait_for(lambda: bot.slack.responses)[0]
-    assert "could not open the ticket form" in answer["text"]
+    assert "could not open the form" in answer["text"]
 
 
 INJECTION = "<!channel> <!here> <!everyone> <!subteam^S0TEAM> <@U0STAFF> @here & <b>"

@@ -93,8 +93,16 @@ def build_runtime(settings: Settings, *, clock: Callable[[], datetime] = utcnow,
         log.error("listener failed for a %s request", kind, exc_info=error)
 
     register_all(bolt, deps)
-    return Runtime(settings=settings, db=db, deps=deps, bolt=bolt, outbox=outbox, scheduler=scheduler,
-                   dispatcher=JobDispatcher(deps), wsgi=make_wsgi(bolt, db))
+    return Runtime(
+        settings=settings,
+        db=db,
+        deps=deps,
+        bolt=bolt,
+        outbox=outbox,
+        scheduler=scheduler,
+        dispatcher=JobDispatcher(deps),
+        wsgi=make_wsgi(bolt, db),
+    )
 
 
 def make_wsgi(bolt: App, db: Database) -> WSGIApp:
@@ -121,7 +129,11 @@ def make_wsgi(bolt: App, db: Database) -> WSGIApp:
                 length = -1
             if length < 0 or length > MAX_BODY_BYTES:
                 return respond(start_response, "413 Content Too Large", {"error": "body too large"})
-            return slack(environ, start_response)
+            try:
+                return slack(environ, start_response)
+            except Exception:  # Bolt's own parsing choked (a signed but malformed payload)
+                log.exception("malformed Slack request")
+                return respond(start_response, "400 Bad Request", {"error": "malformed request"})
         return respond(start_response, "404 Not Found", {"error": "not found"})
 
     return wsgi

@@ -157,8 +157,10 @@ def cmd_reminders(args: argparse.Namespace) -> int:
             export.write_json(rows, sys.stdout)
         else:
             for row in rows:
-                print(f"{row['next_run_time'] or '-':<28} {row['kind']:<18} {row['channel'] or '-':<12} "
-                      f"{row['customer'] or ''}")
+                print(
+                    f"{row['next_run_time'] or '-':<28} {row['kind']:<18} {row['channel'] or '-':<12} "
+                    f"{row['customer'] or ''}"
+                )
     finally:
         db.engine.dispose()
     return 0

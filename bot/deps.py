@@ -41,5 +41,9 @@ class Deps:
         """Set the customer's nudge and check-in alarms, and clear the ones it no longer needs."""
         timers = customer_timers(customer)
         wanted = {t.job_id for t in timers}
-        self.set_timers(timers, cancel=tuple(f"{p}{customer.channel_id}" for p in TIMER_PREFIXES
-                                             if f"{p}{customer.channel_id}" not in wanted))
+        self.set_timers(
+            timers,
+            cancel=tuple(
+                f"{p}{customer.channel_id}" for p in TIMER_PREFIXES if f"{p}{customer.channel_id}" not in wanted
+            ),
+        )

@@ -79,8 +79,11 @@ def write_csv(rows: Iterable[dict[str, Any]], fields: tuple[str, ...], out: Text
 def onboarding_rows(session: Session) -> Iterator[dict[str, Any]]:
     """Each customer's record with each step's state, who and when."""
     for customer in session.scalars(select(Customer).order_by(Customer.started_at, Customer.channel_id)):
-        steps = session.scalars(select(OnboardingStep).where(OnboardingStep.channel_id == customer.channel_id)
-                                .order_by(OnboardingStep.number))
+        steps = session.scalars(
+            select(OnboardingStep)
+            .where(OnboardingStep.channel_id == customer.channel_id)
+            .order_by(OnboardingStep.number)
+        )
         yield {
             "channel_id": customer.channel_id,
             "company": customer.company,
@@ -95,8 +98,14 @@ def onboarding_rows(session: Session) -> Iterator[dict[str, Any]]:
             "nudges_sent": customer.nudges_sent,
             "next_nudge_at": _iso(customer.next_nudge_at),
             "steps": [
-                {"number": step.number, "key": STEPS_BY_NUMBER[step.number].key, "state": step.state,
-                 "by": step.by_user, "at": _iso(step.at), "link": step.link}
+                {
+                    "number": step.number,
+                    "key": STEPS_BY_NUMBER[step.number].key,
+                    "state": step.state,
+                    "by": step.by_user,
+                    "at": _iso(step.at),
+                    "link": step.link,
+                }
                 for step in steps
             ],
         }
@@ -114,9 +123,20 @@ def flatten_onboarding(rows: Iterable[dict[str, Any]]) -> Iterator[dict[str, Any
 
 
 ONBOARDING_FIELDS = (
-    "channel_id", "company", "monthly_events", "maus", "cloud_provider", "plan", "monthly_spend", "cs_owner_id",
-    "started_by", "started_at", "nudges_sent", "next_nudge_at",
-    *(f"step_{n}_{f}" for n in range(5, 10) for f in ("state", "by", "at")), "step_7_link",
+    "channel_id",
+    "company",
+    "monthly_events",
+    "maus",
+    "cloud_provider",
+    "plan",
+    "monthly_spend",
+    "cs_owner_id",
+    "started_by",
+    "started_at",
+    "nudges_sent",
+    "next_nudge_at",
+    *(f"step_{n}_{f}" for n in range(5, 10) for f in ("state", "by", "at")),
+    "step_7_link",
 )
 
 
@@ -126,6 +146,13 @@ def reminder_rows(session: Session, jobs: Iterable[ScheduledJob]) -> list[dict[s
     rows = []
     for job in sorted(jobs, key=lambda j: (j.next_run_time is None, j.next_run_time, j.job_id)):
         channel = job.params.get("channel_id")
-        rows.append({"id": job.job_id, "customer": companies.get(channel), "channel": channel, "kind": job.kind,
-                     "next_run_time": _iso(job.next_run_time)})
+        rows.append(
+            {
+                "id": job.job_id,
+                "customer": companies.get(channel),
+                "channel": channel,
+                "kind": job.kind,
+                "next_run_time": _iso(job.next_run_time),
+            }
+        )
     return rows

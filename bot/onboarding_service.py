@@ -57,13 +57,25 @@ def customer_timers(customer: Customer) -> list[Timer]:
     """The alarms this customer's row asks for: the next dashboard nudge, the next scaling check-in."""
     timers = []
     if customer.next_nudge_at is not None:
-        timers.append(Timer(f"nudge:{customer.channel_id}", customer.next_nudge_at, NUDGE_JOB,
-                            {"channel_id": customer.channel_id, "number": customer.nudges_sent + 1}))
+        timers.append(
+            Timer(
+                f"nudge:{customer.channel_id}",
+                customer.next_nudge_at,
+                NUDGE_JOB,
+                {"channel_id": customer.channel_id, "number": customer.nudges_sent + 1},
+            )
+        )
     milestones = scaling_milestones(customer.started_at)
     if customer.milestones_sent < len(milestones):
         _, when = milestones[customer.milestones_sent]
-        timers.append(Timer(f"scaling:{customer.channel_id}", when, SCALING_JOB,
-                            {"channel_id": customer.channel_id, "number": customer.milestones_sent + 1}))
+        timers.append(
+            Timer(
+                f"scaling:{customer.channel_id}",
+                when,
+                SCALING_JOB,
+                {"channel_id": customer.channel_id, "number": customer.milestones_sent + 1},
+            )
+        )
     return timers
 
 
@@ -72,8 +84,13 @@ def all_timers(session: Session) -> list[Timer]:
 
 
 def _request_checklist_update(session: Session, channel_id: str, now: datetime) -> None:
-    enqueue(session, kind="checklist_update", dedupe_key=f"checklist_update:{channel_id}:{now.timestamp():.6f}",
-            now=now, payload={"channel": channel_id})
+    enqueue(
+        session,
+        kind="checklist_update",
+        dedupe_key=f"checklist_update:{channel_id}:{now.timestamp():.6f}",
+        now=now,
+        payload={"channel": channel_id},
+    )
 
 
 def start_onboarding(
@@ -95,24 +112,44 @@ def start_onboarding(
     created = customer is None
     if customer is None:
         customer = Customer(
-            channel_id=channel_id, company=record.company.strip(), monthly_events=record.monthly_events,
-            maus=record.maus, cloud_provider=record.cloud_provider.value, plan=record.plan.value,
-            monthly_spend=record.monthly_spend, cs_owner_id=record.cs_owner_id, started_by=started_by,
-            started_at=now, updated_at=now, size_warned=False, nudges_sent=0, milestones_sent=0,
+            channel_id=channel_id,
+            company=record.company.strip(),
+            monthly_events=record.monthly_events,
+            maus=record.maus,
+            cloud_provider=record.cloud_provider.value,
+            plan=record.plan.value,
+            monthly_spend=record.monthly_spend,
+            cs_owner_id=record.cs_owner_id,
+            started_by=started_by,
+            started_at=now,
+            updated_at=now,
+            size_warned=False,
+            nudges_sent=0,
+            milestones_sent=0,
             next_nudge_at=next_nudge_at(policy, now, 0, None, False),
         )
         session.add(customer)
         session.flush()
         _save_checklist(session, channel_id, Checklist())
-        enqueue(session, kind="message", dedupe_key=f"a_team:{channel_id}", now=now,
-                payload={"channel": channel_id, "render": "a_team"})
+        enqueue(
+            session,
+            kind="message",
+            dedupe_key=f"a_team:{channel_id}",
+            now=now,
+            payload={"channel": channel_id, "render": "a_team"},
+        )
     repost_checklist(session, channel_id, now, request_key)
     return customer, created
 
 
 def repost_checklist(session: Session, channel_id: str, now: datetime, request_key: str) -> None:
-    enqueue(session, kind="checklist_post", dedupe_key=f"checklist:{channel_id}:{request_key}", now=now,
-            payload={"channel": channel_id})
+    enqueue(
+        session,
+        kind="checklist_post",
+        dedupe_key=f"checklist:{channel_id}:{request_key}",
+        now=now,
+        payload={"channel": channel_id},
+    )
 
 
 def mark_onboarding_step(
@@ -138,8 +175,9 @@ def mark_onboarding_step(
     _save_checklist(session, channel_id, checklist)
     customer.updated_at = now
     if number == DASHBOARD_CALL:
-        customer.next_nudge_at = next_nudge_at(policy, customer.started_at, customer.nudges_sent,
-                                               customer.last_nudge_at, state == StepState.DONE)
+        customer.next_nudge_at = next_nudge_at(
+            policy, customer.started_at, customer.nudges_sent, customer.last_nudge_at, state == StepState.DONE
+        )
     _request_checklist_update(session, channel_id, now)
     return customer, True
 
@@ -174,9 +212,19 @@ def send_dashboard_nudge(
     if due > now:
         customer.next_nudge_at = due  # fired early (settings changed): wait for the real time
         return customer
-    enqueue(session, kind="message", dedupe_key=f"nudge:{channel_id}:{number}", now=now,
-            payload={"channel": customer.cs_owner_id, "render": "nudge", "customer": channel_id,
-                     "number": number, "max": policy.max_count})
+    enqueue(
+        session,
+        kind="message",
+        dedupe_key=f"nudge:{channel_id}:{number}",
+        now=now,
+        payload={
+            "channel": customer.cs_owner_id,
+            "render": "nudge",
+            "customer": channel_id,
+            "number": number,
+            "max": policy.max_count,
+        },
+    )
     customer.nudges_sent = number
     customer.last_nudge_at = now
     customer.next_nudge_at = next_nudge_at(policy, customer.started_at, number, now, False)
@@ -191,9 +239,13 @@ def send_scaling_checkin(session: Session, *, channel_id: str, number: int, now:
     milestones = scaling_milestones(customer.started_at)
     if number > len(milestones) or milestones[number - 1][1] > now:
         return customer
-    enqueue(session, kind="message", dedupe_key=f"scaling:{channel_id}:{number}", now=now,
-            payload={"channel": customer.cs_owner_id, "render": "scaling", "customer": channel_id,
-                     "number": number})
+    enqueue(
+        session,
+        kind="message",
+        dedupe_key=f"scaling:{channel_id}:{number}",
+        now=now,
+        payload={"channel": customer.cs_owner_id, "render": "scaling", "customer": channel_id, "number": number},
+    )
     customer.milestones_sent = number
     return customer
 
@@ -204,7 +256,17 @@ def warn_channel_size(session: Session, *, channel_id: str, count: int, max_memb
     if customer is None or customer.size_warned or count <= max_members:
         return False
     customer.size_warned = True
-    enqueue(session, kind="message", dedupe_key=f"size_warning:{channel_id}", now=now,
-            payload={"channel": customer.cs_owner_id, "render": "size_warning", "customer": channel_id,
-                     "count": count, "max": max_members})
+    enqueue(
+        session,
+        kind="message",
+        dedupe_key=f"size_warning:{channel_id}",
+        now=now,
+        payload={
+            "channel": customer.cs_owner_id,
+            "render": "size_warning",
+            "customer": channel_id,
+            "count": count,
+            "max": max_members,
+        },
+    )
     return True

@@ -142,8 +142,9 @@ class PostPlanner:
         if customer is None:
             raise Abandon(f"customer {payload.get('customer')} not found")
         if render == "nudge":
-            return build_nudge(customer.company, customer.channel_id, customer.started_at, payload["number"],
-                               payload["max"])
+            return build_nudge(
+                customer.company, customer.channel_id, customer.started_at, payload["number"], payload["max"]
+            )
         if render == "scaling":
             return build_scaling_checkin(customer.company, customer.channel_id, payload["number"])
         if render == "size_warning":
@@ -153,8 +154,9 @@ class PostPlanner:
     def _plan_ephemeral(self, session: Session, row: OutboxMessage) -> Post:
         """A note only one user sees in a channel (it is not kept, so it is not paced)."""
         payload = row.payload
-        return Post("chat.postEphemeral", {"channel": payload["channel"], "user": payload["user"],
-                                           "text": payload["text"]})
+        return Post(
+            "chat.postEphemeral", {"channel": payload["channel"], "user": payload["user"], "text": payload["text"]}
+        )
 
     @staticmethod
     def _customer(session: Session, row: OutboxMessage) -> Customer:
@@ -165,27 +167,35 @@ class PostPlanner:
 
     def _plan_checklist_post(self, session: Session, row: OutboxMessage) -> Post:
         customer = self._customer(session, row)
-        text, blocks = build_checklist(customer.company, load_checklist(session, customer.channel_id),
-                                       customer.started_at)
+        text, blocks = build_checklist(
+            customer.company, load_checklist(session, customer.channel_id), customer.started_at
+        )
         channel_id = customer.channel_id
 
         def on_sent(s: Session, ts: str) -> None:
             s.get(Customer, channel_id).checklist_ts = ts  # type: ignore[union-attr]
 
-        return Post("chat.postMessage", {"channel": channel_id, "text": text, "blocks": blocks}, on_sent,
-                    pace_key=channel_id)
+        return Post(
+            "chat.postMessage", {"channel": channel_id, "text": text, "blocks": blocks}, on_sent, pace_key=channel_id
+        )
 
     def _plan_checklist_update(self, session: Session, row: OutboxMessage) -> Post:
         customer = self._customer(session, row)
         if customer.checklist_ts is None:
-            waiting = session.scalar(select(OutboxMessage.id).where(
-                OutboxMessage.kind == "checklist_post", OutboxMessage.state == "pending",
-                OutboxMessage.payload.is_not(None), OutboxMessage.dedupe_key.startswith(
-                    f"checklist:{customer.channel_id}:")))
+            waiting = session.scalar(
+                select(OutboxMessage.id).where(
+                    OutboxMessage.kind == "checklist_post",
+                    OutboxMessage.state == "pending",
+                    OutboxMessage.payload.is_not(None),
+                    OutboxMessage.dedupe_key.startswith(f"checklist:{customer.channel_id}:"),
+                )
+            )
             if waiting is None:
                 raise Abandon("the checklist was never posted")
             raise Defer("waiting for the checklist post")
-        text, blocks = build_checklist(customer.company, load_checklist(session, customer.channel_id),
-                                       customer.started_at)
-        return Post("chat.update", {"channel": customer.channel_id, "ts": customer.checklist_ts, "text": text,
-                                    "blocks": blocks})
+        text, blocks = build_checklist(
+            customer.company, load_checklist(session, customer.channel_id), customer.started_at
+        )
+        return Post(
+            "chat.update", {"channel": customer.channel_id, "ts": customer.checklist_ts, "text": text, "blocks": blocks}
+        )

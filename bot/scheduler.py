@@ -87,8 +87,15 @@ class Scheduler:
         if when is None:
             self.cancel(job_id)
             return
-        self._aps.add_job(run_job, trigger=DateTrigger(run_date=when, timezone=UTC), args=[kind], kwargs=params,
-                          id=job_id, name=kind, replace_existing=True)
+        self._aps.add_job(
+            run_job,
+            trigger=DateTrigger(run_date=when, timezone=UTC),
+            args=[kind],
+            kwargs=params,
+            id=job_id,
+            name=kind,
+            replace_existing=True,
+        )
 
     def cancel(self, job_id: str) -> None:
         with contextlib.suppress(JobLookupError):

@@ -27,8 +27,9 @@ class JobDispatcher:
         now = deps.clock()
         with deps.db.transaction() as session:
             if kind == NUDGE_JOB:
-                customer = send_dashboard_nudge(session, channel_id=channel_id, number=number,
-                                                policy=deps.reminder_policy, now=now)
+                customer = send_dashboard_nudge(
+                    session, channel_id=channel_id, number=number, policy=deps.reminder_policy, now=now
+                )
             elif kind == SCALING_JOB:
                 customer = send_scaling_checkin(session, channel_id=channel_id, number=number, now=now)
             else:

@@ -79,8 +79,15 @@ def register_onboarding(app: App, deps: Deps) -> None:
             return
         try:
             with deps.db.transaction() as session:
-                customer, changed = mark_onboarding_step(session, channel_id=channel_id, number=number, state=state,
-                                                         by=user_id, policy=deps.reminder_policy, now=deps.clock())
+                customer, changed = mark_onboarding_step(
+                    session,
+                    channel_id=channel_id,
+                    number=number,
+                    state=state,
+                    by=user_id,
+                    policy=deps.reminder_policy,
+                    now=deps.clock(),
+                )
         except ValueError as exc:
             context["tell_user"] = f"That step cannot be changed that way ({exc})."
             return
@@ -104,8 +111,12 @@ def register_onboarding(app: App, deps: Deps) -> None:
             return
         with deps.db.session() as session:
             link = load_checklist(session, channel_id)[INGESTION_READY].link
-        open_modal(client, body["trigger_id"], build_payment_link_modal(channel_id, link),
-                   lambda text: respond(text=text, response_type="ephemeral", replace_original=False))
+        open_modal(
+            client,
+            body["trigger_id"],
+            build_payment_link_modal(channel_id, link),
+            lambda text: respond(text=text, response_type="ephemeral", replace_original=False),
+        )
 
     for action_id in (*STEP_STATES, ids.DASHBOARD_CALL_BOOKED_BUTTON):
         app.action(action_id)(ack=mark_step, lazy=[tell_user])

@@ -218,6 +218,5 @@ NOT_A_CUSTOMER_CHANNEL = (
 )
 TICKET_SAVE_FAILED = "We could not save your ticket just now. Please press File ticket again in a moment."
 MODAL_OPEN_FAILED = (
-    "Sorry, I could not open the form just now (Slack did not answer in time). "
-    "Please try again in a few seconds."
+    "Sorry, I could not open the form just now (Slack did not answer in time). Please try again in a few seconds."
 )

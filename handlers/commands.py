@@ -66,10 +66,13 @@ def register_onboard(app: App, deps: Deps) -> None:
                 company = customer.company
         if customer is not None:
             deps.outbox.wake()
-            respond(text=f"Onboarding for {escape_text(company)} is already under way: "
-                         "I have posted its current checklist again.")
+            respond(
+                text=f"Onboarding for {escape_text(company)} is already under way: "
+                "I have posted its current checklist again."
+            )
             return
-        open_modal(client, command["trigger_id"], build_onboard_modal(channel_id, user_id),
-                   lambda text: respond(text=text))
+        open_modal(
+            client, command["trigger_id"], build_onboard_modal(channel_id, user_id), lambda text: respond(text=text)
+        )
 
     app.command("/onboard")(ack=ack_onboard, lazy=[start_onboarding])

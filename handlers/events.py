@@ -52,8 +52,13 @@ def register(app: App, deps: Deps) -> None:
         with deps.db.transaction() as session:
             if not claim_event(session, body.get("event_id", ""), deps.clock()):
                 return
-            warned = warn_channel_size(session, channel_id=channel_id, count=count,
-                                       max_members=deps.settings.max_customer_members, now=deps.clock())
+            warned = warn_channel_size(
+                session,
+                channel_id=channel_id,
+                count=count,
+                max_members=deps.settings.max_customer_members,
+                now=deps.clock(),
+            )
         if warned:
             deps.outbox.wake()
 

@@ -89,10 +89,21 @@ def _selected(values: dict[str, Any], block: str) -> str | None:
 def register_onboarding(app: App, deps: Deps) -> None:
     def submit_onboarding(ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
         values = (view.get("state") or {}).get("values") or {}
-        text = {block: _value(values, block).get("value") for block in (
-            ids.ONBOARD_COMPANY_BLOCK, ids.ONBOARD_EVENTS_BLOCK, ids.ONBOARD_MAUS_BLOCK, ids.ONBOARD_SPEND_BLOCK)}
-        problems = validate_customer_fields(text[ids.ONBOARD_COMPANY_BLOCK], text[ids.ONBOARD_EVENTS_BLOCK],
-                                            text[ids.ONBOARD_MAUS_BLOCK], text[ids.ONBOARD_SPEND_BLOCK])
+        text = {
+            block: _value(values, block).get("value")
+            for block in (
+                ids.ONBOARD_COMPANY_BLOCK,
+                ids.ONBOARD_EVENTS_BLOCK,
+                ids.ONBOARD_MAUS_BLOCK,
+                ids.ONBOARD_SPEND_BLOCK,
+            )
+        }
+        problems = validate_customer_fields(
+            text[ids.ONBOARD_COMPANY_BLOCK],
+            text[ids.ONBOARD_EVENTS_BLOCK],
+            text[ids.ONBOARD_MAUS_BLOCK],
+            text[ids.ONBOARD_SPEND_BLOCK],
+        )
         cloud = parse_cloud_provider(_selected(values, ids.ONBOARD_CLOUD_BLOCK))
         plan = parse_plan(_selected(values, ids.ONBOARD_PLAN_BLOCK))
         owner = _value(values, ids.ONBOARD_OWNER_BLOCK).get("selected_user") or body["user"]["id"]
@@ -110,9 +121,13 @@ def register_onboarding(app: App, deps: Deps) -> None:
             ack(response_action="errors", errors=problems)
             return
         record = CustomerRecord(
-            company=text[ids.ONBOARD_COMPANY_BLOCK] or "", monthly_events=parse_amount(text[ids.ONBOARD_EVENTS_BLOCK]),
-            maus=parse_amount(text[ids.ONBOARD_MAUS_BLOCK]), cloud_provider=cloud, plan=plan,
-            monthly_spend=parse_amount(text[ids.ONBOARD_SPEND_BLOCK]) or 0, cs_owner_id=owner,
+            company=text[ids.ONBOARD_COMPANY_BLOCK] or "",
+            monthly_events=parse_amount(text[ids.ONBOARD_EVENTS_BLOCK]),
+            maus=parse_amount(text[ids.ONBOARD_MAUS_BLOCK]),
+            cloud_provider=cloud,
+            plan=plan,
+            monthly_spend=parse_amount(text[ids.ONBOARD_SPEND_BLOCK]) or 0,
+            cs_owner_id=owner,
         )
         now = deps.clock()
         try:
@@ -120,13 +135,27 @@ def register_onboarding(app: App, deps: Deps) -> None:
                 if customer_channel(session, origin.channel_id) is None:
                     ack(response_action="errors", errors={ids.ONBOARD_COMPANY_BLOCK: NOT_A_CUSTOMER_CHANNEL})
                     return
-                customer, created = start_onboarding(session, channel_id=origin.channel_id, record=record,
-                                                     started_by=user_id, policy=deps.reminder_policy, now=now,
-                                                     request_key=f"view:{view['id']}")
+                customer, created = start_onboarding(
+                    session,
+                    channel_id=origin.channel_id,
+                    record=record,
+                    started_by=user_id,
+                    policy=deps.reminder_policy,
+                    now=now,
+                    request_key=f"view:{view['id']}",
+                )
                 if created and not dedicated_slack_eligible(plan, record.monthly_spend):
-                    enqueue(session, kind="ephemeral", dedupe_key=f"spend_note:{view['id']}", now=now,
-                            payload={"channel": origin.channel_id, "user": user_id,
-                                     "text": build_spend_note(record.monthly_spend, plan)})
+                    enqueue(
+                        session,
+                        kind="ephemeral",
+                        dedupe_key=f"spend_note:{view['id']}",
+                        now=now,
+                        payload={
+                            "channel": origin.channel_id,
+                            "user": user_id,
+                            "text": build_spend_note(record.monthly_spend, plan),
+                        },
+                    )
         except SQLAlchemyError:
             log.exception("could not start onboarding in %s", origin.channel_id)
             ack(response_action="errors", errors={ids.ONBOARD_COMPANY_BLOCK: SAVE_FAILED})

@@ -203,8 +203,11 @@ class SlackStub:
             channel = self.channels.get(args.get("channel", ""))
             return {"ok": True, "channel": channel} if channel else {"ok": False, "error": "channel_not_found"}
         if method == "conversations.members":
-            return {"ok": True, "members": list(self.members.get(args.get("channel", ""), [])),
-                    "response_metadata": {"next_cursor": ""}}
+            return {
+                "ok": True,
+                "members": list(self.members.get(args.get("channel", ""), [])),
+                "response_metadata": {"next_cursor": ""},
+            }
         if method == "chat.postMessage":
             return self._post(args)
         if method == "chat.update":

@@ -27,8 +27,14 @@ CLI = [sys.executable, "-m", "bot.cli"]
 
 def run_cli(*args: str, env: dict[str, str], timeout: float = 60) -> subprocess.CompletedProcess[str]:
     clean = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "SUPPORT_", "DATABASE_URL"))}
-    return subprocess.run([*CLI, *args], env={**clean, **env}, capture_output=True, text=True, timeout=timeout,
-                          cwd=Path(__file__).resolve().parent.parent)
+    return subprocess.run(
+        [*CLI, *args],
+        env={**clean, **env},
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        cwd=Path(__file__).resolve().parent.parent,
+    )
 
 
 def free_port() -> int:
@@ -57,10 +63,16 @@ def test_console_script_is_installed() -> None:
     ],
 )
 def test_bad_setting_stops_startup_with_one_line(tmp_path: Path, change: dict[str, str], setting: str) -> None:
-    env = {**{
-        "SLACK_BOT_TOKEN": "xoxb-1-2-3", "SLACK_SIGNING_SECRET": "secret", "SUPPORT_TRIAGE_CHANNEL": "C0TRIAGE",
-        "DATABASE_URL": f"sqlite:///{tmp_path / 'x.db'}", "SLACK_API_BASE_URL": "http://127.0.0.1:9/api/"},
-        **change}
+    env = {
+        **{
+            "SLACK_BOT_TOKEN": "xoxb-1-2-3",
+            "SLACK_SIGNING_SECRET": "secret",
+            "SUPPORT_TRIAGE_CHANNEL": "C0TRIAGE",
+            "DATABASE_URL": f"sqlite:///{tmp_path / 'x.db'}",
+            "SLACK_API_BASE_URL": "http://127.0.0.1:9/api/",
+        },
+        **change,
+    }
     result = run_cli("serve", "--port", str(free_port()), env=env)
     assert result.returncode == 2
     lines = result.stderr.strip().splitlines()
@@ -69,16 +81,25 @@ def test_bad_setting_stops_startup_with_one_line(tmp_path: Path, change: dict[st
 
 
 def test_unreachable_database_is_one_line(tmp_path: Path) -> None:
-    env = {"SLACK_BOT_TOKEN": "xoxb-1-2-3", "SLACK_SIGNING_SECRET": "secret", "SUPPORT_TRIAGE_CHANNEL": "C0TRIAGE",
-           "DATABASE_URL": "postgresql://nobody@127.0.0.1:1/none"}
+    env = {
+        "SLACK_BOT_TOKEN": "xoxb-1-2-3",
+        "SLACK_SIGNING_SECRET": "secret",
+        "SUPPORT_TRIAGE_CHANNEL": "C0TRIAGE",
+        "DATABASE_URL": "postgresql://nobody@127.0.0.1:1/none",
+    }
     result = run_cli("serve", env=env)
     assert result.returncode == 2
     assert result.stderr.count("\n") == 1 and "DATABASE_URL" in result.stderr
 
 
 def test_auto_migrate_off_refuses_an_old_schema(tmp_path: Path) -> None:
-    env = {"SLACK_BOT_TOKEN": "xoxb-1-2-3", "SLACK_SIGNING_SECRET": "secret", "SUPPORT_TRIAGE_CHANNEL": "C0TRIAGE",
-           "DATABASE_URL": f"sqlite:///{tmp_path / 'fresh.db'}", "SUPPORT_AUTO_MIGRATE": "false"}
+    env = {
+        "SLACK_BOT_TOKEN": "xoxb-1-2-3",
+        "SLACK_SIGNING_SECRET": "secret",
+        "SUPPORT_TRIAGE_CHANNEL": "C0TRIAGE",
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'fresh.db'}",
+        "SUPPORT_AUTO_MIGRATE": "false",
+    }
     result = run_cli("serve", env=env)
     assert result.returncode == 2 and "support-bot migrate" in result.stderr
     assert run_cli("migrate", env=env).returncode == 0
@@ -89,8 +110,13 @@ def test_serve_answers_healthz_and_stops_cleanly_on_sigterm(slack: SlackStub, da
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "SUPPORT_", "DATABASE_URL"))}
     env.update(bot_env(slack, database_url))
-    process = subprocess.Popen([*CLI, "serve", "--port", str(port), "--host", "127.0.0.1"], env=env,
-                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    process = subprocess.Popen(
+        [*CLI, "serve", "--port", str(port), "--host", "127.0.0.1"],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
     try:
         deadline = time.monotonic() + 30
         while True:
@@ -113,7 +139,7 @@ def test_serve_answers_healthz_and_stops_cleanly_on_sigterm(slack: SlackStub, da
 
 
 def test_export_tickets_json_and_csv(bot: BotUnderTest, channel: str, database_url: str) -> None:
-    file_ticket(bot, user=CUSTOMER, title="=HYPERLINK(\"http://evil\") formula")
+    file_ticket(bot, user=CUSTOMER, title='=HYPERLINK("http://evil") formula')
     bot.slack.wait_for(lambda: bot.sql("SELECT thread_ts FROM tickets")[0][0])
     env = {"DATABASE_URL": database_url}
 
@@ -122,8 +148,19 @@ def test_export_tickets_json_and_csv(bot: BotUnderTest, channel: str, database_u
     tickets = json.loads(result.stdout)
     assert len(tickets) == 1
     ticket = tickets[0]
-    for field in ("number", "channel_id", "severity", "status", "title", "reporter_id", "created_at",
-                  "first_response_at", "resolved_at", "thread_ts", "reply_count"):
+    for field in (
+        "number",
+        "channel_id",
+        "severity",
+        "status",
+        "title",
+        "reporter_id",
+        "created_at",
+        "first_response_at",
+        "resolved_at",
+        "thread_ts",
+        "reply_count",
+    ):
         assert field in ticket
     assert ticket["number"] == 1 and ticket["channel_id"] == channel and ticket["status"] == "open"
     assert ticket["created_at"].endswith("Z") and ticket["first_response_at"] is None

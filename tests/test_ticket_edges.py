@@ -37,7 +37,12 @@ def test_unverified_requests_get_401_and_leave_nothing(bot: BotUnderTest, how: d
     status, _, _ = bot.event({"type": "member_joined_channel", "user": "U0BOT", "channel": CUSTOMER_CHANNEL}, **how)
     assert status == 401
     status, _, _ = bot.submit_view(
-        {"id": "V1", "callback_id": "ticket_modal", "private_metadata": json.dumps({"c": CUSTOMER_CHANNEL})},
+        {
+            "id": "V1",
+            "type": "modal",
+            "callback_id": "ticket_modal",
+            "private_metadata": json.dumps({"c": CUSTOMER_CHANNEL}),
+        },
         ticket_values(),
         user=CUSTOMER,
         **how,

@@ -19,9 +19,16 @@ T0 = datetime(2026, 11, 22, 9, 0, tzinfo=UTC)
 BASE_ENV = {"SLACK_BOT_TOKEN": "xoxb-1", "SLACK_SIGNING_SECRET": "s", "SUPPORT_TRIAGE_CHANNEL": "C0TRIAGE"}
 
 
-@pytest.mark.parametrize(("raw", "expected"), [("30s", timedelta(seconds=30)), ("15m", timedelta(minutes=15)),
-                                               ("2h", timedelta(hours=2)), ("7d", timedelta(days=7)),
-                                               (" 4h ", timedelta(hours=4))])
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("30s", timedelta(seconds=30)),
+        ("15m", timedelta(minutes=15)),
+        ("2h", timedelta(hours=2)),
+        ("7d", timedelta(days=7)),
+        (" 4h ", timedelta(hours=4)),
+    ],
+)
 def test_parse_duration(raw: str, expected: timedelta) -> None:
     assert parse_duration(raw) == expected
 
@@ -43,9 +50,15 @@ def test_settings_defaults() -> None:
 
 
 def test_settings_overrides() -> None:
-    settings = load_settings({**BASE_ENV, "PORT": "8080", "SUPPORT_SLA_LOW": "3d",
-                              "SLACK_API_BASE_URL": "http://127.0.0.1:9/api",
-                              "DATABASE_URL": "postgres://u@h/db"})
+    settings = load_settings(
+        {
+            **BASE_ENV,
+            "PORT": "8080",
+            "SUPPORT_SLA_LOW": "3d",
+            "SLACK_API_BASE_URL": "http://127.0.0.1:9/api",
+            "DATABASE_URL": "postgres://u@h/db",
+        }
+    )
     assert settings.port == 8080
     assert settings.sla_targets[Severity.LOW] == timedelta(days=3)
     assert settings.slack_api_base_url == "http://127.0.0.1:9/api/"
@@ -87,8 +100,9 @@ def test_escape_text(typed: str, shown: str) -> None:
 def test_first_staff_reply_is_first_response() -> None:
     outcome = apply_thread_reply(status=Status.OPEN, first_response_at=None, from_staff=True, at=T0)
     assert (outcome.first_response_at, outcome.status) == (T0, Status.IN_PROGRESS)
-    later = apply_thread_reply(status=Status.IN_PROGRESS, first_response_at=T0, from_staff=True,
-                               at=T0 + timedelta(hours=1))
+    later = apply_thread_reply(
+        status=Status.IN_PROGRESS, first_response_at=T0, from_staff=True, at=T0 + timedelta(hours=1)
+    )
     assert later.first_response_at == T0
 
 
@@ -128,9 +142,18 @@ def test_modal_fits_slack_limits() -> None:
 
 
 def test_ticket_card_and_ack() -> None:
-    info = TicketInfo(number=7, channel_id="C1", severity=Severity.CRITICAL, title="Down <!here>",
-                      description="", reporter_id="U1", status=Status.OPEN, assignee_id=None, created_at=T0,
-                      first_response_at=None)
+    info = TicketInfo(
+        number=7,
+        channel_id="C1",
+        severity=Severity.CRITICAL,
+        title="Down <!here>",
+        description="",
+        reporter_id="U1",
+        status=Status.OPEN,
+        assignee_id=None,
+        created_at=T0,
+        first_response_at=None,
+    )
     text, blocks = build_ticket_card(info)
     assert text == "Ticket #7 (Critical): Down &lt;!here&gt;"
     assert len(blocks) == 3  # headline, fields, hint (no empty description section)
@@ -145,7 +168,8 @@ def test_csv_safe() -> None:
 
 
 def test_redaction_filter_scrubs_tokens() -> None:
-    record = logging.LogRecord("x", logging.INFO, __file__, 1, "token %s and %s", ("xoxb-123-abc", "sekrit-value"),
-                               None)
+    record = logging.LogRecord(
+        "x", logging.INFO, __file__, 1, "token %s and %s", ("xoxb-123-abc", "sekrit-value"), None
+    )
     RedactSecrets(("sekrit-value",)).filter(record)
     assert record.getMessage() == "token [redacted] and [redacted]"

@@ -170,3 +170,35 @@ def test_export_tickets_json_and_csv(bot: BotUnderTest, channel: str, database_u
     rows = list(csv.DictReader(io.StringIO(result.stdout)))
     assert rows[0]["number"] == "1"
     assert rows[0]["title"].startswith("'=HYPERLINK")  # no formula reaches a spreadsheet
+
+
+def test_reminders_and_onboarding_export(bot: BotUnderTest, channel: str, database_url: str) -> None:
+    from tests.test_onboarding_flow import start_onboarding
+
+    message = start_onboarding(bot, company="=cmd|' /C calc'!A0")
+    bot.click("onboarding_step_done", user="U0STAFF", channel=channel, message_ts=message["ts"], value="5")
+    bot.slack.wait_for(lambda: bot.slack.calls_to("chat.update"))
+    env = {"DATABASE_URL": database_url}
+
+    result = run_cli("reminders", "--format", "json", env=env)
+    assert result.returncode == 0, result.stderr
+    reminders = {r["kind"]: r for r in json.loads(result.stdout)}
+    assert set(reminders) == {"dashboard_nudge", "scaling_checkin"}
+    nudge = reminders["dashboard_nudge"]
+    assert nudge["id"] == f"nudge:{channel}" and nudge["channel"] == channel
+    assert nudge["customer"] == "=cmd|' /C calc'!A0"
+    assert nudge["next_run_time"].endswith("Z")  # ISO 8601 UTC, 7 days out by default
+    assert run_cli("reminders", env=env).stdout.count("\n") == 2
+
+    result = run_cli("export", "onboarding", "--format", "json", env=env)
+    assert result.returncode == 0, result.stderr
+    [customer] = json.loads(result.stdout)
+    assert customer["channel_id"] == channel and customer["plan"] == "scale"
+    steps = {s["number"]: s for s in customer["steps"]}
+    assert steps[5]["state"] == "done" and steps[5]["by"] == "U0STAFF" and steps[5]["at"].endswith("Z")
+    assert steps[8]["state"] == "pending" and steps[8]["by"] is None
+
+    result = run_cli("export", "onboarding", "--format", "csv", env=env)
+    [row] = list(csv.DictReader(io.StringIO(result.stdout)))
+    assert row["step_5_state"] == "done" and row["step_9_state"] == "pending"
+    assert row["company"].startswith("'=")  # formula injection neutralised

@@ -50,10 +50,16 @@ def _prepare_database(settings: Settings) -> None:
         engine.dispose()
 
 
-def _wait_for_signal() -> None:
+def _stop_on_signal() -> threading.Event:
+    """SIGTERM / SIGINT set the returned event. Installed before anything starts, so a signal that
+    arrives during start-up still leads to a clean stop."""
     stop = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: stop.set())
+    return stop
+
+
+def _wait(stop: threading.Event) -> None:
     while not stop.wait(3600):
         pass
 
@@ -63,6 +69,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     from bot.logs import configure_logging
     from bot.server import HttpServer
 
+    stop = _stop_on_signal()
     settings = load_settings(os.environ, Mode.HTTP)
     port = port_override(args.port, settings.port)
     configure_logging(settings.log_level, (settings.slack_bot_token or "", settings.slack_signing_secret or ""))
@@ -75,7 +82,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
         return _fail(f"PORT: cannot listen on {args.host}:{port} ({exc.strerror or exc})")
     runtime.start()
     log.info("support-bot listening on http://%s:%d/slack/events", args.host, server.port)
-    _wait_for_signal()
+    _wait(stop)
     log.info("shutting down: finishing in-flight requests")
     server.stop()
     runtime.stop()
@@ -89,6 +96,7 @@ def cmd_socket(args: argparse.Namespace) -> int:
     from bot.app import build_runtime
     from bot.logs import configure_logging
 
+    stop = _stop_on_signal()
     settings = load_settings(os.environ, Mode.SOCKET)
     configure_logging(settings.log_level, (settings.slack_bot_token or "", settings.slack_app_token or ""))
     _prepare_database(settings)
@@ -97,7 +105,7 @@ def cmd_socket(args: argparse.Namespace) -> int:
     handler = SocketModeHandler(runtime.bolt, settings.slack_app_token)
     handler.connect()
     log.info("support-bot connected over Socket Mode")
-    _wait_for_signal()
+    _wait(stop)
     handler.close()
     runtime.stop()
     return 0

@@ -60,7 +60,7 @@ class Runtime:
 def build_runtime(settings: Settings, *, clock: Callable[[], datetime] = utcnow, socket_mode: bool = False) -> Runtime:
     db = Database(make_engine(settings.database_url))
     directory = Directory(make_background_client(settings))
-    planner = PostPlanner(directory, settings.triage_channel or "", settings.sla_targets)
+    planner = PostPlanner(directory, settings.triage_channel or "", settings.sla_targets, clock, settings.oncall)
     outbox = Outbox(db, make_outbox_client(settings), planner, clock=clock)
     scheduler = Scheduler(db.engine)
     deps = Deps(settings=settings, db=db, directory=directory, outbox=outbox, scheduler=scheduler, clock=clock)

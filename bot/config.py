@@ -13,8 +13,11 @@ from enum import StrEnum
 from pathlib import Path
 
 from tickets.severity import SEVERITY_LEVELS, Severity
+from tickets.sla import BusinessHours, parse_business_hours
 
 DEFAULT_SLACK_API_BASE_URL = "https://slack.com/api/"
+DEFAULT_DIGEST_SCHEDULE = "0 9 * * mon"
+_ONCALL_ID = re.compile(r"^[UWS][A-Z0-9]{2,}$")
 _DURATION = re.compile(r"^\s*(\d+)\s*([smhd])\s*$")
 _UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}
 _CHANNEL_ID = re.compile(r"^[CG][A-Z0-9]{2,}$")
@@ -68,6 +71,11 @@ class Settings:
     )
     auto_migrate: bool = True
     log_level: str = "INFO"
+    business_hours: BusinessHours | None = None
+    oncall: str | None = None  # a user (U…/W…) or user group (S…) id
+    critical_update_every: timedelta = timedelta(minutes=30)
+    digest_channel: str | None = None
+    digest_schedule: str = DEFAULT_DIGEST_SCHEDULE
     dashboard_nudge_after: timedelta = timedelta(days=7)
     dashboard_nudge_every: timedelta = timedelta(days=3)
     dashboard_nudge_max: int = 5
@@ -122,6 +130,27 @@ def _count(env: Mapping[str, str], name: str, default: int, minimum: int = 0) ->
     return value
 
 
+def _business_hours(env: Mapping[str, str]) -> BusinessHours | None:
+    raw = (env.get("SUPPORT_BUSINESS_HOURS") or "").strip()
+    if not raw:
+        return None
+    try:
+        return parse_business_hours(raw)
+    except ValueError as exc:
+        raise ConfigError("SUPPORT_BUSINESS_HOURS", f"{exc} (e.g. 'Mon-Fri 09:00-18:00 Europe/London')") from None
+
+
+def _digest_schedule(env: Mapping[str, str]) -> str:
+    from apscheduler.triggers.cron import CronTrigger
+
+    raw = " ".join((env.get("SUPPORT_DIGEST_SCHEDULE") or DEFAULT_DIGEST_SCHEDULE).split())
+    try:
+        CronTrigger.from_crontab(raw)
+    except ValueError as exc:
+        raise ConfigError("SUPPORT_DIGEST_SCHEDULE", f"is not a crontab line like '0 9 * * mon' ({exc})") from None
+    return raw
+
+
 def _port(raw: str | None, name: str = "PORT") -> int:
     if raw is None or not str(raw).strip():
         return 3000
@@ -159,6 +188,9 @@ def load_settings(env: Mapping[str, str], mode: Mode = Mode.HTTP) -> Settings:
         dashboard_nudge_every=_duration(env, "SUPPORT_DASHBOARD_NUDGE_EVERY", timedelta(days=3)),
         dashboard_nudge_max=_count(env, "SUPPORT_DASHBOARD_NUDGE_MAX", 5),
         max_customer_members=_count(env, "SUPPORT_MAX_CUSTOMER_MEMBERS", 8, minimum=1),
+        business_hours=_business_hours(env),
+        critical_update_every=_duration(env, "SUPPORT_CRITICAL_UPDATE_EVERY", timedelta(minutes=30)),
+        digest_schedule=_digest_schedule(env),
     )
     if mode == Mode.DATABASE:
         return Settings(**common)
@@ -177,6 +209,12 @@ def load_settings(env: Mapping[str, str], mode: Mode = Mode.HTTP) -> Settings:
     )
     app_token = _token(env, "SLACK_APP_TOKEN", "xapp-") if mode == Mode.SOCKET else None
     triage = _required(env, "SUPPORT_TRIAGE_CHANNEL", "the channel ID of the internal triage channel")
+    oncall = (env.get("SUPPORT_ONCALL") or "").strip() or None
+    if oncall is not None and not _ONCALL_ID.match(oncall):
+        raise ConfigError("SUPPORT_ONCALL", "must be a user ID (U…) or a user group ID (S…)")
+    digest_channel = (env.get("SUPPORT_DIGEST_CHANNEL") or "").strip() or None
+    if digest_channel is not None and not _CHANNEL_ID.match(digest_channel):
+        raise ConfigError("SUPPORT_DIGEST_CHANNEL", "must be a channel ID such as C0123456789, not a name")
     if not _CHANNEL_ID.match(triage):
         raise ConfigError("SUPPORT_TRIAGE_CHANNEL", "must be a channel ID such as C0123456789, not a name")
 
@@ -187,6 +225,8 @@ def load_settings(env: Mapping[str, str], mode: Mode = Mode.HTTP) -> Settings:
         slack_app_token=app_token,
         slack_api_base_url=base_url,
         triage_channel=triage,
+        oncall=oncall,
+        digest_channel=digest_channel,
         port=_port(env.get("PORT")),
     )
 

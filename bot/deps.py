@@ -9,10 +9,11 @@ from datetime import datetime
 from bot.config import Settings
 from bot.db import Database
 from bot.identity import Directory
-from bot.models import Customer
+from bot.models import Customer, Ticket
 from bot.onboarding_service import TIMER_PREFIXES, customer_timers
 from bot.outbox import Outbox
 from bot.scheduler import Scheduler, Timer
+from bot.services import TICKET_TIMER_PREFIXES, SlaPolicy, ticket_timers
 from onboarding.reminders import ReminderPolicy
 
 
@@ -30,20 +31,22 @@ class Deps:
         s = self.settings
         return ReminderPolicy(s.dashboard_nudge_after, s.dashboard_nudge_every, s.dashboard_nudge_max)
 
-    def set_timers(self, timers: list[Timer], cancel: tuple[str, ...] = ()) -> None:
-        """After a commit: point the scheduler's alarms at what the database now asks for."""
-        for job_id in cancel:
-            self.scheduler.cancel(job_id)
+    @property
+    def sla_policy(self) -> SlaPolicy:
+        s = self.settings
+        return SlaPolicy(s.sla_targets, s.business_hours, s.critical_update_every)
+
+    def _sync(self, key: str, timers: list[Timer], prefixes: tuple[str, ...]) -> None:
+        """After a commit: point the alarms for `key` at what its row now asks for; clear the rest."""
+        wanted = {t.job_id for t in timers}
+        for prefix in prefixes:
+            if f"{prefix}{key}" not in wanted:
+                self.scheduler.cancel(f"{prefix}{key}")
         for timer in timers:
             self.scheduler.sync(timer.job_id, timer.when, timer.kind, **timer.params)
 
     def sync_customer_timers(self, customer: Customer) -> None:
-        """Set the customer's nudge and check-in alarms, and clear the ones it no longer needs."""
-        timers = customer_timers(customer)
-        wanted = {t.job_id for t in timers}
-        self.set_timers(
-            timers,
-            cancel=tuple(
-                f"{p}{customer.channel_id}" for p in TIMER_PREFIXES if f"{p}{customer.channel_id}" not in wanted
-            ),
-        )
+        self._sync(customer.channel_id, customer_timers(customer), TIMER_PREFIXES)
+
+    def sync_ticket_timers(self, ticket: Ticket) -> None:
+        self._sync(str(ticket.id), ticket_timers(ticket), TICKET_TIMER_PREFIXES)

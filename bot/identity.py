@@ -39,7 +39,7 @@ class Directory:
         self._ttl = ttl_seconds
         self._max = max_entries
         self._host: HostIdentity | None = None
-        self._staff: dict[str, tuple[bool, float]] = {}
+        self._users: dict[str, tuple[bool, str | None, float]] = {}
         self._lock = threading.Lock()
 
     def host(self) -> HostIdentity:
@@ -57,22 +57,31 @@ class Directory:
         return self._host
 
     def is_staff(self, user_id: str) -> bool:
+        return self.lookup(user_id)[0]
+
+    def team_of(self, user_id: str) -> str | None:
+        """The user's own team id (from users.info), or None if Slack could not say."""
+        return self.lookup(user_id)[1]
+
+    def lookup(self, user_id: str) -> tuple[bool, str | None]:
+        """(is staff, team id) for a user, cached."""
         now = time.monotonic()
-        cached = self._staff.get(user_id)
-        if cached and cached[1] > now:
-            return cached[0]
+        cached = self._users.get(user_id)
+        if cached and cached[2] > now:
+            return cached[0], cached[1]
         try:
             user = self._client.users_info(user=user_id)["user"]
             host = self.host()
         except (SlackApiError, SlackClientError, OSError) as exc:
             log.warning("could not look up user %s, treating as customer: %s", user_id, type(exc).__name__)
-            return False
-        staff = user.get("team_id") == host.team_id or (
+            return False, None
+        team_id = user.get("team_id")
+        staff = team_id == host.team_id or (
             host.enterprise_id is not None
             and (user.get("enterprise_user") or {}).get("enterprise_id") == host.enterprise_id
         )
         with self._lock:
-            if len(self._staff) >= self._max:
-                self._staff.clear()
-            self._staff[user_id] = (staff, now + self._ttl)
-        return staff
+            if len(self._users) >= self._max:
+                self._users.clear()
+            self._users[user_id] = (staff, team_id, now + self._ttl)
+        return staff, team_id

@@ -25,6 +25,8 @@ class CustomerChannel(Base):
     is_ext_shared: Mapped[bool] = mapped_column(Boolean, default=False)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     joined_at: Mapped[datetime]
+    # The customer org (team id, from users.info) seen filing tickets here: their App Home lists it.
+    customer_team_id: Mapped[str | None] = mapped_column(String(32))
 
 
 class Ticket(Base):
@@ -56,6 +58,20 @@ class Ticket(Base):
     triage_channel_id: Mapped[str | None] = mapped_column(String(32))
     triage_ts: Mapped[str | None] = mapped_column(String(32))
     reply_count: Mapped[int] = mapped_column(Integer, default=0)
+    reporter_team_id: Mapped[str | None] = mapped_column(String(32))
+    # The message a ticket was made from (🎫 reaction, shortcut, mention), for the link back.
+    source_ts: Mapped[str | None] = mapped_column(String(32))
+    # First-response SLA (the timers' truth; the scheduler's jobs are the alarm clocks).
+    sla_warn_at: Mapped[datetime | None]
+    sla_due_at: Mapped[datetime | None]
+    sla_warned: Mapped[bool] = mapped_column(Boolean, default=False)
+    sla_breached_at: Mapped[datetime | None]
+    last_staff_message_at: Mapped[datetime | None]
+    next_update_due_at: Mapped[datetime | None]
+    updates_owed: Mapped[int] = mapped_column(Integer, default=0)
+    rating: Mapped[str | None] = mapped_column(String(16))
+    rating_comment: Mapped[str | None] = mapped_column(Text)
+    rated_by: Mapped[str | None] = mapped_column(String(32))
 
 
 class TicketMessage(Base):

@@ -6,8 +6,8 @@ harmless (it renders the same state again).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from datetime import timedelta
+from collections.abc import Callable, Mapping
+from datetime import datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -17,7 +17,14 @@ from bot.models import Customer, OutboxMessage, Ticket
 from bot.onboarding_service import load_checklist
 from bot.outbox import Abandon, Defer, Post
 from bot.services import ticket_info
-from handlers.blocks import build_ticket_ack, build_ticket_card, build_triage_mirror, build_welcome
+from handlers.blocks import (
+    build_rating_request,
+    build_ticket_ack,
+    build_ticket_card,
+    build_triage_mirror,
+    build_triage_note,
+    build_welcome,
+)
 from handlers.onboarding_blocks import (
     build_a_team_guidance,
     build_channel_size_warning,
@@ -26,13 +33,37 @@ from handlers.onboarding_blocks import (
     build_scaling_checkin,
 )
 from tickets.severity import Severity
+from tickets.sla import sla_state
 
 
 class PostPlanner:
-    def __init__(self, directory: Directory, triage_channel: str, sla_targets: Mapping[Severity, timedelta]):
+    def __init__(
+        self,
+        directory: Directory,
+        triage_channel: str,
+        sla_targets: Mapping[Severity, timedelta],
+        clock: Callable[[], datetime],
+        oncall: str | None = None,
+    ) -> None:
         self._directory = directory
         self._triage_channel = triage_channel
         self._sla_targets = sla_targets
+        self._clock = clock
+        self._oncall = oncall
+
+    def _sla_text(self, ticket: Ticket) -> str | None:
+        if ticket.sla_due_at is None:
+            return None
+        return sla_state(created_at=ticket.created_at, first_response_at=ticket.first_response_at,
+                         due_at=ticket.sla_due_at, now=self._clock()).text
+
+    def _link(self, ticket: Ticket) -> str | None:
+        return self._directory.host().permalink(ticket.channel_id, ticket.thread_ts) if ticket.thread_ts else None
+
+    def _mirror(self, ticket: Ticket, card_error: str | None) -> tuple[str, list]:
+        rating = (ticket.rating, ticket.rating_comment) if ticket.rating else None
+        return build_triage_mirror(ticket_info(ticket), self._link(ticket), card_error, self._sla_text(ticket),
+                                   rating)
 
     def __call__(self, session: Session, row: OutboxMessage) -> Post:
         plan = getattr(self, f"_plan_{row.kind}", None)
@@ -58,7 +89,7 @@ class PostPlanner:
 
     def _plan_ticket_card(self, session: Session, row: OutboxMessage) -> Post:
         ticket = self._ticket(session, row)
-        text, blocks = build_ticket_card(ticket_info(ticket))
+        text, blocks = build_ticket_card(ticket_info(ticket), self._sla_text(ticket))
 
         def on_sent(s: Session, ts: str) -> None:
             s.get(Ticket, ticket.id).thread_ts = ts  # type: ignore[union-attr]
@@ -112,10 +143,47 @@ class PostPlanner:
             if self._card_error(session, ticket):
                 raise Abandon("the ticket card was never posted")
             raise Defer("waiting for the ticket card")
-        text, blocks = build_ticket_card(ticket_info(ticket))
-        return Post(
-            "chat.update", {"channel": ticket.channel_id, "ts": ticket.thread_ts, "text": text, "blocks": blocks}
-        )
+        text, blocks = build_ticket_card(ticket_info(ticket), self._sla_text(ticket))
+        return Post("chat.update", {"channel": ticket.channel_id, "ts": ticket.thread_ts, "text": text,
+                                    "blocks": blocks})
+
+    def _mirror_failed(self, session: Session, ticket: Ticket) -> bool:
+        return session.scalar(select(OutboxMessage.id).where(
+            OutboxMessage.dedupe_key == f"triage_mirror:{ticket.id}", OutboxMessage.state == "failed")) is not None
+
+    def _plan_mirror_update(self, session: Session, row: OutboxMessage) -> Post:
+        ticket = self._ticket(session, row)
+        if ticket.triage_ts is None:
+            if self._mirror_failed(session, ticket):
+                raise Abandon("the triage mirror was never posted")
+            raise Defer("waiting for the triage mirror")
+        text, blocks = self._mirror(ticket, None)
+        return Post("chat.update", {"channel": ticket.triage_channel_id or self._triage_channel,
+                                    "ts": ticket.triage_ts, "text": text, "blocks": blocks})
+
+    def _plan_rating_request(self, session: Session, row: OutboxMessage) -> Post:
+        ticket = self._ticket(session, row)
+        if ticket.thread_ts is None:
+            raise Abandon("the ticket card was never posted")
+        text, blocks = build_rating_request(ticket_info(ticket))
+        return Post("chat.postMessage", {"channel": ticket.channel_id, "thread_ts": ticket.thread_ts, "text": text,
+                                         "blocks": blocks}, pace_key=ticket.channel_id)
+
+    def _plan_triage_note(self, session: Session, row: OutboxMessage) -> Post:
+        """A note about a ticket in triage: in the triage card's thread, except escalations, which are
+        posted in the channel itself so the on-call person sees them."""
+        ticket = self._ticket(session, row)
+        note = row.payload["note"]
+        top_level = note == "sla_breach"
+        if ticket.triage_ts is None and not top_level and not self._mirror_failed(session, ticket):
+            raise Defer("waiting for the triage mirror")
+        text = build_triage_note(note, ticket_info(ticket), user=row.payload.get("user"), oncall=self._oncall,
+                                 sla_text=self._sla_text(ticket), thread_link=self._link(ticket),
+                                 count=row.payload.get("count", 0))
+        args = {"channel": self._triage_channel, "text": text}
+        if ticket.triage_ts and not top_level:
+            args["thread_ts"] = ticket.triage_ts
+        return Post("chat.postMessage", args, pace_key=self._triage_channel)
 
     def _plan_welcome(self, session: Session, row: OutboxMessage) -> Post:
         text, blocks = build_welcome()

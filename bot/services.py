@@ -5,9 +5,9 @@ No Slack calls here: what Slack must be told is written to the outbox in the sam
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -15,9 +15,26 @@ from sqlalchemy.orm import Session
 
 from bot.models import CustomerChannel, ProcessedEvent, Ticket, TicketEvent, TicketMessage
 from bot.outbox import enqueue
+from bot.scheduler import Timer
+from tickets import workflow
 from tickets.model import TicketInfo
-from tickets.rules import Status, apply_thread_reply
+from tickets.rules import Status
 from tickets.severity import Severity
+from tickets.sla import BusinessHours, critical_update_due, sla_deadlines
+
+SLA_WARN_JOB = "sla_warn"
+SLA_BREACH_JOB = "sla_breach"
+CRITICAL_UPDATE_JOB = "critical_update"
+TICKET_TIMER_PREFIXES = ("sla_warn:", "sla_breach:", "critical_update:")
+
+
+@dataclass(frozen=True)
+class SlaPolicy:
+    """First-response targets, optional business hours, and the Critical update cadence."""
+
+    targets: Mapping[Severity, timedelta]
+    hours: BusinessHours | None
+    critical_update_every: timedelta
 
 
 def claim_event(session: Session, event_id: str, now: datetime) -> bool:
@@ -80,9 +97,11 @@ class NewTicket:
     description: str
     source: str
     submission_key: str
+    reporter_team_id: str | None = None
+    source_ts: str | None = None
 
 
-def file_ticket(session: Session, new: NewTicket, now: datetime) -> tuple[Ticket, bool]:
+def file_ticket(session: Session, new: NewTicket, now: datetime, sla: SlaPolicy) -> tuple[Ticket, bool]:
     """Store a ticket and owe its card, acknowledgement and triage mirror.
 
     Idempotent on `submission_key`: a second call returns the first ticket and `False`.
@@ -103,7 +122,12 @@ def file_ticket(session: Session, new: NewTicket, now: datetime) -> tuple[Ticket
         created_at=now,
         updated_at=now,
         reply_count=0,
+        reporter_team_id=new.reporter_team_id,
+        source_ts=new.source_ts,
+        sla_warned=False,
+        updates_owed=0,
     )
+    _set_sla(ticket, sla)
     session.add(ticket)
     session.flush()
     session.add(
@@ -127,14 +151,96 @@ def ticket_by_thread(session: Session, channel_id: str, thread_ts: str) -> Ticke
 
 
 def request_card_update(session: Session, ticket: Ticket, now: datetime) -> None:
-    """Owe a refresh of the ticket's cards; one pending refresh is enough, it renders current state."""
-    enqueue(
-        session,
-        kind="card_update",
-        dedupe_key=f"card_update:{ticket.id}:{now.timestamp():.6f}",
-        now=now,
-        ticket_id=ticket.id,
+    """Owe a refresh of the ticket's two cards; each renders the ticket's state at delivery time."""
+    for kind in ("card_update", "mirror_update"):
+        enqueue(session, kind=kind, dedupe_key=f"{kind}:{ticket.id}:{now.timestamp():.6f}", now=now,
+                ticket_id=ticket.id)
+
+
+def _set_sla(ticket: Ticket, sla: SlaPolicy) -> None:
+    """(Re)compute the first-response deadlines from creation, and the Critical update cadence."""
+    severity = Severity(ticket.severity)
+    deadlines = sla_deadlines(ticket.created_at, sla.targets[severity], severity, sla.hours)
+    ticket.sla_warn_at, ticket.sla_due_at = deadlines.warn_at, deadlines.due_at
+    ticket.next_update_due_at = (
+        critical_update_due(ticket.last_staff_message_at, ticket.created_at, sla.critical_update_every)
+        if severity == Severity.CRITICAL and ticket.status != Status.RESOLVED.value
+        else None
     )
+
+
+def ticket_timers(ticket: Ticket) -> list[Timer]:
+    """The alarms a ticket's row asks for: SLA warning and breach (until answered), Critical updates."""
+    timers: list[Timer] = []
+    if ticket.status == Status.RESOLVED.value:
+        return timers
+    params = {"ticket_id": ticket.id}
+    if ticket.first_response_at is None:
+        if not ticket.sla_warned and ticket.sla_warn_at is not None:
+            timers.append(Timer(f"sla_warn:{ticket.id}", ticket.sla_warn_at, SLA_WARN_JOB, params))
+        if ticket.sla_breached_at is None and ticket.sla_due_at is not None:
+            timers.append(Timer(f"sla_breach:{ticket.id}", ticket.sla_due_at, SLA_BREACH_JOB, params))
+    if ticket.next_update_due_at is not None:
+        timers.append(Timer(f"critical_update:{ticket.id}", ticket.next_update_due_at, CRITICAL_UPDATE_JOB, params))
+    return timers
+
+
+def open_ticket_timers(session: Session) -> list[Timer]:
+    return [t for ticket in session.scalars(select(Ticket).where(Ticket.status != Status.RESOLVED.value))
+            for t in ticket_timers(ticket)]
+
+
+def _state(ticket: Ticket) -> workflow.TicketState:
+    return workflow.TicketState(status=Status(ticket.status), severity=Severity(ticket.severity),
+                                assignee_id=ticket.assignee_id, first_response_at=ticket.first_response_at,
+                                resolved_at=ticket.resolved_at)
+
+
+def _apply(session: Session, ticket: Ticket, transition: workflow.Transition, actor: str | None,
+           now: datetime, sla: SlaPolicy) -> list[workflow.Change]:
+    """Write a transition's new state and its audit trail; owe the card refreshes."""
+    state, changes = transition
+    if not changes:
+        return changes
+    severity_changed = state.severity.value != ticket.severity
+    resolved_now = state.status == Status.RESOLVED and ticket.status != Status.RESOLVED.value
+    if severity_changed:  # re-prioritised: the timers start over against the new target
+        ticket.sla_warned, ticket.sla_breached_at = False, None
+    ticket.status, ticket.severity, ticket.assignee_id = state.status.value, state.severity.value, state.assignee_id
+    ticket.first_response_at, ticket.resolved_at = state.first_response_at, state.resolved_at
+    ticket.updated_at = now
+    for change in changes:
+        session.add(TicketEvent(ticket_id=ticket.id, at=now, actor_id=actor, field=change.field,
+                                old_value=change.old, new_value=change.new, reason=change.reason))
+    if ticket.status == Status.RESOLVED.value:
+        ticket.next_update_due_at = None
+    else:
+        _set_sla(ticket, sla)
+    if resolved_now:
+        enqueue(session, kind="rating_request", dedupe_key=f"rating_request:{ticket.id}:{now.timestamp():.6f}",
+                now=now, ticket_id=ticket.id)
+    request_card_update(session, ticket, now)
+    return changes
+
+
+def ticket_action(session: Session, ticket: Ticket, action: str, *, actor: str, now: datetime, sla: SlaPolicy,
+                  assignee: str | None = None, severity: Severity | None = None,
+                  reason: str = "") -> list[workflow.Change]:
+    """A staff action on a ticket. Raises ValueError for one the workflow does not allow."""
+    state = _state(ticket)
+    if action == "take":
+        transition = workflow.take(state, actor, now)
+    elif action == "reassign":
+        transition = workflow.reassign(state, assignee, now)
+    elif action == "severity":
+        transition = workflow.change_severity(state, severity or state.severity, reason)
+    elif action == "waiting":
+        transition = workflow.wait_on_customer(state)
+    elif action == "resolve":
+        transition = workflow.resolve(state, now)
+    else:
+        raise ValueError(f"unknown action {action!r}")
+    return _apply(session, ticket, transition, actor, now, sla)
 
 
 def record_thread_message(
@@ -145,39 +251,47 @@ def record_thread_message(
     user_id: str,
     is_staff: Callable[[str], bool],
     now: datetime,
+    sla: SlaPolicy,
 ) -> TicketMessage | None:
-    """A message in a ticket's thread. The first staff reply is the first response."""
-    if (
-        session.scalar(select(TicketMessage.id).where(TicketMessage.ticket_id == ticket.id, TicketMessage.ts == ts))
-        is not None
-    ):
+    """A message in a ticket's thread. The first staff reply is the first response; a customer reply
+    brings a resolved or waiting ticket back to in progress, and triage hears of it."""
+    if session.scalar(select(TicketMessage.id).where(TicketMessage.ticket_id == ticket.id,
+                                                     TicketMessage.ts == ts)) is not None:
         return None
     from_staff = is_staff(user_id)
     posted_at = datetime.fromtimestamp(float(ts), tz=now.tzinfo) if _is_ts(ts) else now
-    message = TicketMessage(ticket_id=ticket.id, ts=ts, user_id=user_id, from_staff=from_staff, posted_at=posted_at)
+    message = TicketMessage(ticket_id=ticket.id, ts=ts, user_id=user_id, from_staff=from_staff,
+                            posted_at=posted_at)
     session.add(message)
     ticket.reply_count += 1
-    outcome = apply_thread_reply(
-        status=Status(ticket.status), first_response_at=ticket.first_response_at, from_staff=from_staff, at=posted_at
-    )
-    if outcome.first_response_at != ticket.first_response_at:
-        ticket.first_response_at = outcome.first_response_at
-    if outcome.status.value != ticket.status:
-        session.add(
-            TicketEvent(
-                ticket_id=ticket.id,
-                at=now,
-                actor_id=user_id,
-                field="status",
-                old_value=ticket.status,
-                new_value=outcome.status.value,
-                reason="staff reply" if from_staff else "customer reply",
-            )
-        )
-        ticket.status = outcome.status.value
-        request_card_update(session, ticket, now)
     ticket.updated_at = now
+    if from_staff:
+        ticket.last_staff_message_at = max(ticket.last_staff_message_at or posted_at, posted_at)
+        _apply(session, ticket, workflow.staff_reply(_state(ticket), posted_at), user_id, now, sla)
+        _set_sla(ticket, sla)
+    else:
+        changes = _apply(session, ticket, workflow.reopen_on_customer_reply(_state(ticket)), user_id, now, sla)
+        if changes:
+            enqueue(session, kind="triage_note", dedupe_key=f"reopened:{ticket.id}:{ts}", now=now,
+                    ticket_id=ticket.id, payload={"note": "reopened", "user": user_id})
     return message
+
+
+def record_rating(session: Session, ticket: Ticket, *, rating: str, user_id: str, now: datetime,
+                  comment: str | None = None) -> bool:
+    """Store the customer's rating (and comment); the triage card shows it."""
+    if rating not in ("helpful", "not_helpful"):
+        raise ValueError(f"unknown rating {rating!r}")
+    if ticket.rating == rating and ticket.rated_by == user_id and (comment is None or comment == ticket.rating_comment):
+        return False
+    ticket.rating, ticket.rated_by = rating, user_id
+    if comment is not None:
+        ticket.rating_comment = comment.strip()[:2000] or None
+    session.add(TicketEvent(ticket_id=ticket.id, at=now, actor_id=user_id, field="rating", old_value=None,
+                            new_value=rating, reason=ticket.rating_comment))
+    enqueue(session, kind="mirror_update", dedupe_key=f"mirror_update:{ticket.id}:{now.timestamp():.6f}", now=now,
+            ticket_id=ticket.id)
+    return True
 
 
 def _is_ts(ts: str) -> bool:

@@ -6,12 +6,21 @@ import logging
 from typing import Any
 
 from bot.deps import Deps
+from bot.models import Ticket
 from bot.onboarding_service import (
     NUDGE_JOB,
     SCALING_JOB,
     all_timers,
     send_dashboard_nudge,
     send_scaling_checkin,
+)
+from bot.outbox import enqueue
+from bot.services import (
+    CRITICAL_UPDATE_JOB,
+    SLA_BREACH_JOB,
+    SLA_WARN_JOB,
+    open_ticket_timers,
+    request_card_update,
 )
 
 log = logging.getLogger(__name__)
@@ -22,6 +31,9 @@ class JobDispatcher:
         self._deps = deps
 
     def __call__(self, kind: str, params: dict[str, Any]) -> None:
+        if kind in (SLA_WARN_JOB, SLA_BREACH_JOB, CRITICAL_UPDATE_JOB):
+            self._ticket_timer(kind, int(params["ticket_id"]))
+            return
         deps = self._deps
         channel_id, number = params.get("channel_id", ""), int(params.get("number", 0))
         now = deps.clock()
@@ -39,8 +51,36 @@ class JobDispatcher:
             deps.sync_customer_timers(customer)
         deps.outbox.wake()
 
+    def _ticket_timer(self, kind: str, ticket_id: int) -> None:
+        """SLA warning, SLA breach or Critical update reminder: each re-checks the ticket, acts at most once."""
+        deps = self._deps
+        now = deps.clock()
+        with deps.db.transaction() as session:
+            ticket = session.get(Ticket, ticket_id)
+            if ticket is None:
+                return
+            answered = ticket.first_response_at is not None or ticket.status == "resolved"
+            if kind == SLA_WARN_JOB and not answered and not ticket.sla_warned and ticket.sla_warn_at <= now:
+                ticket.sla_warned = True
+                enqueue(session, kind="triage_note", dedupe_key=f"sla_warn:{ticket.id}:{ticket.severity}", now=now,
+                        ticket_id=ticket.id, payload={"note": "sla_warn"})
+            elif (kind == SLA_BREACH_JOB and not answered and ticket.sla_breached_at is None
+                  and ticket.sla_due_at <= now):
+                ticket.sla_breached_at = now
+                enqueue(session, kind="triage_note", dedupe_key=f"sla_breach:{ticket.id}:{ticket.severity}", now=now,
+                        ticket_id=ticket.id, payload={"note": "sla_breach"})
+                request_card_update(session, ticket, now)
+            elif (kind == CRITICAL_UPDATE_JOB and ticket.next_update_due_at is not None
+                  and ticket.next_update_due_at <= now):
+                ticket.updates_owed += 1
+                enqueue(session, kind="triage_note", dedupe_key=f"update_owed:{ticket.id}:{ticket.updates_owed}",
+                        now=now, ticket_id=ticket.id, payload={"note": "update_owed", "count": ticket.updates_owed})
+                ticket.next_update_due_at = now + deps.settings.critical_update_every
+        deps.sync_ticket_timers(ticket)
+        deps.outbox.wake()
+
     def reconcile(self) -> int:
         """Re-create any alarm the database asks for but the job store lacks."""
         with self._deps.db.session() as session:
-            timers = all_timers(session)
+            timers = all_timers(session) + open_ticket_timers(session)
         return self._deps.scheduler.reconcile(timers)

@@ -13,7 +13,7 @@ from typing import Any
 
 from handlers import ids
 from tickets.model import TicketInfo
-from tickets.rules import DESCRIPTION_MAX, STATUS_LABELS, TITLE_MAX, humanize_duration
+from tickets.rules import DESCRIPTION_MAX, STATUS_LABELS, TITLE_MAX, Status, humanize_duration
 from tickets.severity import SEVERITY_LEVELS, Severity
 
 Blocks = list[dict[str, Any]]
@@ -48,16 +48,22 @@ class ModalContext:
 
     channel_id: str
     source: str = "command"
+    message_ts: str | None = None  # the message a ticket is made from, or the ticket a form acts on
 
     def encode(self) -> str:
-        return json.dumps({"c": self.channel_id, "s": self.source})
+        data = {"c": self.channel_id, "s": self.source}
+        if self.message_ts:
+            data["m"] = self.message_ts
+        return json.dumps(data)
 
     @staticmethod
     def decode(raw: str | None) -> ModalContext | None:
         try:
             data = json.loads(raw or "")
-            return ModalContext(channel_id=str(data["c"]), source=str(data.get("s", "command")))
-        except (ValueError, KeyError, TypeError):
+            message_ts = data.get("m")
+            return ModalContext(channel_id=str(data["c"]), source=str(data.get("s", "command")),
+                                message_ts=str(message_ts) if message_ts else None)
+        except (ValueError, KeyError, TypeError, AttributeError):
             return None
 
 
@@ -66,7 +72,7 @@ def severity_label(severity: Severity) -> str:
     return f"{level.emoji} {level.label}"
 
 
-def build_ticket_modal(context: ModalContext, title: str = "") -> dict[str, Any]:
+def build_ticket_modal(context: ModalContext, title: str = "", description: str = "") -> dict[str, Any]:
     """The /ticket modal: severity (with impact), examples, title, description."""
     options = [
         {
@@ -121,28 +127,56 @@ def build_ticket_modal(context: ModalContext, title: str = "") -> dict[str, Any]
                     "multiline": True,
                     "max_length": DESCRIPTION_MAX,
                     "placeholder": _plain("What happened, what you expected, links, and since when"),
+                    **({"initial_value": _truncate(description, DESCRIPTION_MAX)} if description.strip() else {}),
                 },
             },
         ],
     }
 
 
-def build_ticket_card(ticket: TicketInfo) -> tuple[str, Blocks]:
-    """The ticket card in the customer channel: the thread root of the conversation."""
-    title = escape_text(ticket.title)
+def _ticket_fields(ticket: TicketInfo, sla_text: str | None) -> list[dict[str, Any]]:
     fields = [
         _mrkdwn(f"*Severity*\n{severity_label(ticket.severity)}"),
         _mrkdwn(f"*Status*\n{STATUS_LABELS[ticket.status]}"),
         _mrkdwn(f"*Reported by*\n<@{ticket.reporter_id}>"),
         _mrkdwn(f"*Assignee*\n{f'<@{ticket.assignee_id}>' if ticket.assignee_id else 'Not yet assigned'}"),
     ]
+    if sla_text:
+        fields.append(_mrkdwn(f"*First response*\n{sla_text}"))
+    return fields
+
+
+def build_ticket_actions(ticket: TicketInfo) -> dict[str, Any]:
+    """Staff actions: Take it, Waiting on customer, Resolve, Reassign, Change severity."""
+    value = str(ticket.number)
+    elements: list[dict[str, Any]] = []
+    if ticket.status != Status.RESOLVED:
+        elements.append({"type": "button", "action_id": ids.TICKET_TAKE, "text": _plain("Take it"), "value": value,
+                         "style": "primary"})
+        if ticket.status != Status.WAITING_ON_CUSTOMER:
+            elements.append({"type": "button", "action_id": ids.TICKET_WAITING,
+                             "text": _plain("Waiting on customer"), "value": value})
+        elements.append({"type": "button", "action_id": ids.TICKET_RESOLVE, "text": _plain("Resolve"),
+                         "value": value})
+    elements.append({"type": "users_select", "action_id": ids.TICKET_REASSIGN, "placeholder": _plain("Reassign")})
+    elements.append({"type": "overflow", "action_id": ids.TICKET_MORE,
+                     "options": [{"text": _plain("Change severity"), "value": f"severity:{value}"}]})
+    return {"type": "actions", "block_id": f"{ids.TICKET_ACTIONS_BLOCK}{value}", "elements": elements}
+
+
+def build_ticket_card(ticket: TicketInfo, sla_text: str | None = None) -> tuple[str, Blocks]:
+    """The ticket card in the customer channel: the thread root of the conversation."""
+    title = escape_text(ticket.title)
     blocks: Blocks = [
         {"type": "section", "text": _mrkdwn(f"*Ticket #{ticket.number}: {title}*")},
-        {"type": "section", "fields": fields},
+        {"type": "section", "fields": _ticket_fields(ticket, sla_text)},
     ]
     if ticket.description.strip():
         blocks.append({"type": "section", "text": _mrkdwn(_truncate(escape_text(ticket.description), 2900))})
-    blocks.append({"type": "context", "elements": [_mrkdwn("Reply in this thread: the team sees every message here.")]})
+    blocks.append(build_ticket_actions(ticket))
+    blocks.append(
+        {"type": "context", "elements": [_mrkdwn("Reply in this thread: the team sees every message here.")]}
+    )
     text = f"Ticket #{ticket.number} ({SEVERITY_LEVELS[ticket.severity].label}): {title}"
     return text, blocks
 
@@ -158,20 +192,26 @@ def build_ticket_ack(ticket: TicketInfo, target: timedelta) -> str:
 
 
 def build_triage_mirror(
-    ticket: TicketInfo, thread_link: str | None, card_error: str | None = None
+    ticket: TicketInfo,
+    thread_link: str | None,
+    card_error: str | None = None,
+    sla_text: str | None = None,
+    rating: tuple[str, str | None] | None = None,
 ) -> tuple[str, Blocks]:
     """The ticket's mirror in the internal triage channel, linking to the customer thread."""
     level = SEVERITY_LEVELS[ticket.severity]
-    ping = "<!here> " if ticket.severity == Severity.CRITICAL else ""
+    ping = "<!here> " if ticket.severity == Severity.CRITICAL and ticket.status != Status.RESOLVED else ""
     title = escape_text(ticket.title)
     headline = f"{ping}{level.emoji} *{level.label}* ticket #{ticket.number} in <#{ticket.channel_id}>: {title}"
-    details = [f"Reported by <@{ticket.reporter_id}>", f"Status: {STATUS_LABELS[ticket.status]}"]
-    if thread_link:
-        details.append(f"<{thread_link}|Open the customer thread>")
+    links = [f"<{thread_link}|Open the customer thread>"] if thread_link else []
     blocks: Blocks = [
         {"type": "section", "text": _mrkdwn(headline)},
-        {"type": "context", "elements": [_mrkdwn(" · ".join(details))]},
+        {"type": "section", "fields": _ticket_fields(ticket, sla_text)},
     ]
+    if rating is not None:
+        verdict = ":+1: Helpful" if rating[0] == "helpful" else ":-1: Not helpful"
+        comment = f": “{escape_text(_truncate(rating[1], 500))}”" if rating[1] else ""
+        blocks.append({"type": "context", "elements": [_mrkdwn(f"*Customer rating*: {verdict}{comment}")]})
     if card_error:
         blocks.append(
             {
@@ -182,8 +222,99 @@ def build_triage_mirror(
                 ),
             }
         )
+    blocks.append(build_ticket_actions(ticket))
+    if links:
+        blocks.append({"type": "context", "elements": [_mrkdwn(" · ".join(links))]})
     text = f"{ping}{level.label} ticket #{ticket.number}: {title}"
     return text, blocks
+
+
+def build_rating_request(ticket: TicketInfo) -> tuple[str, Blocks]:
+    """Asked in the thread when a ticket is resolved: one click, and an optional comment after."""
+    value = str(ticket.number)
+    text = f"Ticket #{ticket.number} is resolved. Did we help? One click tells the team."
+    return text, [
+        {"type": "section", "text": _mrkdwn(f":white_check_mark: {text}")},
+        {
+            "type": "actions",
+            "block_id": f"rating:{value}",
+            "elements": [
+                {"type": "button", "action_id": ids.RATE_HELPFUL, "text": _plain(":+1: Helpful"), "value": value},
+                {"type": "button", "action_id": ids.RATE_NOT_HELPFUL, "text": _plain(":-1: Not helpful"),
+                 "value": value},
+            ],
+        },
+        {"type": "context", "elements": [_mrkdwn("Not fixed after all? Just reply here and the ticket reopens.")]},
+    ]
+
+
+def build_severity_modal(ticket: TicketInfo, channel_id: str) -> dict[str, Any]:
+    """Change a ticket's severity, with the reason that goes into the audit trail."""
+    options = [
+        {"text": _plain(severity_label(level.severity)), "value": level.severity.value,
+         "description": _plain(_truncate(level.impact, 75))}
+        for level in SEVERITY_LEVELS.values()
+    ]
+    current = next(o for o in options if o["value"] == ticket.severity.value)
+    return {
+        "type": "modal",
+        "callback_id": ids.SEVERITY_MODAL,
+        "private_metadata": ModalContext(channel_id, "severity", str(ticket.number)).encode(),
+        "title": _plain(f"Ticket #{ticket.number}"[:24]),
+        "submit": _plain("Change severity"),
+        "close": _plain("Cancel"),
+        "blocks": [
+            {"type": "input", "block_id": ids.SEVERITY_BLOCK, "label": _plain("Severity"),
+             "element": {"type": "radio_buttons", "action_id": ids.SEVERITY_BLOCK, "options": options,
+                         "initial_option": current}},
+            {"type": "input", "block_id": ids.SEVERITY_REASON_BLOCK, "label": _plain("Why?"),
+             "element": {"type": "plain_text_input", "action_id": ids.SEVERITY_REASON_BLOCK, "max_length": 500,
+                         "placeholder": _plain("Goes into the ticket's history")}},
+        ],
+    }
+
+
+def build_rating_comment_modal(ticket_number: int, channel_id: str, rating: str) -> dict[str, Any]:
+    return {
+        "type": "modal",
+        "callback_id": ids.RATING_COMMENT_MODAL,
+        "private_metadata": ModalContext(channel_id, rating, str(ticket_number)).encode(),
+        "title": _plain("Thanks!"),
+        "submit": _plain("Send"),
+        "close": _plain("Skip"),
+        "blocks": [
+            {"type": "input", "block_id": ids.RATING_COMMENT_BLOCK, "optional": True,
+             "label": _plain("Anything to add? (optional)"),
+             "element": {"type": "plain_text_input", "action_id": ids.RATING_COMMENT_BLOCK, "multiline": True,
+                         "max_length": 2000}},
+        ],
+    }
+
+
+def build_triage_note(note: str, ticket: TicketInfo, *, user: str | None = None, oncall: str | None = None,
+                      sla_text: str | None = None, thread_link: str | None = None, count: int = 0) -> str:
+    """Short notes to the triage channel about a ticket."""
+    ref = f"ticket #{ticket.number} ({SEVERITY_LEVELS[ticket.severity].label}) in <#{ticket.channel_id}>"
+    if thread_link:
+        ref += f" · <{thread_link}|thread>"
+    if note == "reopened":
+        return f":leftwards_arrow_with_hook: <@{user}> replied on {ref}: it is back in progress."
+    if note == "sla_warn":
+        return f":hourglass_flowing_sand: 75% of the first-response target is used on {ref}: {sla_text}."
+    if note == "sla_breach":
+        who = oncall_mention(oncall)
+        return f":rotating_light: {who}first response is overdue on {ref}: {sla_text}. Please pick it up."
+    if note == "update_owed":
+        return (f":loudspeaker: The customer is owed an update on Critical {ref}: no staff message in the "
+                f"thread for a while (reminder {count}).")
+    raise ValueError(f"unknown note {note!r}")
+
+
+def oncall_mention(oncall: str | None) -> str:
+    """`<!subteam^S…>` for a user group, `<@U…>` for a user: configured by staff, never typed by a customer."""
+    if not oncall:
+        return ""
+    return f"<!subteam^{oncall}> " if oncall.startswith("S") else f"<@{oncall}> "
 
 
 def build_welcome() -> tuple[str, Blocks]:

@@ -6,6 +6,24 @@ TICKET_MODAL = "ticket_modal"
 # Actions
 FILE_TICKET_BUTTON = "file_ticket_open"
 
+# --- Ticket actions (on the customer card and the triage card) ---
+# The buttons' value is the ticket number; the actions block's id is TICKET_ACTIONS_BLOCK + number.
+TICKET_TAKE = "ticket_take"
+TICKET_WAITING = "ticket_waiting"
+TICKET_RESOLVE = "ticket_resolve"
+TICKET_REASSIGN = "ticket_reassign"  # users_select
+TICKET_MORE = "ticket_more"  # overflow: change severity
+TICKET_ACTIONS_BLOCK = "ticket_actions:"
+RATE_HELPFUL = "ticket_rate_helpful"
+RATE_NOT_HELPFUL = "ticket_rate_not_helpful"
+SEVERITY_MODAL = "ticket_severity_modal"
+SEVERITY_REASON_BLOCK = "reason"
+RATING_COMMENT_MODAL = "ticket_rating_comment_modal"
+RATING_COMMENT_BLOCK = "comment"
+
+# Shortcuts
+CREATE_TICKET_SHORTCUT = "create_ticket"
+
 # Blocks / fields of the ticket modal
 SEVERITY_BLOCK = "severity"
 TITLE_BLOCK = "title"

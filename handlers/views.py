@@ -55,27 +55,36 @@ def register(app: App, deps: Deps) -> None:
             return
 
         user_id = body["user"]["id"]
+        is_staff, team_id = deps.directory.lookup(user_id)
+        from_message = origin.source == "shortcut" and origin.message_ts
         new = NewTicket(
             channel_id=origin.channel_id,
             reporter_id=user_id,
-            reporter_is_staff=deps.directory.is_staff(user_id),
+            reporter_is_staff=is_staff,
             severity=severity,
             title=title,
             description=description,
             source=origin.source,
-            submission_key=f"view:{view['id']}",
+            # A ticket made from a message is keyed by the message, so 🎫 + shortcut make one ticket.
+            submission_key=f"msg:{origin.channel_id}:{origin.message_ts}" if from_message else f"view:{view['id']}",
+            reporter_team_id=team_id,
+            source_ts=origin.message_ts if from_message else None,
         )
         try:
             with deps.db.transaction() as session:
-                if customer_channel(session, origin.channel_id) is None:
+                channel = customer_channel(session, origin.channel_id)
+                if channel is None:
                     ack(response_action="errors", errors={ids.TITLE_BLOCK: NOT_A_CUSTOMER_CHANNEL})
                     return
-                file_ticket(session, new, deps.clock())
+                ticket, _ = file_ticket(session, new, deps.clock(), deps.sla_policy)
+                if not is_staff and team_id and channel.customer_team_id is None:
+                    channel.customer_team_id = team_id
         except SQLAlchemyError:
             log.exception("could not store a ticket for channel %s", origin.channel_id)
             ack(response_action="errors", errors={ids.TITLE_BLOCK: TICKET_SAVE_FAILED})
             return
         ack()
+        deps.sync_ticket_timers(ticket)
         deps.outbox.wake()
 
     app.view(ids.TICKET_MODAL)(submit_ticket)

@@ -156,7 +156,9 @@ def test_ticket_card_and_ack() -> None:
     )
     text, blocks = build_ticket_card(info)
     assert text == "Ticket #7 (Critical): Down &lt;!here&gt;"
-    assert len(blocks) == 3  # headline, fields, hint (no empty description section)
+    assert [b["type"] for b in blocks] == ["section", "section", "actions", "context"]  # no empty description
+    actions = [e["action_id"] for e in blocks[2]["elements"]]
+    assert actions == ["ticket_take", "ticket_waiting", "ticket_resolve", "ticket_reassign", "ticket_more"]
     assert "Not yet assigned" in str(blocks)
     ack = build_ticket_ack(info, SEVERITY_LEVELS[Severity.CRITICAL].default_first_response)
     assert "30 min" in ack and "<@U1>" in ack

@@ -137,13 +137,16 @@ def cmd_export(args: argparse.Namespace) -> int:
     try:
         with db.session() as session:
             if args.what == "tickets":
-                rows, fields = list(export.ticket_rows(session)), export.TICKET_FIELDS
+                rows = list(export.ticket_rows(session, with_events=args.format == "json"))
+                fields = export.TICKET_FIELDS
+            elif args.what == "ticket-events":
+                rows, fields = list(export.ticket_event_rows(session)), export.EVENT_FIELDS
             else:
                 rows, fields = list(export.onboarding_rows(session)), export.ONBOARDING_FIELDS
         if args.format == "json":
             export.write_json(rows, sys.stdout)
         else:
-            flat = rows if args.what == "tickets" else list(export.flatten_onboarding(rows))
+            flat = list(export.flatten_onboarding(rows)) if args.what == "onboarding" else rows
             export.write_csv(flat, fields, sys.stdout)
     finally:
         db.engine.dispose()
@@ -190,7 +193,7 @@ def build_parser() -> argparse.ArgumentParser:
     migrate.set_defaults(func=cmd_migrate)
 
     export = sub.add_parser("export", help="print data as JSON or CSV")
-    export.add_argument("what", choices=["tickets", "onboarding"])
+    export.add_argument("what", choices=["tickets", "ticket-events", "onboarding"])
     export.add_argument("--format", choices=["json", "csv"], default="json")
     export.set_defaults(func=cmd_export)
 

@@ -11,7 +11,7 @@ from typing import Any, TextIO
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bot.models import Customer, OnboardingStep, Ticket
+from bot.models import Customer, OnboardingStep, Ticket, TicketEvent
 from bot.scheduler import ScheduledJob
 from onboarding.steps import STEPS_BY_NUMBER
 
@@ -37,9 +37,27 @@ def _iso(value: datetime | None) -> str | None:
     return value.isoformat().replace("+00:00", "Z") if value is not None else None
 
 
-def ticket_rows(session: Session) -> Iterator[dict[str, Any]]:
+EVENT_FIELDS = ("ticket_number", "at", "actor_id", "field", "from", "to", "reason")
+
+
+def _event_row(event: TicketEvent) -> dict[str, Any]:
+    return {"ticket_number": event.ticket_id, "at": _iso(event.at), "actor_id": event.actor_id,
+            "field": event.field, "from": event.old_value, "to": event.new_value, "reason": event.reason}
+
+
+def ticket_event_rows(session: Session) -> Iterator[dict[str, Any]]:
+    """The audit trail: every change of status, severity, assignee (and ratings), oldest first."""
+    for event in session.scalars(select(TicketEvent).order_by(TicketEvent.ticket_id, TicketEvent.id)):
+        yield _event_row(event)
+
+
+def ticket_rows(session: Session, with_events: bool = False) -> Iterator[dict[str, Any]]:
+    events: dict[int, list[dict[str, Any]]] = {}
+    if with_events:
+        for event in session.scalars(select(TicketEvent).order_by(TicketEvent.id)):
+            events.setdefault(event.ticket_id, []).append(_event_row(event))
     for ticket in session.scalars(select(Ticket).order_by(Ticket.id)):
-        yield {
+        row = {
             "number": ticket.id,
             "channel_id": ticket.channel_id,
             "severity": ticket.severity,
@@ -54,7 +72,14 @@ def ticket_rows(session: Session) -> Iterator[dict[str, Any]]:
             "resolved_at": _iso(ticket.resolved_at),
             "thread_ts": ticket.thread_ts,
             "reply_count": ticket.reply_count,
+            "sla_due_at": _iso(ticket.sla_due_at),
+            "sla_breached_at": _iso(ticket.sla_breached_at),
+            "rating": ticket.rating,
+            "rating_comment": ticket.rating_comment,
         }
+        if with_events:
+            row["events"] = events.get(ticket.id, [])
+        yield row
 
 
 def csv_safe(value: Any) -> Any:

@@ -57,6 +57,10 @@ class PostPlanner:
         return sla_state(created_at=ticket.created_at, first_response_at=ticket.first_response_at,
                          due_at=ticket.sla_due_at, now=self._clock()).text
 
+    def _card(self, ticket: Ticket) -> tuple[str, list]:
+        source = self._directory.host().permalink(ticket.channel_id, ticket.source_ts) if ticket.source_ts else None
+        return build_ticket_card(ticket_info(ticket), self._sla_text(ticket), source)
+
     def _link(self, ticket: Ticket) -> str | None:
         return self._directory.host().permalink(ticket.channel_id, ticket.thread_ts) if ticket.thread_ts else None
 
@@ -89,7 +93,7 @@ class PostPlanner:
 
     def _plan_ticket_card(self, session: Session, row: OutboxMessage) -> Post:
         ticket = self._ticket(session, row)
-        text, blocks = build_ticket_card(ticket_info(ticket), self._sla_text(ticket))
+        text, blocks = self._card(ticket)
 
         def on_sent(s: Session, ts: str) -> None:
             s.get(Ticket, ticket.id).thread_ts = ts  # type: ignore[union-attr]
@@ -143,7 +147,7 @@ class PostPlanner:
             if self._card_error(session, ticket):
                 raise Abandon("the ticket card was never posted")
             raise Defer("waiting for the ticket card")
-        text, blocks = build_ticket_card(ticket_info(ticket), self._sla_text(ticket))
+        text, blocks = self._card(ticket)
         return Post("chat.update", {"channel": ticket.channel_id, "ts": ticket.thread_ts, "text": text,
                                     "blocks": blocks})
 

@@ -26,6 +26,7 @@ SLA_WARN_JOB = "sla_warn"
 SLA_BREACH_JOB = "sla_breach"
 CRITICAL_UPDATE_JOB = "critical_update"
 TICKET_TIMER_PREFIXES = ("sla_warn:", "sla_breach:", "critical_update:")
+AUDIT_FIELD_NAMES = {"status": "status", "severity": "severity", "assignee_id": "assignee"}
 
 
 @dataclass(frozen=True)
@@ -150,6 +151,11 @@ def ticket_by_thread(session: Session, channel_id: str, thread_ts: str) -> Ticke
     return session.scalar(select(Ticket).where(Ticket.channel_id == channel_id, Ticket.thread_ts == thread_ts))
 
 
+def ticket_by_source(session: Session, channel_id: str, ts: str) -> Ticket | None:
+    """The ticket made from a message (🎫 reaction, shortcut, mention), if there is one."""
+    return session.scalar(select(Ticket).where(Ticket.submission_key == f"msg:{channel_id}:{ts}"))
+
+
 def request_card_update(session: Session, ticket: Ticket, now: datetime) -> None:
     """Owe a refresh of the ticket's two cards; each renders the ticket's state at delivery time."""
     for kind in ("card_update", "mirror_update"):
@@ -210,7 +216,10 @@ def _apply(session: Session, ticket: Ticket, transition: workflow.Transition, ac
     ticket.first_response_at, ticket.resolved_at = state.first_response_at, state.resolved_at
     ticket.updated_at = now
     for change in changes:
-        session.add(TicketEvent(ticket_id=ticket.id, at=now, actor_id=actor, field=change.field,
+        if change.field not in AUDIT_FIELD_NAMES:
+            continue  # timestamps are on the ticket itself; the trail is for status, severity, assignee
+        session.add(TicketEvent(ticket_id=ticket.id, at=now, actor_id=actor,
+                                field=AUDIT_FIELD_NAMES[change.field],
                                 old_value=change.old, new_value=change.new, reason=change.reason))
     if ticket.status == Status.RESOLVED.value:
         ticket.next_update_due_at = None

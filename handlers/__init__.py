@@ -5,9 +5,9 @@ from __future__ import annotations
 from slack_bolt import App
 
 from bot.deps import Deps
-from handlers import actions, commands, events, views
+from handlers import actions, commands, events, home, tickets, views
 
-SURFACES = (commands, actions, views, events)
+SURFACES = (commands, actions, views, events, tickets, home)
 
 
 def register_all(app: App, deps: Deps) -> None:

@@ -61,8 +61,11 @@ class ModalContext:
         try:
             data = json.loads(raw or "")
             message_ts = data.get("m")
-            return ModalContext(channel_id=str(data["c"]), source=str(data.get("s", "command")),
-                                message_ts=str(message_ts) if message_ts else None)
+            return ModalContext(
+                channel_id=str(data["c"]),
+                source=str(data.get("s", "command")),
+                message_ts=str(message_ts) if message_ts else None,
+            )
         except (ValueError, KeyError, TypeError, AttributeError):
             return None
 
@@ -151,20 +154,39 @@ def build_ticket_actions(ticket: TicketInfo) -> dict[str, Any]:
     value = str(ticket.number)
     elements: list[dict[str, Any]] = []
     if ticket.status != Status.RESOLVED:
-        elements.append({"type": "button", "action_id": ids.TICKET_TAKE, "text": _plain("Take it"), "value": value,
-                         "style": "primary"})
+        elements.append(
+            {
+                "type": "button",
+                "action_id": ids.TICKET_TAKE,
+                "text": _plain("Take it"),
+                "value": value,
+                "style": "primary",
+            }
+        )
         if ticket.status != Status.WAITING_ON_CUSTOMER:
-            elements.append({"type": "button", "action_id": ids.TICKET_WAITING,
-                             "text": _plain("Waiting on customer"), "value": value})
-        elements.append({"type": "button", "action_id": ids.TICKET_RESOLVE, "text": _plain("Resolve"),
-                         "value": value})
+            elements.append(
+                {
+                    "type": "button",
+                    "action_id": ids.TICKET_WAITING,
+                    "text": _plain("Waiting on customer"),
+                    "value": value,
+                }
+            )
+        elements.append({"type": "button", "action_id": ids.TICKET_RESOLVE, "text": _plain("Resolve"), "value": value})
     elements.append({"type": "users_select", "action_id": ids.TICKET_REASSIGN, "placeholder": _plain("Reassign")})
-    elements.append({"type": "overflow", "action_id": ids.TICKET_MORE,
-                     "options": [{"text": _plain("Change severity"), "value": f"severity:{value}"}]})
+    elements.append(
+        {
+            "type": "overflow",
+            "action_id": ids.TICKET_MORE,
+            "options": [{"text": _plain("Change severity"), "value": f"severity:{value}"}],
+        }
+    )
     return {"type": "actions", "block_id": f"{ids.TICKET_ACTIONS_BLOCK}{value}", "elements": elements}
 
 
-def build_ticket_card(ticket: TicketInfo, sla_text: str | None = None) -> tuple[str, Blocks]:
+def build_ticket_card(
+    ticket: TicketInfo, sla_text: str | None = None, source_link: str | None = None
+) -> tuple[str, Blocks]:
     """The ticket card in the customer channel: the thread root of the conversation."""
     title = escape_text(ticket.title)
     blocks: Blocks = [
@@ -174,9 +196,10 @@ def build_ticket_card(ticket: TicketInfo, sla_text: str | None = None) -> tuple[
     if ticket.description.strip():
         blocks.append({"type": "section", "text": _mrkdwn(_truncate(escape_text(ticket.description), 2900))})
     blocks.append(build_ticket_actions(ticket))
-    blocks.append(
-        {"type": "context", "elements": [_mrkdwn("Reply in this thread: the team sees every message here.")]}
-    )
+    hint = "Reply in this thread: the team sees every message here."
+    if source_link:
+        hint = f"Filed from <{source_link}|this message>. " + hint
+    blocks.append({"type": "context", "elements": [_mrkdwn(hint)]})
     text = f"Ticket #{ticket.number} ({SEVERITY_LEVELS[ticket.severity].label}): {title}"
     return text, blocks
 
@@ -240,8 +263,12 @@ def build_rating_request(ticket: TicketInfo) -> tuple[str, Blocks]:
             "block_id": f"rating:{value}",
             "elements": [
                 {"type": "button", "action_id": ids.RATE_HELPFUL, "text": _plain(":+1: Helpful"), "value": value},
-                {"type": "button", "action_id": ids.RATE_NOT_HELPFUL, "text": _plain(":-1: Not helpful"),
-                 "value": value},
+                {
+                    "type": "button",
+                    "action_id": ids.RATE_NOT_HELPFUL,
+                    "text": _plain(":-1: Not helpful"),
+                    "value": value,
+                },
             ],
         },
         {"type": "context", "elements": [_mrkdwn("Not fixed after all? Just reply here and the ticket reopens.")]},
@@ -251,8 +278,11 @@ def build_rating_request(ticket: TicketInfo) -> tuple[str, Blocks]:
 def build_severity_modal(ticket: TicketInfo, channel_id: str) -> dict[str, Any]:
     """Change a ticket's severity, with the reason that goes into the audit trail."""
     options = [
-        {"text": _plain(severity_label(level.severity)), "value": level.severity.value,
-         "description": _plain(_truncate(level.impact, 75))}
+        {
+            "text": _plain(severity_label(level.severity)),
+            "value": level.severity.value,
+            "description": _plain(_truncate(level.impact, 75)),
+        }
         for level in SEVERITY_LEVELS.values()
     ]
     current = next(o for o in options if o["value"] == ticket.severity.value)
@@ -264,12 +294,28 @@ def build_severity_modal(ticket: TicketInfo, channel_id: str) -> dict[str, Any]:
         "submit": _plain("Change severity"),
         "close": _plain("Cancel"),
         "blocks": [
-            {"type": "input", "block_id": ids.SEVERITY_BLOCK, "label": _plain("Severity"),
-             "element": {"type": "radio_buttons", "action_id": ids.SEVERITY_BLOCK, "options": options,
-                         "initial_option": current}},
-            {"type": "input", "block_id": ids.SEVERITY_REASON_BLOCK, "label": _plain("Why?"),
-             "element": {"type": "plain_text_input", "action_id": ids.SEVERITY_REASON_BLOCK, "max_length": 500,
-                         "placeholder": _plain("Goes into the ticket's history")}},
+            {
+                "type": "input",
+                "block_id": ids.SEVERITY_BLOCK,
+                "label": _plain("Severity"),
+                "element": {
+                    "type": "radio_buttons",
+                    "action_id": ids.SEVERITY_BLOCK,
+                    "options": options,
+                    "initial_option": current,
+                },
+            },
+            {
+                "type": "input",
+                "block_id": ids.SEVERITY_REASON_BLOCK,
+                "label": _plain("Why?"),
+                "element": {
+                    "type": "plain_text_input",
+                    "action_id": ids.SEVERITY_REASON_BLOCK,
+                    "max_length": 500,
+                    "placeholder": _plain("Goes into the ticket's history"),
+                },
+            },
         ],
     }
 
@@ -283,16 +329,32 @@ def build_rating_comment_modal(ticket_number: int, channel_id: str, rating: str)
         "submit": _plain("Send"),
         "close": _plain("Skip"),
         "blocks": [
-            {"type": "input", "block_id": ids.RATING_COMMENT_BLOCK, "optional": True,
-             "label": _plain("Anything to add? (optional)"),
-             "element": {"type": "plain_text_input", "action_id": ids.RATING_COMMENT_BLOCK, "multiline": True,
-                         "max_length": 2000}},
+            {
+                "type": "input",
+                "block_id": ids.RATING_COMMENT_BLOCK,
+                "optional": True,
+                "label": _plain("Anything to add? (optional)"),
+                "element": {
+                    "type": "plain_text_input",
+                    "action_id": ids.RATING_COMMENT_BLOCK,
+                    "multiline": True,
+                    "max_length": 2000,
+                },
+            },
         ],
     }
 
 
-def build_triage_note(note: str, ticket: TicketInfo, *, user: str | None = None, oncall: str | None = None,
-                      sla_text: str | None = None, thread_link: str | None = None, count: int = 0) -> str:
+def build_triage_note(
+    note: str,
+    ticket: TicketInfo,
+    *,
+    user: str | None = None,
+    oncall: str | None = None,
+    sla_text: str | None = None,
+    thread_link: str | None = None,
+    count: int = 0,
+) -> str:
     """Short notes to the triage channel about a ticket."""
     ref = f"ticket #{ticket.number} ({SEVERITY_LEVELS[ticket.severity].label}) in <#{ticket.channel_id}>"
     if thread_link:
@@ -305,8 +367,10 @@ def build_triage_note(note: str, ticket: TicketInfo, *, user: str | None = None,
         who = oncall_mention(oncall)
         return f":rotating_light: {who}first response is overdue on {ref}: {sla_text}. Please pick it up."
     if note == "update_owed":
-        return (f":loudspeaker: The customer is owed an update on Critical {ref}: no staff message in the "
-                f"thread for a while (reminder {count}).")
+        return (
+            f":loudspeaker: The customer is owed an update on Critical {ref}: no staff message in the "
+            f"thread for a while (reminder {count})."
+        )
     raise ValueError(f"unknown note {note!r}")
 
 

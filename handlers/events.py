@@ -76,8 +76,15 @@ def register(app: App, deps: Deps) -> None:
             ticket = ticket_by_thread(session, event.get("channel", ""), thread_ts)
             if ticket is None or not claim_event(session, body.get("event_id", ""), deps.clock()):
                 return
-            record_thread_message(session, ticket, ts=ts, user_id=user, is_staff=deps.directory.is_staff,
-                                  now=deps.clock(), sla=deps.sla_policy)
+            record_thread_message(
+                session,
+                ticket,
+                ts=ts,
+                user_id=user,
+                is_staff=deps.directory.is_staff,
+                now=deps.clock(),
+                sla=deps.sla_policy,
+            )
         deps.sync_ticket_timers(ticket)
         deps.outbox.wake()
 

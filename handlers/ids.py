@@ -56,3 +56,14 @@ ONBOARD_STEP_BLOCK_PREFIX = "onboarding_step_"
 
 # Nudge DM button; its value is the customer channel id.
 DASHBOARD_CALL_BOOKED_BUTTON = "onboarding_dashboard_call_booked"
+
+# --- Action ids and block ids of the App Home  --------------------------
+# A url button still sends a block_actions payload: register an ack-only listener for it.
+HOME_OPEN_CHANNEL_BUTTON = "home_open_channel"  # value: the channel id
+# value: the target page, 0-based, as a string; the current page is also in the view's private_metadata.
+HOME_PAGE_PREV_BUTTON = "home_page_prev"
+HOME_PAGE_NEXT_BUTTON = "home_page_next"
+FILE_TICKET_HOME_BUTTON = "file_ticket_home"  # value: "home"
+HOME_PAGING_BLOCK = "home_paging"
+HOME_CUSTOMER_ACTIONS_BLOCK = "home_customer_actions"
+# -----------------------------------------------------------------------------------------

@@ -15,10 +15,15 @@ log = logging.getLogger(__name__)
 
 
 def open_ticket_modal(
-    client: WebClient, trigger_id: str, context: ModalContext, title: str, tell_user: Callable[[str], object]
+    client: WebClient,
+    trigger_id: str,
+    context: ModalContext,
+    title: str,
+    tell_user: Callable[[str], object],
+    description: str = "",
 ) -> None:
-    """The ticket form, for /ticket and the File-a-ticket button."""
-    open_modal(client, trigger_id, build_ticket_modal(context, title), tell_user)
+    """The ticket form, for /ticket, the File-a-ticket button and the Create-ticket shortcut."""
+    open_modal(client, trigger_id, build_ticket_modal(context, title, description), tell_user)
 
 
 def open_modal(client: WebClient, trigger_id: str, view: dict[str, Any], tell_user: Callable[[str], object]) -> None:

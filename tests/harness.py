@@ -153,6 +153,7 @@ class BotUnderTest:
         message_ts: str = "1.000001",
         value: str = "",
         team: str = HOST_TEAM,
+        action_extra: dict[str, Any] | None = None,
         **kwargs: Any,
     ) -> tuple[int, bytes, dict[str, str]]:
         n = next(_ids)
@@ -173,8 +174,23 @@ class BotUnderTest:
                     "type": "button",
                     "value": value,
                     "action_ts": f"{time.time():.6f}",
+                    **(action_extra or {}),
                 }
             ],
+        }
+        return self.interactive(payload, **kwargs)
+
+    def shortcut(
+        self, callback_id: str, *, user: str, channel: str, message: dict[str, Any], team: str = HOST_TEAM,
+        **kwargs: Any,
+    ) -> tuple[int, bytes, dict[str, str]]:
+        """A message shortcut ("message_action") on `message`."""
+        n = next(_ids)
+        payload = {
+            "type": "message_action", "callback_id": callback_id, "team": {"id": team},
+            "user": {"id": user, "team_id": team}, "channel": {"id": channel}, "message": message,
+            "message_ts": message["ts"], "trigger_id": f"trigger-{n}", "action_ts": f"{time.time():.6f}",
+            "response_url": self.slack.response_url(f"sc{n}"),
         }
         return self.interactive(payload, **kwargs)
 

@@ -96,9 +96,22 @@ class SlackStub:
             return [c for c in self.calls if c.method == method]
 
     def posts(self, channel: str | None = None) -> list[dict[str, Any]]:
-        """Arguments of every accepted chat.postMessage (optionally to one channel)."""
+        """Every message the bot posted with chat.postMessage (optionally to one channel)."""
         with self._lock:
-            return [m for ms in self.messages.values() for m in ms if channel is None or m["channel"] == channel]
+            return [
+                m
+                for ms in self.messages.values()
+                for m in ms
+                if (channel is None or m["channel"] == channel) and not m.get("human")
+            ]
+
+    def add_message(self, channel: str, ts: str, user: str, text: str, thread_ts: str | None = None) -> None:
+        """A message a person posted (the bot's own posts are recorded as they arrive)."""
+        with self._lock:
+            self.messages.setdefault(channel, []).append(
+                {"channel": channel, "ts": ts, "text": text, "blocks": None, "thread_ts": thread_ts,
+                 "metadata": None, "user": user, "human": True}
+            )
 
     def wait_for(self, predicate: Any, timeout: float = 10.0) -> Any:
         deadline = time.monotonic() + timeout
@@ -260,4 +273,8 @@ class SlackStub:
             messages = [m for m in messages if m["ts"] == root or m.get("thread_ts") == root]
         else:
             messages = [m for m in messages if not m.get("thread_ts")]
+            if args.get("latest"):
+                messages = [m for m in messages if float(m["ts"]) <= float(args["latest"])]
+            if args.get("oldest"):
+                messages = [m for m in messages if float(m["ts"]) >= float(args["oldest"])]
         return {"ok": True, "messages": list(reversed(messages)), "has_more": False}

@@ -49,6 +49,7 @@ class Runtime:
         jobs.bind(self.dispatcher)
         self.scheduler.start()
         self.dispatcher.reconcile()
+        self.dispatcher.schedule_digest()
 
     def stop(self) -> None:
         self.scheduler.shutdown()

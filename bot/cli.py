@@ -177,6 +177,27 @@ def cmd_reminders(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_digest(args: argparse.Namespace) -> int:
+    from datetime import UTC, datetime
+
+    from bot.db import Database, make_engine
+    from bot.digest_service import enqueue_digest
+
+    settings = load_settings(os.environ, Mode.DATABASE)
+    if settings.digest_channel is None:
+        return _fail("SUPPORT_DIGEST_CHANNEL: is not set (the channel ID the digest goes to)")
+    _prepare_database(settings)
+    db = Database(make_engine(settings.database_url))
+    now = datetime.now(UTC)
+    try:
+        with db.transaction() as session:
+            enqueue_digest(session, channel=settings.digest_channel, now=now, key=f"manual:{now.isoformat()}")
+    finally:
+        db.engine.dispose()
+    print(f"digest for the 7 days to {now:%Y-%m-%d %H:%M} UTC queued; the running bot posts it")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="support-bot", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -196,6 +217,9 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("what", choices=["tickets", "ticket-events", "onboarding"])
     export.add_argument("--format", choices=["json", "csv"], default="json")
     export.set_defaults(func=cmd_export)
+
+    digest = sub.add_parser("digest", help="queue this week's digest for SUPPORT_DIGEST_CHANNEL now")
+    digest.set_defaults(func=cmd_digest)
 
     reminders = sub.add_parser("reminders", help="list scheduled reminders")
     reminders.add_argument("--format", choices=["json", "text"], default="text")

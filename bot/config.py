@@ -179,7 +179,11 @@ def load_settings(env: Mapping[str, str], mode: Mode = Mode.HTTP) -> Settings:
         severity: _duration(env, f"SUPPORT_SLA_{severity.name}", level.default_first_response)
         for severity, level in SEVERITY_LEVELS.items()
     }
+    digest_channel = (env.get("SUPPORT_DIGEST_CHANNEL") or "").strip() or None
+    if digest_channel is not None and not _CHANNEL_ID.match(digest_channel):
+        raise ConfigError("SUPPORT_DIGEST_CHANNEL", "must be a channel ID such as C0123456789, not a name")
     common = dict(
+        digest_channel=digest_channel,
         database_url=database_url,
         log_level=log_level,
         sla_targets=sla_targets,
@@ -212,9 +216,7 @@ def load_settings(env: Mapping[str, str], mode: Mode = Mode.HTTP) -> Settings:
     oncall = (env.get("SUPPORT_ONCALL") or "").strip() or None
     if oncall is not None and not _ONCALL_ID.match(oncall):
         raise ConfigError("SUPPORT_ONCALL", "must be a user ID (U…) or a user group ID (S…)")
-    digest_channel = (env.get("SUPPORT_DIGEST_CHANNEL") or "").strip() or None
-    if digest_channel is not None and not _CHANNEL_ID.match(digest_channel):
-        raise ConfigError("SUPPORT_DIGEST_CHANNEL", "must be a channel ID such as C0123456789, not a name")
+
     if not _CHANNEL_ID.match(triage):
         raise ConfigError("SUPPORT_TRIAGE_CHANNEL", "must be a channel ID such as C0123456789, not a name")
 
@@ -226,7 +228,6 @@ def load_settings(env: Mapping[str, str], mode: Mode = Mode.HTTP) -> Settings:
         slack_api_base_url=base_url,
         triage_channel=triage,
         oncall=oncall,
-        digest_channel=digest_channel,
         port=_port(env.get("PORT")),
     )
 

@@ -41,8 +41,15 @@ EVENT_FIELDS = ("ticket_number", "at", "actor_id", "field", "from", "to", "reaso
 
 
 def _event_row(event: TicketEvent) -> dict[str, Any]:
-    return {"ticket_number": event.ticket_id, "at": _iso(event.at), "actor_id": event.actor_id,
-            "field": event.field, "from": event.old_value, "to": event.new_value, "reason": event.reason}
+    return {
+        "ticket_number": event.ticket_id,
+        "at": _iso(event.at),
+        "actor_id": event.actor_id,
+        "field": event.field,
+        "from": event.old_value,
+        "to": event.new_value,
+        "reason": event.reason,
+    }
 
 
 def ticket_event_rows(session: Session) -> Iterator[dict[str, Any]]:
@@ -167,7 +174,7 @@ ONBOARDING_FIELDS = (
 
 def reminder_rows(session: Session, jobs: Iterable[ScheduledJob]) -> list[dict[str, Any]]:
     """Scheduled reminders: id, customer, channel, kind, next run time."""
-    companies = dict(session.execute(select(Customer.channel_id, Customer.company)).tuples().all())
+    companies = dict(session.execute(select(Customer.channel_id, Customer.company)).all())
     rows = []
     for job in sorted(jobs, key=lambda j: (j.next_run_time is None, j.next_run_time, j.job_id)):
         channel = job.params.get("channel_id")

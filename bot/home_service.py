@@ -14,22 +14,44 @@ from tickets.rules import Status
 from tickets.severity import Severity
 from tickets.sla import sla_state
 
-_COLUMNS = (Ticket.id, Ticket.channel_id, Ticket.title, Ticket.severity, Ticket.status, Ticket.assignee_id,
-            Ticket.created_at, Ticket.first_response_at, Ticket.sla_due_at)
+_COLUMNS = (
+    Ticket.id,
+    Ticket.channel_id,
+    Ticket.title,
+    Ticket.severity,
+    Ticket.status,
+    Ticket.assignee_id,
+    Ticket.created_at,
+    Ticket.first_response_at,
+    Ticket.sla_due_at,
+)
 
 
 def _home_ticket(row: tuple, now: datetime) -> HomeTicket:
     number, channel_id, title, severity, status, assignee, created_at, first_response_at, due_at = row
-    sla_text = (sla_state(created_at=created_at, first_response_at=first_response_at, due_at=due_at, now=now).text
-                if due_at is not None else "")
-    return HomeTicket(number=number, channel_id=channel_id, title=title, severity=Severity(severity),
-                      status=Status(status), assignee_id=assignee, created_at=created_at, sla_text=sla_text)
+    sla_text = (
+        sla_state(created_at=created_at, first_response_at=first_response_at, due_at=due_at, now=now).text
+        if due_at is not None
+        else ""
+    )
+    return HomeTicket(
+        number=number,
+        channel_id=channel_id,
+        title=title,
+        severity=Severity(severity),
+        status=Status(status),
+        assignee_id=assignee,
+        created_at=created_at,
+        sla_text=sla_text,
+    )
 
 
 def staff_home_data(session: Session, now: datetime) -> tuple[list[HomeTicket], list[HomeCustomer]]:
     """Every open ticket, and every customer's onboarding progress."""
-    tickets = [_home_ticket(row, now) for row in
-               session.execute(select(*_COLUMNS).where(Ticket.status != Status.RESOLVED.value)).tuples()]
+    tickets = [
+        _home_ticket(row, now)
+        for row in session.execute(select(*_COLUMNS).where(Ticket.status != Status.RESOLVED.value))
+    ]
     settled = func.sum(case((OnboardingStep.state != "pending", 1), else_=0))
     customers = [
         HomeCustomer(channel_id=channel_id, company=company, settled=int(done or 0), total=len(STEP_NUMBERS))
@@ -37,7 +59,7 @@ def staff_home_data(session: Session, now: datetime) -> tuple[list[HomeTicket], 
             select(Customer.channel_id, Customer.company, settled)
             .join(OnboardingStep, OnboardingStep.channel_id == Customer.channel_id, isouter=True)
             .group_by(Customer.channel_id, Customer.company)
-        ).tuples()
+        )
     ]
     return tickets, customers
 
@@ -46,8 +68,9 @@ def customer_home_data(session: Session, team_id: str | None, now: datetime) -> 
     """The open tickets of one customer org (by the reporter's team, as Slack reported it)."""
     if not team_id:
         return []
-    rows = session.execute(select(*_COLUMNS).where(Ticket.reporter_team_id == team_id,
-                                                   Ticket.status != Status.RESOLVED.value)).tuples()
+    rows = session.execute(
+        select(*_COLUMNS).where(Ticket.reporter_team_id == team_id, Ticket.status != Status.RESOLVED.value)
+    )
     return [_home_ticket(row, now) for row in rows]
 
 
@@ -55,9 +78,13 @@ def customer_channel_for(session: Session, team_id: str | None) -> str | None:
     """The support channel a customer org files tickets in (its most recent ticket's, else any of its)."""
     if not team_id:
         return None
-    recent = session.scalar(select(Ticket.channel_id).where(Ticket.reporter_team_id == team_id)
-                            .order_by(Ticket.id.desc()).limit(1))
+    recent = session.scalar(
+        select(Ticket.channel_id).where(Ticket.reporter_team_id == team_id).order_by(Ticket.id.desc()).limit(1)
+    )
     if recent is not None:
         return recent
-    return session.scalar(select(CustomerChannel.channel_id).where(CustomerChannel.customer_team_id == team_id,
-                                                                   CustomerChannel.active.is_(True)).limit(1))
+    return session.scalar(
+        select(CustomerChannel.channel_id)
+        .where(CustomerChannel.customer_team_id == team_id, CustomerChannel.active.is_(True))
+        .limit(1)
+    )

@@ -54,8 +54,12 @@ class PostPlanner:
     def _sla_text(self, ticket: Ticket) -> str | None:
         if ticket.sla_due_at is None:
             return None
-        return sla_state(created_at=ticket.created_at, first_response_at=ticket.first_response_at,
-                         due_at=ticket.sla_due_at, now=self._clock()).text
+        return sla_state(
+            created_at=ticket.created_at,
+            first_response_at=ticket.first_response_at,
+            due_at=ticket.sla_due_at,
+            now=self._clock(),
+        ).text
 
     def _card(self, ticket: Ticket) -> tuple[str, list]:
         source = self._directory.host().permalink(ticket.channel_id, ticket.source_ts) if ticket.source_ts else None
@@ -66,8 +70,7 @@ class PostPlanner:
 
     def _mirror(self, ticket: Ticket, card_error: str | None) -> tuple[str, list]:
         rating = (ticket.rating, ticket.rating_comment) if ticket.rating else None
-        return build_triage_mirror(ticket_info(ticket), self._link(ticket), card_error, self._sla_text(ticket),
-                                   rating)
+        return build_triage_mirror(ticket_info(ticket), self._link(ticket), card_error, self._sla_text(ticket), rating)
 
     def __call__(self, session: Session, row: OutboxMessage) -> Post:
         plan = getattr(self, f"_plan_{row.kind}", None)
@@ -148,12 +151,19 @@ class PostPlanner:
                 raise Abandon("the ticket card was never posted")
             raise Defer("waiting for the ticket card")
         text, blocks = self._card(ticket)
-        return Post("chat.update", {"channel": ticket.channel_id, "ts": ticket.thread_ts, "text": text,
-                                    "blocks": blocks})
+        return Post(
+            "chat.update", {"channel": ticket.channel_id, "ts": ticket.thread_ts, "text": text, "blocks": blocks}
+        )
 
     def _mirror_failed(self, session: Session, ticket: Ticket) -> bool:
-        return session.scalar(select(OutboxMessage.id).where(
-            OutboxMessage.dedupe_key == f"triage_mirror:{ticket.id}", OutboxMessage.state == "failed")) is not None
+        return (
+            session.scalar(
+                select(OutboxMessage.id).where(
+                    OutboxMessage.dedupe_key == f"triage_mirror:{ticket.id}", OutboxMessage.state == "failed"
+                )
+            )
+            is not None
+        )
 
     def _plan_mirror_update(self, session: Session, row: OutboxMessage) -> Post:
         ticket = self._ticket(session, row)
@@ -162,16 +172,26 @@ class PostPlanner:
                 raise Abandon("the triage mirror was never posted")
             raise Defer("waiting for the triage mirror")
         text, blocks = self._mirror(ticket, None)
-        return Post("chat.update", {"channel": ticket.triage_channel_id or self._triage_channel,
-                                    "ts": ticket.triage_ts, "text": text, "blocks": blocks})
+        return Post(
+            "chat.update",
+            {
+                "channel": ticket.triage_channel_id or self._triage_channel,
+                "ts": ticket.triage_ts,
+                "text": text,
+                "blocks": blocks,
+            },
+        )
 
     def _plan_rating_request(self, session: Session, row: OutboxMessage) -> Post:
         ticket = self._ticket(session, row)
         if ticket.thread_ts is None:
             raise Abandon("the ticket card was never posted")
         text, blocks = build_rating_request(ticket_info(ticket))
-        return Post("chat.postMessage", {"channel": ticket.channel_id, "thread_ts": ticket.thread_ts, "text": text,
-                                         "blocks": blocks}, pace_key=ticket.channel_id)
+        return Post(
+            "chat.postMessage",
+            {"channel": ticket.channel_id, "thread_ts": ticket.thread_ts, "text": text, "blocks": blocks},
+            pace_key=ticket.channel_id,
+        )
 
     def _plan_triage_note(self, session: Session, row: OutboxMessage) -> Post:
         """A note about a ticket in triage: in the triage card's thread, except escalations, which are
@@ -181,9 +201,15 @@ class PostPlanner:
         top_level = note == "sla_breach"
         if ticket.triage_ts is None and not top_level and not self._mirror_failed(session, ticket):
             raise Defer("waiting for the triage mirror")
-        text = build_triage_note(note, ticket_info(ticket), user=row.payload.get("user"), oncall=self._oncall,
-                                 sla_text=self._sla_text(ticket), thread_link=self._link(ticket),
-                                 count=row.payload.get("count", 0))
+        text = build_triage_note(
+            note,
+            ticket_info(ticket),
+            user=row.payload.get("user"),
+            oncall=self._oncall,
+            sla_text=self._sla_text(ticket),
+            thread_link=self._link(ticket),
+            count=row.payload.get("count", 0),
+        )
         args = {"channel": self._triage_channel, "text": text}
         if ticket.triage_ts and not top_level:
             args["thread_ts"] = ticket.triage_ts

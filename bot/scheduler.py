@@ -20,6 +20,7 @@ from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.jobstores.base import JobLookupError
 from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from apscheduler.schedulers.background import BackgroundScheduler
+from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.date import DateTrigger
 from sqlalchemy import Engine, text
 
@@ -92,6 +93,17 @@ class Scheduler:
             trigger=DateTrigger(run_date=when, timezone=UTC),
             args=[kind],
             kwargs=params,
+            id=job_id,
+            name=kind,
+            replace_existing=True,
+        )
+
+    def cron(self, job_id: str, crontab: str, kind: str) -> None:
+        """A repeating job on a crontab line (UTC); re-adding it replaces the old schedule."""
+        self._aps.add_job(
+            run_job,
+            trigger=CronTrigger.from_crontab(crontab, timezone=UTC),
+            args=[kind],
             id=job_id,
             name=kind,
             replace_existing=True,

@@ -159,8 +159,9 @@ def ticket_by_source(session: Session, channel_id: str, ts: str) -> Ticket | Non
 def request_card_update(session: Session, ticket: Ticket, now: datetime) -> None:
     """Owe a refresh of the ticket's two cards; each renders the ticket's state at delivery time."""
     for kind in ("card_update", "mirror_update"):
-        enqueue(session, kind=kind, dedupe_key=f"{kind}:{ticket.id}:{now.timestamp():.6f}", now=now,
-                ticket_id=ticket.id)
+        enqueue(
+            session, kind=kind, dedupe_key=f"{kind}:{ticket.id}:{now.timestamp():.6f}", now=now, ticket_id=ticket.id
+        )
 
 
 def _set_sla(ticket: Ticket, sla: SlaPolicy) -> None:
@@ -192,18 +193,26 @@ def ticket_timers(ticket: Ticket) -> list[Timer]:
 
 
 def open_ticket_timers(session: Session) -> list[Timer]:
-    return [t for ticket in session.scalars(select(Ticket).where(Ticket.status != Status.RESOLVED.value))
-            for t in ticket_timers(ticket)]
+    return [
+        t
+        for ticket in session.scalars(select(Ticket).where(Ticket.status != Status.RESOLVED.value))
+        for t in ticket_timers(ticket)
+    ]
 
 
 def _state(ticket: Ticket) -> workflow.TicketState:
-    return workflow.TicketState(status=Status(ticket.status), severity=Severity(ticket.severity),
-                                assignee_id=ticket.assignee_id, first_response_at=ticket.first_response_at,
-                                resolved_at=ticket.resolved_at)
+    return workflow.TicketState(
+        status=Status(ticket.status),
+        severity=Severity(ticket.severity),
+        assignee_id=ticket.assignee_id,
+        first_response_at=ticket.first_response_at,
+        resolved_at=ticket.resolved_at,
+    )
 
 
-def _apply(session: Session, ticket: Ticket, transition: workflow.Transition, actor: str | None,
-           now: datetime, sla: SlaPolicy) -> list[workflow.Change]:
+def _apply(
+    session: Session, ticket: Ticket, transition: workflow.Transition, actor: str | None, now: datetime, sla: SlaPolicy
+) -> list[workflow.Change]:
     """Write a transition's new state and its audit trail; owe the card refreshes."""
     state, changes = transition
     if not changes:
@@ -218,23 +227,45 @@ def _apply(session: Session, ticket: Ticket, transition: workflow.Transition, ac
     for change in changes:
         if change.field not in AUDIT_FIELD_NAMES:
             continue  # timestamps are on the ticket itself; the trail is for status, severity, assignee
-        session.add(TicketEvent(ticket_id=ticket.id, at=now, actor_id=actor,
-                                field=AUDIT_FIELD_NAMES[change.field],
-                                old_value=change.old, new_value=change.new, reason=change.reason))
+        session.add(
+            TicketEvent(
+                ticket_id=ticket.id,
+                at=now,
+                actor_id=actor,
+                field=AUDIT_FIELD_NAMES[change.field],
+                old_value=change.old,
+                new_value=change.new,
+                reason=change.reason,
+            )
+        )
     if ticket.status == Status.RESOLVED.value:
         ticket.next_update_due_at = None
     else:
         _set_sla(ticket, sla)
     if resolved_now:
-        enqueue(session, kind="rating_request", dedupe_key=f"rating_request:{ticket.id}:{now.timestamp():.6f}",
-                now=now, ticket_id=ticket.id)
+        enqueue(
+            session,
+            kind="rating_request",
+            dedupe_key=f"rating_request:{ticket.id}:{now.timestamp():.6f}",
+            now=now,
+            ticket_id=ticket.id,
+        )
     request_card_update(session, ticket, now)
     return changes
 
 
-def ticket_action(session: Session, ticket: Ticket, action: str, *, actor: str, now: datetime, sla: SlaPolicy,
-                  assignee: str | None = None, severity: Severity | None = None,
-                  reason: str = "") -> list[workflow.Change]:
+def ticket_action(
+    session: Session,
+    ticket: Ticket,
+    action: str,
+    *,
+    actor: str,
+    now: datetime,
+    sla: SlaPolicy,
+    assignee: str | None = None,
+    severity: Severity | None = None,
+    reason: str = "",
+) -> list[workflow.Change]:
     """A staff action on a ticket. Raises ValueError for one the workflow does not allow."""
     state = _state(ticket)
     if action == "take":
@@ -264,13 +295,15 @@ def record_thread_message(
 ) -> TicketMessage | None:
     """A message in a ticket's thread. The first staff reply is the first response; a customer reply
     brings a resolved or waiting ticket back to in progress, and triage hears of it."""
-    if session.scalar(select(TicketMessage.id).where(TicketMessage.ticket_id == ticket.id,
-                                                     TicketMessage.ts == ts)) is not None:
+    if (
+        session.scalar(select(TicketMessage.id).where(TicketMessage.ticket_id == ticket.id, TicketMessage.ts == ts))
+        is not None
+    ):
         return None
     from_staff = is_staff(user_id)
-    posted_at = datetime.fromtimestamp(float(ts), tz=now.tzinfo) if _is_ts(ts) else now
-    message = TicketMessage(ticket_id=ticket.id, ts=ts, user_id=user_id, from_staff=from_staff,
-                            posted_at=posted_at)
+    # Slack's ts is when the message was posted; never later than now (clock skew).
+    posted_at = min(datetime.fromtimestamp(float(ts), tz=now.tzinfo), now) if _is_ts(ts) else now
+    message = TicketMessage(ticket_id=ticket.id, ts=ts, user_id=user_id, from_staff=from_staff, posted_at=posted_at)
     session.add(message)
     ticket.reply_count += 1
     ticket.updated_at = now
@@ -281,13 +314,20 @@ def record_thread_message(
     else:
         changes = _apply(session, ticket, workflow.reopen_on_customer_reply(_state(ticket)), user_id, now, sla)
         if changes:
-            enqueue(session, kind="triage_note", dedupe_key=f"reopened:{ticket.id}:{ts}", now=now,
-                    ticket_id=ticket.id, payload={"note": "reopened", "user": user_id})
+            enqueue(
+                session,
+                kind="triage_note",
+                dedupe_key=f"reopened:{ticket.id}:{ts}",
+                now=now,
+                ticket_id=ticket.id,
+                payload={"note": "reopened", "user": user_id},
+            )
     return message
 
 
-def record_rating(session: Session, ticket: Ticket, *, rating: str, user_id: str, now: datetime,
-                  comment: str | None = None) -> bool:
+def record_rating(
+    session: Session, ticket: Ticket, *, rating: str, user_id: str, now: datetime, comment: str | None = None
+) -> bool:
     """Store the customer's rating (and comment); the triage card shows it."""
     if rating not in ("helpful", "not_helpful"):
         raise ValueError(f"unknown rating {rating!r}")
@@ -296,10 +336,24 @@ def record_rating(session: Session, ticket: Ticket, *, rating: str, user_id: str
     ticket.rating, ticket.rated_by = rating, user_id
     if comment is not None:
         ticket.rating_comment = comment.strip()[:2000] or None
-    session.add(TicketEvent(ticket_id=ticket.id, at=now, actor_id=user_id, field="rating", old_value=None,
-                            new_value=rating, reason=ticket.rating_comment))
-    enqueue(session, kind="mirror_update", dedupe_key=f"mirror_update:{ticket.id}:{now.timestamp():.6f}", now=now,
-            ticket_id=ticket.id)
+    session.add(
+        TicketEvent(
+            ticket_id=ticket.id,
+            at=now,
+            actor_id=user_id,
+            field="rating",
+            old_value=None,
+            new_value=rating,
+            reason=ticket.rating_comment,
+        )
+    )
+    enqueue(
+        session,
+        kind="mirror_update",
+        dedupe_key=f"mirror_update:{ticket.id}:{now.timestamp():.6f}",
+        now=now,
+        ticket_id=ticket.id,
+    )
     return True
 
 

@@ -6,6 +6,7 @@ import logging
 from typing import Any
 
 from bot.deps import Deps
+from bot.digest_service import DIGEST_JOB, DIGEST_JOB_ID, enqueue_digest
 from bot.models import Ticket
 from bot.onboarding_service import (
     NUDGE_JOB,
@@ -31,6 +32,9 @@ class JobDispatcher:
         self._deps = deps
 
     def __call__(self, kind: str, params: dict[str, Any]) -> None:
+        if kind == DIGEST_JOB:
+            self.digest()
+            return
         if kind in (SLA_WARN_JOB, SLA_BREACH_JOB, CRITICAL_UPDATE_JOB):
             self._ticket_timer(kind, int(params["ticket_id"]))
             return
@@ -62,22 +66,62 @@ class JobDispatcher:
             answered = ticket.first_response_at is not None or ticket.status == "resolved"
             if kind == SLA_WARN_JOB and not answered and not ticket.sla_warned and ticket.sla_warn_at <= now:
                 ticket.sla_warned = True
-                enqueue(session, kind="triage_note", dedupe_key=f"sla_warn:{ticket.id}:{ticket.severity}", now=now,
-                        ticket_id=ticket.id, payload={"note": "sla_warn"})
-            elif (kind == SLA_BREACH_JOB and not answered and ticket.sla_breached_at is None
-                  and ticket.sla_due_at <= now):
+                enqueue(
+                    session,
+                    kind="triage_note",
+                    dedupe_key=f"sla_warn:{ticket.id}:{ticket.severity}",
+                    now=now,
+                    ticket_id=ticket.id,
+                    payload={"note": "sla_warn"},
+                )
+            elif (
+                kind == SLA_BREACH_JOB and not answered and ticket.sla_breached_at is None and ticket.sla_due_at <= now
+            ):
                 ticket.sla_breached_at = now
-                enqueue(session, kind="triage_note", dedupe_key=f"sla_breach:{ticket.id}:{ticket.severity}", now=now,
-                        ticket_id=ticket.id, payload={"note": "sla_breach"})
+                enqueue(
+                    session,
+                    kind="triage_note",
+                    dedupe_key=f"sla_breach:{ticket.id}:{ticket.severity}",
+                    now=now,
+                    ticket_id=ticket.id,
+                    payload={"note": "sla_breach"},
+                )
                 request_card_update(session, ticket, now)
-            elif (kind == CRITICAL_UPDATE_JOB and ticket.next_update_due_at is not None
-                  and ticket.next_update_due_at <= now):
+            elif (
+                kind == CRITICAL_UPDATE_JOB
+                and ticket.next_update_due_at is not None
+                and ticket.next_update_due_at <= now
+            ):
                 ticket.updates_owed += 1
-                enqueue(session, kind="triage_note", dedupe_key=f"update_owed:{ticket.id}:{ticket.updates_owed}",
-                        now=now, ticket_id=ticket.id, payload={"note": "update_owed", "count": ticket.updates_owed})
+                enqueue(
+                    session,
+                    kind="triage_note",
+                    dedupe_key=f"update_owed:{ticket.id}:{ticket.updates_owed}",
+                    now=now,
+                    ticket_id=ticket.id,
+                    payload={"note": "update_owed", "count": ticket.updates_owed},
+                )
                 ticket.next_update_due_at = now + deps.settings.critical_update_every
         deps.sync_ticket_timers(ticket)
         deps.outbox.wake()
+
+    def digest(self) -> bool:
+        """Owe this week's digest to the digest channel (once per minute it fires, whatever happens)."""
+        deps = self._deps
+        channel = deps.settings.digest_channel
+        if channel is None:
+            return False
+        now = deps.clock()
+        with deps.db.transaction() as session:
+            owed = enqueue_digest(session, channel=channel, now=now, key=now.strftime("%Y-%m-%dT%H:%M"))
+        deps.outbox.wake()
+        return owed
+
+    def schedule_digest(self) -> None:
+        if self._deps.settings.digest_channel:
+            self._deps.scheduler.cron(DIGEST_JOB_ID, self._deps.settings.digest_schedule, DIGEST_JOB)
+        else:
+            self._deps.scheduler.cancel(DIGEST_JOB_ID)
 
     def reconcile(self) -> int:
         """Re-create any alarm the database asks for but the job store lacks."""

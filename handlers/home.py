@@ -19,16 +19,26 @@ from handlers.modal import open_modal, open_ticket_modal
 log = logging.getLogger(__name__)
 
 EVENTS = ("app_home_opened",)
-ACTIONS = (ids.HOME_PAGE_PREV_BUTTON, ids.HOME_PAGE_NEXT_BUTTON, ids.HOME_OPEN_CHANNEL_BUTTON,
-           ids.FILE_TICKET_HOME_BUTTON)
+ACTIONS = (
+    ids.HOME_PAGE_PREV_BUTTON,
+    ids.HOME_PAGE_NEXT_BUTTON,
+    ids.HOME_OPEN_CHANNEL_BUTTON,
+    ids.FILE_TICKET_HOME_BUTTON,
+)
 
 NO_CHANNEL_YET = {
     "type": "modal",
     "title": _plain("File a ticket"),
     "close": _plain("OK"),
-    "blocks": [{"type": "section", "text": _mrkdwn(
-        "Tickets are filed in your shared support channel with us: press *File a ticket* there, react to a "
-        "message with :ticket:, or mention me. Once you have filed one, this button files the next one too.")}],
+    "blocks": [
+        {
+            "type": "section",
+            "text": _mrkdwn(
+                "Tickets are filed in your shared support channel with us: press *File a ticket* there, react to a "
+                "message with :ticket:, or mention me. Once you have filed one, this button files the next one too."
+            ),
+        }
+    ],
 }
 
 

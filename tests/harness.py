@@ -181,15 +181,27 @@ class BotUnderTest:
         return self.interactive(payload, **kwargs)
 
     def shortcut(
-        self, callback_id: str, *, user: str, channel: str, message: dict[str, Any], team: str = HOST_TEAM,
+        self,
+        callback_id: str,
+        *,
+        user: str,
+        channel: str,
+        message: dict[str, Any],
+        team: str = HOST_TEAM,
         **kwargs: Any,
     ) -> tuple[int, bytes, dict[str, str]]:
         """A message shortcut ("message_action") on `message`."""
         n = next(_ids)
         payload = {
-            "type": "message_action", "callback_id": callback_id, "team": {"id": team},
-            "user": {"id": user, "team_id": team}, "channel": {"id": channel}, "message": message,
-            "message_ts": message["ts"], "trigger_id": f"trigger-{n}", "action_ts": f"{time.time():.6f}",
+            "type": "message_action",
+            "callback_id": callback_id,
+            "team": {"id": team},
+            "user": {"id": user, "team_id": team},
+            "channel": {"id": channel},
+            "message": message,
+            "message_ts": message["ts"],
+            "trigger_id": f"trigger-{n}",
+            "action_ts": f"{time.time():.6f}",
             "response_url": self.slack.response_url(f"sc{n}"),
         }
         return self.interactive(payload, **kwargs)
@@ -238,7 +250,7 @@ class BotUnderTest:
                 "channel": channel,
                 "user": user,
                 "text": text,
-                "ts": f"{1800000000 + n}.000100",
+                "ts": f"{int(time.time())}.{n:06d}",
                 "thread_ts": thread_ts,
                 "channel_type": "channel",
                 "event_ts": f"{time.time():.6f}",

@@ -16,9 +16,10 @@ def file_ticket(
     severity: str = "high",
     title: str = "Dashboards are not loading",
 ) -> dict:
+    opened = len(bot.slack.calls_to("views.open"))
     status, body, _ = bot.slash("/ticket", user=user, channel=channel, text=title)
     assert status == 200
-    bot.slack.wait_for(lambda: bot.slack.calls_to("views.open"))
+    bot.slack.wait_for(lambda: len(bot.slack.calls_to("views.open")) > opened)
     view = bot.opened_view()
     status, body, _ = bot.submit_view(view, ticket_values(severity=severity, title=title), user=user)
     assert status == 200 and body in (b"", b"{}"), body

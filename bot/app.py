@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import logging
 from collections.abc import Callable, Iterable
@@ -12,12 +13,17 @@ from typing import Any
 from slack_bolt import App
 from slack_bolt.adapter.wsgi import SlackRequestHandler
 from slack_bolt.authorization import AuthorizeResult
+from slack_bolt.response import BoltResponse
+from slack_sdk.errors import SlackClientError
+from slack_sdk.signature import SignatureVerifier
+from sqlalchemy.exc import SQLAlchemyError
 
 from bot import jobs
 from bot.config import Settings
 from bot.db import Database, make_engine
 from bot.deps import Deps
 from bot.identity import Directory
+from bot.leader import Leadership, SqliteProcessLock
 from bot.outbox import Outbox, utcnow
 from bot.posts import PostPlanner
 from bot.scheduler import Scheduler
@@ -42,20 +48,34 @@ class Runtime:
     scheduler: Scheduler
     dispatcher: JobDispatcher
     wsgi: WSGIApp
+    leadership: Leadership
+    process_lock: SqliteProcessLock | None
 
     def start(self) -> None:
-        """Start the background workers: outbox delivery and the scheduler."""
+        """Start the background workers: outbox delivery, and the scheduler (run by the leader only).
+
+        Raises AnotherProcessRunning if another process already serves this SQLite database.
+        """
+        if self.process_lock is not None:
+            self.process_lock.acquire()
         self.outbox.start()
         jobs.bind(self.dispatcher)
-        self.scheduler.start()
-        self.dispatcher.reconcile()
-        self.dispatcher.schedule_digest()
+        self.scheduler.start(paused=True)  # followers still write jobs to the shared store
+        self.leadership.start()
 
     def stop(self) -> None:
+        self.leadership.stop()
         self.scheduler.shutdown()
         jobs.bind(None)
         self.outbox.stop()
         self.db.engine.dispose()
+        if self.process_lock is not None:
+            self.process_lock.release()
+
+    def _elected(self) -> None:
+        self.scheduler.resume()
+        self.dispatcher.reconcile()
+        self.dispatcher.schedule_digest()
 
 
 def build_runtime(settings: Settings, *, clock: Callable[[], datetime] = utcnow, socket_mode: bool = False) -> Runtime:
@@ -89,26 +109,72 @@ def build_runtime(settings: Settings, *, clock: Callable[[], datetime] = utcnow,
     )
 
     @bolt.error
-    def on_error(error: Exception, body: dict[str, Any]) -> None:
+    def on_error(error: Exception, body: dict[str, Any], response: BoltResponse | None) -> BoltResponse | None:
         kind = body.get("type") if isinstance(body, dict) else None
-        log.error("listener failed for a %s request", kind, exc_info=error)
+        if isinstance(error, SQLAlchemyError | SlackClientError | OSError):
+            # The database or Slack is unavailable: answer 500 so Slack retries the event later.
+            log.error("could not handle a %s request: %s", kind, type(error).__name__, exc_info=error)
+            return None
+        # Anything else is a payload we cannot make sense of: never a 500 (it would only be retried).
+        log.error("could not handle a %s request", kind, exc_info=error)
+        if response is None:  # a lazy listener: the ack was sent already
+            return None
+        return BoltResponse(
+            status=400,
+            body='{"error": "malformed request"}',
+            headers={"Content-Type": "application/json", "X-Slack-No-Retry": "1"},
+        )
 
     register_all(bolt, deps)
-    return Runtime(
+    dispatcher = JobDispatcher(deps)
+    leadership = Leadership(
+        db.engine,
+        on_elected=lambda: runtime._elected(),
+        on_deposed=scheduler.pause,
+        while_leader=scheduler.wakeup,
+        timeout=settings.leader_timeout.total_seconds(),
+    )
+    lock = (
+        SqliteProcessLock(db.engine.url.database)
+        if db.engine.dialect.name == "sqlite" and db.engine.url.database not in (None, "", ":memory:")
+        else None
+    )
+    runtime = Runtime(
         settings=settings,
         db=db,
         deps=deps,
         bolt=bolt,
         outbox=outbox,
         scheduler=scheduler,
-        dispatcher=JobDispatcher(deps),
-        wsgi=make_wsgi(bolt, db),
+        dispatcher=dispatcher,
+        leadership=leadership,
+        process_lock=lock,
+        wsgi=make_wsgi(bolt, db, None if socket_mode else settings.slack_signing_secret, lambda: leadership.is_leader),
     )
+    return runtime
 
 
-def make_wsgi(bolt: App, db: Database) -> WSGIApp:
-    """/slack/events to Bolt, /healthz for load balancers, everything else 404."""
+def _signed(verifier: SignatureVerifier, environ: dict[str, Any], raw: bytes) -> bool:
+    try:
+        return verifier.is_valid(
+            body=raw,
+            timestamp=environ.get("HTTP_X_SLACK_REQUEST_TIMESTAMP", ""),
+            signature=environ.get("HTTP_X_SLACK_SIGNATURE", ""),
+        )
+    except (ValueError, TypeError):  # a timestamp that is not a number
+        return False
+
+
+def make_wsgi(
+    bolt: App, db: Database, signing_secret: str | None, is_leader: Callable[[], bool] = lambda: True
+) -> WSGIApp:
+    """/slack/events to Bolt, /healthz for load balancers, everything else 404.
+
+    The signature is checked here, on the raw body, before anything parses it: a forged, stale or
+    unsigned request gets 401 whatever it contains. (Bolt checks it again; that costs one HMAC.)
+    """
     slack = SlackRequestHandler(bolt, path="/slack/events")
+    verifier = SignatureVerifier(signing_secret) if signing_secret else None
 
     def respond(start_response: Callable[..., Any], status: str, body: dict[str, Any]) -> list[bytes]:
         data = json.dumps(body).encode()
@@ -119,7 +185,11 @@ def make_wsgi(bolt: App, db: Database) -> WSGIApp:
         path, method = environ.get("PATH_INFO", ""), environ.get("REQUEST_METHOD", "GET")
         if path == "/healthz" and method in ("GET", "HEAD"):
             if db.ping():
-                return respond(start_response, "200 OK", {"status": "ok", "database": "ok"})
+                return respond(
+                    start_response,
+                    "200 OK",
+                    {"status": "ok", "database": "ok", "scheduler": "leader" if is_leader() else "standby"},
+                )
             return respond(start_response, "503 Service Unavailable", {"status": "error", "database": "down"})
         if path == "/slack/events":
             if method != "POST":
@@ -130,11 +200,17 @@ def make_wsgi(bolt: App, db: Database) -> WSGIApp:
                 length = -1
             if length < 0 or length > MAX_BODY_BYTES:
                 return respond(start_response, "413 Content Too Large", {"error": "body too large"})
+            raw = environ["wsgi.input"].read(length) if length else b""
+            environ["wsgi.input"] = io.BytesIO(raw)
+            if verifier is not None and not _signed(verifier, environ, raw):
+                log.info("refused a request with a missing or invalid Slack signature")
+                return respond(start_response, "401 Unauthorized", {"error": "invalid request"})
             try:
                 return slack(environ, start_response)
             except Exception:  # Bolt's own parsing choked (a signed but malformed payload)
                 log.exception("malformed Slack request")
-                return respond(start_response, "400 Bad Request", {"error": "malformed request"})
+                start_response("400 Bad Request", [("Content-Type", "application/json"), ("X-Slack-No-Retry", "1")])
+                return [b'{"error": "malformed request"}']
         return respond(start_response, "404 Not Found", {"error": "not found"})
 
     return wsgi

@@ -9,10 +9,14 @@ import signal
 import sys
 import threading
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from sqlalchemy.exc import OperationalError
 
 from bot.config import ConfigError, Mode, Settings, load_settings, port_override
+
+if TYPE_CHECKING:
+    from bot.app import Runtime
 
 log = logging.getLogger("support-bot")
 
@@ -50,6 +54,19 @@ def _prepare_database(settings: Settings) -> None:
         engine.dispose()
 
 
+def _start_runtime(runtime: Runtime) -> None:
+    from bot.leader import AnotherProcessRunning
+
+    try:
+        runtime.start()
+    except AnotherProcessRunning as exc:
+        runtime.stop()
+        raise StartupError(
+            f"DATABASE_URL: another support-bot process is serving this SQLite database ({exc}); "
+            "SQLite is for one process — use PostgreSQL to run several"
+        ) from None
+
+
 def _stop_on_signal() -> threading.Event:
     """SIGTERM / SIGINT set the returned event. Installed before anything starts, so a signal that
     arrives during start-up still leads to a clean stop."""
@@ -75,12 +92,13 @@ def cmd_serve(args: argparse.Namespace) -> int:
     configure_logging(settings.log_level, (settings.slack_bot_token or "", settings.slack_signing_secret or ""))
     _prepare_database(settings)
     runtime = build_runtime(settings)
+    _start_runtime(runtime)
     server = HttpServer(runtime, args.host, port)
     try:
         server.start()
     except OSError as exc:
+        runtime.stop()
         return _fail(f"PORT: cannot listen on {args.host}:{port} ({exc.strerror or exc})")
-    runtime.start()
     log.info("support-bot listening on http://%s:%d/slack/events", args.host, server.port)
     _wait(stop)
     log.info("shutting down: finishing in-flight requests")
@@ -101,7 +119,7 @@ def cmd_socket(args: argparse.Namespace) -> int:
     configure_logging(settings.log_level, (settings.slack_bot_token or "", settings.slack_app_token or ""))
     _prepare_database(settings)
     runtime = build_runtime(settings, socket_mode=True)
-    runtime.start()
+    _start_runtime(runtime)
     handler = SocketModeHandler(runtime.bolt, settings.slack_app_token)
     handler.connect()
     log.info("support-bot connected over Socket Mode")

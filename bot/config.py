@@ -76,6 +76,7 @@ class Settings:
     critical_update_every: timedelta = timedelta(minutes=30)
     digest_channel: str | None = None
     digest_schedule: str = DEFAULT_DIGEST_SCHEDULE
+    leader_timeout: timedelta = timedelta(seconds=30)
     dashboard_nudge_after: timedelta = timedelta(days=7)
     dashboard_nudge_every: timedelta = timedelta(days=3)
     dashboard_nudge_max: int = 5
@@ -195,6 +196,7 @@ def load_settings(env: Mapping[str, str], mode: Mode = Mode.HTTP) -> Settings:
         business_hours=_business_hours(env),
         critical_update_every=_duration(env, "SUPPORT_CRITICAL_UPDATE_EVERY", timedelta(minutes=30)),
         digest_schedule=_digest_schedule(env),
+        leader_timeout=_duration(env, "SUPPORT_LEADER_TIMEOUT", timedelta(seconds=30)),
     )
     if mode == Mode.DATABASE:
         return Settings(**common)

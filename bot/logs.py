@@ -8,6 +8,9 @@ import re
 _SECRET = re.compile(r"\b(xox[abposr]-[A-Za-z0-9-]+|xapp-[A-Za-z0-9-]+)")
 
 
+_BOLT_TOKEN_NOTES = ("As you gave `client` as well", "As `installation_store` or `authorize` has been used")
+
+
 class RedactSecrets(logging.Filter):
     def __init__(self, extra_secrets: tuple[str, ...] = ()) -> None:
         super().__init__()
@@ -21,6 +24,8 @@ class RedactSecrets(logging.Filter):
 
     def filter(self, record: logging.LogRecord) -> bool:
         message = record.getMessage()
+        if record.name.startswith("slack_bolt") and message.startswith(_BOLT_TOKEN_NOTES):
+            return False  # Bolt notices SLACK_BOT_TOKEN in the environment; we authorize explicitly
         cleaned = self._clean(message)
         if record.exc_info and not record.exc_text:
             record.exc_text = logging.Formatter().formatException(record.exc_info)

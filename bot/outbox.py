@@ -5,8 +5,9 @@ nothing owed is lost when Slack is down or the process dies. Worker threads deli
 429 waits for Retry-After, 5xx and connection errors back off and retry for as long as an outage
 lasts, other API errors fail the row for good (logged). Rows are claimed with a lease, so several
 replicas never post the same row at once, and every post carries the row id in its message
-metadata: if a process died between Slack accepting a post and recording it, the next attempt
-finds that message and records it instead of posting again.
+metadata: if an attempt may have reached Slack (the process died mid-call, the call timed out, or
+Slack answered 5xx after storing it), the next attempt looks for that message first and records
+it instead of posting again.
 """
 
 from __future__ import annotations
@@ -243,7 +244,9 @@ class Outbox:
                 wait = self._pace(post.pace_key if post.method == "chat.postMessage" else None)
                 if wait > 0:
                     raise Defer("paced", delay=wait)
-                was_in_flight = row.last_error == IN_FLIGHT
+                # Did an earlier attempt maybe reach Slack? A crash mid-call, a timeout or a 5xx after
+                # Slack stored the message all look the same from here; only a 429 is a clear "no".
+                maybe_posted = row.attempts > 0 and row.last_error != "ratelimited"
                 row.attempts += 1
                 row.last_error = IN_FLIGHT
                 kind = row.kind
@@ -256,7 +259,7 @@ class Outbox:
             return
 
         try:
-            ts = self._find_earlier_post(row_id, post) if was_in_flight else None
+            ts = self._find_earlier_post(row_id, post) if maybe_posted else None
             if ts is None:
                 if post.method == "chat.postMessage":
                     post.args["metadata"] = {

@@ -37,6 +37,7 @@ class Fault:
     times: int
     retry_after: int | None = None
     error: str | None = None
+    after_accept: bool = False  # do the work (store the message), then answer with the failure
 
 
 class SlackStub:
@@ -83,6 +84,11 @@ class SlackStub:
         with self._lock:
             self._faults.append(Fault(method, status, times, retry_after, error))
 
+    def fail_after_accept(self, method: str, status: int = 500, times: int = 1) -> None:
+        """Slack stores the message but the answer is lost (a 5xx or timeout after the fact)."""
+        with self._lock:
+            self._faults.append(Fault(method, status, times, after_accept=True))
+
     def outage(self, status: int = 503) -> None:
         self.fail("*", status=status, times=10**9)
 
@@ -109,8 +115,16 @@ class SlackStub:
         """A message a person posted (the bot's own posts are recorded as they arrive)."""
         with self._lock:
             self.messages.setdefault(channel, []).append(
-                {"channel": channel, "ts": ts, "text": text, "blocks": None, "thread_ts": thread_ts,
-                 "metadata": None, "user": user, "human": True}
+                {
+                    "channel": channel,
+                    "ts": ts,
+                    "text": text,
+                    "blocks": None,
+                    "thread_ts": thread_ts,
+                    "metadata": None,
+                    "user": user,
+                    "human": True,
+                }
             )
 
     def wait_for(self, predicate: Any, timeout: float = 10.0) -> Any:
@@ -179,6 +193,8 @@ class SlackStub:
                         fault.times -= 1
                 if stub.delay:
                     time.sleep(stub.delay)
+                if fault is not None and fault.after_accept:
+                    stub.answer(method, args)
                 if fault is not None:
                     headers = {"Retry-After": str(fault.retry_after)} if fault.retry_after is not None else {}
                     error = fault.error or ("ratelimited" if fault.status == 429 else "internal_error")

@@ -123,7 +123,7 @@ def test_serve_answers_healthz_and_stops_cleanly_on_sigterm(slack: SlackStub, da
             try:
                 with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2) as response:
                     assert response.status == 200
-                    assert json.loads(response.read()) == {"status": "ok", "database": "ok"}
+                    assert json.loads(response.read()) == {"status": "ok", "database": "ok", "scheduler": "leader"}
                     break
             except OSError:
                 assert time.monotonic() < deadline, "serve did not come up"

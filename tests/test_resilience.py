@@ -1,0 +1,218 @@
+"""Nothing lost: Slack outages, answers lost after Slack stored a post, restarts, kill -9 mid-submission,
+one process per SQLite database, and secrets kept out of the logs."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+import urllib.request
+from pathlib import Path
+from typing import Any
+
+from tests.conftest import CUSTOMER, CUSTOMER_CHANNEL, STAFF
+from tests.harness import BOT_TOKEN, SIGNING_SECRET, TRIAGE, BotUnderTest, bot_env, running_bot, ticket_values
+from tests.slack_stub import BOT_USER, HOST_TEAM, SlackStub
+from tests.test_cli import free_port
+from tests.test_ticket_flow import file_ticket
+
+
+def posts_for(slack: SlackStub, number: int) -> dict[str, int]:
+    """How many cards, acknowledgements and triage mirrors Slack holds for ticket `number`."""
+    everything = slack.posts()
+    cards = [p for p in everything if p["channel"] != TRIAGE and p["text"].startswith(f"Ticket #{number} (")]
+    card_ts = {c["ts"] for c in cards}
+    acks = [p for p in everything if p.get("thread_ts") in card_ts and "is with the team" in p["text"]]
+    mirrors = [p for p in everything if p["channel"] == TRIAGE and f"ticket #{number}:" in p["text"]]
+    return {"card": len(cards), "ack": len(acks), "mirror": len(mirrors)}
+
+
+def all_delivered(bot_or_sql: Any, slack: SlackStub, numbers: list[int]) -> bool:
+    return all(posts_for(slack, n) == {"card": 1, "ack": 1, "mirror": 1} for n in numbers)
+
+
+def test_slack_failing_then_recovering_delivers_every_post_exactly_once(bot: BotUnderTest, channel: str) -> None:
+    slack = bot.slack
+    slack.fail("chat.postMessage", status=500, times=4)
+    slack.fail("chat.postMessage", status=429, times=2, retry_after=1)
+    slack.fail("chat.postMessage", status=503, times=2)
+    for title in ("First problem", "Second problem", "Third problem"):
+        file_ticket(bot, title=title)
+    numbers = [row[0] for row in bot.sql("SELECT id FROM tickets ORDER BY id")]
+    assert numbers == [1, 2, 3]
+    slack.wait_for(lambda: all_delivered(bot, slack, numbers), timeout=60)
+    time.sleep(1)
+    assert all_delivered(bot, slack, numbers)
+    assert bot.sql("SELECT count(*) FROM outbox WHERE state != 'sent'")[0][0] == 0
+    assert bot.sql("SELECT max(attempts) FROM outbox")[0][0] > 1
+
+
+def test_a_post_slack_stored_but_whose_answer_was_lost_is_not_sent_again(bot: BotUnderTest, channel: str) -> None:
+    bot.slack.fail_after_accept("chat.postMessage", status=500, times=3)
+    file_ticket(bot, title="Answer lost")
+    bot.slack.wait_for(lambda: all_delivered(bot, bot.slack, [1]), timeout=30)
+    time.sleep(1.5)
+    assert posts_for(bot.slack, 1) == {"card": 1, "ack": 1, "mirror": 1}
+    assert bot.slack.calls_to("conversations.history") or bot.slack.calls_to("conversations.replies")
+
+
+def test_posts_owed_during_an_outage_are_delivered_after_a_restart(slack: SlackStub, database_url: str) -> None:
+    with running_bot(slack, database_url) as bot:
+        bot.join_channel(CUSTOMER_CHANNEL)
+        slack.wait_for(lambda: slack.posts(CUSTOMER_CHANNEL))
+        slack.fail("chat.postMessage", status=503, times=10**6)
+        file_ticket(bot, title="Filed during an outage")
+        time.sleep(1)
+        assert posts_for(slack, 1) == {"card": 0, "ack": 0, "mirror": 0}
+    slack.recover()
+    with running_bot(slack, database_url) as bot:
+        slack.wait_for(lambda: all_delivered(bot, slack, [1]), timeout=30)
+        time.sleep(1)
+    assert posts_for(slack, 1) == {"card": 1, "ack": 1, "mirror": 1}
+
+
+def serve(slack: SlackStub, database_url: str, port: int, **env: str) -> subprocess.Popen[str]:
+    clean = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "SUPPORT_", "DATABASE_URL"))}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "bot.cli", "serve", "--host", "127.0.0.1", "--port", str(port)],
+        env={**clean, **bot_env(slack, database_url), **env},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        cwd=Path(__file__).resolve().parent.parent,
+    )
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise AssertionError(f"serve exited: {process.stdout.read() if process.stdout else ''}")
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2) as response:
+                if response.status == 200:
+                    return process
+        except OSError:
+            time.sleep(0.2)
+    process.kill()
+    raise AssertionError("serve did not come up")
+
+
+class Remote(BotUnderTest):
+    """The request helpers of BotUnderTest, aimed at a server running in another process."""
+
+    def __init__(self, slack: SlackStub, port: int, database_url: str) -> None:
+        from bot.db import make_engine
+
+        self.slack, self.url = slack, f"http://127.0.0.1:{port}"
+        self.engine = make_engine(database_url)
+
+    def sql(self, query: str, **params: Any) -> list[Any]:
+        from sqlalchemy import text
+
+        with self.engine.connect() as conn:
+            return list(conn.execute(text(query), params))
+
+
+def test_kill_9_mid_submission_loses_nothing_and_posts_nothing_twice(slack: SlackStub, database_url: str) -> None:
+    port = free_port()
+    process = serve(slack, database_url, port)
+    remote = Remote(slack, port, database_url)
+    try:
+        remote.join_channel(CUSTOMER_CHANNEL)
+        slack.wait_for(lambda: slack.posts(CUSTOMER_CHANNEL))
+        remote.slash("/ticket", user=CUSTOMER, channel=CUSTOMER_CHANNEL)
+        view = slack.wait_for(lambda: slack.calls_to("views.open"))[0].args["view"]
+        slack.delay = 0.15  # Slack is slow: posts are in flight when the process dies
+        results: dict[str, int] = {}
+
+        def submit(n: int) -> None:
+            try:
+                status, _, _ = remote.submit_view(
+                    {**view, "id": f"VKILL{n}"}, ticket_values(title=f"Problem {n}"), user=CUSTOMER
+                )
+                results[f"VKILL{n}"] = status
+            except OSError:
+                results[f"VKILL{n}"] = -1  # the connection died with the process: the user saw an error
+
+        threads = [threading.Thread(target=submit, args=(n,)) for n in range(12)]
+        for thread in threads:
+            thread.start()
+            time.sleep(0.05)
+        process.send_signal(signal.SIGKILL)
+        process.wait(10)
+        for thread in threads:
+            thread.join(30)
+    finally:
+        if process.poll() is None:
+            process.kill()
+    slack.delay = 0.0
+    process = serve(slack, database_url, port)
+    try:
+        stored = {key: number for number, key in remote.sql("SELECT id, submission_key FROM tickets")}
+        for view_id, status in results.items():
+            if status == 200:  # the user was told it worked: the ticket must exist
+                assert f"view:{view_id}" in stored, (view_id, results)
+        numbers = sorted(stored.values())
+        assert numbers, results
+        slack.wait_for(lambda: all_delivered(remote, slack, numbers), timeout=60)
+        time.sleep(1.5)
+        for number in numbers:
+            assert posts_for(slack, number) == {"card": 1, "ack": 1, "mirror": 1}, number
+        # and no card without a ticket
+        cards = [p for p in slack.posts(CUSTOMER_CHANNEL) if p["text"].startswith("Ticket #")]
+        assert len(cards) == len(numbers)
+    finally:
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(30) == 0
+        remote.engine.dispose()
+
+
+def test_a_second_process_on_the_same_sqlite_database_is_refused(slack: SlackStub, tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'one.db'}"
+    first = serve(slack, url, free_port())
+    try:
+        clean = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "SUPPORT_", "DATABASE_URL"))}
+        second = subprocess.run(
+            [sys.executable, "-m", "bot.cli", "serve", "--port", str(free_port())],
+            env={**clean, **bot_env(slack, url)},
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert second.returncode == 2
+        assert second.stderr.count("\n") == 1 and "another support-bot process" in second.stderr
+    finally:
+        first.send_signal(signal.SIGTERM)
+        assert first.wait(30) == 0
+
+
+def test_secrets_never_reach_the_logs(slack: SlackStub, database_url: str) -> None:
+    port = free_port()
+    process = serve(slack, database_url, port, LOG_LEVEL="DEBUG")
+    remote = Remote(slack, port, database_url)
+    try:
+        remote.join_channel(CUSTOMER_CHANNEL)
+        remote.slash("/ticket", user=CUSTOMER, channel=CUSTOMER_CHANNEL)
+        view = slack.wait_for(lambda: slack.calls_to("views.open"))[0].args["view"]
+        remote.submit_view({**view, "id": "VLOG"}, ticket_values(), user=CUSTOMER)
+        slack.fail("chat.postMessage", status=500, times=2)  # errors get logged too
+        remote.request(b"payload=%7B", "application/x-www-form-urlencoded")  # a malformed one
+        remote.request(b"{}", "application/json", secret="wrong")  # a forged one
+        slack.wait_for(lambda: all_delivered(remote, slack, [1]), timeout=30)
+    finally:
+        process.send_signal(signal.SIGTERM)
+        process.wait(30)
+        remote.engine.dispose()
+    output = process.stdout.read() if process.stdout else ""
+    assert "DEBUG" in output or "INFO" in output  # the log was captured
+    for secret in (BOT_TOKEN, SIGNING_SECRET, BOT_TOKEN.split("-", 1)[1]):
+        assert secret not in output
+    assert all(c.token == BOT_TOKEN for c in slack.calls if c.token)  # ...while Slack did get the token
+    assert HOST_TEAM and BOT_USER and STAFF  # fixtures in use
+
+
+def test_health_says_who_runs_the_scheduler(bot: BotUnderTest) -> None:
+    status, body = bot.get("/healthz")
+    assert status == 200 and json.loads(body)["scheduler"] == "leader"

@@ -108,7 +108,7 @@ def start_onboarding(
     If the channel is already onboarding nothing is created: the current checklist is re-posted.
     Returns the customer and whether it was created.
     """
-    customer = session.get(Customer, channel_id)
+    customer = session.get(Customer, channel_id, with_for_update=True)
     created = customer is None
     if customer is None:
         customer = Customer(
@@ -166,7 +166,7 @@ def mark_onboarding_step(
 
     Raises ValueError for a step or state the checklist does not allow.
     """
-    customer = session.get(Customer, channel_id)
+    customer = session.get(Customer, channel_id, with_for_update=True)
     if customer is None or number not in STEP_NUMBERS:
         return customer, False
     checklist, changed = mark_step(load_checklist(session, channel_id), number, state, by, now)
@@ -200,7 +200,7 @@ def send_dashboard_nudge(
 
     Returns the customer (its next_nudge_at updated) or None if there is nothing to do.
     """
-    customer = session.get(Customer, channel_id)
+    customer = session.get(Customer, channel_id, with_for_update=True)
     if customer is None or customer.nudges_sent != number - 1:
         return None  # already sent (a second firing), or a stale job
     step8 = session.get(OnboardingStep, (channel_id, DASHBOARD_CALL))
@@ -233,7 +233,7 @@ def send_dashboard_nudge(
 
 def send_scaling_checkin(session: Session, *, channel_id: str, number: int, now: datetime) -> Customer | None:
     """Owe the month-1 / month-2 scaling check-in DM to the CS owner, once each."""
-    customer = session.get(Customer, channel_id)
+    customer = session.get(Customer, channel_id, with_for_update=True)
     if customer is None or customer.milestones_sent != number - 1:
         return None
     milestones = scaling_milestones(customer.started_at)
@@ -252,7 +252,7 @@ def send_scaling_checkin(session: Session, *, channel_id: str, number: int, now:
 
 def warn_channel_size(session: Session, *, channel_id: str, count: int, max_members: int, now: datetime) -> bool:
     """Tell the CS owner once that the customer's side of the channel is bigger than the A-team."""
-    customer = session.get(Customer, channel_id)
+    customer = session.get(Customer, channel_id, with_for_update=True)
     if customer is None or customer.size_warned or count <= max_members:
         return False
     customer.size_warned = True

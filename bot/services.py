@@ -148,7 +148,16 @@ def file_ticket(session: Session, new: NewTicket, now: datetime, sla: SlaPolicy)
 
 
 def ticket_by_thread(session: Session, channel_id: str, thread_ts: str) -> Ticket | None:
-    return session.scalar(select(Ticket).where(Ticket.channel_id == channel_id, Ticket.thread_ts == thread_ts))
+    """The ticket whose card is the root of this thread, locked for the rest of the transaction
+    (replies, reactions and actions on one ticket may arrive at several replicas at once)."""
+    return session.scalar(
+        select(Ticket).where(Ticket.channel_id == channel_id, Ticket.thread_ts == thread_ts).with_for_update()
+    )
+
+
+def lock_ticket(session: Session, number: int) -> Ticket | None:
+    """The ticket, locked for the rest of the transaction."""
+    return session.get(Ticket, number, with_for_update=True)
 
 
 def ticket_by_source(session: Session, channel_id: str, ts: str) -> Ticket | None:

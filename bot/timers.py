@@ -60,7 +60,7 @@ class JobDispatcher:
         deps = self._deps
         now = deps.clock()
         with deps.db.transaction() as session:
-            ticket = session.get(Ticket, ticket_id)
+            ticket = session.get(Ticket, ticket_id, with_for_update=True)
             if ticket is None:
                 return
             answered = ticket.first_response_at is not None or ticket.status == "resolved"

@@ -18,6 +18,7 @@ from bot.services import (
     claim_event,
     customer_channel,
     file_ticket,
+    lock_ticket,
     record_rating,
     ticket_action,
     ticket_by_source,
@@ -78,7 +79,7 @@ def _ticket_number(action: dict[str, Any]) -> int | None:
 def register(app: App, deps: Deps) -> None:
     def ticket_here(session: Any, number: int | None, channel_id: str) -> Ticket | None:
         """The ticket, if this channel may act on it: its own customer channel, or triage."""
-        ticket = session.get(Ticket, number) if number is not None else None
+        ticket = lock_ticket(session, number) if number is not None else None
         if ticket is None or channel_id not in (ticket.channel_id, deps.settings.triage_channel):
             return None
         return ticket

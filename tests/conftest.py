@@ -33,12 +33,29 @@ def postgres_available(url: str = POSTGRES_URL) -> str | None:
         return f"PostgreSQL not reachable at {url}: {type(exc).__name__}"
 
 
-@pytest.fixture
-def database_url(tmp_path: Path) -> str:
+@pytest.fixture(scope="session")
+def postgres_test_url(worker_id: str) -> str | None:
+    """TEST_DATABASE_URL, or under pytest-xdist a database of this worker's own beside it."""
     url = os.environ.get("TEST_DATABASE_URL")
-    if url:
-        reset_database(url)
+    if not url or worker_id == "master":
         return url
+    from sqlalchemy import create_engine, text
+
+    base, name = url.rsplit("/", 1)
+    mine = f"{name}_{worker_id}"
+    admin = create_engine(url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{mine}" WITH (FORCE)'))
+        conn.execute(text(f'CREATE DATABASE "{mine}"'))
+    admin.dispose()
+    return f"{base}/{mine}"
+
+
+@pytest.fixture
+def database_url(tmp_path: Path, postgres_test_url: str | None) -> str:
+    if postgres_test_url:
+        reset_database(postgres_test_url)
+        return postgres_test_url
     return f"sqlite:///{tmp_path / 'support-bot.db'}"
 
 

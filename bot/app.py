@@ -12,13 +12,17 @@ from typing import Any
 
 from slack_bolt import App
 from slack_bolt.adapter.wsgi import SlackRequestHandler
-from slack_bolt.authorization import AuthorizeResult
+from slack_bolt.oauth.oauth_settings import OAuthSettings
 from slack_bolt.response import BoltResponse
-from slack_sdk.errors import SlackClientError
+from slack_sdk.errors import SlackApiError
+from slack_sdk.oauth.installation_store.sqlalchemy import SQLAlchemyInstallationStore
+from slack_sdk.oauth.state_store.sqlalchemy import SQLAlchemyOAuthStateStore
 from slack_sdk.signature import SignatureVerifier
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import DisconnectionError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from bot import jobs
+from bot.authorize import HostOrInstallationAuthorize
 from bot.config import Settings
 from bot.db import Database, make_engine
 from bot.deps import Deps
@@ -34,6 +38,20 @@ from handlers import register_all
 log = logging.getLogger(__name__)
 
 MAX_BODY_BYTES = 1_000_000  # Slack payloads are a few kB; anything near this is not from Slack
+# The bot scopes a customer org grants when it installs the app (the same as app_manifest.yml's).
+BOT_SCOPES = [
+    "commands",
+    "chat:write",
+    "channels:read",
+    "groups:read",
+    "channels:history",
+    "groups:history",
+    "users:read",
+    "im:write",
+    "reactions:read",
+    "app_mentions:read",
+]
+OAUTH_PATHS = ("/slack/install", "/slack/oauth_redirect")
 
 WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 
@@ -86,32 +104,41 @@ def build_runtime(settings: Settings, *, clock: Callable[[], datetime] = utcnow,
     scheduler = Scheduler(db.engine)
     deps = Deps(settings=settings, db=db, directory=directory, outbox=outbox, scheduler=scheduler, clock=clock)
 
-    def authorize(**_: Any) -> AuthorizeResult:
-        host = directory.host()
-        return AuthorizeResult(
-            enterprise_id=host.enterprise_id,
-            team_id=host.team_id,
-            url=host.url,
-            bot_user_id=host.bot_user_id,
-            bot_id=host.bot_id,
-            bot_token=settings.slack_bot_token,
+    installation_store = None
+    oauth_settings = None
+    if settings.oauth_enabled:
+        installation_store = SQLAlchemyInstallationStore(client_id=settings.slack_client_id, engine=db.engine)
+        oauth_settings = OAuthSettings(
+            client_id=settings.slack_client_id,
+            client_secret=settings.slack_client_secret,
+            scopes=BOT_SCOPES,
+            installation_store=installation_store,
+            installation_store_bot_only=True,
+            state_store=SQLAlchemyOAuthStateStore(expiration_seconds=600, engine=db.engine),
+            install_path="/slack/install",
+            redirect_uri_path="/slack/oauth_redirect",
+            # Slack's own authorize page lives beside its Web API (slack.com, slack-gov.com, ...).
+            authorization_url=settings.slack_api_base_url.removesuffix("/").removesuffix("/api")
+            + "/oauth/v2/authorize",
         )
 
     bolt = App(
         signing_secret=settings.slack_signing_secret or "unused-in-socket-mode",
         client=make_interactive_client(settings),
-        authorize=authorize,
+        authorize=HostOrInstallationAuthorize(directory, settings.slack_bot_token, installation_store),
+        oauth_settings=oauth_settings,
         # Listeners run before the HTTP answer: events and submissions are stored before Slack
         # hears "ok", so a crash means a retry, not a loss. Slow Slack calls use lazy listeners.
         process_before_response=True,
         request_verification_enabled=not socket_mode,
         raise_error_for_unhandled_request=False,
+        token_verification_enabled=False,
     )
 
     @bolt.error
     def on_error(error: Exception, body: dict[str, Any], response: BoltResponse | None) -> BoltResponse | None:
         kind = body.get("type") if isinstance(body, dict) else None
-        if isinstance(error, SQLAlchemyError | SlackClientError | OSError):
+        if _transient(error):
             # The database or Slack is unavailable: answer 500 so Slack retries the event later.
             log.error("could not handle a %s request: %s", kind, type(error).__name__, exc_info=error)
             return None
@@ -154,6 +181,16 @@ def build_runtime(settings: Settings, *, clock: Callable[[], datetime] = utcnow,
     return runtime
 
 
+def _transient(error: Exception) -> bool:
+    """The database or Slack being unavailable, as opposed to a request we cannot make sense of."""
+    if isinstance(error, OperationalError | DisconnectionError | PoolTimeout | OSError):
+        return True
+    if isinstance(error, SlackApiError):
+        status = getattr(error.response, "status_code", 200)
+        return status >= 500 or status == 429 or error.response.get("error") in ("ratelimited", "internal_error")
+    return False
+
+
 def _signed(verifier: SignatureVerifier, environ: dict[str, Any], raw: bytes) -> bool:
     try:
         return verifier.is_valid(
@@ -191,6 +228,8 @@ def make_wsgi(
                     {"status": "ok", "database": "ok", "scheduler": "leader" if is_leader() else "standby"},
                 )
             return respond(start_response, "503 Service Unavailable", {"status": "error", "database": "down"})
+        if path in OAUTH_PATHS and method == "GET" and bolt.oauth_flow is not None:
+            return slack(environ, start_response)
         if path == "/slack/events":
             if method != "POST":
                 return respond(start_response, "405 Method Not Allowed", {"error": "use POST"})

@@ -77,6 +77,14 @@ class Settings:
     digest_channel: str | None = None
     digest_schedule: str = DEFAULT_DIGEST_SCHEDULE
     leader_timeout: timedelta = timedelta(seconds=30)
+    slack_client_id: str | None = None
+    slack_client_secret: str | None = field(default=None, repr=False)
+
+    @property
+    def oauth_enabled(self) -> bool:
+        """Multi-workspace mode: customer orgs can install the app (OAuth distribution)."""
+        return bool(self.slack_client_id and self.slack_client_secret)
+
     dashboard_nudge_after: timedelta = timedelta(days=7)
     dashboard_nudge_every: timedelta = timedelta(days=3)
     dashboard_nudge_max: int = 5
@@ -222,8 +230,18 @@ def load_settings(env: Mapping[str, str], mode: Mode = Mode.HTTP) -> Settings:
     if not _CHANNEL_ID.match(triage):
         raise ConfigError("SUPPORT_TRIAGE_CHANNEL", "must be a channel ID such as C0123456789, not a name")
 
+    client_id = (env.get("SLACK_CLIENT_ID") or "").strip() or None
+    client_secret = (env.get("SLACK_CLIENT_SECRET") or "").strip() or None
+    if bool(client_id) != bool(client_secret):
+        missing = "SLACK_CLIENT_SECRET" if client_id else "SLACK_CLIENT_ID"
+        raise ConfigError(missing, "is not set (OAuth distribution needs SLACK_CLIENT_ID and SLACK_CLIENT_SECRET)")
+    if client_id and not re.match(r"^\d+\.\d+$", client_id):
+        raise ConfigError("SLACK_CLIENT_ID", "must look like 1234567890.1234567890 (Basic Information page)")
+
     return Settings(
         **common,
+        slack_client_id=client_id,
+        slack_client_secret=client_secret,
         slack_bot_token=bot_token,
         slack_signing_secret=signing_secret,
         slack_app_token=app_token,

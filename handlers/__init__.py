@@ -5,9 +5,9 @@ from __future__ import annotations
 from slack_bolt import App
 
 from bot.deps import Deps
-from handlers import actions, commands, events, home, tickets, views
+from handlers import actions, commands, events, home, installs, tickets, views
 
-SURFACES = (commands, actions, views, events, tickets, home)
+SURFACES = (commands, actions, views, events, tickets, home, installs)
 
 
 def register_all(app: App, deps: Deps) -> None:

@@ -207,17 +207,23 @@ class BotUnderTest:
         return self.interactive(payload, **kwargs)
 
     def event(
-        self, event: dict[str, Any], *, event_id: str | None = None, retry_num: int | None = None, **kwargs: Any
+        self,
+        event: dict[str, Any],
+        *,
+        event_id: str | None = None,
+        retry_num: int | None = None,
+        team_id: str = HOST_TEAM,
+        **kwargs: Any,
     ) -> tuple[int, bytes, dict[str, str]]:
         body = {
             "token": "deprecated",
-            "team_id": HOST_TEAM,
+            "team_id": team_id,
             "api_app_id": "A0APP",
             "type": "event_callback",
             "event": event,
             "event_id": event_id or f"Ev{next(_ids):08d}",
             "event_time": int(time.time()),
-            "authorizations": [{"team_id": HOST_TEAM, "user_id": BOT_USER, "is_bot": True}],
+            "authorizations": [{"team_id": team_id, "user_id": BOT_USER, "is_bot": True}],
         }
         headers = dict(kwargs.pop("headers", {}) or {})
         if retry_num is not None:

@@ -231,6 +231,21 @@ class SlackStub:
         if method == "conversations.info":
             channel = self.channels.get(args.get("channel", ""))
             return {"ok": True, "channel": channel} if channel else {"ok": False, "error": "channel_not_found"}
+        if method == "oauth.v2.access":
+            if args.get("code") != "good-code":
+                return {"ok": False, "error": "invalid_code"}
+            return {
+                "ok": True,
+                "app_id": "A0APP",
+                "access_token": "xoxb-customer-installed-token",
+                "token_type": "bot",
+                "scope": "commands,chat:write",
+                "bot_user_id": "U0CUSTBOT",
+                "team": {"id": CUSTOMER_TEAM, "name": "Customer Co"},
+                "enterprise": None,
+                "is_enterprise_install": False,
+                "authed_user": {"id": "U0CUST"},
+            }
         if method == "conversations.members":
             return {
                 "ok": True,

@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 from urllib.parse import urlencode
 
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from tests.harness import BotUnderTest
@@ -109,6 +109,16 @@ def slack_like_payloads(draw: st.DrawFn) -> tuple[bytes, str]:
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(request=slack_like_payloads(), signed=st.booleans())
+# Found by this test once: a list where a channel id belongs reached the database layer.
+@example(
+    request=(
+        b'{"type": "event_callback", "event_id": "", "team_id": "T0HOST", "event": '
+        b'{"type": "member_joined_channel", "user": null, "channel": []}}',
+        "application/json",
+    ),
+    signed=True,
+)
+@example(request=(b'{"type": "event_callback", "event": ', "application/json"), signed=False)
 def test_no_payload_gets_a_500(bot: BotUnderTest, request: tuple[bytes, str], signed: bool) -> None:
     body, content_type = request
     status, _, _ = bot.request(body, content_type, signed=signed)

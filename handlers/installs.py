@@ -1,0 +1,38 @@
+"""Uninstalls and revoked tokens: a customer org's installation is forgotten; for the host
+workspace, the operator is told plainly, since nothing works until the app is reinstalled."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from slack_bolt import App
+
+from bot.deps import Deps
+
+log = logging.getLogger(__name__)
+
+EVENTS = ("app_uninstalled", "tokens_revoked")
+
+
+def register(app: App, deps: Deps) -> None:
+    store = app.installation_store
+
+    def forget(body: dict[str, Any], event: dict[str, Any]) -> None:
+        team_id, enterprise_id = body.get("team_id"), body.get("enterprise_id")
+        if team_id == deps.directory.host().team_id:
+            log.error(
+                "support-bot was uninstalled from (or lost its tokens in) the host workspace %s: "
+                "reinstall it and update SLACK_BOT_TOKEN",
+                team_id,
+            )
+            return
+        if store is None:
+            return
+        if event.get("type") == "app_uninstalled" or (event.get("tokens") or {}).get("bot"):
+            store.delete_bot(enterprise_id=enterprise_id, team_id=team_id)
+            store.delete_installation(enterprise_id=enterprise_id, team_id=team_id)
+            log.info("forgot the installation of workspace %s", team_id)
+
+    app.event("app_uninstalled")(forget)
+    app.event("tokens_revoked")(forget)

@@ -66,14 +66,16 @@ class JobDispatcher:
             answered = ticket.first_response_at is not None or ticket.status == "resolved"
             if kind == SLA_WARN_JOB and not answered and not ticket.sla_warned and ticket.sla_warn_at <= now:
                 ticket.sla_warned = True
-                enqueue(
-                    session,
-                    kind="triage_note",
-                    dedupe_key=f"sla_warn:{ticket.id}:{ticket.severity}",
-                    now=now,
-                    ticket_id=ticket.id,
-                    payload={"note": "sla_warn"},
-                )
+                # If it fell due while we were down, the breach escalation says it all.
+                if ticket.sla_due_at is None or ticket.sla_due_at > now:
+                    enqueue(
+                        session,
+                        kind="triage_note",
+                        dedupe_key=f"sla_warn:{ticket.id}:{ticket.severity}",
+                        now=now,
+                        ticket_id=ticket.id,
+                        payload={"note": "sla_warn"},
+                    )
             elif (
                 kind == SLA_BREACH_JOB and not answered and ticket.sla_breached_at is None and ticket.sla_due_at <= now
             ):

@@ -216,3 +216,48 @@ def test_secrets_never_reach_the_logs(slack: SlackStub, database_url: str) -> No
 def test_health_says_who_runs_the_scheduler(bot: BotUnderTest) -> None:
     status, body = bot.get("/healthz")
     assert status == 200 and json.loads(body)["scheduler"] == "leader"
+
+
+def test_sigterm_lets_an_in_flight_submission_finish(slack: SlackStub, database_url: str) -> None:
+    port = free_port()
+    process = serve(slack, database_url, port)
+    remote = Remote(slack, port, database_url)
+    try:
+        remote.join_channel(CUSTOMER_CHANNEL)
+        remote.slash("/ticket", user=CUSTOMER, channel=CUSTOMER_CHANNEL)
+        view = slack.wait_for(lambda: slack.calls_to("views.open"))[0].args["view"]
+        slack.add_user("U0SLOW", "T0CUSTOMER")
+        slack.delay = 1.5  # users.info for a new user is slow: the submission is mid-flight
+        result: dict[str, int] = {}
+        thread = threading.Thread(
+            target=lambda: result.update(
+                status=remote.submit_view(
+                    {**view, "id": "VTERM"}, ticket_values(title="Sent just before a deploy"), user="U0SLOW"
+                )[0]
+            )
+        )
+        thread.start()
+        time.sleep(0.5)
+        process.send_signal(signal.SIGTERM)
+        thread.join(30)
+        assert process.wait(30) == 0
+        assert result["status"] == 200
+        assert remote.sql("SELECT title FROM tickets") == [("Sent just before a deploy",)]
+    finally:
+        slack.delay = 0.0
+        if process.poll() is None:
+            process.kill()
+        remote.engine.dispose()
+
+
+def test_sla_timers_survive_a_restart(slack: SlackStub, database_url: str) -> None:
+    with running_bot(slack, database_url, SUPPORT_SLA_HIGH="3s") as bot:
+        bot.join_channel(CUSTOMER_CHANNEL)
+        file_ticket(bot, severity="high")
+        slack.wait_for(lambda: bot.sql("SELECT triage_ts FROM tickets")[0][0])
+    time.sleep(3.5)  # the breach falls due while the bot is down
+    with running_bot(slack, database_url, SUPPORT_SLA_HIGH="3s") as bot:
+        slack.wait_for(lambda: [p for p in slack.posts(TRIAGE) if "response is overdue" in p["text"]], timeout=10)
+        time.sleep(1.5)
+    assert len([p for p in slack.posts(TRIAGE) if "response is overdue" in p["text"]]) == 1
+    assert [p for p in slack.posts(TRIAGE) if "75%" in p["text"]] == []  # no stale warning after the fact

@@ -8,7 +8,8 @@ import os
 import signal
 import sys
 import threading
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
 from sqlalchemy.exc import OperationalError
@@ -17,6 +18,7 @@ from bot.config import ConfigError, Mode, Settings, load_settings, port_override
 
 if TYPE_CHECKING:
     from bot.app import Runtime
+    from bot.db import Database
 
 log = logging.getLogger("support-bot")
 
@@ -145,73 +147,67 @@ def cmd_migrate(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_export(args: argparse.Namespace) -> int:
-    from bot import export
+@contextmanager
+def _database() -> Iterator[Database]:
+    """The database of DATABASE_URL, its schema brought up to date, for a one-off command."""
     from bot.db import Database, make_engine
 
     settings = load_settings(os.environ, Mode.DATABASE)
     _prepare_database(settings)
     db = Database(make_engine(settings.database_url))
     try:
-        with db.session() as session:
-            if args.what == "tickets":
-                rows = list(export.ticket_rows(session, with_events=args.format == "json"))
-                fields = export.TICKET_FIELDS
-            elif args.what == "ticket-events":
-                rows, fields = list(export.ticket_event_rows(session)), export.EVENT_FIELDS
-            else:
-                rows, fields = list(export.onboarding_rows(session)), export.ONBOARDING_FIELDS
-        if args.format == "json":
-            export.write_json(rows, sys.stdout)
-        else:
-            flat = list(export.flatten_onboarding(rows)) if args.what == "onboarding" else rows
-            export.write_csv(flat, fields, sys.stdout)
+        yield db
     finally:
         db.engine.dispose()
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    from bot import export
+
+    with _database() as db, db.session() as session:
+        if args.what == "tickets":
+            rows = list(export.ticket_rows(session, with_events=args.format == "json"))
+            fields = export.TICKET_FIELDS
+        elif args.what == "ticket-events":
+            rows, fields = list(export.ticket_event_rows(session)), export.EVENT_FIELDS
+        else:
+            rows, fields = list(export.onboarding_rows(session)), export.ONBOARDING_FIELDS
+    if args.format == "json":
+        export.write_json(rows, sys.stdout)
+    else:
+        flat = list(export.flatten_onboarding(rows)) if args.what == "onboarding" else rows
+        export.write_csv(flat, fields, sys.stdout)
     return 0
 
 
 def cmd_reminders(args: argparse.Namespace) -> int:
     from bot import export
-    from bot.db import Database, make_engine
     from bot.scheduler import stored_jobs
 
-    settings = load_settings(os.environ, Mode.DATABASE)
-    _prepare_database(settings)
-    db = Database(make_engine(settings.database_url))
-    try:
-        with db.session() as session:
-            rows = export.reminder_rows(session, stored_jobs(db.engine))
-        if args.format == "json":
-            export.write_json(rows, sys.stdout)
-        else:
-            for row in rows:
-                print(
-                    f"{row['next_run_time'] or '-':<28} {row['kind']:<18} {row['channel'] or '-':<12} "
-                    f"{row['customer'] or ''}"
-                )
-    finally:
-        db.engine.dispose()
+    with _database() as db, db.session() as session:
+        rows = export.reminder_rows(session, stored_jobs(db.engine))
+    if args.format == "json":
+        export.write_json(rows, sys.stdout)
+    else:
+        for row in rows:
+            print(
+                f"{row['next_run_time'] or '-':<28} {row['kind']:<18} {row['channel'] or '-':<12} "
+                f"{row['customer'] or ''}"
+            )
     return 0
 
 
 def cmd_digest(args: argparse.Namespace) -> int:
     from datetime import UTC, datetime
 
-    from bot.db import Database, make_engine
     from bot.digest_service import enqueue_digest
 
-    settings = load_settings(os.environ, Mode.DATABASE)
-    if settings.digest_channel is None:
+    channel = load_settings(os.environ, Mode.DATABASE).digest_channel
+    if channel is None:
         return _fail("SUPPORT_DIGEST_CHANNEL: is not set (the channel ID the digest goes to)")
-    _prepare_database(settings)
-    db = Database(make_engine(settings.database_url))
     now = datetime.now(UTC)
-    try:
-        with db.transaction() as session:
-            enqueue_digest(session, channel=settings.digest_channel, now=now, key=f"manual:{now.isoformat()}")
-    finally:
-        db.engine.dispose()
+    with _database() as db, db.transaction() as session:
+        enqueue_digest(session, channel=channel, now=now, key=f"manual:{now.isoformat()}")
     print(f"digest for the 7 days to {now:%Y-%m-%d %H:%M} UTC queued; the running bot posts it")
     return 0
 

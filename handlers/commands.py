@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from slack_bolt import Ack, App, BoltContext, Respond
@@ -18,15 +19,24 @@ from handlers.onboarding_blocks import ONBOARD_STAFF_ONLY, build_onboard_modal
 COMMANDS = ("/ticket", "/onboard")
 
 
-def register(app: App, deps: Deps) -> None:
-    def ack_ticket(ack: Ack, command: dict[str, Any], context: BoltContext) -> None:
+def ack_in_customer_channels(deps: Deps, go_ahead: str) -> Callable[..., None]:
+    """An ack for a command that only works in customer channels: elsewhere it answers with an
+    ephemeral explanation; in one, it sets `context[go_ahead]` for the lazy listener that follows."""
+
+    def ack_command(ack: Ack, command: dict[str, Any], context: BoltContext) -> None:
         with deps.db.session() as session:
             known = customer_channel(session, command.get("channel_id", "")) is not None
         if not known:
             ack(text=NOT_A_CUSTOMER_CHANNEL, response_type="ephemeral")
             return
-        context["open_ticket_modal"] = True
+        context[go_ahead] = True
         ack()
+
+    return ack_command
+
+
+def register(app: App, deps: Deps) -> None:
+    ack_ticket = ack_in_customer_channels(deps, "open_ticket_modal")
 
     def open_ticket_form(command: dict[str, Any], client: WebClient, context: BoltContext, respond: Respond) -> None:
         if context.get("open_ticket_modal"):
@@ -43,14 +53,7 @@ def register(app: App, deps: Deps) -> None:
 
 
 def register_onboard(app: App, deps: Deps) -> None:
-    def ack_onboard(ack: Ack, command: dict[str, Any], context: BoltContext) -> None:
-        with deps.db.session() as session:
-            known = customer_channel(session, command.get("channel_id", "")) is not None
-        if not known:
-            ack(text=NOT_A_CUSTOMER_CHANNEL, response_type="ephemeral")
-            return
-        context["start_onboarding"] = True
-        ack()
+    ack_onboard = ack_in_customer_channels(deps, "start_onboarding")
 
     def start_onboarding(command: dict[str, Any], client: WebClient, context: BoltContext, respond: Respond) -> None:
         if not context.get("start_onboarding"):

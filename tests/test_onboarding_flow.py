@@ -174,7 +174,8 @@ def test_onboard_again_reposts_the_current_checklist(bot: BotUnderTest, channel:
         lambda: [p for p in bot.slack.posts(channel) if "1 of 5 done" in json.dumps(p) and p["ts"] != first["ts"]]
     )[0]
     assert bot.sql("SELECT count(*) FROM customers")[0][0] == 1
-    assert bot.sql("SELECT checklist_ts FROM customers")[0][0] == again["ts"]
+    # Slack has the post a moment before the outbox records its ts: wait for that, don't race it.
+    bot.slack.wait_for(lambda: bot.sql("SELECT checklist_ts FROM customers")[0][0] == again["ts"])
     assert len(bot.slack.calls_to("views.open")) == 1  # no second modal
     assert "already under way" in bot.slack.wait_for(lambda: bot.slack.responses)[0]["text"]
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import json
 import logging
+import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
@@ -25,7 +26,7 @@ from bot import jobs
 from bot.authorize import HostOrInstallationAuthorize
 from bot.config import Settings
 from bot.db import Database, make_engine
-from bot.deps import Deps
+from bot.deps import Deps, TimerSync
 from bot.identity import Directory
 from bot.leader import Leadership, SqliteProcessLock
 from bot.outbox import Outbox, utcnow
@@ -52,6 +53,7 @@ BOT_SCOPES = [
     "app_mentions:read",
 ]
 OAUTH_PATHS = ("/slack/install", "/slack/oauth_redirect")
+RECONCILE_EVERY = 60.0  # seconds between the leader's checks that every alarm the database wants exists
 
 WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 
@@ -82,6 +84,7 @@ class Runtime:
         self.leadership.start()
 
     def stop(self) -> None:
+        self.deps.timer_sync.stop()
         self.leadership.stop()
         self.scheduler.shutdown()
         jobs.bind(None)
@@ -94,6 +97,15 @@ class Runtime:
         self.scheduler.resume()
         self.dispatcher.reconcile()
         self.dispatcher.schedule_digest()
+        self._last_reconcile = time.monotonic()
+
+    def _while_leader(self) -> None:
+        """About once a second: look at the job store (other replicas add jobs to it), and now and
+        then re-create alarms the database asks for but the store lacks."""
+        self.scheduler.wakeup()
+        if time.monotonic() - getattr(self, "_last_reconcile", 0.0) >= RECONCILE_EVERY:
+            self._last_reconcile = time.monotonic()
+            self.dispatcher.reconcile()
 
 
 def build_runtime(settings: Settings, *, clock: Callable[[], datetime] = utcnow, socket_mode: bool = False) -> Runtime:
@@ -102,7 +114,8 @@ def build_runtime(settings: Settings, *, clock: Callable[[], datetime] = utcnow,
     planner = PostPlanner(directory, settings.triage_channel or "", settings.sla_targets, clock, settings.oncall)
     outbox = Outbox(db, make_outbox_client(settings), planner, clock=clock)
     scheduler = Scheduler(db.engine)
-    deps = Deps(settings=settings, db=db, directory=directory, outbox=outbox, scheduler=scheduler, clock=clock)
+    deps = Deps(settings=settings, db=db, directory=directory, outbox=outbox, scheduler=scheduler, clock=clock,
+                timer_sync=TimerSync())
 
     installation_store = None
     oauth_settings = None
@@ -158,7 +171,7 @@ def build_runtime(settings: Settings, *, clock: Callable[[], datetime] = utcnow,
         db.engine,
         on_elected=lambda: runtime._elected(),
         on_deposed=scheduler.pause,
-        while_leader=scheduler.wakeup,
+        while_leader=lambda: runtime._while_leader(),
         timeout=settings.leader_timeout.total_seconds(),
     )
     lock = (

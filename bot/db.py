@@ -10,6 +10,8 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.types import DateTime, TypeDecorator
 
+READ_ONLY = "support_bot_read_only"
+
 
 class UTCDateTime(TypeDecorator[datetime]):
     """Timezone-aware UTC datetimes on every backend (SQLite has no time zones)."""
@@ -52,7 +54,9 @@ def make_engine(url: str) -> Engine:
         def _begin_immediate(conn):  # type: ignore[no-untyped-def]
             # Take the write lock up front: a transaction that reads and then writes can't be
             # refused half-way (SQLITE_BUSY_SNAPSHOT) when another thread wrote in between.
-            conn.exec_driver_sql("BEGIN IMMEDIATE")
+            # Read-only sessions (Database.session) don't need it, and don't wait for it.
+            read_only = conn.get_execution_options().get(READ_ONLY, False)
+            conn.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
 
         return engine
     return create_engine(url, pool_size=10, max_overflow=20, pool_pre_ping=True)
@@ -64,6 +68,7 @@ class Database:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
         self._sessions = sessionmaker(engine, expire_on_commit=False)
+        self._readers = sessionmaker(engine.execution_options(**{READ_ONLY: True}), expire_on_commit=False)
 
     @contextmanager
     def transaction(self) -> Iterator[Session]:
@@ -72,7 +77,8 @@ class Database:
             yield session
 
     def session(self) -> Session:
-        return self._sessions()
+        """A session for reading (on SQLite it does not take the write lock): don't write with it."""
+        return self._readers()
 
     def ping(self) -> bool:
         try:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -16,6 +18,31 @@ from bot.scheduler import Scheduler, Timer
 from bot.services import TICKET_TIMER_PREFIXES, SlaPolicy, ticket_timers
 from onboarding.reminders import ReminderPolicy
 
+log = logging.getLogger(__name__)
+
+
+class TimerSync:
+    """A single background thread for scheduler updates; errors are logged, never raised."""
+
+    def __init__(self) -> None:
+        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="timer-sync")
+
+    def submit(self, fn: Callable[..., None], *args: object) -> None:
+        def run() -> None:
+            try:
+                fn(*args)
+            except Exception:
+                log.exception("updating scheduled jobs failed; the next reconcile restores them")
+
+        self._executor.submit(run)
+
+    def drain(self) -> None:
+        """Wait for what is queued (used at shutdown, and by tests that look at the job store)."""
+        self._executor.submit(lambda: None).result(timeout=30)
+
+    def stop(self) -> None:
+        self._executor.shutdown(wait=True)
+
 
 @dataclass(frozen=True)
 class Deps:
@@ -25,6 +52,10 @@ class Deps:
     outbox: Outbox
     scheduler: Scheduler
     clock: Callable[[], datetime]
+    # One thread applies alarm changes after the request has been answered: each change is read
+    # from the database when it runs, so they can't apply out of order, and a change lost in a
+    # crash is restored by the leader's reconcile (bot/timers.py).
+    timer_sync: TimerSync
 
     @property
     def reminder_policy(self) -> ReminderPolicy:
@@ -46,7 +77,22 @@ class Deps:
             self.scheduler.sync(timer.job_id, timer.when, timer.kind, **timer.params)
 
     def sync_customer_timers(self, customer: Customer) -> None:
-        self._sync(customer.channel_id, customer_timers(customer), TIMER_PREFIXES)
+        """Re-point a customer's alarms, off the request thread (see `timer_sync`)."""
+        channel_id = customer.channel_id
+        self.timer_sync.submit(self._sync_customer_now, channel_id)
 
     def sync_ticket_timers(self, ticket: Ticket) -> None:
-        self._sync(str(ticket.id), ticket_timers(ticket), TICKET_TIMER_PREFIXES)
+        """Re-point a ticket's alarms, off the request thread (see `timer_sync`)."""
+        self.timer_sync.submit(self._sync_ticket_now, ticket.id)
+
+    def _sync_customer_now(self, channel_id: str) -> None:
+        with self.db.session() as session:
+            customer = session.get(Customer, channel_id)
+            timers = customer_timers(customer) if customer is not None else []
+        self._sync(channel_id, timers, TIMER_PREFIXES)
+
+    def _sync_ticket_now(self, ticket_id: int) -> None:
+        with self.db.session() as session:
+            ticket = session.get(Ticket, ticket_id)
+            timers = ticket_timers(ticket) if ticket is not None else []
+        self._sync(str(ticket_id), timers, TICKET_TIMER_PREFIXES)

@@ -143,7 +143,7 @@ class Outbox:
     def start(self) -> None:
         self._stopping.clear()
         for n in range(self._workers):
-            thread = threading.Thread(target=self._run, name=f"outbox-{n}", daemon=True)
+            thread = threading.Thread(target=self._run, args=(n,), name=f"outbox-{n}", daemon=True)
             thread.start()
             self._threads.append(thread)
 
@@ -158,10 +158,10 @@ class Outbox:
         """Something was just enqueued: deliver it now rather than at the next poll."""
         self._wakeup.set()
 
-    def _run(self) -> None:
+    def _run(self, partition: int) -> None:
         while not self._stopping.is_set():
             try:
-                delivered = self.deliver_due()
+                delivered = self.deliver_due(partition=partition)
             except Exception:  # the worker must outlive any one bad pass (e.g. the database restarting)
                 log.exception("outbox pass failed")
                 delivered = 0
@@ -170,20 +170,27 @@ class Outbox:
                 self._wakeup.clear()
 
     # -- delivery --------------------------------------------------------------------------
-    def deliver_due(self, limit: int = 20) -> int:
-        """Try every due row once (up to `limit`). Returns how many were attempted."""
+    def deliver_due(self, limit: int = 20, partition: int | None = None) -> int:
+        """Try every due row once (up to `limit`). Returns how many were attempted.
+
+        Each worker thread takes its own share of rows (`partition`), so threads of one process
+        don't race for the same rows; other replicas are kept off by the lease.
+        """
         now = self._clock()
-        with self._db.transaction() as session:
-            ids = session.scalars(
-                select(OutboxMessage.id)
-                .where(
-                    OutboxMessage.state == "pending",
-                    OutboxMessage.next_attempt_at <= now,
-                    or_(OutboxMessage.lease_until.is_(None), OutboxMessage.lease_until < now),
-                )
-                .order_by(OutboxMessage.id)
-                .limit(limit)
-            ).all()
+        query = (
+            select(OutboxMessage.id)
+            .where(
+                OutboxMessage.state == "pending",
+                OutboxMessage.next_attempt_at <= now,
+                or_(OutboxMessage.lease_until.is_(None), OutboxMessage.lease_until < now),
+            )
+            .order_by(OutboxMessage.id)
+            .limit(limit)
+        )
+        if partition is not None:
+            query = query.where(OutboxMessage.id % self._workers == partition)
+        with self._db.session() as session:
+            ids = session.scalars(query).all()
         attempted = 0
         for row_id in ids:
             if self._stopping.is_set():

@@ -88,6 +88,9 @@ class Scheduler:
         if when is None:
             self.cancel(job_id)
             return
+        existing = self._aps.get_job(job_id)
+        if existing is not None and existing.next_run_time == when and existing.kwargs == params:
+            return  # already set: don't rewrite the row
         self._aps.add_job(
             run_job,
             trigger=DateTrigger(run_date=when, timezone=UTC),

@@ -11,7 +11,13 @@ from slack_sdk import WebClient
 from bot.deps import Deps
 from bot.models import Customer
 from bot.onboarding_service import warn_channel_size
-from bot.services import claim_event, record_thread_message, register_channel, ticket_by_thread
+from bot.services import (
+    claim_event,
+    record_thread_message,
+    register_channel,
+    ticket_by_thread,
+    ticket_timers,
+)
 
 EVENTS = ("member_joined_channel", "message")
 _THREAD_SUBTYPES = (None, "thread_broadcast", "file_share")
@@ -76,6 +82,7 @@ def register(app: App, deps: Deps) -> None:
             ticket = ticket_by_thread(session, event.get("channel", ""), thread_ts)
             if ticket is None or not claim_event(session, body.get("event_id", ""), deps.clock()):
                 return
+            timers_before = ticket_timers(ticket)
             record_thread_message(
                 session,
                 ticket,
@@ -85,7 +92,9 @@ def register(app: App, deps: Deps) -> None:
                 now=deps.clock(),
                 sla=deps.sla_policy,
             )
-        deps.sync_ticket_timers(ticket)
+            timers_changed = ticket_timers(ticket) != timers_before
+        if timers_changed:  # most replies change no alarm: don't touch the job store for them
+            deps.sync_ticket_timers(ticket)
         deps.outbox.wake()
 
     app.event("member_joined_channel")(member_joined)

@@ -178,6 +178,7 @@ def test_reminders_and_onboarding_export(bot: BotUnderTest, channel: str, databa
     message = start_onboarding(bot, company="=cmd|' /C calc'!A0")
     bot.click("onboarding_step_done", user="U0STAFF", channel=channel, message_ts=message["ts"], value="5")
     bot.slack.wait_for(lambda: bot.slack.calls_to("chat.update"))
+    bot.runtime.deps.timer_sync.drain()
     env = {"DATABASE_URL": database_url}
 
     result = run_cli("reminders", "--format", "json", env=env)

@@ -267,6 +267,7 @@ def test_a_nudge_due_while_down_is_sent_once_after_restart(slack: SlackStub, dat
     with running_bot(slack, database_url, **env) as bot:
         bot.join_channel(CUSTOMER_CHANNEL)
         start_onboarding(bot)
+        bot.runtime.deps.timer_sync.drain()
         assert [j.job_id for j in bot.runtime.scheduler.jobs() if j.job_id.startswith("nudge:")] == [
             f"nudge:{CUSTOMER_CHANNEL}"
         ]

@@ -39,6 +39,7 @@ def test_a_staff_reply_in_time_cancels_the_timers(slack: SlackStub, database_url
         bot.join_channel(CUSTOMER_CHANNEL)
         t = filed(bot, severity="high")
         bot.thread_reply(CUSTOMER_CHANNEL, t["card_ts"], STAFF, "Looking into it")
+        bot.runtime.deps.timer_sync.drain()
         assert not [j for j in bot.runtime.scheduler.jobs() if j.job_id.startswith("sla_")]
         time.sleep(4)
         assert notes(slack, "75%") == [] and notes(slack, "overdue") == []

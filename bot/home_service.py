@@ -12,7 +12,6 @@ from handlers.home_blocks import HomeCustomer, HomeTicket
 from onboarding.steps import STEP_NUMBERS
 from tickets.rules import Status
 from tickets.severity import Severity
-from tickets.sla import sla_state
 
 _COLUMNS = (
     Ticket.id,
@@ -29,11 +28,6 @@ _COLUMNS = (
 
 def _home_ticket(row: tuple, now: datetime) -> HomeTicket:
     number, channel_id, title, severity, status, assignee, created_at, first_response_at, due_at = row
-    sla_text = (
-        sla_state(created_at=created_at, first_response_at=first_response_at, due_at=due_at, now=now).text
-        if due_at is not None
-        else ""
-    )
     return HomeTicket(
         number=number,
         channel_id=channel_id,
@@ -42,7 +36,8 @@ def _home_ticket(row: tuple, now: datetime) -> HomeTicket:
         status=Status(status),
         assignee_id=assignee,
         created_at=created_at,
-        sla_text=sla_text,
+        first_response_at=first_response_at,
+        sla_due_at=due_at,
     )
 
 

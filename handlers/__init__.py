@@ -2,19 +2,28 @@
 
 from __future__ import annotations
 
-from slack_bolt import App
+from types import ModuleType
+from typing import TYPE_CHECKING
 
-from bot.deps import Deps
-from handlers import actions, commands, events, home, installs, tickets, views
+if TYPE_CHECKING:
+    from slack_bolt import App
 
-SURFACES = (commands, actions, views, events, tickets, home, installs)
+    from bot.deps import Deps
+
+
+def surfaces() -> tuple[ModuleType, ...]:
+    # Imported here, not at the top: the builders in this package (blocks, home_blocks...) are used
+    # by bot/ modules that the surfaces themselves import.
+    from handlers import actions, commands, events, home, installs, tickets, views
+
+    return (commands, actions, views, events, tickets, home, installs)
 
 
 def register_all(app: App, deps: Deps) -> None:
-    for surface in SURFACES:
+    for surface in surfaces():
         surface.register(app, deps)
 
 
 def declared(name: str) -> set[str]:
     """Everything the surfaces route for `name` ('COMMANDS', 'EVENTS', 'ACTIONS', 'VIEWS', 'SHORTCUTS')."""
-    return {item for surface in SURFACES for item in getattr(surface, name, ())}
+    return {item for surface in surfaces() for item in getattr(surface, name, ())}

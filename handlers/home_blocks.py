@@ -33,6 +33,7 @@ from handlers.ids import (
 from handlers.onboarding_blocks import _company, _mention
 from tickets.rules import STATUS_LABELS, TITLE_MAX, Status, humanize_duration
 from tickets.severity import SEVERITY_LEVELS, Severity
+from tickets.sla import sla_state
 
 HOME_MAX_BLOCKS = 100  # Slack's limit for a Home tab view
 TICKETS_PER_PAGE = 40
@@ -58,7 +59,17 @@ class HomeTicket:
     status: Status
     assignee_id: str | None
     created_at: datetime
-    sla_text: str
+    sla_text: str = ""
+    # Or, instead of a text, what it is computed from: only the tickets on the page shown pay for it.
+    first_response_at: datetime | None = None
+    sla_due_at: datetime | None = None
+
+    def sla(self, now: datetime) -> str:
+        if self.sla_text or self.sla_due_at is None:
+            return self.sla_text
+        return sla_state(
+            created_at=self.created_at, first_response_at=self.first_response_at, due_at=self.sla_due_at, now=now
+        ).text
 
 
 @dataclass(frozen=True)
@@ -143,7 +154,7 @@ def _staff_ticket_block(ticket: HomeTicket, now: datetime) -> dict[str, Any]:
         _channel(ticket.channel_id),
         STATUS_LABELS[ticket.status],
         _age(ticket.created_at, now),
-        escape_text(_truncate(ticket.sla_text.strip(), 200)),
+        escape_text(_truncate(ticket.sla(now).strip(), 200)),
         assignee,
     ]
     text = f"*#{ticket.number} · {_title(ticket.title)}*\n" + " · ".join(d for d in details if d)

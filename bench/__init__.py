@@ -1,0 +1,1 @@
+"""support-bot benchmarks: `python -m bench [--quick] [--json PATH]` (see bench/README.md)."""

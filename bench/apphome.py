@@ -1,0 +1,113 @@
+"""Scenario 5: build the staff App Home over 1,000 customers and 10,000 tickets.
+
+The data is inserted in bulk (the tickets are all open, spread over the customers and the four
+severities), then the real read path (`bot.home_service.staff_home_data`) and the real builder
+(`handlers.home_blocks.build_staff_home`) run repeatedly; what is timed is what a staff member
+waits for between opening the Home tab and views.publish leaving the process.
+"""
+
+from __future__ import annotations
+
+import statistics
+import time
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import insert
+
+from bot import migrate
+from bot.db import Database, make_engine
+from bot.home_service import staff_home_data
+from bot.models import Customer, CustomerChannel, Ticket
+from handlers.home_blocks import build_staff_home
+
+SEVERITIES = ("critical", "high", "medium", "low")
+
+
+def seed(db: Database, customers: int, tickets: int, now: datetime) -> None:
+    with db.transaction() as session:
+        session.execute(
+            insert(CustomerChannel),
+            [
+                {
+                    "channel_id": f"C{i:09d}",
+                    "name": f"customer-{i}",
+                    "is_ext_shared": True,
+                    "active": True,
+                    "joined_at": now,
+                }
+                for i in range(customers)
+            ],
+        )
+        session.execute(
+            insert(Customer),
+            [
+                {
+                    "channel_id": f"C{i:09d}",
+                    "company": f"Customer {i} <!channel>",
+                    "cloud_provider": "aws",
+                    "plan": "scale",
+                    "monthly_spend": 5000,
+                    "cs_owner_id": "U0STAFF",
+                    "started_by": "U0STAFF",
+                    "started_at": now - timedelta(days=i % 90),
+                    "updated_at": now,
+                    "size_warned": False,
+                    "nudges_sent": 0,
+                    "milestones_sent": 0,
+                }
+                for i in range(customers)
+            ],
+        )
+        session.execute(
+            insert(Ticket),
+            [
+                {
+                    "channel_id": f"C{i % customers:09d}",
+                    "reporter_id": "U0CUST",
+                    "reporter_is_staff": False,
+                    "reporter_team_id": f"T{i % customers:09d}",
+                    "severity": SEVERITIES[i % 4],
+                    "title": f"Problem number {i} with dashboards",
+                    "description": "",
+                    "status": "open",
+                    "source": "command",
+                    "submission_key": f"bench:{i}",
+                    "created_at": now - timedelta(minutes=i),
+                    "updated_at": now,
+                    "reply_count": 0,
+                    "sla_warned": False,
+                    "updates_owed": 0,
+                    "sla_due_at": now + timedelta(hours=2) - timedelta(minutes=i),
+                }
+                for i in range(tickets)
+            ],
+        )
+
+
+def measure_app_home(
+    database_url: str, customers: int = 1000, tickets: int = 10_000, builds: int = 20
+) -> dict[str, Any]:
+    engine = make_engine(database_url)
+    migrate.upgrade(engine)
+    db = Database(engine)
+    now = datetime.now(UTC)
+    seed(db, customers, tickets, now)
+    timings, blocks = [], 0
+    for page in range(builds):
+        started = time.perf_counter()
+        with db.session() as session:
+            open_tickets, progress = staff_home_data(session, now)
+        view = build_staff_home(open_tickets, progress, page % 5, now)
+        timings.append((time.perf_counter() - started) * 1000)
+        blocks = max(blocks, len(view["blocks"]))
+    engine.dispose()
+    timings.sort()
+    return {
+        "customers": customers,
+        "tickets": tickets,
+        "builds": builds,
+        "p50_ms": round(statistics.median(timings), 1),
+        "max_ms": round(timings[-1], 1),
+        "max_blocks": blocks,
+    }

@@ -1,0 +1,225 @@
+"""The plain-text table, the targets (met / missed) and the JSON document."""
+
+from __future__ import annotations
+
+from typing import Any
+
+# Targets from the benchmark issue.
+ACK_P99_VS_BARE = 1.5
+ACK_P99_MS = 50.0
+SUBMIT_P99_MS = 200.0
+REPLIES_PER_S = 300.0
+STARTUP_S = 5.0
+STARTUP_RSS_MB = 250.0
+NUDGES_S = 60.0
+
+
+def _fmt(value: Any, digits: int = 1) -> str:
+    if value is None:
+        return "-"
+    if isinstance(value, float):
+        return f"{value:.{digits}f}"
+    return str(value)
+
+
+def _table(header: list[str], rows: list[list[str]]) -> list[str]:
+    widths = [max(len(h), *(len(r[i]) for r in rows)) if rows else len(h) for i, h in enumerate(header)]
+    line = "  ".join(h.ljust(w) for h, w in zip(header, widths, strict=True))
+    out = [line, "  ".join("-" * w for w in widths)]
+    out += ["  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)) for r in rows]
+    return out
+
+
+def _latency_rows(result: dict[str, Any], label: str) -> list[list[str]]:
+    rows = []
+    for run in result.get("runs", []):
+        ratio = run.get("p99_ms_vs_bare")
+        rows.append(
+            [
+                label if run.get("target") != "bare" else f"{label} [bare Bolt]",
+                run.get("db", "-"),
+                str(run["clients"]),
+                str(run["requests"]),
+                _fmt(run["p50_ms"], 2),
+                _fmt(run["p95_ms"], 2),
+                _fmt(run["p99_ms"], 2) + (f" ({ratio:.2f}x)" if ratio else ""),
+                _fmt(run["throughput_per_s"]),
+                str(run["errors"]),
+                _fmt(run.get("peak_rss_mb")),
+            ]
+        )
+    return rows
+
+
+def targets(results: dict[str, dict[str, Any]], quick: bool) -> list[dict[str, Any]]:
+    """Each target with what was measured and whether it was met (None: not measured in this run)."""
+    out: list[dict[str, Any]] = []
+
+    def add(name: str, measured: str, met: bool | None) -> None:
+        out.append({"target": name, "measured": measured, "met": None if quick else met})
+
+    ack = results.get("ack")
+    if ack:
+        for run in ack["runs"]:
+            if run.get("target") == "support-bot" and run["clients"] == 20:
+                ratio = run.get("p99_ms_vs_bare") or 0.0
+                add(
+                    f"/ticket ack p99 <= {ACK_P99_VS_BARE}x bare Bolt and <= {ACK_P99_MS:.0f} ms at 20 clients"
+                    f" ({run['db']})",
+                    f"p99 {run['p99_ms']:.1f} ms = {ratio:.2f}x bare, {run['errors']} errors",
+                    run["p99_ms"] <= ACK_P99_MS and ratio <= ACK_P99_VS_BARE and run["errors"] == 0,
+                )
+    submit = results.get("submit")
+    if submit:
+        for run in submit["runs"]:
+            if run["clients"] == 20:
+                add(
+                    f"ticket submission p99 <= {SUBMIT_P99_MS:.0f} ms at 20 clients, all stored and posted"
+                    f" ({run['db']})",
+                    f"p99 {run['p99_ms']:.1f} ms, {run['tickets_stored']}/{run['tickets_acked']} stored, "
+                    f"{run['tickets_posted']} posted in {run['posts_delivered_s']} s, {run['errors']} errors",
+                    run["p99_ms"] <= SUBMIT_P99_MS
+                    and run["errors"] == 0
+                    and run["tickets_acked"] == run["tickets_stored"] == run["tickets_posted"] > 0,
+                )
+    replies = results.get("replies")
+    if replies:
+        for run in replies["runs"]:
+            judged = run["db"] == "postgres"
+            measured = (
+                f"{run['unique_events_per_s']:.0f} new events/s ({run['throughput_per_s']:.0f} deliveries/s with "
+                f"retries), lost {run['lost']}, duplicated {run['duplicated']}, errors {run['errors']}"
+            )
+            met = (
+                run["unique_events_per_s"] >= REPLIES_PER_S
+                and run["lost"] == 0
+                and run["duplicated"] == 0
+                and run["errors"] == 0
+            )
+            add(
+                f"thread replies >= {REPLIES_PER_S:.0f}/s sustained, 0 lost, 0 duplicated ({run['db']}"
+                + ("" if judged else "; target is for PostgreSQL, shown for reference")
+                + ")",
+                measured,
+                met if judged else None,
+            )
+    sched = results.get("scheduler")
+    if sched:
+        for run in sched["runs"]:
+            start = run["start_with_jobs"]
+            jobs = run["schedule_all"]["jobs_stored"]
+            ready = max(start["ready_s"], start["healthz_s"])
+            add(
+                f"start-up with persisted jobs <= {STARTUP_S:.0f} s and RSS <= {STARTUP_RSS_MB:.0f} MB ({run['db']})",
+                f"{jobs} jobs: /healthz {start['healthz_s']} s, scheduler ready {start['ready_s']} s, "
+                f"RSS {start['rss_mb']} MB (peak {start['peak_rss_mb']} MB)",
+                ready <= STARTUP_S and start["peak_rss_mb"] <= STARTUP_RSS_MB,
+            )
+            nudges = run["nudges"]
+            pacing = nudges["pacing"]
+            add(
+                f"{nudges['customers']} due nudges delivered <= {NUDGES_S:.0f} s, each once ({run['db']})",
+                f"{nudges['delivered_after_2s_more']}/{nudges['customers']} delivered "
+                f"({nudges['distinct_customers']} distinct) within {nudges['all_delivered_s_after_start']} s "
+                "of process start",
+                nudges["delivered_after_2s_more"] == nudges["customers"] == nudges["distinct_customers"]
+                and nudges["all_delivered_s_after_start"] <= NUDGES_S,
+            )
+            add(
+                f"never 2 posts to one channel < 1 s apart, at the stub ({run['db']})",
+                f"min gap {pacing['min_gap_s']} s over {pacing['channels']} channels; "
+                f"{pacing['gaps_under_1s']} gaps < 1 s, {pacing['gaps_under_0_9s']} < 0.9 s",
+                pacing["gaps_under_1s"] == 0,
+            )
+    return out
+
+
+def render(results: dict[str, dict[str, Any]], meta: dict[str, Any]) -> str:
+    lines = [
+        f"support-bot benchmarks ({'quick' if meta['quick'] else 'full'} run) {meta['date']}",
+        f"machine: {meta['cpus']} CPUs, Python {meta['python']}; databases: {', '.join(meta['databases'])}; "
+        f"code: {meta.get('code', 'unknown')}",
+    ]
+    for note in meta.get("notes", []):
+        lines.append(f"note: {note}")
+    header = ["scenario", "db", "clients", "reqs", "p50 ms", "p95 ms", "p99 ms (x bare)", "req/s", "errors"]
+    header.append("peak RSS MB")
+    rows: list[list[str]] = []
+    if "ack" in results:
+        rows += _latency_rows(results["ack"], "1 /ticket ack")
+    if "submit" in results:
+        rows += _latency_rows(results["submit"], "2 ticket submission")
+    if "replies" in results:
+        rows += _latency_rows(results["replies"], "3 thread replies")
+    if rows:
+        lines += ["", *_table(header, rows)]
+
+    if "ack" in results:
+        for db, (opened, sent) in (results["ack"].get("modals_opened") or {}).items():
+            lines.append(f"  1 {db}: {opened} of {sent} /ticket commands (warm-up included) got their modal opened")
+    if "submit" in results:
+        for run in results["submit"]["runs"]:
+            lines.append(
+                f"  2 {run['db']} {run['clients']} clients: {run['tickets_acked']} acked, {run['tickets_stored']} "
+                f"stored, {run['tickets_posted']} with card + ack + triage mirror received, all posts in "
+                f"{run['posts_delivered_s']} s after the last submission ({run['note']})"
+            )
+    if "replies" in results:
+        for run in results["replies"]["runs"]:
+            probes = ", ".join(f"{p['clients']}c {p['throughput_per_s']:.0f}/s" for p in run["probes"]) or "-"
+            lines.append(
+                f"  3 {run['db']}: {run['elapsed_s']:.0f} s at {run['clients']} clients: "
+                f"{run['unique_events_per_s']:.0f} new events/s; sent {run['events_sent']} "
+                f"(+{run['retries_sent']} retries, +{run['racing_duplicates_sent']} racing duplicates), "
+                f"acked {run['events_acked']}, stored {run['messages_stored']}, lost {run['lost']}, "
+                f"duplicated {run['duplicated']}, event ids not recorded {run['event_ids_not_recorded']}, "
+                f"reply_count drift {run['reply_count_drift']}; CPU over the run: server {run['server_cpu_s']} s, "
+                f"load generator + stub {run.get('load_generator_and_stub_cpu_s')} s"
+                + (f", PostgreSQL {run['postgres_cpu_s']} s" if run.get("postgres_cpu_s") is not None else "")
+                + f" (of {run.get('cpu_capacity_s')} core-s); probes: {probes}"
+            )
+    if "scheduler" in results:
+        for run in results["scheduler"]["runs"]:
+            seed, start = run["schedule_all"], run["start_with_jobs"]
+            empty = run.get("empty_db_start") or {"ready_s": "-", "rss_mb": "-"}
+            nudges = run["nudges"]
+            pacing = nudges["pacing"]
+            lines += [
+                "",
+                f"4 scheduler scale ({run['db']}; seeded via {run['seeded_via']})",
+                f"  schedule all: {seed['customers']} customers onboarded, {seed['jobs_stored']} jobs stored in "
+                f"{seed['seed_s']} s ({seed['per_customer_ms']} ms each; "
+                + (
+                    f"rows committed after {seed['onboarded_s']} s, the job store caught up after that)"
+                    if seed.get("jobs_async")
+                    else f"{seed['scheduler_sync_s']} s of it in Scheduler.sync)"
+                ),
+                f"  start-up with {seed['jobs_stored']} jobs: /healthz after {start['healthz_s']} s, scheduler ready "
+                f"after {start['ready_s']} s, RSS {start['rss_mb']} MB (peak {start['peak_rss_mb']} MB); empty "
+                f"database: {empty['ready_s']} s, {empty['rss_mb']} MB",
+                f"  {nudges['customers']} nudges due at once to {nudges['cs_owners']} CS owners: "
+                f"{nudges['delivered_after_2s_more']} delivered ({nudges['distinct_customers']} distinct), all within "
+                f"{nudges['all_delivered_s_after_start']} s of process start "
+                f"({nudges['all_delivered_s_after_healthz']} s after /healthz); per-channel min gap "
+                f"{pacing['min_gap_s']} s, {pacing['gaps_under_1s']} gaps < 1 s; "
+                f"peak RSS {nudges['peak_rss_mb']} MB",
+            ]
+    if "apphome" in results:
+        lines += ["", f"5 {results['apphome']['title']}: {results['apphome']['status']}"]
+
+    errors = {
+        (name, db): errs
+        for name, result in results.items()
+        for db, errs in (result.get("server_errors") or {}).items()
+        if errs
+    }
+    if errors:
+        lines += ["", "server errors logged:"]
+        for (name, db), errs in errors.items():
+            lines += [f"  {name} ({db}): {e}" for e in errs]
+
+    lines += ["", "targets" + (" (quick run: small sizes, not judged)" if meta["quick"] else "")]
+    for t in meta["targets"]:
+        mark = {True: "MET   ", False: "MISSED", None: "  -   "}[t["met"]]
+        lines.append(f"  [{mark}] {t['target']}: {t['measured']}")
+    return "\n".join(lines)

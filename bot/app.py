@@ -24,9 +24,10 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from bot import jobs
 from bot.authorize import HostOrInstallationAuthorize
+from bot.channels import CustomerChannels
 from bot.config import Settings
 from bot.db import Database, make_engine
-from bot.deps import Deps, TimerSync
+from bot.deps import Background, Deps
 from bot.identity import Directory
 from bot.leader import Leadership, SqliteProcessLock
 from bot.outbox import Outbox, utcnow
@@ -85,6 +86,7 @@ class Runtime:
 
     def stop(self) -> None:
         self.deps.timer_sync.stop()
+        self.deps.after_ack.stop()
         self.leadership.stop()
         self.scheduler.shutdown()
         jobs.bind(None)
@@ -113,9 +115,19 @@ def build_runtime(settings: Settings, *, clock: Callable[[], datetime] = utcnow,
     directory = Directory(make_background_client(settings))
     planner = PostPlanner(directory, settings.triage_channel or "", settings.sla_targets, clock, settings.oncall)
     outbox = Outbox(db, make_outbox_client(settings), planner, clock=clock)
+    outbox.watch(db)
     scheduler = Scheduler(db.engine)
-    deps = Deps(settings=settings, db=db, directory=directory, outbox=outbox, scheduler=scheduler, clock=clock,
-                timer_sync=TimerSync())
+    deps = Deps(
+        settings=settings,
+        db=db,
+        directory=directory,
+        outbox=outbox,
+        scheduler=scheduler,
+        clock=clock,
+        timer_sync=Background("timer-sync", 1, "updating scheduled jobs failed; the next reconcile restores them"),
+        after_ack=Background("after-ack", 8, "a Slack call after an ack failed"),
+        channels=CustomerChannels(db),
+    )
 
     installation_store = None
     oauth_settings = None

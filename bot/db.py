@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from datetime import UTC, datetime
 
 from sqlalchemy import Engine, create_engine, event
@@ -69,12 +70,21 @@ class Database:
         self.engine = engine
         self._sessions = sessionmaker(engine, expire_on_commit=False)
         self._readers = sessionmaker(engine.execution_options(**{READ_ONLY: True}), expire_on_commit=False)
+        # SQLite has one writer at a time, and a writer that finds the lock taken sleeps and polls
+        # (busy_timeout), which under load leaves some waiting for a second or more. Threads of this
+        # process queue on a lock instead, and take SQLite's write lock only when it is free.
+        self._writers: AbstractContextManager[object] = threading.RLock() if is_sqlite(engine) else nullcontext()
 
     @contextmanager
     def transaction(self) -> Iterator[Session]:
         """A session whose work commits at the end of the block, or rolls back on error."""
-        with self._sessions() as session, session.begin():
+        with self._writers, self._sessions() as session, session.begin():
             yield session
+
+    def on_commit(self, committed: Callable[[Session], None], rolled_back: Callable[[Session], None]) -> None:
+        """Call `committed` after each write transaction commits, `rolled_back` after a rollback."""
+        event.listen(self._sessions, "after_commit", committed)
+        event.listen(self._sessions, "after_rollback", rolled_back)
 
     def session(self) -> Session:
         """A session for reading (on SQLite it does not take the write lock): don't write with it."""

@@ -8,6 +8,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
 
+from bot.channels import CustomerChannels
 from bot.config import Settings
 from bot.db import Database
 from bot.identity import Directory
@@ -21,18 +22,19 @@ from onboarding.reminders import ReminderPolicy
 log = logging.getLogger(__name__)
 
 
-class TimerSync:
-    """A single background thread for scheduler updates; errors are logged, never raised."""
+class Background:
+    """Worker threads for work done after the request is answered; errors are logged, never raised."""
 
-    def __init__(self) -> None:
-        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="timer-sync")
+    def __init__(self, name: str, workers: int, on_error: str) -> None:
+        self._executor = ThreadPoolExecutor(max_workers=workers, thread_name_prefix=name)
+        self._on_error = on_error
 
     def submit(self, fn: Callable[..., None], *args: object) -> None:
         def run() -> None:
             try:
                 fn(*args)
             except Exception:
-                log.exception("updating scheduled jobs failed; the next reconcile restores them")
+                log.exception(self._on_error)
 
         self._executor.submit(run)
 
@@ -55,7 +57,10 @@ class Deps:
     # One thread applies alarm changes after the request has been answered: each change is read
     # from the database when it runs, so they can't apply out of order, and a change lost in a
     # crash is restored by the leader's reconcile (bot/timers.py).
-    timer_sync: TimerSync
+    timer_sync: Background
+    # Slack calls that follow an ack (views.open after /ticket): the ack doesn't wait for them.
+    after_ack: Background
+    channels: CustomerChannels
 
     @property
     def reminder_policy(self) -> ReminderPolicy:

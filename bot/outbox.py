@@ -33,7 +33,11 @@ log = logging.getLogger(__name__)
 
 IN_FLIGHT = "in flight"
 METADATA_EVENT_TYPE = "support_bot_post"
-POST_INTERVAL_PER_CHANNEL = 1.0  # seconds: Slack allows about one message per second per channel
+# Slack allows about one message per second per channel; the margin absorbs the jitter between
+# two posts leaving here and reaching Slack.
+POST_INTERVAL_PER_CHANNEL = 1.05  # seconds
+POLL_EVERY = 0.5  # seconds
+_DUE_ROWS = "support_bot_outbox_due_rows"  # Session.info key: rows enqueued, due now, not yet committed
 
 
 def utcnow() -> datetime:
@@ -74,9 +78,14 @@ def enqueue(
     payload: dict[str, Any] | None = None,
     ticket_id: int | None = None,
     due_at: datetime | None = None,
+    fresh: bool = False,
 ) -> OutboxMessage | None:
-    """Owe a post. A second row with the same dedupe key is not added (returns None)."""
-    if session.scalar(select(OutboxMessage.id).where(OutboxMessage.dedupe_key == dedupe_key)) is not None:
+    """Owe a post. A second row with the same dedupe key is not added (returns None); `fresh` says
+    the key names something made in this very transaction, so there is nothing to look for.
+
+    A row due now wakes its delivery worker when the transaction commits (see `Outbox.watch`).
+    """
+    if not fresh and session.scalar(select(OutboxMessage.id).where(OutboxMessage.dedupe_key == dedupe_key)):
         return None
     row = OutboxMessage(
         kind=kind,
@@ -89,7 +98,8 @@ def enqueue(
         created_at=now,
     )
     session.add(row)
-    session.flush()
+    if due_at is None or due_at <= now:
+        session.info.setdefault(_DUE_ROWS, []).append(row)
     return row
 
 
@@ -133,7 +143,8 @@ class Outbox:
         self._lease = lease
         self._max_backoff = max_backoff
         self._clock = clock
-        self._wakeup = threading.Event()
+        self._wakeups = [threading.Event() for _ in range(workers)]
+        self._soonest = [float("inf")] * workers  # per worker: when its earliest paced row falls due
         self._stopping = threading.Event()
         self._threads: list[threading.Thread] = []
         self._pace_lock = threading.Lock()
@@ -149,25 +160,40 @@ class Outbox:
 
     def stop(self, timeout: float = 10.0) -> None:
         self._stopping.set()
-        self._wakeup.set()
+        self.wake()
         for thread in self._threads:
             thread.join(timeout)
         self._threads.clear()
 
+    def watch(self, db: Database) -> None:
+        """Wake the worker that owns a row as soon as the transaction that enqueued it commits."""
+
+        def committed(session: Session) -> None:
+            for row in session.info.pop(_DUE_ROWS, ()):
+                if row.id is not None:
+                    self._wakeups[row.id % self._workers].set()
+
+        db.on_commit(committed, lambda session: session.info.pop(_DUE_ROWS, None))
+
     def wake(self) -> None:
-        """Something was just enqueued: deliver it now rather than at the next poll."""
-        self._wakeup.set()
+        """Deliver what is due now rather than at the next poll (every worker looks)."""
+        for wakeup in self._wakeups:
+            wakeup.set()
 
     def _run(self, partition: int) -> None:
+        wakeup = self._wakeups[partition]
         while not self._stopping.is_set():
+            wakeup.clear()
+            if self._soonest[partition] <= time.monotonic():
+                self._soonest[partition] = float("inf")  # that row is due: this pass takes it
             try:
                 delivered = self.deliver_due(partition=partition)
             except Exception:  # the worker must outlive any one bad pass (e.g. the database restarting)
                 log.exception("outbox pass failed")
                 delivered = 0
             if delivered == 0:
-                self._wakeup.wait(0.5)
-                self._wakeup.clear()
+                # Poll twice a second (rows from other replicas, retries), sooner for a paced row.
+                wakeup.wait(min(POLL_EVERY, max(0.0, self._soonest[partition] - time.monotonic())))
 
     # -- delivery --------------------------------------------------------------------------
     def deliver_due(self, limit: int = 20, partition: int | None = None) -> int:
@@ -195,24 +221,25 @@ class Outbox:
         for row_id in ids:
             if self._stopping.is_set():
                 break
-            if self._claim(row_id):
+            if self._deliver(row_id):
                 attempted += 1
-                self._deliver(row_id)
         return attempted
 
-    def _claim(self, row_id: int) -> bool:
+    def _claim(self, session: Session, row_id: int) -> OutboxMessage | None:
+        """Lease the row for this attempt, in the caller's transaction; None if another worker or
+        replica holds it, or it is no longer pending."""
         now = self._clock()
-        with self._db.transaction() as session:
-            result = session.execute(
-                update(OutboxMessage)
-                .where(
-                    OutboxMessage.id == row_id,
-                    OutboxMessage.state == "pending",
-                    or_(OutboxMessage.lease_until.is_(None), OutboxMessage.lease_until < now),
-                )
-                .values(lease_until=now + self._lease)
+        result = session.execute(
+            update(OutboxMessage)
+            .where(
+                OutboxMessage.id == row_id,
+                OutboxMessage.state == "pending",
+                or_(OutboxMessage.lease_until.is_(None), OutboxMessage.lease_until < now),
             )
-            return result.rowcount == 1
+            .values(lease_until=now + self._lease)
+            .execution_options(synchronize_session=False)
+        )
+        return session.get(OutboxMessage, row_id) if result.rowcount == 1 else None
 
     def _release(self, row_id: int, *, delay: float, error: str | None = None, failed: bool = False) -> None:
         now = self._clock()
@@ -241,14 +268,21 @@ class Outbox:
                 self._next_post_at = {k: v for k, v in self._next_post_at.items() if v > now}
             return 0.0
 
-    def _deliver(self, row_id: int) -> None:
+    def _pace_from_now(self, key: str | None) -> None:
+        if key is not None:
+            with self._pace_lock:
+                self._next_post_at[key] = time.monotonic() + POST_INTERVAL_PER_CHANNEL
+
+    def _deliver(self, row_id: int) -> bool:
+        """One attempt at one row. False if the row was not ours to attempt."""
         try:
             with self._db.transaction() as session:
-                row = session.get(OutboxMessage, row_id)
-                if row is None or row.state != "pending":
-                    return
+                row = self._claim(session, row_id)
+                if row is None:
+                    return False
                 post = self._planner(session, row)
-                wait = self._pace(post.pace_key if post.method == "chat.postMessage" else None)
+                pace_key = post.pace_key if post.method == "chat.postMessage" else None
+                wait = self._pace(pace_key)
                 if wait > 0:
                     raise Defer("paced", delay=wait)
                 # Did an earlier attempt maybe reach Slack? A crash mid-call, a timeout or a 5xx after
@@ -259,11 +293,13 @@ class Outbox:
                 kind = row.kind
         except Defer as defer:
             self._release(row_id, delay=defer.delay)
-            return
+            partition = row_id % self._workers
+            self._soonest[partition] = min(self._soonest[partition], time.monotonic() + defer.delay)
+            return True
         except Abandon as abandon:
             log.error("outbox row %s abandoned: %s", row_id, abandon)
             self._release(row_id, delay=0, error=str(abandon), failed=True)
-            return
+            return True
 
         try:
             ts = self._find_earlier_post(row_id, post) if maybe_posted else None
@@ -273,14 +309,15 @@ class Outbox:
                         "event_type": METADATA_EVENT_TYPE,
                         "event_payload": {"outbox_id": row_id},
                     }
+                self._pace_from_now(pace_key)  # the interval counts from the moment the post leaves
                 response = self._client.api_call(post.method, json=post.args)
                 ts = response.get("ts") or post.args.get("ts") or ""
         except SlackApiError as error:
             self._after_api_error(row_id, kind, error)
-            return
+            return True
         except Exception as error:  # connection refused, timeouts, DNS: the outage case
             self._retry(row_id, f"{type(error).__name__}: {error}")
-            return
+            return True
 
         with self._db.transaction() as session:
             row = session.get(OutboxMessage, row_id)
@@ -293,6 +330,7 @@ class Outbox:
             row.last_error = None
             if post.on_sent is not None:
                 post.on_sent(session, ts)
+        return True
 
     def _after_api_error(self, row_id: int, kind: str, error: SlackApiError) -> None:
         retry_after = _retry_after(error)

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from bot.models import CustomerChannel, ProcessedEvent, Ticket, TicketEvent, TicketMessage
@@ -45,14 +45,14 @@ def claim_event(session: Session, event_id: str, now: datetime) -> bool:
     """
     if not event_id:
         return True
-    if session.get(ProcessedEvent, event_id) is not None:
-        return False
-    try:
-        with session.begin_nested():
-            session.add(ProcessedEvent(event_id=event_id, received_at=now))
-    except IntegrityError:
-        return False
-    return True
+    insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+    claimed = session.scalar(
+        insert(ProcessedEvent)
+        .values(event_id=event_id, received_at=now)
+        .on_conflict_do_nothing(index_elements=[ProcessedEvent.event_id])
+        .returning(ProcessedEvent.event_id)
+    )
+    return claimed is not None
 
 
 def customer_channel(session: Session, channel_id: str) -> CustomerChannel | None:
@@ -143,7 +143,7 @@ def file_ticket(session: Session, new: NewTicket, now: datetime, sla: SlaPolicy)
         )
     )
     for kind in ("ticket_card", "ticket_ack", "triage_mirror"):
-        enqueue(session, kind=kind, dedupe_key=f"{kind}:{ticket.id}", now=now, ticket_id=ticket.id)
+        enqueue(session, kind=kind, dedupe_key=f"{kind}:{ticket.id}", now=now, ticket_id=ticket.id, fresh=True)
     return ticket, True
 
 

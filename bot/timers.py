@@ -53,7 +53,6 @@ class JobDispatcher:
                 return
         if customer is not None:
             deps.sync_customer_timers(customer)
-        deps.outbox.wake()
 
     def _ticket_timer(self, kind: str, ticket_id: int) -> None:
         """SLA warning, SLA breach or Critical update reminder: each re-checks the ticket, acts at most once."""
@@ -105,7 +104,6 @@ class JobDispatcher:
                 )
                 ticket.next_update_due_at = now + deps.settings.critical_update_every
         deps.sync_ticket_timers(ticket)
-        deps.outbox.wake()
 
     def digest(self) -> bool:
         """Owe this week's digest to the digest channel (once per minute it fires, whatever happens)."""
@@ -115,9 +113,7 @@ class JobDispatcher:
             return False
         now = deps.clock()
         with deps.db.transaction() as session:
-            owed = enqueue_digest(session, channel=channel, now=now, key=now.strftime("%Y-%m-%dT%H:%M"))
-        deps.outbox.wake()
-        return owed
+            return enqueue_digest(session, channel=channel, now=now, key=now.strftime("%Y-%m-%dT%H:%M"))
 
     def schedule_digest(self) -> None:
         if self._deps.settings.digest_channel:

@@ -96,7 +96,6 @@ def register_onboarding(app: App, deps: Deps) -> None:
             return
         if changed:
             deps.sync_customer_timers(customer)
-            deps.outbox.wake()
         if action["action_id"] == ids.DASHBOARD_CALL_BOOKED_BUTTON:
             context["tell_user"] = f"Marked the dashboard-setup call as booked for <#{channel_id}>. No more reminders."
 

@@ -11,53 +11,46 @@ from slack_sdk import WebClient
 from bot.deps import Deps
 from bot.models import Customer
 from bot.onboarding_service import repost_checklist
-from bot.services import customer_channel
 from handlers.blocks import NOT_A_CUSTOMER_CHANNEL, ModalContext, escape_text
 from handlers.modal import open_modal, open_ticket_modal
 from handlers.onboarding_blocks import ONBOARD_STAFF_ONLY, build_onboard_modal
 
 COMMANDS = ("/ticket", "/onboard")
 
+FollowUp = Callable[[dict[str, Any], WebClient, Respond], None]
 
-def ack_in_customer_channels(deps: Deps, go_ahead: str) -> Callable[..., None]:
+
+def ack_in_customer_channels(deps: Deps, then: FollowUp) -> Callable[..., None]:
     """An ack for a command that only works in customer channels: elsewhere it answers with an
-    ephemeral explanation; in one, it sets `context[go_ahead]` for the lazy listener that follows."""
+    ephemeral explanation; in one, it acks and leaves `then` to a background thread, so the answer
+    to Slack never waits on a Slack call (Bolt's lazy listeners would copy the whole request)."""
 
     def ack_command(ack: Ack, command: dict[str, Any], context: BoltContext) -> None:
-        with deps.db.session() as session:
-            known = customer_channel(session, command.get("channel_id", "")) is not None
-        if not known:
+        if not deps.channels.is_customer_channel(command.get("channel_id", "")):
             ack(text=NOT_A_CUSTOMER_CHANNEL, response_type="ephemeral")
             return
-        context[go_ahead] = True
         ack()
+        deps.after_ack.submit(then, command, context.client, context.respond)
 
     return ack_command
 
 
 def register(app: App, deps: Deps) -> None:
-    ack_ticket = ack_in_customer_channels(deps, "open_ticket_modal")
+    def open_ticket_form(command: dict[str, Any], client: WebClient, respond: Respond) -> None:
+        open_ticket_modal(
+            client,
+            command["trigger_id"],
+            ModalContext(command["channel_id"], "command"),
+            command.get("text") or "",
+            lambda text: respond(text=text),
+        )
 
-    def open_ticket_form(command: dict[str, Any], client: WebClient, context: BoltContext, respond: Respond) -> None:
-        if context.get("open_ticket_modal"):
-            open_ticket_modal(
-                client,
-                command["trigger_id"],
-                ModalContext(command["channel_id"], "command"),
-                command.get("text") or "",
-                lambda text: respond(text=text),
-            )
-
-    app.command("/ticket")(ack=ack_ticket, lazy=[open_ticket_form])
+    app.command("/ticket")(ack_in_customer_channels(deps, open_ticket_form))
     register_onboard(app, deps)
 
 
 def register_onboard(app: App, deps: Deps) -> None:
-    ack_onboard = ack_in_customer_channels(deps, "start_onboarding")
-
-    def start_onboarding(command: dict[str, Any], client: WebClient, context: BoltContext, respond: Respond) -> None:
-        if not context.get("start_onboarding"):
-            return
+    def start_onboarding(command: dict[str, Any], client: WebClient, respond: Respond) -> None:
         user_id, channel_id = command["user_id"], command["channel_id"]
         if not deps.directory.is_staff(user_id):
             respond(text=ONBOARD_STAFF_ONLY)
@@ -68,7 +61,6 @@ def register_onboard(app: App, deps: Deps) -> None:
                 repost_checklist(session, channel_id, deps.clock(), command["trigger_id"])
                 company = customer.company
         if customer is not None:
-            deps.outbox.wake()
             respond(
                 text=f"Onboarding for {escape_text(company)} is already under way: "
                 "I have posted its current checklist again."
@@ -78,4 +70,4 @@ def register_onboard(app: App, deps: Deps) -> None:
             client, command["trigger_id"], build_onboard_modal(channel_id, user_id), lambda text: respond(text=text)
         )
 
-    app.command("/onboard")(ack=ack_onboard, lazy=[start_onboarding])
+    app.command("/onboard")(ack_in_customer_channels(deps, start_onboarding))

@@ -41,7 +41,6 @@ def register(app: App, deps: Deps) -> None:
                 now=deps.clock(),
                 welcome_key=body.get("event_id") or event.get("event_ts", ""),
             )
-        deps.outbox.wake()
 
     def check_channel_size(event: dict[str, Any], body: dict[str, Any], client: WebClient) -> None:
         """Someone joined a channel that is onboarding: is the customer's side past the A-team size?"""
@@ -58,15 +57,13 @@ def register(app: App, deps: Deps) -> None:
         with deps.db.transaction() as session:
             if not claim_event(session, body.get("event_id", ""), deps.clock()):
                 return
-            warned = warn_channel_size(
+            warn_channel_size(
                 session,
                 channel_id=channel_id,
                 count=count,
                 max_members=deps.settings.max_customer_members,
                 now=deps.clock(),
             )
-        if warned:
-            deps.outbox.wake()
 
     def message(event: dict[str, Any], body: dict[str, Any]) -> None:
         thread_ts, ts, user = event.get("thread_ts"), event.get("ts"), event.get("user")
@@ -95,7 +92,6 @@ def register(app: App, deps: Deps) -> None:
             timers_changed = ticket_timers(ticket) != timers_before
         if timers_changed:  # most replies change no alarm: don't touch the job store for them
             deps.sync_ticket_timers(ticket)
-        deps.outbox.wake()
 
     app.event("member_joined_channel")(member_joined)
     app.event("message")(message)

@@ -112,7 +112,6 @@ def register(app: App, deps: Deps) -> None:
             return
         if changes:
             deps.sync_ticket_timers(ticket)
-            deps.outbox.wake()
 
     def tell_user(context: BoltContext, respond: Respond) -> None:
         if context.get("tell_user"):
@@ -179,7 +178,6 @@ def register(app: App, deps: Deps) -> None:
         ack()
         if changes:
             deps.sync_ticket_timers(ticket)
-            deps.outbox.wake()
 
     # -- the customer's rating ---------------------------------------------------------------------
     def rate(ack: Ack, body: dict[str, Any], action: dict[str, Any], context: BoltContext) -> None:
@@ -196,7 +194,6 @@ def register(app: App, deps: Deps) -> None:
                 return
             record_rating(session, ticket, rating=rating, user_id=user_id, now=deps.clock())
             context["comment_modal"] = build_rating_comment_modal(ticket.id, channel_id, rating)
-        deps.outbox.wake()
 
     def ask_for_comment(body: dict[str, Any], client: WebClient, context: BoltContext, respond: Respond) -> None:
         if context.get("comment_modal"):
@@ -217,7 +214,6 @@ def register(app: App, deps: Deps) -> None:
                 record_rating(
                     session, ticket, rating=origin.source, user_id=body["user"]["id"], now=deps.clock(), comment=comment
                 )
-        deps.outbox.wake()
 
     # -- more ways in -----------------------------------------------------------------------------
     def file_from_message(
@@ -245,7 +241,6 @@ def register(app: App, deps: Deps) -> None:
                 return
             ticket, _ = file_ticket(session, new, deps.clock(), deps.sla_policy)
         deps.sync_ticket_timers(ticket)
-        deps.outbox.wake()
 
     def fetch_message(client: WebClient, channel_id: str, ts: str) -> dict[str, Any] | None:
         try:
@@ -288,7 +283,6 @@ def register(app: App, deps: Deps) -> None:
             changes = ticket_action(session, ticket, "resolve", actor=user_id, now=deps.clock(), sla=deps.sla_policy)
         if changes:
             deps.sync_ticket_timers(ticket)
-            deps.outbox.wake()
 
     def app_mention(event: dict[str, Any], body: dict[str, Any]) -> None:
         channel_id, ts = event.get("channel", ""), event.get("ts", "")
@@ -314,7 +308,6 @@ def register(app: App, deps: Deps) -> None:
                             "will file a ticket.",
                         },
                     )
-                deps.outbox.wake()
                 return
         file_from_message(channel_id=channel_id, message=event, source="mention", event_id=body["event_id"], text=text)
 

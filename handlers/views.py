@@ -85,7 +85,6 @@ def register(app: App, deps: Deps) -> None:
             return
         ack()
         deps.sync_ticket_timers(ticket)
-        deps.outbox.wake()
 
     app.view(ids.TICKET_MODAL)(submit_ticket)
     register_onboarding(app, deps)
@@ -171,7 +170,6 @@ def register_onboarding(app: App, deps: Deps) -> None:
             return
         ack()
         deps.sync_customer_timers(customer)
-        deps.outbox.wake()
 
     def submit_payment_link(ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
         values = (view.get("state") or {}).get("values") or {}
@@ -187,7 +185,6 @@ def register_onboarding(app: App, deps: Deps) -> None:
             ack(response_action="errors", errors={ids.PAYMENT_LINK_BLOCK: "Use a plain https:// link."})
             return
         ack()
-        deps.outbox.wake()
 
     app.view(ids.ONBOARD_MODAL)(submit_onboarding)
     app.view(ids.PAYMENT_LINK_MODAL)(submit_payment_link)

@@ -263,7 +263,8 @@ def test_nudges_stop_at_the_maximum(slack: SlackStub, database_url: str) -> None
 
 
 def test_a_nudge_due_while_down_is_sent_once_after_restart(slack: SlackStub, database_url: str) -> None:
-    env = {**FAST_NUDGES, "SUPPORT_DASHBOARD_NUDGE_AFTER": "3s", "SUPPORT_DASHBOARD_NUDGE_EVERY": "1h"}
+    # Long enough for the welcome, the checklist and the A-team note (paced 1 s apart) to go out first.
+    env = {**FAST_NUDGES, "SUPPORT_DASHBOARD_NUDGE_AFTER": "6s", "SUPPORT_DASHBOARD_NUDGE_EVERY": "1h"}
     with running_bot(slack, database_url, **env) as bot:
         bot.join_channel(CUSTOMER_CHANNEL)
         start_onboarding(bot)
@@ -272,7 +273,7 @@ def test_a_nudge_due_while_down_is_sent_once_after_restart(slack: SlackStub, dat
             f"nudge:{CUSTOMER_CHANNEL}"
         ]
     assert nudges_to(slack, STAFF) == []
-    time.sleep(4)  # the nudge falls due while the bot is down
+    time.sleep(6)  # the nudge falls due while the bot is down
     with running_bot(slack, database_url, **env):
         slack.wait_for(lambda: nudges_to(slack, STAFF), timeout=10)
         time.sleep(2)

@@ -1,20 +1,20 @@
 """Scenario 5: build the staff App Home over 1,000 customers and 10,000 tickets.
 
-The data is inserted in bulk (the tickets are all open, spread over the customers and the four
-severities), then the real read path (`bot.home_service.staff_home_data`) and the real builder
-(`handlers.home_blocks.build_staff_home`) run repeatedly; what is timed is what a staff member
-waits for between opening the Home tab and views.publish leaving the process.
+The data is inserted in bulk: the tickets are all open, one in ten still unanswered, spread over
+the customers and the four severities. Then the real read path (`bot.home_service.staff_home_data`)
+and the real builder (`handlers.home_blocks.build_staff_home`) run repeatedly; what is timed is
+what a staff member waits for between opening the Home tab and views.publish leaving the process.
 """
 
 from __future__ import annotations
 
-import statistics
 import time
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import insert
 
+from bench.load import percentile
 from bot import migrate
 from bot.db import Database, make_engine
 from bot.home_service import staff_home_data
@@ -70,7 +70,10 @@ def seed(db: Database, customers: int, tickets: int, now: datetime) -> None:
                     "severity": SEVERITIES[i % 4],
                     "title": f"Problem number {i} with dashboards",
                     "description": "",
-                    "status": "open",
+                    # One in ten still waits for a first response (those have SLA alarms); the rest
+                    # are being worked on. All are open, so all count for the Home.
+                    "status": "open" if i % 10 == 0 else "in_progress",
+                    "first_response_at": None if i % 10 == 0 else now - timedelta(minutes=i) + timedelta(minutes=5),
                     "source": "command",
                     "submission_key": f"bench:{i}",
                     "created_at": now - timedelta(minutes=i),
@@ -78,7 +81,11 @@ def seed(db: Database, customers: int, tickets: int, now: datetime) -> None:
                     "reply_count": 0,
                     "sla_warned": False,
                     "updates_owed": 0,
-                    "sla_due_at": now + timedelta(hours=2) - timedelta(minutes=i),
+                    # Unanswered ones are due later (their alarms don't fire while the Home is timed);
+                    # answered ones met or missed theirs long ago.
+                    "sla_due_at": now + timedelta(hours=2) + timedelta(seconds=i)
+                    if i % 10 == 0
+                    else now - timedelta(minutes=i) + timedelta(hours=1),
                 }
                 for i in range(tickets)
             ],
@@ -107,7 +114,9 @@ def measure_app_home(
         "customers": customers,
         "tickets": tickets,
         "builds": builds,
-        "p50_ms": round(statistics.median(timings), 1),
+        "p50_ms": round(percentile(timings, 50), 1),
+        "p95_ms": round(percentile(timings, 95), 1),
+        "p99_ms": round(percentile(timings, 99), 1),
         "max_ms": round(timings[-1], 1),
         "max_blocks": blocks,
     }

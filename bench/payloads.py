@@ -112,6 +112,13 @@ def bot_joined(channel: str) -> tuple[bytes, str]:
     )
 
 
+def home_opened(user: str) -> tuple[bytes, str]:
+    return event(
+        {"type": "app_home_opened", "user": user, "channel": "D0HOME", "tab": "home", "event_ts": f"{time.time():.6f}"},
+        f"EvH{RUN}{next_id():07d}",
+    )
+
+
 def thread_reply(*, channel: str, thread_ts: str, user: str, ts: str, event_id: str) -> tuple[bytes, str]:
     return event(
         {

@@ -12,6 +12,8 @@ REPLIES_PER_S = 300.0
 STARTUP_S = 5.0
 STARTUP_RSS_MB = 250.0
 NUDGES_S = 60.0
+HOME_MS = 200.0
+HOME_BLOCKS = 100
 
 
 def _fmt(value: Any, digits: int = 1) -> str:
@@ -131,6 +133,18 @@ def targets(results: dict[str, dict[str, Any]], quick: bool) -> list[dict[str, A
                 f"{pacing['gaps_under_1s']} gaps < 1 s, {pacing['gaps_under_0_9s']} < 0.9 s",
                 pacing["gaps_under_1s"] == 0,
             )
+    home = results.get("apphome")
+    if home:
+        for run in home.get("runs", []):
+            build, trips = run["build"], run["event_to_publish"]
+            add(
+                f"App Home build <= {HOME_MS:.0f} ms and <= {HOME_BLOCKS} blocks ({run['db']})",
+                f"build p99 {build['p99_ms']} ms (event to views.publish p99 {trips['p99_ms']} ms), "
+                f"{max(build['max_blocks'], trips['max_blocks'])} blocks",
+                build["p99_ms"] <= HOME_MS
+                and trips["p99_ms"] <= HOME_MS
+                and max(build["max_blocks"], trips["max_blocks"]) <= HOME_BLOCKS,
+            )
     return out
 
 
@@ -205,7 +219,17 @@ def render(results: dict[str, dict[str, Any]], meta: dict[str, Any]) -> str:
                 f"peak RSS {nudges['peak_rss_mb']} MB",
             ]
     if "apphome" in results:
-        lines += ["", f"5 {results['apphome']['title']}: {results['apphome']['status']}"]
+        home = results["apphome"]
+        lines += ["", f"5 {home['title']}"]
+        for run in home.get("runs", []):
+            build, trips = run["build"], run["event_to_publish"]
+            lines += [
+                f"  {run['db']}: in-process build (read + blocks), {build['builds']} builds: p50 {build['p50_ms']} ms, "
+                f"p95 {build['p95_ms']} ms, p99 {build['p99_ms']} ms, {build['max_blocks']} blocks",
+                f"  {run['db']}: app_home_opened to views.publish at the stub, {trips['requests']} in a row: "
+                f"p50 {trips['p50_ms']} ms, p95 {trips['p95_ms']} ms, p99 {trips['p99_ms']} ms, "
+                f"{trips['max_blocks']} blocks; server peak RSS {run['peak_rss_mb']} MB",
+            ]
 
     errors = {
         (name, db): errs

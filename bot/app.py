@@ -97,15 +97,16 @@ class Runtime:
 
     def _elected(self) -> None:
         self.scheduler.resume()
-        self.dispatcher.reconcile()
         self.dispatcher.schedule_digest()
-        self._last_reconcile = time.monotonic()
+        # The first reconcile runs on the leadership thread's next tick, not here: at start-up this
+        # runs before the HTTP server listens, and re-creating many missing alarms takes a while.
+        self._last_reconcile = float("-inf")
 
     def _while_leader(self) -> None:
         """About once a second: look at the job store (other replicas add jobs to it), and now and
         then re-create alarms the database asks for but the store lacks."""
         self.scheduler.wakeup()
-        if time.monotonic() - getattr(self, "_last_reconcile", 0.0) >= RECONCILE_EVERY:
+        if time.monotonic() - getattr(self, "_last_reconcile", float("-inf")) >= RECONCILE_EVERY:
             self._last_reconcile = time.monotonic()
             self.dispatcher.reconcile()
 

@@ -19,6 +19,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from math import inf
 from typing import Any
 
 from slack_sdk import WebClient
@@ -37,6 +38,7 @@ METADATA_EVENT_TYPE = "support_bot_post"
 # two posts leaving here and reaching Slack.
 POST_INTERVAL_PER_CHANNEL = 1.05  # seconds
 POLL_EVERY = 0.5  # seconds
+EARLY_OK = 0.01  # seconds: well inside the interval's margin
 _DUE_ROWS = "support_bot_outbox_due_rows"  # Session.info key: rows enqueued, due now, not yet committed
 
 
@@ -67,6 +69,53 @@ class Abandon(Exception):
 
 
 Planner = Callable[[Session, OutboxMessage], Post]
+
+
+class Pacer:
+    """At most one new message per channel per `interval`, in the order rows first asked.
+
+    A row that must wait is given its own slot (the channel's next free one), so a backlog of N
+    rows for one channel is re-tried N times in all, not N times a second. A row goes when its slot
+    has come and the channel's last post left at least `interval` ago.
+    """
+
+    def __init__(self, interval: float = POST_INTERVAL_PER_CHANNEL, clock: Callable[[], float] = time.monotonic):
+        self._interval = interval
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._last_sent: dict[str, float] = {}
+        self._next_free: dict[str, float] = {}
+        self._slots: dict[int, float] = {}  # row id -> its reserved time
+
+    def wait(self, key: str, row_id: int) -> float:
+        """Seconds until the row may post to `key`; 0 means now (then call `sent` as it leaves)."""
+        with self._lock:
+            now = self._clock()
+            earliest = self._last_sent.get(key, -inf) + self._interval
+            slot = self._slots.get(row_id)
+            if slot is None:
+                slot = max(now, earliest, self._next_free.get(key, -inf))
+                self._next_free[key] = slot + self._interval
+                self._slots[row_id] = slot
+                self._forget_before(now - 300.0)
+            ready = max(slot, earliest)
+            if ready > now + EARLY_OK:  # a row re-read a few ms early (clocks) need not wait again
+                return ready - now
+            del self._slots[row_id]
+            self._last_sent[key] = now  # taken now; `sent` moves it to when the post actually leaves
+            return 0.0
+
+    def sent(self, key: str) -> None:
+        with self._lock:
+            self._last_sent[key] = self._clock()
+
+    def _forget_before(self, horizon: float) -> None:
+        """Drop slots of rows that never came back (another replica took them, or they failed)."""
+        if len(self._slots) > 10_000:
+            self._slots = {row: at for row, at in self._slots.items() if at > horizon}
+        if len(self._last_sent) > 10_000:
+            self._last_sent = {k: at for k, at in self._last_sent.items() if at > horizon}
+            self._next_free = {k: at for k, at in self._next_free.items() if at > horizon}
 
 
 def enqueue(
@@ -147,8 +196,7 @@ class Outbox:
         self._soonest = [float("inf")] * workers  # per worker: when its earliest paced row falls due
         self._stopping = threading.Event()
         self._threads: list[threading.Thread] = []
-        self._pace_lock = threading.Lock()
-        self._next_post_at: dict[str, float] = {}
+        self._pacer = Pacer()
 
     # -- lifecycle -------------------------------------------------------------------------
     def start(self) -> None:
@@ -254,25 +302,6 @@ class Outbox:
             if failed:
                 row.state = "failed"
 
-    def _pace(self, key: str | None) -> float:
-        """Seconds to wait before posting to `key`; 0 reserves the slot now."""
-        if key is None:
-            return 0.0
-        with self._pace_lock:
-            now = time.monotonic()
-            next_at = self._next_post_at.get(key, 0.0)
-            if next_at > now:
-                return next_at - now
-            self._next_post_at[key] = now + POST_INTERVAL_PER_CHANNEL
-            if len(self._next_post_at) > 10_000:
-                self._next_post_at = {k: v for k, v in self._next_post_at.items() if v > now}
-            return 0.0
-
-    def _pace_from_now(self, key: str | None) -> None:
-        if key is not None:
-            with self._pace_lock:
-                self._next_post_at[key] = time.monotonic() + POST_INTERVAL_PER_CHANNEL
-
     def _deliver(self, row_id: int) -> bool:
         """One attempt at one row. False if the row was not ours to attempt."""
         try:
@@ -282,7 +311,7 @@ class Outbox:
                     return False
                 post = self._planner(session, row)
                 pace_key = post.pace_key if post.method == "chat.postMessage" else None
-                wait = self._pace(pace_key)
+                wait = self._pacer.wait(pace_key, row_id) if pace_key is not None else 0.0
                 if wait > 0:
                     raise Defer("paced", delay=wait)
                 # Did an earlier attempt maybe reach Slack? A crash mid-call, a timeout or a 5xx after
@@ -309,7 +338,8 @@ class Outbox:
                         "event_type": METADATA_EVENT_TYPE,
                         "event_payload": {"outbox_id": row_id},
                     }
-                self._pace_from_now(pace_key)  # the interval counts from the moment the post leaves
+                if pace_key is not None:
+                    self._pacer.sent(pace_key)  # the interval counts from the moment the post leaves
                 response = self._client.api_call(post.method, json=post.args)
                 ts = response.get("ts") or post.args.get("ts") or ""
         except SlackApiError as error:

@@ -91,6 +91,9 @@ class Scheduler:
         existing = self._aps.get_job(job_id)
         if existing is not None and existing.next_run_time == when and existing.kwargs == params:
             return  # already set: don't rewrite the row
+        self._add(job_id, when, kind, params)
+
+    def _add(self, job_id: str, when: datetime, kind: str, params: dict[str, Any]) -> None:
         self._aps.add_job(
             run_job,
             trigger=DateTrigger(run_date=when, timezone=UTC),
@@ -123,7 +126,7 @@ class Scheduler:
         added = 0
         for timer in timers:
             if timer.job_id not in existing:
-                self.sync(timer.job_id, timer.when, timer.kind, **timer.params)
+                self._add(timer.job_id, timer.when, timer.kind, params=timer.params)
                 added += 1
         if added:
             log.info("re-created %d scheduled jobs from the database", added)

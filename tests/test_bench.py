@@ -52,4 +52,8 @@ def test_quick_benchmark_runs_every_scenario(tmp_path: Path) -> None:
     nudges = sched["nudges"]
     assert nudges["delivered_after_2s_more"] == nudges["distinct_customers"] == nudges["customers"]
 
-    assert results["apphome"]["status"] == "not built yet"
+    (home,) = results["apphome"]["runs"]
+    assert home["build"]["builds"] == home["event_to_publish"]["requests"] > 0
+    assert home["build"]["p99_ms"] > 0 and home["event_to_publish"]["p99_ms"] > 0
+    # The staff Home lists open tickets, within Slack's 100-block limit for a Home view.
+    assert 10 < home["build"]["max_blocks"] <= 100 and 10 < home["event_to_publish"]["max_blocks"] <= 100

@@ -6,12 +6,15 @@ import threading
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from datetime import UTC, datetime
+from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.types import DateTime, TypeDecorator
 
 READ_ONLY = "support_bot_read_only"
+_INSERT_NEW: dict[tuple[str, type], Any] = {}
 
 
 class UTCDateTime(TypeDecorator[datetime]):
@@ -29,6 +32,19 @@ class UTCDateTime(TypeDecorator[datetime]):
 
     def process_result_value(self, value: datetime | None, dialect: object) -> datetime | None:
         return None if value is None else value.replace(tzinfo=UTC)
+
+
+def insert_new(session: Session, model: type, values: dict[str, Any]) -> bool:
+    """Insert a row unless one with the same unique key exists (INSERT ... ON CONFLICT DO NOTHING),
+    in one statement that is built once per model. True if the row is new."""
+    dialect = session.get_bind().dialect.name
+    statement = _INSERT_NEW.get((dialect, model))
+    if statement is None:
+        insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+        key = next(iter(model.__table__.primary_key.columns))  # type: ignore[attr-defined]
+        statement = insert(model).on_conflict_do_nothing().returning(key)
+        _INSERT_NEW[(dialect, model)] = statement
+    return session.execute(statement, values).first() is not None
 
 
 def is_sqlite(url_or_engine: str | Engine) -> bool:

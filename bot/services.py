@@ -10,9 +10,9 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from bot.db import insert_new
 from bot.models import CustomerChannel, ProcessedEvent, Ticket, TicketEvent, TicketMessage
 from bot.outbox import enqueue
 from bot.scheduler import Timer
@@ -45,14 +45,7 @@ def claim_event(session: Session, event_id: str, now: datetime) -> bool:
     """
     if not event_id:
         return True
-    insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
-    claimed = session.scalar(
-        insert(ProcessedEvent)
-        .values(event_id=event_id, received_at=now)
-        .on_conflict_do_nothing(index_elements=[ProcessedEvent.event_id])
-        .returning(ProcessedEvent.event_id)
-    )
-    return claimed is not None
+    return insert_new(session, ProcessedEvent, {"event_id": event_id, "received_at": now})
 
 
 def customer_channel(session: Session, channel_id: str) -> CustomerChannel | None:
@@ -301,19 +294,16 @@ def record_thread_message(
     is_staff: Callable[[str], bool],
     now: datetime,
     sla: SlaPolicy,
-) -> TicketMessage | None:
-    """A message in a ticket's thread. The first staff reply is the first response; a customer reply
-    brings a resolved or waiting ticket back to in progress, and triage hears of it."""
-    if (
-        session.scalar(select(TicketMessage.id).where(TicketMessage.ticket_id == ticket.id, TicketMessage.ts == ts))
-        is not None
-    ):
-        return None
+) -> bool:
+    """A message in a ticket's thread (False if it was recorded before). The first staff reply is
+    the first response; a customer reply brings a resolved or waiting ticket back to in progress,
+    and triage hears of it."""
     from_staff = is_staff(user_id)
     # Slack's ts is when the message was posted; never later than now (clock skew).
     posted_at = min(datetime.fromtimestamp(float(ts), tz=now.tzinfo), now) if _is_ts(ts) else now
-    message = TicketMessage(ticket_id=ticket.id, ts=ts, user_id=user_id, from_staff=from_staff, posted_at=posted_at)
-    session.add(message)
+    message = {"ticket_id": ticket.id, "ts": ts, "user_id": user_id, "from_staff": from_staff, "posted_at": posted_at}
+    if not insert_new(session, TicketMessage, message):
+        return False  # seen already
     ticket.reply_count += 1
     ticket.updated_at = now
     if from_staff:
@@ -331,7 +321,7 @@ def record_thread_message(
                 ticket_id=ticket.id,
                 payload={"note": "reopened", "user": user_id},
             )
-    return message
+    return True
 
 
 def record_rating(

@@ -142,6 +142,9 @@ class SlackStub:
 
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
+            # Headers and body leave in two writes: without TCP_NODELAY the body waits for the
+            # client's delayed ACK (40 ms) on a kept-alive connection. Slack's servers don't do that.
+            disable_nagle_algorithm = True
 
             def log_message(self, *args: Any) -> None:
                 pass

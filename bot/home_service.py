@@ -8,7 +8,14 @@ from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
 from bot.models import Customer, CustomerChannel, OnboardingStep, Ticket
-from handlers.home_blocks import HomeCustomer, HomeTicket
+from handlers.home_blocks import (
+    TICKETS_PER_PAGE,
+    HomeCustomer,
+    HomeTicket,
+    TicketPage,
+    severity_rank,
+    staff_page,
+)
 from onboarding.steps import STEP_NUMBERS
 from tickets.rules import Status
 from tickets.severity import Severity
@@ -41,12 +48,17 @@ def _home_ticket(row: tuple, now: datetime) -> HomeTicket:
     )
 
 
-def staff_home_data(session: Session, now: datetime) -> tuple[list[HomeTicket], list[HomeCustomer]]:
-    """Every open ticket, and every customer's onboarding progress."""
-    tickets = [
-        _home_ticket(row, now)
-        for row in session.execute(select(*_COLUMNS).where(Ticket.status != Status.RESOLVED.value))
-    ]
+def staff_home_page(session: Session, now: datetime, page: int) -> tuple[TicketPage, list[HomeCustomer], int]:
+    """The page of open tickets the staff Home shows (sorted and paged here, in the database, as
+    `handlers.home_blocks.build_staff_home` would), every customer's onboarding progress, and the
+    page number actually shown."""
+    is_open = Ticket.status != Status.RESOLVED.value
+    per_severity = {
+        Severity(severity): count
+        for severity, count in session.execute(
+            select(Ticket.severity, func.count()).where(is_open).group_by(Ticket.severity)
+        )
+    }
     settled = func.sum(case((OnboardingStep.state != "pending", 1), else_=0))
     customers = [
         HomeCustomer(channel_id=channel_id, company=company, settled=int(done or 0), total=len(STEP_NUMBERS))
@@ -56,7 +68,17 @@ def staff_home_data(session: Session, now: datetime) -> tuple[list[HomeTicket], 
             .group_by(Customer.channel_id, Customer.company)
         )
     ]
-    return tickets, customers
+    page = staff_page(sum(per_severity.values()), len(customers), page)
+    rank = case({severity.value: severity_rank(severity) for severity in Severity}, value=Ticket.severity, else_=99)
+    rows = session.execute(
+        select(*_COLUMNS)
+        .where(is_open)
+        .order_by(rank, Ticket.created_at, Ticket.id)
+        .offset(page * TICKETS_PER_PAGE)
+        .limit(TICKETS_PER_PAGE)
+    )
+    tickets = TicketPage([_home_ticket(row, now) for row in rows], page * TICKETS_PER_PAGE, per_severity)
+    return tickets, customers, page
 
 
 def customer_home_data(session: Session, team_id: str | None, now: datetime) -> list[HomeTicket]:

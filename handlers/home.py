@@ -10,10 +10,10 @@ from slack_bolt import Ack, App
 from slack_sdk import WebClient
 
 from bot.deps import Deps
-from bot.home_service import customer_channel_for, customer_home_data, staff_home_data
+from bot.home_service import customer_channel_for, customer_home_data, staff_home_page
 from handlers import ids
 from handlers.blocks import ModalContext, _mrkdwn, _plain
-from handlers.home_blocks import build_customer_home, build_staff_home
+from handlers.home_blocks import build_customer_home, build_staff_home_page
 from handlers.modal import open_modal, open_ticket_modal
 
 log = logging.getLogger(__name__)
@@ -48,8 +48,8 @@ def register(app: App, deps: Deps) -> None:
         now = deps.clock()
         with deps.db.session() as session:
             if staff:
-                tickets, customers = staff_home_data(session, now)
-                return build_staff_home(tickets, customers, page, now)
+                tickets, customers, page = staff_home_page(session, now, page)
+                return build_staff_home_page(tickets, customers, page, now)
             return build_customer_home(customer_home_data(session, team_id, now), page, now)
 
     def publish(user_id: str, page: int, client: WebClient) -> None:

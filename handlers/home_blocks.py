@@ -16,7 +16,7 @@ import json
 import math
 import re
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -144,6 +144,11 @@ def _view(blocks: Blocks, page: int) -> dict[str, Any]:
     return {"type": "home", "private_metadata": json.dumps({"page": page}), "blocks": blocks}
 
 
+def severity_rank(severity: Severity) -> int:
+    """Critical 0 ... Low 3: the staff Home's first sort key."""
+    return _SEVERITY_RANK[severity]
+
+
 def _staff_order(ticket: HomeTicket) -> tuple[int, datetime, int]:
     return _SEVERITY_RANK[ticket.severity], ticket.created_at, ticket.number
 
@@ -179,6 +184,24 @@ def _customer_block(customer: HomeCustomer) -> dict[str, Any]:
     return block
 
 
+@dataclass(frozen=True)
+class TicketPage:
+    """One page of the staff Home's open tickets in staff order, with counts over all pages."""
+
+    tickets: Sequence[HomeTicket]
+    start: int  # position of the first of them among all open tickets
+    per_severity: Mapping[Severity, int]
+
+    @property
+    def total(self) -> int:
+        return sum(self.per_severity.values())
+
+
+def staff_page(open_tickets: int, customers: int, page: int) -> int:
+    """The page actually shown when `page` is asked for (out of range: the nearest one)."""
+    return _clamp(page, _page_count((open_tickets, TICKETS_PER_PAGE), (customers, CUSTOMERS_PER_PAGE)))
+
+
 def build_staff_home(
     tickets: Sequence[HomeTicket], customers: Sequence[HomeCustomer], page: int, now: datetime
 ) -> dict[str, Any]:
@@ -188,15 +211,27 @@ def build_staff_home(
     first, then by company name. Paged as the module docstring describes; never more than 100 blocks.
     """
     open_tickets = sorted((t for t in tickets if t.status != Status.RESOLVED), key=_staff_order)
+    page = staff_page(len(open_tickets), len(customers), page)
+    start = page * TICKETS_PER_PAGE
+    counts = Counter(t.severity for t in open_tickets)
+    return build_staff_home_page(
+        TicketPage(open_tickets[start : start + TICKETS_PER_PAGE], start, counts), customers, page, now
+    )
+
+
+def build_staff_home_page(
+    tickets: TicketPage, customers: Sequence[HomeCustomer], page: int, now: datetime
+) -> dict[str, Any]:
+    """`build_staff_home` from the one page of tickets shown (the database sorts and pages them)."""
     ordered_customers = sorted(
         customers, key=lambda c: (c.settled >= c.total, _company(c.company).casefold(), c.channel_id)
     )
-    pages = _page_count((len(open_tickets), TICKETS_PER_PAGE), (len(ordered_customers), CUSTOMERS_PER_PAGE))
+    pages = _page_count((tickets.total, TICKETS_PER_PAGE), (len(ordered_customers), CUSTOMERS_PER_PAGE))
     page = _clamp(page, pages)
-    ticket_start, customer_start = page * TICKETS_PER_PAGE, page * CUSTOMERS_PER_PAGE
-    page_tickets = open_tickets[ticket_start : ticket_start + TICKETS_PER_PAGE]
+    ticket_start, customer_start = tickets.start, page * CUSTOMERS_PER_PAGE
+    page_tickets = list(tickets.tickets)
     page_customers = ordered_customers[customer_start : customer_start + CUSTOMERS_PER_PAGE]
-    ticket_range = _range_text("tickets", ticket_start, len(page_tickets), len(open_tickets))
+    ticket_range = _range_text("tickets", ticket_start, len(page_tickets), tickets.total)
     customer_range = _range_text("customers", customer_start, len(page_customers), len(ordered_customers))
 
     blocks: Blocks = [
@@ -205,19 +240,22 @@ def build_staff_home(
             f"Page {page + 1} of {pages} · {ticket_range} · {customer_range} · "
             f"updated {now.astimezone(UTC):%Y-%m-%d %H:%M} UTC"
         ),
-        {"type": "section", "text": _mrkdwn(f"*Open tickets* ({len(open_tickets):,})")},
+        {"type": "section", "text": _mrkdwn(f"*Open tickets* ({tickets.total:,})")},
     ]
     if not page_tickets:
         blocks.append(
-            _context("No open tickets. :tada:" if not open_tickets else "All open tickets are on earlier pages.")
+            _context("No open tickets. :tada:" if not tickets.total else "All open tickets are on earlier pages.")
         )
-    per_severity = Counter(t.severity for t in open_tickets)
+    per_severity = tickets.per_severity
     current: Severity | None = None
     for ticket in page_tickets:
         if ticket.severity != current:
             current = ticket.severity
             blocks.append(
-                {"type": "section", "text": _mrkdwn(f"*{severity_label(current)}* · {per_severity[current]:,} open")}
+                {
+                    "type": "section",
+                    "text": _mrkdwn(f"*{severity_label(current)}* · {per_severity.get(current, 0):,} open"),
+                }
             )
         blocks.append(_staff_ticket_block(ticket, now))
 

@@ -1,0 +1,101 @@
+"""The staff Home sorts and pages open tickets in the database (bot.home_service.staff_home_page):
+every page must be exactly the page the pure builder makes from all tickets."""
+
+from __future__ import annotations
+
+import random
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import select
+
+from bot import migrate
+from bot.db import Database, make_engine
+from bot.home_service import staff_home_page
+from bot.models import Customer, CustomerChannel, Ticket
+from handlers.home_blocks import TICKETS_PER_PAGE, HomeTicket, build_staff_home, build_staff_home_page
+from tickets.rules import Status
+from tickets.severity import Severity
+
+NOW = datetime(2026, 11, 29, 12, 0, tzinfo=UTC)
+
+
+def seed(db: Database, tickets: int, customers: int) -> None:
+    rng = random.Random(7)
+    with db.transaction() as session:
+        for i in range(customers):
+            channel = f"C0PAGE{i:04d}"
+            session.add(
+                CustomerChannel(channel_id=channel, name=f"c-{i}", is_ext_shared=True, active=True, joined_at=NOW)
+            )
+            session.flush()  # the channel row first: the customer row refers to it
+            session.add(
+                Customer(
+                    channel_id=channel,
+                    company=f"Company {rng.randint(0, 50)}",
+                    cloud_provider="aws",
+                    plan="scale",
+                    monthly_spend=100,
+                    cs_owner_id="U0STAFF",
+                    started_by="U0STAFF",
+                    started_at=NOW,
+                    updated_at=NOW,
+                    size_warned=False,
+                    nudges_sent=0,
+                    milestones_sent=0,
+                )
+            )
+        session.flush()
+        for i in range(tickets):
+            # Few distinct creation times, so ties are broken by number as in the pure sort.
+            created = NOW - timedelta(minutes=rng.randint(0, 30))
+            session.add(
+                Ticket(
+                    channel_id=f"C0PAGE{i % customers:04d}",
+                    reporter_id="U0CUST",
+                    reporter_is_staff=False,
+                    severity=rng.choice(list(Severity)).value,
+                    title=f"Ticket {i}",
+                    description="",
+                    status=rng.choice(list(Status)).value,
+                    source="command",
+                    submission_key=f"page:{i}",
+                    created_at=created,
+                    updated_at=created,
+                    reply_count=0,
+                    sla_warned=False,
+                    updates_owed=0,
+                    sla_due_at=created + timedelta(hours=rng.choice([1, 4, 24])),
+                    first_response_at=None if rng.random() < 0.5 else created + timedelta(minutes=5),
+                )
+            )
+
+
+def test_database_paging_matches_the_pure_builder(database_url: str) -> None:
+    engine = make_engine(database_url)
+    migrate.upgrade(engine)
+    db = Database(engine)
+    seed(db, tickets=3 * TICKETS_PER_PAGE + 7, customers=30)
+    with db.session() as session:
+        everything = [
+            HomeTicket(
+                number=t.id,
+                channel_id=t.channel_id,
+                title=t.title,
+                severity=Severity(t.severity),
+                status=Status(t.status),
+                assignee_id=t.assignee_id,
+                created_at=t.created_at,
+                first_response_at=t.first_response_at,
+                sla_due_at=t.sla_due_at,
+            )
+            for t in session.scalars(select(Ticket))
+        ]
+        open_count = sum(1 for t in everything if t.status != Status.RESOLVED)
+        assert open_count > 2 * TICKETS_PER_PAGE  # several pages, so paging is really exercised
+        for page in (0, 1, 2, 3, 4, 99, -1):
+            tickets, customers, shown = staff_home_page(session, NOW, page)
+            assert tickets.total == open_count
+            assert build_staff_home_page(tickets, customers, shown, NOW) == build_staff_home(
+                everything, customers, page, NOW
+            )
+    engine.dispose()

@@ -43,7 +43,11 @@ def configure_logging(level: str, secrets: tuple[str, ...] = ()) -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
-    # Library debug logs can echo request bodies; keep them at INFO or above.
-    for noisy in ("slack_bolt", "slack_sdk", "urllib3", "cheroot", "apscheduler"):
-        logging.getLogger(noisy).setLevel(max(logging.INFO, logging.getLevelName(level)))
+    # Library debug logs can echo request bodies; keep them at INFO or above. slack_sdk's Web API
+    # client tests its own logger's `level` (not the effective one) before building each debug line,
+    # and NOTSET passes that test: so it is set on that logger itself, or every call would format
+    # its whole request and response just to drop them.
+    quiet = max(logging.INFO, logging.getLevelName(level))
+    for noisy in ("slack_bolt", "slack_sdk", "slack_sdk.web.base_client", "urllib3", "cheroot", "apscheduler"):
+        logging.getLogger(noisy).setLevel(quiet)
     logging.getLogger("alembic").setLevel(logging.WARNING)

@@ -16,7 +16,9 @@ def surfaces() -> tuple[ModuleType, ...]:
     # by bot/ modules that the surfaces themselves import.
     from handlers import actions, commands, events, home, installs, tickets, views
 
-    return (commands, actions, views, events, tickets, home, installs)
+    # Bolt tries listeners in registration order for every request: the busiest (slash commands,
+    # thread-reply events) go first. No two surfaces listen for the same thing, so order is free.
+    return (commands, events, actions, views, tickets, home, installs)
 
 
 def register_all(app: App, deps: Deps) -> None:

@@ -76,7 +76,9 @@ def make_engine(url: str) -> Engine:
             conn.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
 
         return engine
-    return create_engine(url, pool_size=10, max_overflow=20, pool_pre_ping=True)
+    # Up to 16 request threads, 4 outbox workers and the scheduler's threads may each hold one: keep
+    # that many open (a connection opened under load costs PostgreSQL a new backend process).
+    return create_engine(url, pool_size=24, max_overflow=8, pool_pre_ping=True)
 
 
 class Database:

@@ -86,9 +86,10 @@ class Deps:
         channel_id = customer.channel_id
         self.timer_sync.submit(self._sync_customer_now, channel_id)
 
-    def sync_ticket_timers(self, ticket: Ticket) -> None:
-        """Re-point a ticket's alarms, off the request thread (see `timer_sync`)."""
-        self.timer_sync.submit(self._sync_ticket_now, ticket.id)
+    def sync_ticket_timers(self, ticket: Ticket, *, new: bool = False) -> None:
+        """Re-point a ticket's alarms, off the request thread (see `timer_sync`). A `new` ticket has
+        no alarms yet: its are added without looking for old ones first."""
+        self.timer_sync.submit(self._sync_ticket_now, ticket.id, new)
 
     def _sync_customer_now(self, channel_id: str) -> None:
         with self.db.session() as session:
@@ -96,8 +97,12 @@ class Deps:
             timers = customer_timers(customer) if customer is not None else []
         self._sync(channel_id, timers, TIMER_PREFIXES)
 
-    def _sync_ticket_now(self, ticket_id: int) -> None:
+    def _sync_ticket_now(self, ticket_id: int, new: bool = False) -> None:
         with self.db.session() as session:
             ticket = session.get(Ticket, ticket_id)
             timers = ticket_timers(ticket) if ticket is not None else []
-        self._sync(str(ticket_id), timers, TICKET_TIMER_PREFIXES)
+        if new:
+            for timer in timers:
+                self.scheduler.add(timer)
+        else:
+            self._sync(str(ticket_id), timers, TICKET_TIMER_PREFIXES)

@@ -93,6 +93,10 @@ class Scheduler:
             return  # already set: don't rewrite the row
         self._add(job_id, when, kind, params)
 
+    def add(self, timer: Timer) -> None:
+        """The job for a timer whose row has none yet (a new ticket): no look-up first."""
+        self._add(timer.job_id, timer.when, timer.kind, timer.params)
+
     def _add(self, job_id: str, when: datetime, kind: str, params: dict[str, Any]) -> None:
         self._aps.add_job(
             run_job,
@@ -126,7 +130,7 @@ class Scheduler:
         added = 0
         for timer in timers:
             if timer.job_id not in existing:
-                self._add(timer.job_id, timer.when, timer.kind, params=timer.params)
+                self.add(timer)
                 added += 1
         if added:
             log.info("re-created %d scheduled jobs from the database", added)

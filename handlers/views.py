@@ -76,7 +76,7 @@ def register(app: App, deps: Deps) -> None:
                 if channel is None:
                     ack(response_action="errors", errors={ids.TITLE_BLOCK: NOT_A_CUSTOMER_CHANNEL})
                     return
-                ticket, _ = file_ticket(session, new, deps.clock(), deps.sla_policy)
+                ticket, created = file_ticket(session, new, deps.clock(), deps.sla_policy)
                 if not is_staff and team_id and channel.customer_team_id is None:
                     channel.customer_team_id = team_id
         except SQLAlchemyError:
@@ -84,7 +84,7 @@ def register(app: App, deps: Deps) -> None:
             ack(response_action="errors", errors={ids.TITLE_BLOCK: TICKET_SAVE_FAILED})
             return
         ack()
-        deps.sync_ticket_timers(ticket)
+        deps.sync_ticket_timers(ticket, new=created)
 
     app.view(ids.TICKET_MODAL)(submit_ticket)
     register_onboarding(app, deps)

@@ -212,6 +212,20 @@ def cmd_digest(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_bench(bench_args: list[str]) -> int:
+    """`python -m bench` under another name. The suite (and the Slack stub it uses) lives in the
+    source checkout, beside this package, not in an installed wheel."""
+    from pathlib import Path
+
+    checkout = Path(__file__).resolve().parent.parent
+    if not (checkout / "bench" / "cli.py").is_file():
+        return _fail("bench: the benchmark suite runs from a source checkout of support-bot (python -m bench)")
+    sys.path.insert(0, str(checkout))
+    from bench.cli import main as bench_main
+
+    return bench_main(bench_args)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="support-bot", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -238,10 +252,17 @@ def build_parser() -> argparse.ArgumentParser:
     reminders = sub.add_parser("reminders", help="list scheduled reminders")
     reminders.add_argument("--format", choices=["json", "text"], default="text")
     reminders.set_defaults(func=cmd_reminders)
+
+    bench = sub.add_parser("bench", help="run the benchmark suite (python -m bench; --help for its options)")
+    bench.add_argument("bench_args", nargs=argparse.REMAINDER, help="options for python -m bench")
+    bench.set_defaults(func=lambda args: cmd_bench(args.bench_args))
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:1] == ["bench"] and argv[1:]:
+        return cmd_bench(argv[1:])  # all of it is the suite's own options (argparse would take some)
     args = build_parser().parse_args(argv)
     try:
         return int(args.func(args))

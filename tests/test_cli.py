@@ -203,3 +203,11 @@ def test_reminders_and_onboarding_export(bot: BotUnderTest, channel: str, databa
     [row] = list(csv.DictReader(io.StringIO(result.stdout)))
     assert row["step_5_state"] == "done" and row["step_9_state"] == "pending"
     assert row["company"].startswith("'=")  # formula injection neutralised
+
+
+def test_support_bot_bench_runs_the_benchmark_suite(capsys: pytest.CaptureFixture[str]) -> None:
+    from bot.cli import main
+
+    # An unknown scenario is refused by the suite itself, before anything starts.
+    assert main(["bench", "--only", "nope"]) == 2
+    assert "unknown scenario(s) nope; choose from ack, submit, replies, scheduler, apphome" in capsys.readouterr().err

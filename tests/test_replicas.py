@@ -14,6 +14,7 @@ from collections.abc import Iterator
 
 import pytest
 from sqlalchemy import create_engine, text
+from sqlalchemy.exc import OperationalError
 
 from tests.conftest import CUSTOMER, CUSTOMER_CHANNEL, POSTGRES_URL, STAFF, postgres_available
 from tests.slack_stub import SlackStub
@@ -151,3 +152,36 @@ def test_the_same_event_delivered_to_both_replicas_is_applied_once(slack: SlackS
     finally:
         for process in processes:
             stop(process)
+
+
+def test_a_pooled_connection_the_server_dropped_while_idle_is_replaced(
+    replicas_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """PostgreSQL restarted (or a proxy timed the connection out) while it sat in the pool: the
+    idle test before use replaces it, so the next request does not fail."""
+    import bot.db
+    from bot.db import make_engine
+
+    engine = make_engine(replicas_url)
+    admin = create_engine(replicas_url, isolation_level="AUTOCOMMIT")
+
+    def drop_the_pooled_connection() -> None:
+        with engine.connect() as conn:
+            pid = conn.execute(text("SELECT pg_backend_pid()")).scalar()
+        with admin.connect() as conn:  # the pooled connection is idle now: end it from the server side
+            conn.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+
+    try:
+        # Not yet idle long enough to be tested: the dead connection is used, and fails.
+        monkeypatch.setattr(bot.db, "TEST_IDLE_AFTER", 3600.0)
+        drop_the_pooled_connection()
+        with pytest.raises(OperationalError), engine.connect() as conn:
+            conn.execute(text("SELECT 1"))
+        # Idle past the threshold: tested at checkout, found dead, replaced by a new one.
+        monkeypatch.setattr(bot.db, "TEST_IDLE_AFTER", 0.0)
+        drop_the_pooled_connection()
+        with engine.connect() as conn:
+            assert conn.execute(text("SELECT 1")).scalar() == 1
+    finally:
+        engine.dispose()
+        admin.dispose()

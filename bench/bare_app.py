@@ -2,6 +2,10 @@
 adapter, same thread count and queue), with one slash-command listener that only acks.
 
     python -m bench.bare_app --host 127.0.0.1 --port 3001
+    python -m bench.bare_app --host 127.0.0.1 --port 3001 --open-modal
+
+With --open-modal the listener also does what a /ticket must: open the ticket form (the same
+view support-bot sends) with views.open, in a Bolt lazy listener, the way Bolt's docs do it.
 
 Reads SLACK_SIGNING_SECRET, SLACK_BOT_TOKEN and SLACK_API_BASE_URL (auth.test is answered by the
 stub once; the listener calls nothing). GET /healthz answers 200 so the benchmark can wait for it.
@@ -22,8 +26,10 @@ from slack_bolt import Ack, App
 from slack_bolt.adapter.wsgi import SlackRequestHandler
 from slack_sdk import WebClient
 
+from handlers.blocks import ModalContext, build_ticket_modal
 
-def build_app() -> Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]:
+
+def build_app(open_modal: bool = False) -> Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]:
     bolt = App(
         token=os.environ.get("SLACK_BOT_TOKEN", "xoxb-bench"),
         signing_secret=os.environ["SLACK_SIGNING_SECRET"],
@@ -36,9 +42,17 @@ def build_app() -> Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes
         raise_error_for_unhandled_request=False,
     )
 
-    @bolt.command("/ticket")
     def ack_only(ack: Ack) -> None:
         ack()
+
+    def open_form(command: dict[str, Any], client: WebClient) -> None:
+        view = build_ticket_modal(ModalContext(command["channel_id"], "command"), command.get("text") or "", "")
+        client.views_open(trigger_id=command["trigger_id"], view=view)
+
+    if open_modal:
+        bolt.command("/ticket")(ack=ack_only, lazy=[open_form])
+    else:
+        bolt.command("/ticket")(ack_only)
 
     slack = SlackRequestHandler(bolt, path="/slack/events")
 
@@ -56,12 +70,13 @@ def main() -> None:
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, required=True)
     parser.add_argument("--threads", type=int, default=16, help="cheroot threads (support-bot uses 16)")
+    parser.add_argument("--open-modal", action="store_true", help="also open the ticket form (views.open)")
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING)
 
     server = wsgi.Server(
         (args.host, args.port),
-        build_app(),
+        build_app(args.open_modal),
         numthreads=args.threads,
         shutdown_timeout=10,
         request_queue_size=128,

@@ -189,10 +189,12 @@ def bot_process(slack: SlackStub, database_url: str, workdir: Path, name: str = 
     return ServerProcess(name, argv, bot_env(slack.url, database_url, **extra), port, workdir)
 
 
-def bare_process(slack: SlackStub, workdir: Path) -> ServerProcess:
+def bare_process(slack: SlackStub, workdir: Path, open_modal: bool = False) -> ServerProcess:
     port = free_port()
     argv = [sys.executable, "-m", "bench.bare_app", "--host", HOST, "--port", str(port)]
     env = bot_env(slack.url, "sqlite://")
+    if open_modal:
+        return ServerProcess("bare-bolt-modal", [*argv, "--open-modal"], env, port, workdir)
     return ServerProcess("bare-bolt", argv, env, port, workdir)
 
 

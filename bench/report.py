@@ -38,7 +38,9 @@ def _latency_rows(result: dict[str, Any], label: str) -> list[list[str]]:
         ratio = run.get("p99_ms_vs_bare")
         rows.append(
             [
-                label if run.get("target") != "bare" else f"{label} [bare Bolt]",
+                {"bare": f"{label} [bare Bolt]", "bare+modal": f"{label} [bare Bolt + views.open]"}.get(
+                    run.get("target", ""), label
+                ),
                 run.get("db", "-"),
                 str(run["clients"]),
                 str(run["requests"]),
@@ -68,7 +70,12 @@ def targets(results: dict[str, dict[str, Any]], quick: bool) -> list[dict[str, A
                 add(
                     f"/ticket ack p99 <= {ACK_P99_VS_BARE}x bare Bolt and <= {ACK_P99_MS:.0f} ms at 20 clients"
                     f" ({run['db']})",
-                    f"p99 {run['p99_ms']:.1f} ms = {ratio:.2f}x bare, {run['errors']} errors",
+                    f"p99 {run['p99_ms']:.1f} ms = {ratio:.2f}x bare, {run['errors']} errors"
+                    + (
+                        f" ({run['p99_ms_vs_bare_modal']:.2f}x a bare Bolt app that also opens the modal)"
+                        if run.get("p99_ms_vs_bare_modal")
+                        else ""
+                    ),
                     run["p99_ms"] <= ACK_P99_MS and ratio <= ACK_P99_VS_BARE and run["errors"] == 0,
                 )
     submit = results.get("submit")

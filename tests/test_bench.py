@@ -29,7 +29,7 @@ def test_quick_benchmark_runs_every_scenario(tmp_path: Path) -> None:
     assert "targets" in done.stdout and "/ticket ack" in done.stdout
 
     ack = results["ack"]["runs"]
-    assert {(r["target"], r["clients"]) for r in ack} >= {("bare", 20), ("support-bot", 20)}
+    assert {(r["target"], r["clients"]) for r in ack} >= {("bare", 20), ("bare+modal", 20), ("support-bot", 20)}
     assert all(r["throughput_per_s"] > 0 and r["requests"] > 0 for r in ack)
     for opened, sent in results["ack"]["modals_opened"].values():
         assert opened == sent

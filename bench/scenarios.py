@@ -153,6 +153,28 @@ def _ticket_ack_load(
     return run_load(server.port, clients, worker), per_client * clients
 
 
+def _ack_levels(
+    server: ServerProcess, stub: SlackStub, chans: list[str], plan: dict[int, int], target: str, db: str
+) -> tuple[dict[int, dict[str, Any]], int, int]:
+    """A warm-up, then every level of clients. Returns each level's run, the views.open count
+    before the warm-up, and how many /ticket commands were sent (warm-up included)."""
+    opened_before = len(stub.calls_to("views.open"))
+    _ticket_ack_load(server, stub, max(ACK_LEVELS), max(ACK_LEVELS) * 10, chans)  # warm-up
+    sent = max(ACK_LEVELS) * 10
+    runs: dict[int, dict[str, Any]] = {}
+    for clients in ACK_LEVELS:
+        stats, n = _ticket_ack_load(server, stub, clients, plan[clients], chans)
+        sent += n
+        runs[clients] = {"target": target, "db": db, **stats.as_dict(), **_mem(server)}
+    return runs, opened_before, sent
+
+
+def _modals_opened(stub: SlackStub, before: int, sent: int) -> list[int]:
+    """[modals opened, commands sent], once every command's views.open arrived (or 30 s passed)."""
+    _settle(lambda: len(stub.calls_to("views.open")) - before >= sent, 30)
+    return [len(stub.calls_to("views.open")) - before, sent]
+
+
 def scenario_ticket_ack(ctx: Ctx, kinds: list[str]) -> dict[str, Any]:
     result: dict[str, Any] = {"name": "ticket_ack", "title": "/ticket slash command (ack)", "runs": []}
     chans = payloads.channels(max(ACK_LEVELS), "C0ACK")
@@ -162,31 +184,18 @@ def scenario_ticket_ack(ctx: Ctx, kinds: list[str]) -> dict[str, Any]:
         payloads.add_people(stub)
         ctx.say("1. /ticket ack: bare Bolt baseline")
         bare = bare_process(stub, ctx.workdir)
-        baseline: dict[int, dict[str, Any]] = {}
         with _running(bare):
-            _ticket_ack_load(bare, stub, max(ACK_LEVELS), max(ACK_LEVELS) * 10, chans)  # warm-up
-            for clients in ACK_LEVELS:
-                stats, _ = _ticket_ack_load(bare, stub, clients, plan[clients], chans)
-                baseline[clients] = {"target": "bare", "db": "-", **stats.as_dict(), **_mem(bare)}
-                result["runs"].append(baseline[clients])
+            baseline, _, _ = _ack_levels(bare, stub, chans, plan, "bare", "-")
+        result["runs"].extend(baseline.values())
 
         # A second baseline: bare Bolt doing what /ticket must do, open the form with views.open
         # (in a lazy listener, as Bolt's docs show). support-bot is compared with both.
         ctx.say("1. /ticket ack: bare Bolt that also opens the modal")
         bare_modal = bare_process(stub, ctx.workdir, open_modal=True)
-        modal_baseline: dict[int, dict[str, Any]] = {}
         with _running(bare_modal):
-            opened_before = len(stub.calls_to("views.open"))
-            _ticket_ack_load(bare_modal, stub, max(ACK_LEVELS), max(ACK_LEVELS) * 10, chans)  # warm-up
-            sent = max(ACK_LEVELS) * 10
-            for clients in ACK_LEVELS:
-                stats, n = _ticket_ack_load(bare_modal, stub, clients, plan[clients], chans)
-                sent += n
-                modal_baseline[clients] = {"target": "bare+modal", "db": "-", **stats.as_dict(), **_mem(bare_modal)}
-                result["runs"].append(modal_baseline[clients])
-            _settle(lambda b=opened_before, n=sent: len(stub.calls_to("views.open")) - b >= n, 30)
-            opened = len(stub.calls_to("views.open")) - opened_before
-            result.setdefault("modals_opened", {})["bare+modal"] = [opened, sent]
+            modal_baseline, opened_before, sent = _ack_levels(bare_modal, stub, chans, plan, "bare+modal", "-")
+            result.setdefault("modals_opened", {})["bare+modal"] = _modals_opened(stub, opened_before, sent)
+        result["runs"].extend(modal_baseline.values())
 
         for kind in kinds:
             ctx.say(f"1. /ticket ack: support-bot on {kind}")
@@ -194,23 +203,16 @@ def scenario_ticket_ack(ctx: Ctx, kinds: list[str]) -> dict[str, Any]:
                 bot = bot_process(stub, url, ctx.workdir)
                 with _running(bot):
                     join_channels(bot, stub, chans)
-                    opened_before = len(stub.calls_to("views.open"))
-                    _ticket_ack_load(bot, stub, max(ACK_LEVELS), max(ACK_LEVELS) * 10, chans)  # warm-up
-                    sent = max(ACK_LEVELS) * 10
-                    for clients in ACK_LEVELS:
-                        stats, n = _ticket_ack_load(bot, stub, clients, plan[clients], chans)
-                        sent += n
-                        run = {"target": "support-bot", "db": kind, **stats.as_dict(), **_mem(bot)}
+                    runs, opened_before, sent = _ack_levels(bot, stub, chans, plan, "support-bot", kind)
+                    for clients, run in runs.items():
                         base = baseline[clients]
                         for pct in ("p50_ms", "p95_ms", "p99_ms"):
                             run[f"{pct}_vs_bare"] = round(run[pct] / base[pct], 2) if base[pct] else None
                         modal_p99 = modal_baseline[clients]["p99_ms"]
                         run["p99_ms_vs_bare_modal"] = round(run["p99_ms"] / modal_p99, 2) if modal_p99 else None
                         result["runs"].append(run)
-                    # Every ack is followed by the lazy listener's views.open: check they all happened.
-                    _settle(lambda b=opened_before, n=sent: len(stub.calls_to("views.open")) - b >= n, 30)
-                    opened = len(stub.calls_to("views.open")) - opened_before
-                    result.setdefault("modals_opened", {})[kind] = [opened, sent]
+                    # Every ack is followed by a views.open: check they all happened.
+                    result.setdefault("modals_opened", {})[kind] = _modals_opened(stub, opened_before, sent)
                     result.setdefault("server_errors", {})[kind] = bot.errors_logged()[:5]
     return result
 

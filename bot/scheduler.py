@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import threading
+import time
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -20,6 +22,7 @@ from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.jobstores.base import JobLookupError
 from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from apscheduler.schedulers.background import BackgroundScheduler
+from apscheduler.schedulers.base import STATE_RUNNING
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.date import DateTrigger
 from sqlalchemy import Engine, text
@@ -49,10 +52,65 @@ class ScheduledJob:
     next_run_time: datetime | None
 
 
+class _QuietScheduler(BackgroundScheduler):
+    """A BackgroundScheduler whose new jobs wake its loop only when they fall due before its next look.
+
+    APScheduler wakes its loop for every job added, and each wake-up queries the job store twice.
+    A burst of new tickets adds two SLA alarms each, minutes or hours away, so nearly all of those
+    queries are wasted: a job that falls due after the loop's next look needs no wake-up, since the
+    next look reads the store anyway. A job added while a look is under way may have been missed by
+    it, so the look checks those when it ends. (The leader also wakes the loop once a second.)
+    """
+
+    def __init__(self, **options: Any) -> None:
+        self._look_lock = threading.Lock()
+        self._looking = False
+        self._next_look = float("inf")  # epoch seconds of the loop's next look; inf: none planned
+        self._added_during_look = float("inf")  # earliest due time of jobs added during this look
+        self._quiet = threading.local()
+        super().__init__(**options)
+
+    def _process_jobs(self) -> float | None:
+        with self._look_lock:
+            self._looking, self._added_during_look = True, float("inf")
+        wait: float | None = None
+        try:
+            wait = super()._process_jobs()
+        finally:
+            with self._look_lock:
+                self._looking = False
+                # None: paused or no jobs, so no look is planned and a new job must wake the loop.
+                self._next_look = float("inf") if wait is None else time.time() + wait
+                missed = self._added_during_look < self._next_look
+        if missed:
+            BackgroundScheduler.wakeup(self)
+        return wait
+
+    def wakeup(self) -> None:
+        if not getattr(self._quiet, "on", False):
+            super().wakeup()
+
+    def add_job_waking_if_sooner(self, when: datetime, **kwargs: Any) -> None:
+        """`add_job`, waking the loop only if the job falls due before the loop's next look."""
+        self._quiet.on = True
+        try:
+            self.add_job(**kwargs)
+        finally:
+            self._quiet.on = False
+        due = when.timestamp()
+        with self._look_lock:
+            if self._looking:  # the look may have read the store before this job was in it
+                self._added_during_look = min(self._added_during_look, due)
+                return
+            sooner = due < self._next_look
+        if sooner and self.state == STATE_RUNNING:  # as APScheduler's own add_job does
+            BackgroundScheduler.wakeup(self)
+
+
 class Scheduler:
     def __init__(self, engine: Engine, threads: int = 4) -> None:
         self._engine = engine
-        self._aps = BackgroundScheduler(
+        self._aps = _QuietScheduler(
             jobstores={"default": SQLAlchemyJobStore(engine=engine, tablename=JOB_TABLE)},
             executors={"default": ThreadPoolExecutor(threads)},
             # A job that fell due while we were down runs once, however late (misfire_grace_time
@@ -98,8 +156,9 @@ class Scheduler:
         self._add(timer.job_id, timer.when, timer.kind, timer.params)
 
     def _add(self, job_id: str, when: datetime, kind: str, params: dict[str, Any]) -> None:
-        self._aps.add_job(
-            run_job,
+        self._aps.add_job_waking_if_sooner(
+            when,
+            func=run_job,
             trigger=DateTrigger(run_date=when, timezone=UTC),
             args=[kind],
             kwargs=params,

@@ -1,0 +1,71 @@
+"""The scheduler wakes its loop for a new job only when the job falls due before the loop's next look."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from bot.db import make_engine
+from bot.migrate import upgrade
+from bot.scheduler import Scheduler, Timer
+
+
+@pytest.fixture
+def scheduler(database_url: str) -> Iterator[tuple[Scheduler, list[float]]]:
+    engine = make_engine(database_url)
+    upgrade(engine)
+    scheduler = Scheduler(engine)
+    looks: list[float] = []
+    aps = scheduler._aps
+    process = aps._process_jobs
+
+    def counted() -> float | None:  # APScheduler's loop calls self._process_jobs on every wake-up
+        looks.append(time.monotonic())
+        return process()
+
+    aps._process_jobs = counted  # type: ignore[method-assign]
+    scheduler.start()
+    yield scheduler, looks
+    scheduler.shutdown()
+    engine.dispose()
+
+
+def _settle(looks: list[float], seconds: float = 0.3) -> int:
+    time.sleep(seconds)
+    return len(looks)
+
+
+def test_far_off_jobs_do_not_wake_the_loop_and_an_earlier_one_does(scheduler: tuple[Scheduler, list[float]]) -> None:
+    sched, looks = scheduler
+    now = datetime.now(UTC)
+    sched.add(Timer("sla_warn:1", now + timedelta(hours=2), "sla_warn", {"ticket_id": 1}))
+    before = _settle(looks)  # the first job woke the loop: it knew of no job before
+
+    for n in range(2, 12):  # later than the loop's next look (in two hours)
+        sched.add(Timer(f"sla_warn:{n}", now + timedelta(hours=3, minutes=n), "sla_warn", {"ticket_id": n}))
+    assert _settle(looks) == before
+    assert len(sched.jobs()) == 11  # all stored all the same
+
+    sched.add(Timer("sla_warn:99", now + timedelta(minutes=30), "sla_warn", {"ticket_id": 99}))
+    assert _settle(looks) > before  # earlier than the next look: the loop must plan for it
+
+    after = len(looks)
+    sched.wakeup()  # an explicit wake-up (the leader's once-a-second look) always wakes it
+    assert _settle(looks) > after
+
+
+def test_jobs_added_before_the_scheduler_starts_are_kept(database_url: str) -> None:
+    engine = make_engine(database_url)
+    upgrade(engine)
+    sched = Scheduler(engine)
+    when = datetime.now(UTC) + timedelta(hours=1)
+    sched.add(Timer("sla_breach:7", when, "sla_breach", {"ticket_id": 7}))  # no loop to wake yet
+    sched.start(paused=True)
+    try:
+        assert [(j.job_id, j.next_run_time) for j in sched.jobs()] == [("sla_breach:7", when)]
+    finally:
+        sched.shutdown()
+        engine.dispose()

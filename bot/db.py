@@ -41,6 +41,11 @@ class UTCDateTime(TypeDecorator[datetime]):
 def insert_new(session: Session, model: type, values: dict[str, Any]) -> bool:
     """Insert a row unless one with the same unique key exists (INSERT ... ON CONFLICT DO NOTHING),
     in one statement that is built once per model. True if the row is new."""
+    return insert_new_key(session, model, values) is not None
+
+
+def insert_new_key(session: Session, model: type, values: dict[str, Any]) -> Any | None:
+    """`insert_new`, returning the new row's primary key, or None if the row was there already."""
     dialect = session.get_bind().dialect.name
     statement = _INSERT_NEW.get((dialect, model))
     if statement is None:
@@ -48,7 +53,8 @@ def insert_new(session: Session, model: type, values: dict[str, Any]) -> bool:
         key = next(iter(model.__table__.primary_key.columns))  # type: ignore[attr-defined]
         statement = insert(model).on_conflict_do_nothing().returning(key)
         _INSERT_NEW[(dialect, model)] = statement
-    return session.execute(statement, values).first() is not None
+    row = session.execute(statement, values).first()
+    return None if row is None else row[0]
 
 
 def is_sqlite(url_or_engine: str | Engine) -> bool:

@@ -16,7 +16,7 @@ from bot.models import Customer, Ticket
 from bot.onboarding_service import TIMER_PREFIXES, customer_timers
 from bot.outbox import Outbox
 from bot.scheduler import Scheduler, Timer
-from bot.services import TICKET_TIMER_PREFIXES, SlaPolicy, ticket_timers
+from bot.services import TICKET_TIMER_PREFIXES, FiledTicket, SlaPolicy, ticket_timers
 from onboarding.reminders import ReminderPolicy
 
 log = logging.getLogger(__name__)
@@ -86,10 +86,21 @@ class Deps:
         channel_id = customer.channel_id
         self.timer_sync.submit(self._sync_customer_now, channel_id)
 
-    def sync_ticket_timers(self, ticket: Ticket, *, new: bool = False) -> None:
-        """Re-point a ticket's alarms, off the request thread (see `timer_sync`). A `new` ticket has
-        no alarms yet: its are added without looking for old ones first."""
-        self.timer_sync.submit(self._sync_ticket_now, ticket.id, new)
+    def sync_ticket_timers(self, ticket: Ticket) -> None:
+        """Re-point a ticket's alarms, off the request thread (see `timer_sync`)."""
+        self.timer_sync.submit(self._sync_ticket_now, ticket.id)
+
+    def set_new_ticket_timers(self, filed: FiledTicket) -> None:
+        """Add a new ticket's alarms, off the request thread: it has none yet, so nothing is looked
+        up first (a submission seen before re-points its ticket's alarms instead)."""
+        if filed.created:
+            self.timer_sync.submit(self._add_timers, filed.timers)
+        else:
+            self.timer_sync.submit(self._sync_ticket_now, filed.number)
+
+    def _add_timers(self, timers: list[Timer]) -> None:
+        for timer in timers:
+            self.scheduler.add(timer)
 
     def _sync_customer_now(self, channel_id: str) -> None:
         with self.db.session() as session:
@@ -97,12 +108,8 @@ class Deps:
             timers = customer_timers(customer) if customer is not None else []
         self._sync(channel_id, timers, TIMER_PREFIXES)
 
-    def _sync_ticket_now(self, ticket_id: int, new: bool = False) -> None:
+    def _sync_ticket_now(self, ticket_id: int) -> None:
         with self.db.session() as session:
             ticket = session.get(Ticket, ticket_id)
             timers = ticket_timers(ticket) if ticket is not None else []
-        if new:
-            for timer in timers:
-                self.scheduler.add(timer)
-        else:
-            self._sync(str(ticket_id), timers, TICKET_TIMER_PREFIXES)
+        self._sync(str(ticket_id), timers, TICKET_TIMER_PREFIXES)

@@ -24,7 +24,7 @@ from typing import Any
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
-from sqlalchemy import or_, select, update
+from sqlalchemy import insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from bot.db import Database
@@ -39,7 +39,7 @@ METADATA_EVENT_TYPE = "support_bot_post"
 POST_INTERVAL_PER_CHANNEL = 1.05  # seconds
 POLL_EVERY = 0.5  # seconds
 EARLY_OK = 0.01  # seconds: well inside the interval's margin
-_DUE_ROWS = "support_bot_outbox_due_rows"  # Session.info key: rows enqueued, due now, not yet committed
+_DUE_ROWS = "support_bot_outbox_due_rows"  # Session.info key: rows (or ids) enqueued, due now, not yet committed
 
 
 def utcnow() -> datetime:
@@ -152,6 +152,30 @@ def enqueue(
     return row
 
 
+_INSERT_DUE = insert(OutboxMessage.__table__).returning(OutboxMessage.__table__.c.id, sort_by_parameter_order=True)
+
+
+def enqueue_fresh(session: Session, posts: list[tuple[str, str]], *, now: datetime, ticket_id: int) -> list[int]:
+    """Owe several posts due now, each `(kind, dedupe_key)`, in one INSERT. The keys must name
+    something made in this very transaction (as `fresh` in `enqueue`). Returns the rows' ids."""
+    rows = [
+        {
+            "kind": kind,
+            "dedupe_key": key,
+            "ticket_id": ticket_id,
+            "payload": {},
+            "state": "pending",
+            "attempts": 0,
+            "next_attempt_at": now,
+            "created_at": now,
+        }
+        for kind, key in posts
+    ]
+    ids = list(session.scalars(_INSERT_DUE, rows))
+    session.info.setdefault(_DUE_ROWS, []).extend(ids)
+    return ids
+
+
 def _retry_after(error: SlackApiError) -> float | None:
     response = error.response
     status = getattr(response, "status_code", None)
@@ -217,9 +241,10 @@ class Outbox:
         """Wake the worker that owns a row as soon as the transaction that enqueued it commits."""
 
         def committed(session: Session) -> None:
-            for row in session.info.pop(_DUE_ROWS, ()):
-                if row.id is not None:
-                    self._wakeups[row.id % self._workers].set()
+            for row in session.info.pop(_DUE_ROWS, ()):  # rows (from `enqueue`) or ids
+                row_id = row if isinstance(row, int) else row.id
+                if row_id is not None:
+                    self._wakeups[row_id % self._workers].set()
 
         db.on_commit(committed, lambda session: session.info.pop(_DUE_ROWS, None))
 

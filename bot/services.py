@@ -9,12 +9,12 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 
-from bot.db import insert_new
+from bot.db import insert_new, insert_new_key
 from bot.models import CustomerChannel, ProcessedEvent, Ticket, TicketEvent, TicketMessage
-from bot.outbox import enqueue
+from bot.outbox import enqueue, enqueue_fresh
 from bot.scheduler import Timer
 from tickets import workflow
 from tickets.model import TicketInfo
@@ -95,14 +95,22 @@ class NewTicket:
     source_ts: str | None = None
 
 
-def file_ticket(session: Session, new: NewTicket, now: datetime, sla: SlaPolicy) -> tuple[Ticket, bool]:
+@dataclass(frozen=True)
+class FiledTicket:
+    number: int
+    created: bool  # False: the submission was seen before, and `number` is its ticket
+    timers: list[Timer]  # the alarms a new ticket asks for (empty if not created)
+
+
+_INSERT_EVENT = insert(TicketEvent.__table__)
+
+
+def file_ticket(session: Session, new: NewTicket, now: datetime, sla: SlaPolicy) -> FiledTicket:
     """Store a ticket and owe its card, acknowledgement and triage mirror.
 
-    Idempotent on `submission_key`: a second call returns the first ticket and `False`.
+    Idempotent on `submission_key`: a second call returns the first ticket, not created. Written
+    with one INSERT per table (no ORM unit of work): this runs before the submission is answered.
     """
-    existing = session.scalar(select(Ticket).where(Ticket.submission_key == new.submission_key))
-    if existing is not None:
-        return existing, False
     ticket = Ticket(
         channel_id=new.channel_id,
         reporter_id=new.reporter_id,
@@ -121,23 +129,47 @@ def file_ticket(session: Session, new: NewTicket, now: datetime, sla: SlaPolicy)
         sla_warned=False,
         updates_owed=0,
     )
-    _set_sla(ticket, sla)
-    session.add(ticket)
-    session.flush()
-    session.add(
-        TicketEvent(
-            ticket_id=ticket.id,
-            at=now,
-            actor_id=new.reporter_id,
-            field="created",
-            old_value=None,
-            new_value=Status.OPEN.value,
-            reason=new.source,
-        )
+    _set_sla(ticket, sla)  # a transient object: never added to the session
+    number = insert_new_key(session, Ticket, {key: value for key, value in vars(ticket).items() if key[0] != "_"})
+    if number is None:
+        existing = session.scalar(select(Ticket.id).where(Ticket.submission_key == new.submission_key))
+        return FiledTicket(existing, False, [])
+    ticket.id = number
+    session.execute(
+        _INSERT_EVENT,
+        {
+            "ticket_id": number,
+            "at": now,
+            "actor_id": new.reporter_id,
+            "field": "created",
+            "old_value": None,
+            "new_value": Status.OPEN.value,
+            "reason": new.source,
+        },
     )
-    for kind in ("ticket_card", "ticket_ack", "triage_mirror"):
-        enqueue(session, kind=kind, dedupe_key=f"{kind}:{ticket.id}", now=now, ticket_id=ticket.id, fresh=True)
-    return ticket, True
+    kinds = ("ticket_card", "ticket_ack", "triage_mirror")
+    enqueue_fresh(session, [(kind, f"{kind}:{number}") for kind in kinds], now=now, ticket_id=number)
+    return FiledTicket(number, True, ticket_timers(ticket))
+
+
+def customer_team(session: Session, channel_id: str) -> tuple[bool, str | None]:
+    """(is it an active customer channel, the customer org seen filing there), in one small query."""
+    row = session.execute(
+        select(CustomerChannel.customer_team_id).where(
+            CustomerChannel.channel_id == channel_id, CustomerChannel.active.is_(True)
+        )
+    ).first()
+    return (False, None) if row is None else (True, row[0])
+
+
+def note_customer_team(session: Session, channel_id: str, team_id: str) -> None:
+    """Remember the customer org of a channel (the first one seen filing a ticket there)."""
+    session.execute(
+        update(CustomerChannel)
+        .where(CustomerChannel.channel_id == channel_id, CustomerChannel.customer_team_id.is_(None))
+        .values(customer_team_id=team_id)
+        .execution_options(synchronize_session=False)
+    )
 
 
 def ticket_by_thread(session: Session, channel_id: str, thread_ts: str) -> Ticket | None:

@@ -239,8 +239,8 @@ def register(app: App, deps: Deps) -> None:
         with deps.db.transaction() as session:
             if not claim_event(session, event_id, deps.clock()) or customer_channel(session, channel_id) is None:
                 return
-            ticket, created = file_ticket(session, new, deps.clock(), deps.sla_policy)
-        deps.sync_ticket_timers(ticket, new=created)
+            filed = file_ticket(session, new, deps.clock(), deps.sla_policy)
+        deps.set_new_ticket_timers(filed)
 
     def fetch_message(client: WebClient, channel_id: str, ts: str) -> dict[str, Any] | None:
         try:

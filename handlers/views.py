@@ -11,7 +11,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from bot.deps import Deps
 from bot.onboarding_service import CustomerRecord, set_payment_link, start_onboarding
 from bot.outbox import enqueue
-from bot.services import NewTicket, customer_channel, file_ticket
+from bot.services import NewTicket, customer_channel, customer_team, file_ticket, note_customer_team
 from handlers import ids
 from handlers.blocks import NOT_A_CUSTOMER_CHANNEL, TICKET_SAVE_FAILED, ModalContext
 from handlers.onboarding_blocks import ONBOARD_STAFF_ONLY, STEP_BUTTONS_STAFF_ONLY, build_spend_note
@@ -72,19 +72,19 @@ def register(app: App, deps: Deps) -> None:
         )
         try:
             with deps.db.transaction() as session:
-                channel = customer_channel(session, origin.channel_id)
-                if channel is None:
+                known, customer_team_id = customer_team(session, origin.channel_id)
+                if not known:
                     ack(response_action="errors", errors={ids.TITLE_BLOCK: NOT_A_CUSTOMER_CHANNEL})
                     return
-                ticket, created = file_ticket(session, new, deps.clock(), deps.sla_policy)
-                if not is_staff and team_id and channel.customer_team_id is None:
-                    channel.customer_team_id = team_id
+                filed = file_ticket(session, new, deps.clock(), deps.sla_policy)
+                if not is_staff and team_id and customer_team_id is None:
+                    note_customer_team(session, origin.channel_id, team_id)
         except SQLAlchemyError:
             log.exception("could not store a ticket for channel %s", origin.channel_id)
             ack(response_action="errors", errors={ids.TITLE_BLOCK: TICKET_SAVE_FAILED})
             return
         ack()
-        deps.sync_ticket_timers(ticket, new=created)
+        deps.set_new_ticket_timers(filed)
 
     app.view(ids.TICKET_MODAL)(submit_ticket)
     register_onboarding(app, deps)

@@ -16,6 +16,7 @@ import logging
 import random
 import threading
 import time
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -54,6 +55,9 @@ class Post:
     args: dict[str, Any]
     on_sent: Callable[[Session, str], None] | None = None
     pace_key: str | None = field(default=None)  # the channel (or user) a new message lands in
+    # Dedupe keys of rows that wait on this one (a ticket's acknowledgement waits for its card):
+    # they fall due, and their workers wake, as soon as this row is sent or has failed for good.
+    then: tuple[str, ...] = ()
 
 
 class Defer(Exception):
@@ -155,8 +159,10 @@ def enqueue(
 _INSERT_DUE = insert(OutboxMessage.__table__).returning(OutboxMessage.__table__.c.id, sort_by_parameter_order=True)
 
 
-def enqueue_fresh(session: Session, posts: list[tuple[str, str]], *, now: datetime, ticket_id: int) -> list[int]:
-    """Owe several posts due now, each `(kind, dedupe_key)`, in one INSERT. The keys must name
+def enqueue_fresh(
+    session: Session, posts: list[tuple[str, str, datetime]], *, now: datetime, ticket_id: int
+) -> list[int]:
+    """Owe several posts, each `(kind, dedupe_key, due_at)`, in one INSERT. The keys must name
     something made in this very transaction (as `fresh` in `enqueue`). Returns the rows' ids."""
     rows = [
         {
@@ -166,14 +172,30 @@ def enqueue_fresh(session: Session, posts: list[tuple[str, str]], *, now: dateti
             "payload": {},
             "state": "pending",
             "attempts": 0,
-            "next_attempt_at": now,
+            "next_attempt_at": due_at,
             "created_at": now,
         }
-        for kind, key in posts
+        for kind, key, due_at in posts
     ]
     ids = list(session.scalars(_INSERT_DUE, rows))
-    session.info.setdefault(_DUE_ROWS, []).extend(ids)
+    session.info.setdefault(_DUE_ROWS, []).extend(
+        i for i, row in zip(ids, rows, strict=True) if row["next_attempt_at"] <= now
+    )
     return ids
+
+
+def _make_due(session: Session, dedupe_keys: tuple[str, ...], now: datetime) -> None:
+    """The pending rows with these keys fall due now; their workers wake when the caller commits."""
+    if not dedupe_keys:
+        return
+    ids = session.scalars(
+        update(OutboxMessage)
+        .where(OutboxMessage.dedupe_key.in_(dedupe_keys), OutboxMessage.state == "pending")
+        .values(next_attempt_at=now)
+        .returning(OutboxMessage.id)
+        .execution_options(synchronize_session=False)
+    ).all()
+    session.info.setdefault(_DUE_ROWS, []).extend(ids)
 
 
 def _retry_after(error: SlackApiError) -> float | None:
@@ -217,6 +239,7 @@ class Outbox:
         self._max_backoff = max_backoff
         self._clock = clock
         self._wakeups = [threading.Event() for _ in range(workers)]
+        self._ready: list[deque[int]] = [deque() for _ in range(workers)]  # ids committed here, due now
         self._soonest = [float("inf")] * workers  # per worker: when its earliest paced row falls due
         self._stopping = threading.Event()
         self._threads: list[threading.Thread] = []
@@ -244,7 +267,9 @@ class Outbox:
             for row in session.info.pop(_DUE_ROWS, ()):  # rows (from `enqueue`) or ids
                 row_id = row if isinstance(row, int) else row.id
                 if row_id is not None:
-                    self._wakeups[row_id % self._workers].set()
+                    partition = row_id % self._workers
+                    self._ready[partition].append(row_id)  # deque.append: safe across threads
+                    self._wakeups[partition].set()
 
         db.on_commit(committed, lambda session: session.info.pop(_DUE_ROWS, None))
 
@@ -254,9 +279,17 @@ class Outbox:
             wakeup.set()
 
     def _run(self, partition: int) -> None:
-        wakeup = self._wakeups[partition]
+        wakeup, ready = self._wakeups[partition], self._ready[partition]
+        last_look = float("-inf")
         while not self._stopping.is_set():
             wakeup.clear()
+            if ready:
+                # Rows this process has just committed: deliver them by id, without looking for
+                # due rows first. The look still runs at least every POLL_EVERY, and for paced rows.
+                self._deliver_ready(ready)
+                if time.monotonic() - last_look < POLL_EVERY and self._soonest[partition] > time.monotonic():
+                    continue
+            last_look = time.monotonic()
             if self._soonest[partition] <= time.monotonic():
                 self._soonest[partition] = float("inf")  # that row is due: this pass takes it
             try:
@@ -267,6 +300,18 @@ class Outbox:
             if delivered == 0:
                 # Poll twice a second (rows from other replicas, retries), sooner for a paced row.
                 wakeup.wait(min(POLL_EVERY, max(0.0, self._soonest[partition] - time.monotonic())))
+
+    def _deliver_ready(self, ready: deque[int]) -> None:
+        ids: set[int] = set()
+        while ready:
+            ids.add(ready.popleft())
+        for row_id in sorted(ids):
+            if self._stopping.is_set():
+                return
+            try:
+                self._deliver(row_id)  # the claim skips a row that is no longer pending or is leased
+            except Exception:
+                log.exception("outbox delivery of row %s failed", row_id)
 
     # -- delivery --------------------------------------------------------------------------
     def deliver_due(self, limit: int = 20, partition: int | None = None) -> int:
@@ -314,7 +359,9 @@ class Outbox:
         )
         return session.get(OutboxMessage, row_id) if result.rowcount == 1 else None
 
-    def _release(self, row_id: int, *, delay: float, error: str | None = None, failed: bool = False) -> None:
+    def _release(
+        self, row_id: int, *, delay: float, error: str | None = None, failed: bool = False, then: tuple[str, ...] = ()
+    ) -> None:
         now = self._clock()
         with self._db.transaction() as session:
             row = session.get(OutboxMessage, row_id)
@@ -326,6 +373,7 @@ class Outbox:
                 row.last_error = error[:500]
             if failed:
                 row.state = "failed"
+                _make_due(session, then, now)  # what waited on this row learns it never will be sent
 
     def _deliver(self, row_id: int) -> bool:
         """One attempt at one row. False if the row was not ours to attempt."""
@@ -368,7 +416,7 @@ class Outbox:
                 response = self._client.api_call(post.method, json=post.args)
                 ts = response.get("ts") or post.args.get("ts") or ""
         except SlackApiError as error:
-            self._after_api_error(row_id, kind, error)
+            self._after_api_error(row_id, kind, error, post.then)
             return True
         except Exception as error:  # connection refused, timeouts, DNS: the outage case
             self._retry(row_id, f"{type(error).__name__}: {error}")
@@ -385,9 +433,10 @@ class Outbox:
             row.last_error = None
             if post.on_sent is not None:
                 post.on_sent(session, ts)
+            _make_due(session, post.then, row.sent_at)
         return True
 
-    def _after_api_error(self, row_id: int, kind: str, error: SlackApiError) -> None:
+    def _after_api_error(self, row_id: int, kind: str, error: SlackApiError, then: tuple[str, ...] = ()) -> None:
         retry_after = _retry_after(error)
         code = error.response.data.get("error") if isinstance(error.response.data, dict) else None
         if retry_after is not None:
@@ -397,7 +446,7 @@ class Outbox:
             self._retry(row_id, f"HTTP {error.response.status_code} {code}")
         else:
             log.error("outbox row %s (%s) failed for good: %s", row_id, kind, code)
-            self._release(row_id, delay=0, error=str(code), failed=True)
+            self._release(row_id, delay=0, error=str(code), failed=True, then=then)
 
     def _retry(self, row_id: int, error: str) -> None:
         with self._db.transaction() as session:

@@ -106,6 +106,7 @@ class PostPlanner:
             {"channel": ticket.channel_id, "text": text, "blocks": blocks, "unfurl_links": False},
             on_sent,
             pace_key=ticket.channel_id,
+            then=(f"ticket_ack:{ticket.id}", f"triage_mirror:{ticket.id}"),
         )
 
     def _plan_ticket_ack(self, session: Session, row: OutboxMessage) -> Post:

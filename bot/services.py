@@ -26,6 +26,7 @@ SLA_WARN_JOB = "sla_warn"
 SLA_BREACH_JOB = "sla_breach"
 CRITICAL_UPDATE_JOB = "critical_update"
 TICKET_TIMER_PREFIXES = ("sla_warn:", "sla_breach:", "critical_update:")
+WAIT_FOR_CARD = timedelta(seconds=5)  # a new ticket's acknowledgement and mirror look again after this
 AUDIT_FIELD_NAMES = {"status": "status", "severity": "severity", "assignee_id": "assignee"}
 
 
@@ -147,8 +148,11 @@ def file_ticket(session: Session, new: NewTicket, now: datetime, sla: SlaPolicy)
             "reason": new.source,
         },
     )
-    kinds = ("ticket_card", "ticket_ack", "triage_mirror")
-    enqueue_fresh(session, [(kind, f"{kind}:{number}") for kind in kinds], now=now, ticket_id=number)
+    # The acknowledgement (in the card's thread) and the triage mirror (linking to it) wait for the
+    # card: its delivery makes them due (`Post.then`), or, failing that, they look again later.
+    waiting = now + WAIT_FOR_CARD
+    posts = [("ticket_card", now), ("ticket_ack", waiting), ("triage_mirror", waiting)]
+    enqueue_fresh(session, [(kind, f"{kind}:{number}", due) for kind, due in posts], now=now, ticket_id=number)
     return FiledTicket(number, True, ticket_timers(ticket))
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+from bot.services import WAIT_FOR_CARD
 from tests.conftest import CUSTOMER, CUSTOMER_CHANNEL, STAFF
 from tests.harness import TRIAGE, BotUnderTest, ticket_values
 
@@ -58,6 +59,20 @@ def test_submission_stores_ticket_then_posts_card_ack_and_mirror(bot: BotUnderTe
     assert f"/archives/{channel}/p{card['ts'].replace('.', '')}" in json.dumps(mirror["blocks"])
     slack.wait_for(lambda: bot.sql("SELECT thread_ts, triage_ts FROM tickets")[0][1])
     assert tuple(bot.sql("SELECT thread_ts FROM tickets")[0]) == (card["ts"],)
+
+
+def test_card_delivery_releases_the_ack_and_mirror_at_once(bot: BotUnderTest, channel: str) -> None:
+    """The acknowledgement and the mirror wait for the card; its delivery makes them due (they would
+    otherwise look again only after WAIT_FOR_CARD)."""
+    file_ticket(bot, title="Replay is blank")
+    slack = bot.slack
+    slack.wait_for(lambda: slack.posts(TRIAGE) and [p for p in slack.posts(channel) if p["thread_ts"]])
+    calls = slack.calls_to("chat.postMessage")
+    card = next(c for c in calls if c.args["channel"] == channel and "thread_ts" not in c.args)
+    ack = next(c for c in calls if c.args["channel"] == channel and "thread_ts" in c.args)
+    mirror = next(c for c in calls if c.args["channel"] == TRIAGE)
+    assert ack.at - card.at < WAIT_FOR_CARD.total_seconds() / 2
+    assert mirror.at - card.at < WAIT_FOR_CARD.total_seconds() / 2
 
 
 def test_critical_mirror_pings_triage(bot: BotUnderTest, channel: str) -> None:

@@ -50,8 +50,10 @@ def insert_new_key(session: Session, model: type, values: dict[str, Any]) -> Any
     statement = _INSERT_NEW.get((dialect, model))
     if statement is None:
         insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-        key = next(iter(model.__table__.primary_key.columns))  # type: ignore[attr-defined]
-        statement = insert(model).on_conflict_do_nothing().returning(key)
+        table = model.__table__  # type: ignore[attr-defined]
+        key = next(iter(table.primary_key.columns))
+        # On the Table, not the mapped class: an ORM-enabled INSERT costs several times as much CPU.
+        statement = insert(table).on_conflict_do_nothing().returning(key)
         _INSERT_NEW[(dialect, model)] = statement
     row = session.execute(statement, values).first()
     return None if row is None else row[0]

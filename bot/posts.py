@@ -185,8 +185,10 @@ class PostPlanner:
 
     def _plan_rating_request(self, session: Session, row: OutboxMessage) -> Post:
         ticket = self._ticket(session, row)
-        if ticket.thread_ts is None:
-            raise Abandon("the ticket card was never posted")
+        if ticket.thread_ts is None:  # a ticket resolved before its card was out (or it never will be)
+            if self._card_error(session, ticket):
+                raise Abandon("the ticket card was never posted")
+            raise Defer("waiting for the ticket card")
         text, blocks = build_rating_request(ticket_info(ticket))
         return Post(
             "chat.postMessage",
@@ -289,9 +291,13 @@ class PostPlanner:
                     OutboxMessage.dedupe_key.startswith(f"checklist:{customer.channel_id}:"),
                 )
             )
-            if waiting is None:
+            if waiting is not None:
+                raise Defer("waiting for the checklist post")
+            # No post pending: either it never will be, or it was sent and committed after the
+            # customer row above was read (PostgreSQL reads each statement's latest commit).
+            session.refresh(customer)
+            if customer.checklist_ts is None:
                 raise Abandon("the checklist was never posted")
-            raise Defer("waiting for the checklist post")
         text, blocks = build_checklist(
             customer.company, load_checklist(session, customer.channel_id), customer.started_at
         )

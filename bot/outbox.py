@@ -131,14 +131,12 @@ def enqueue(
     payload: dict[str, Any] | None = None,
     ticket_id: int | None = None,
     due_at: datetime | None = None,
-    fresh: bool = False,
 ) -> OutboxMessage | None:
-    """Owe a post. A second row with the same dedupe key is not added (returns None); `fresh` says
-    the key names something made in this very transaction, so there is nothing to look for.
+    """Owe a post. A second row with the same dedupe key is not added (returns None).
 
     A row due now wakes its delivery worker when the transaction commits (see `Outbox.watch`).
     """
-    if not fresh and session.scalar(select(OutboxMessage.id).where(OutboxMessage.dedupe_key == dedupe_key)):
+    if session.scalar(select(OutboxMessage.id).where(OutboxMessage.dedupe_key == dedupe_key)):
         return None
     row = OutboxMessage(
         kind=kind,
@@ -162,8 +160,8 @@ _INSERT_DUE = insert(OutboxMessage.__table__).returning(OutboxMessage.__table__.
 def enqueue_fresh(
     session: Session, posts: list[tuple[str, str, datetime]], *, now: datetime, ticket_id: int
 ) -> list[int]:
-    """Owe several posts, each `(kind, dedupe_key, due_at)`, in one INSERT. The keys must name
-    something made in this very transaction (as `fresh` in `enqueue`). Returns the rows' ids."""
+    """Owe several posts, each `(kind, dedupe_key, due_at)`, in one INSERT, with no look for an
+    earlier row: the keys must name something made in this very transaction. Returns the ids."""
     rows = [
         {
             "kind": kind,

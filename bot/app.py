@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from slack_bolt import App
+from slack_bolt import App, BoltContext
 from slack_bolt.adapter.wsgi import SlackRequestHandler
 from slack_bolt.oauth.oauth_settings import OAuthSettings
 from slack_bolt.response import BoltResponse
@@ -33,7 +33,7 @@ from bot.leader import Leadership, SqliteProcessLock
 from bot.outbox import Outbox, utcnow
 from bot.posts import PostPlanner
 from bot.scheduler import Scheduler
-from bot.slack_client import make_background_client, make_interactive_client, make_outbox_client
+from bot.slack_client import listener_client, make_background_client, make_interactive_client, make_outbox_client
 from bot.timers import JobDispatcher
 from handlers import register_all
 
@@ -177,6 +177,13 @@ def build_runtime(settings: Settings, *, clock: Callable[[], datetime] = utcnow,
             body='{"error": "malformed request"}',
             headers={"Content-Type": "application/json", "X-Slack-No-Retry": "1"},
         )
+
+    @bolt.middleware
+    def keep_alive_client(context: BoltContext, next: Callable[[], BoltResponse]) -> BoltResponse:
+        # Bolt gave this request a new plain WebClient (after `authorize` set its token); listeners
+        # get ours, which keeps its connection to Slack open between calls.
+        context["client"] = listener_client(settings.slack_api_base_url, context.client.token, context.team_id)
+        return next()
 
     register_all(bolt, deps)
     dispatcher = JobDispatcher(deps)

@@ -1,11 +1,107 @@
-"""The Slack Web API clients, pointed at SLACK_API_BASE_URL."""
+"""The Slack Web API clients, pointed at SLACK_API_BASE_URL, over kept-alive connections.
+
+slack_sdk's WebClient opens a new connection for every call (urllib sends `Connection: close`):
+against slack.com that is a TCP and a TLS handshake per post, a round trip or two of waiting and
+a millisecond or more of CPU each time. `KeepAliveWebClient` is the same client with one change:
+each thread keeps its connection to the API host open between calls. Everything above the socket
+(request building, retry handlers, errors, rate-limit headers) is slack_sdk's own.
+"""
 
 from __future__ import annotations
+
+import functools
+import http.client
+import io
+import select
+import socket
+import ssl
+import threading
+from typing import Any
+from urllib.error import HTTPError, URLError
+from urllib.parse import urlsplit
+from urllib.request import Request
 
 from slack_sdk import WebClient
 from slack_sdk.http_retry.builtin_handlers import ConnectionErrorRetryHandler, RateLimitErrorRetryHandler
 
 from bot.config import Settings
+
+_local = threading.local()  # .connections: {(scheme, host, port): HTTPConnection}, one set per thread
+
+
+@functools.cache
+def _tls_context() -> ssl.SSLContext:
+    return ssl.create_default_context()  # building one reads the CA store: once per process
+
+
+def _dropped(sock: socket.socket) -> bool:
+    """An idle kept-alive socket has nothing to read; if it is readable, the server closed it."""
+    poller = select.poll()
+    poller.register(sock, select.POLLIN)
+    return bool(poller.poll(0))
+
+
+def _connection(scheme: str, host: str, port: int | None, timeout: float, context: ssl.SSLContext | None) -> Any:
+    """This thread's open connection to host:port, or a new one (not yet connected)."""
+    connections: dict[tuple[str, str, int | None], http.client.HTTPConnection] = _local.__dict__.setdefault(
+        "connections", {}
+    )
+    key = (scheme, host, port)
+    conn = connections.get(key)
+    if conn is not None and conn.sock is not None and _dropped(conn.sock):
+        conn.close()  # the server closed it while idle: connect again, don't send into a dead socket
+    if conn is None:
+        if scheme == "https":
+            conn = http.client.HTTPSConnection(host, port, timeout=timeout, context=context or _tls_context())
+        else:
+            conn = http.client.HTTPConnection(host, port, timeout=timeout)
+        connections[key] = conn
+    conn.timeout = timeout  # clients differ (5, 10, 15 s); one connection serves them all
+    if conn.sock is not None:
+        conn.sock.settimeout(timeout)
+    return conn
+
+
+class KeepAliveWebClient(WebClient):
+    """slack_sdk's WebClient, sending each call over this thread's kept-alive connection."""
+
+    def _perform_urllib_http_request_internal(self, url: str, req: Request) -> dict[str, Any]:
+        parts = urlsplit(url)
+        if self.proxy is not None or parts.scheme not in ("http", "https") or not parts.hostname:
+            return super()._perform_urllib_http_request_internal(url, req)
+        conn = _connection(parts.scheme, parts.hostname, parts.port, self.timeout, self.ssl)
+        path = parts.path + (f"?{parts.query}" if parts.query else "")
+        try:
+            try:
+                conn.request("POST", path, body=req.data, headers=dict(req.header_items()))
+            except OSError as err:  # as urllib: a failure to connect or send is a URLError
+                raise URLError(err) from err
+            response = conn.getresponse()
+            body = response.read()
+        except BaseException:
+            conn.close()  # never reuse a connection in an unknown state
+            raise
+        if response.will_close:
+            conn.close()
+        if not 200 <= response.status < 300:  # as urllib: slack_sdk reads 429s and 5xx from an HTTPError
+            raise HTTPError(url, response.status, response.reason, response.msg, io.BytesIO(body))
+        if response.msg.get_content_type() == "application/gzip":
+            return {"status": response.status, "headers": response.msg, "body": body}
+        return {
+            "status": response.status,
+            "headers": response.msg,
+            "body": body.decode(response.msg.get_content_charset() or "utf-8"),
+        }
+
+
+def _interactive_client(base_url: str, token: str | None = None, team_id: str | None = None) -> KeepAliveWebClient:
+    return KeepAliveWebClient(
+        token=token,
+        team_id=team_id,
+        base_url=base_url,
+        timeout=5,
+        retry_handlers=[ConnectionErrorRetryHandler(max_retry_count=1)],
+    )
 
 
 def make_interactive_client(settings: Settings) -> WebClient:
@@ -14,17 +110,18 @@ def make_interactive_client(settings: Settings) -> WebClient:
     A trigger_id lives 3 seconds, so there is no time for long retries here; the outbox
     (bot/outbox.py) owns patient retries for everything that can wait.
     """
-    # No token here: Bolt hands each listener a copy carrying the token that `authorize` returns.
-    return WebClient(
-        base_url=settings.slack_api_base_url,
-        timeout=5,
-        retry_handlers=[ConnectionErrorRetryHandler(max_retry_count=1)],
-    )
+    # No token here: each listener gets `listener_client` for the token that `authorize` returns.
+    return _interactive_client(settings.slack_api_base_url)
+
+
+# Bolt builds a plain WebClient (a new connection per call) for every request; the composition
+# root hands listeners this one instead: the same settings, cached per token and team.
+listener_client = functools.lru_cache(maxsize=512)(_interactive_client)
 
 
 def make_background_client(settings: Settings) -> WebClient:
     """For look-ups outside the outbox (users.info, conversations.info): a short 429 wait is fine."""
-    return WebClient(
+    return KeepAliveWebClient(
         token=settings.slack_bot_token,
         base_url=settings.slack_api_base_url,
         timeout=10,
@@ -34,6 +131,6 @@ def make_background_client(settings: Settings) -> WebClient:
 
 def make_outbox_client(settings: Settings) -> WebClient:
     """The outbox decides about retries itself, so its client never retries on its own."""
-    return WebClient(
+    return KeepAliveWebClient(
         token=settings.slack_bot_token, base_url=settings.slack_api_base_url, timeout=15, retry_handlers=[]
     )

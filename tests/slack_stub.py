@@ -28,6 +28,7 @@ class Call:
     args: dict[str, Any]
     token: str | None
     at: float = field(default_factory=time.monotonic)
+    peer: tuple[str, int] | None = None  # the client's address: calls on one kept-alive connection share it
 
 
 @dataclass
@@ -51,6 +52,8 @@ class SlackStub:
         self.messages: dict[str, list[dict[str, Any]]] = {}
         self.members: dict[str, list[str]] = {}
         self.delay = 0.0
+        self.connections = 0  # TCP connections accepted
+        self.close_connections = False  # close each connection after one answer, without saying so
         self._faults: list[Fault] = []
         self._lock = threading.Lock()
         self._ts = itertools.count(1)
@@ -149,6 +152,11 @@ class SlackStub:
             def log_message(self, *args: Any) -> None:
                 pass
 
+            def setup(self) -> None:
+                super().setup()
+                with stub._lock:
+                    stub.connections += 1
+
             def _args(self) -> dict[str, Any]:
                 parsed = urlparse(self.path)
                 args: dict[str, Any] = dict(parse_qsl(parsed.query))
@@ -174,6 +182,8 @@ class SlackStub:
                     self.send_header(k, v)
                 self.end_headers()
                 self.wfile.write(data)
+                if stub.close_connections:
+                    self.close_connection = True  # as a server closing an idle connection: no header
 
             def do_GET(self) -> None:
                 self.do_POST()
@@ -190,7 +200,7 @@ class SlackStub:
                 auth = self.headers.get("Authorization") or ""
                 token = auth.removeprefix("Bearer ") if auth else args.get("token")
                 with stub._lock:
-                    stub.calls.append(Call(method, args, token))
+                    stub.calls.append(Call(method, args, token, peer=self.client_address[:2]))
                     fault = next((f for f in stub._faults if f.times > 0 and f.method in ("*", method)), None)
                     if fault is not None:
                         fault.times -= 1

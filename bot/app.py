@@ -73,13 +73,13 @@ class Runtime:
     process_lock: SqliteProcessLock | None
 
     def start(self) -> None:
-        """Start the background workers: outbox delivery, and the scheduler (run by the leader only).
+        """Start the background work: the leader (of one, on SQLite) runs the scheduler and delivers
+        the outbox; followers answer requests and hand their posts to the leader.
 
         Raises AnotherProcessRunning if another process already serves this SQLite database.
         """
         if self.process_lock is not None:
             self.process_lock.acquire()
-        self.outbox.start()
         jobs.bind(self.dispatcher)
         self.scheduler.start(paused=True)  # followers still write jobs to the shared store
         self.leadership.start()
@@ -96,11 +96,16 @@ class Runtime:
             self.process_lock.release()
 
     def _elected(self) -> None:
+        self.outbox.start()
         self.scheduler.resume()
         self.dispatcher.schedule_digest()
         # The first reconcile runs on the leadership thread's next tick, not here: at start-up this
         # runs before the HTTP server listens, and re-creating many missing alarms takes a while.
         self._last_reconcile = float("-inf")
+
+    def _deposed(self) -> None:
+        self.scheduler.pause()
+        self.outbox.stop()
 
     def _while_leader(self) -> None:
         """About once a second: look at the job store (other replicas add jobs to it), and now and
@@ -190,7 +195,7 @@ def build_runtime(settings: Settings, *, clock: Callable[[], datetime] = utcnow,
     leadership = Leadership(
         db.engine,
         on_elected=lambda: runtime._elected(),
-        on_deposed=scheduler.pause,
+        on_deposed=lambda: runtime._deposed(),
         while_leader=lambda: runtime._while_leader(),
         timeout=settings.leader_timeout.total_seconds(),
     )

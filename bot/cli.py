@@ -93,9 +93,11 @@ def cmd_serve(args: argparse.Namespace) -> int:
     port = port_override(args.port, settings.port)
     configure_logging(settings.log_level, (settings.slack_bot_token or "", settings.slack_signing_secret or ""))
     _prepare_database(settings)
+    if settings.processes > 1:
+        return _supervise(args.host, port, settings.processes, stop)
     runtime = build_runtime(settings)
     _start_runtime(runtime)
-    server = HttpServer(runtime, args.host, port)
+    server = HttpServer(runtime, args.host, port, reuse_port=args.reuse_port)
     try:
         server.start()
     except OSError as exc:
@@ -108,6 +110,18 @@ def cmd_serve(args: argparse.Namespace) -> int:
     runtime.stop()
     log.info("stopped")
     return 0
+
+
+def _supervise(host: str, port: int, processes: int, stop: threading.Event) -> int:
+    from bot.supervisor import StartupFailed, Supervisor
+
+    log.info("support-bot: %d serving processes on http://%s:%d/slack/events", processes, host, port)
+    try:
+        code = Supervisor(host, port, processes, stop).run()
+    except StartupFailed as exc:
+        return _fail(f"serve: {exc} (its message is above)")
+    log.info("stopped")
+    return code
 
 
 def cmd_socket(args: argparse.Namespace) -> int:
@@ -233,6 +247,11 @@ def build_parser() -> argparse.ArgumentParser:
     serve = sub.add_parser("serve", help="serve Slack over HTTP (production)")
     serve.add_argument("--port", type=str, default=None, help="listen on this port (default: $PORT or 3000)")
     serve.add_argument("--host", default="0.0.0.0", help="interface to bind (default 0.0.0.0)")  # noqa: S104
+    serve.add_argument(
+        "--reuse-port",
+        action="store_true",
+        help="share the port with other support-bot processes (SO_REUSEPORT; SUPPORT_PROCESSES does this for you)",
+    )
     serve.set_defaults(func=cmd_serve)
 
     socket = sub.add_parser("socket", help="connect over Socket Mode (local development)")

@@ -77,6 +77,7 @@ class Settings:
     digest_channel: str | None = None
     digest_schedule: str = DEFAULT_DIGEST_SCHEDULE
     leader_timeout: timedelta = timedelta(seconds=30)
+    processes: int = 1  # `serve`: serving processes sharing the port (PostgreSQL only beyond 1)
     slack_client_id: str | None = None
     slack_client_secret: str | None = field(default=None, repr=False)
 
@@ -191,7 +192,11 @@ def load_settings(env: Mapping[str, str], mode: Mode = Mode.HTTP) -> Settings:
     digest_channel = (env.get("SUPPORT_DIGEST_CHANNEL") or "").strip() or None
     if digest_channel is not None and not _CHANNEL_ID.match(digest_channel):
         raise ConfigError("SUPPORT_DIGEST_CHANNEL", "must be a channel ID such as C0123456789, not a name")
+    processes = _count(env, "SUPPORT_PROCESSES", 1, minimum=1)
+    if processes > 1 and database_url.startswith("sqlite"):
+        raise ConfigError("SUPPORT_PROCESSES", "must be 1 with SQLite (one process per database); use PostgreSQL")
     common = dict(
+        processes=processes,
         digest_channel=digest_channel,
         database_url=database_url,
         log_level=log_level,

@@ -131,8 +131,16 @@ class Database:
         with self._writers, self._sessions() as session, session.begin():
             yield session
 
-    def on_commit(self, committed: Callable[[Session], None], rolled_back: Callable[[Session], None]) -> None:
-        """Call `committed` after each write transaction commits, `rolled_back` after a rollback."""
+    def on_commit(
+        self,
+        committed: Callable[[Session], None],
+        rolled_back: Callable[[Session], None],
+        committing: Callable[[Session], None] | None = None,
+    ) -> None:
+        """Call `committed` after each write transaction commits, `rolled_back` after a rollback,
+        and `committing` (if given) inside the transaction, just before it commits."""
+        if committing is not None:
+            event.listen(self._sessions, "before_commit", committing)
         event.listen(self._sessions, "after_commit", committed)
         event.listen(self._sessions, "after_rollback", rolled_back)
 

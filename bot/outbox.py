@@ -3,11 +3,16 @@
 A row is written in the same transaction as the change that owes it (a ticket, a nudge...), so
 nothing owed is lost when Slack is down or the process dies. Worker threads deliver due rows:
 429 waits for Retry-After, 5xx and connection errors back off and retry for as long as an outage
-lasts, other API errors fail the row for good (logged). Rows are claimed with a lease, so several
-replicas never post the same row at once, and every post carries the row id in its message
+lasts, other API errors fail the row for good (logged). Rows are claimed with a lease, so two
+workers never post the same row at once, and every post carries the row id in its message
 metadata: if an attempt may have reached Slack (the process died mid-call, the call timed out, or
 Slack answered 5xx after storing it), the next attempt looks for that message first and records
 it instead of posting again.
+
+With several replicas on PostgreSQL, only the leader delivers (the app starts and stops the
+workers with its leadership), so one process paces every channel. Another replica's transaction
+that owes a post sends the row ids with NOTIFY as it commits; the leader LISTENs and hands them to
+their workers at once (its twice-a-second look for due rows is the fallback).
 """
 
 from __future__ import annotations
@@ -17,7 +22,7 @@ import random
 import threading
 import time
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from math import inf
@@ -25,7 +30,7 @@ from typing import Any
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
-from sqlalchemy import insert, or_, select, update
+from sqlalchemy import insert, or_, select, text, update
 from sqlalchemy.orm import Session
 
 from bot.db import Database
@@ -41,6 +46,8 @@ POST_INTERVAL_PER_CHANNEL = 1.05  # seconds
 POLL_EVERY = 0.5  # seconds
 EARLY_OK = 0.01  # seconds: well inside the interval's margin
 _DUE_ROWS = "support_bot_outbox_due_rows"  # Session.info key: rows (or ids) enqueued, due now, not yet committed
+NOTIFY_CHANNEL = "support_bot_outbox"  # PostgreSQL: a follower's due row ids, for the leader
+_NOTIFY_MAX = 7000  # characters; PostgreSQL takes up to 8000 a payload. Longer lists say "look" ("")
 
 
 def utcnow() -> datetime:
@@ -228,6 +235,7 @@ class Outbox:
         lease: timedelta = timedelta(seconds=15),
         max_backoff: float = 30.0,
         clock: Callable[[], datetime] = utcnow,
+        poll_every: float = POLL_EVERY,
     ) -> None:
         self._db = db
         self._client = client
@@ -236,6 +244,8 @@ class Outbox:
         self._lease = lease
         self._max_backoff = max_backoff
         self._clock = clock
+        self._poll_every = poll_every
+        self._postgres = db.engine.dialect.name == "postgresql"
         self._wakeups = [threading.Event() for _ in range(workers)]
         self._ready: list[deque[int]] = [deque() for _ in range(workers)]  # ids committed here, due now
         self._soonest = [float("inf")] * workers  # per worker: when its earliest paced row falls due
@@ -244,10 +254,21 @@ class Outbox:
         self._pacer = Pacer()
 
     # -- lifecycle -------------------------------------------------------------------------
+    @property
+    def delivering(self) -> bool:
+        """Whether this process's workers run (the leader's do; a follower's rows go to the leader)."""
+        return bool(self._threads)
+
     def start(self) -> None:
+        if self._threads:
+            return
         self._stopping.clear()
         for n in range(self._workers):
             thread = threading.Thread(target=self._run, args=(n,), name=f"outbox-{n}", daemon=True)
+            thread.start()
+            self._threads.append(thread)
+        if self._postgres:
+            thread = threading.Thread(target=self._listen, name="outbox-listen", daemon=True)
             thread.start()
             self._threads.append(thread)
 
@@ -259,17 +280,52 @@ class Outbox:
         self._threads.clear()
 
     def watch(self, db: Database) -> None:
-        """Wake the worker that owns a row as soon as the transaction that enqueued it commits."""
+        """Hand each due row to the worker that owns it as soon as the transaction that enqueued it
+        commits: here if this process delivers, else to the leader with NOTIFY (PostgreSQL)."""
+
+        def committing(session: Session) -> None:
+            if not self._postgres or self.delivering or not session.info.get(_DUE_ROWS):
+                return
+            session.flush()  # rows added with `enqueue` get their ids
+            ids = ",".join(str(row if isinstance(row, int) else row.id) for row in session.info[_DUE_ROWS])
+            session.execute(
+                text("SELECT pg_notify(:channel, :ids)"),
+                {"channel": NOTIFY_CHANNEL, "ids": ids if len(ids) <= _NOTIFY_MAX else ""},
+            )  # PostgreSQL sends it when (and only if) the transaction commits
 
         def committed(session: Session) -> None:
-            for row in session.info.pop(_DUE_ROWS, ()):  # rows (from `enqueue`) or ids
-                row_id = row if isinstance(row, int) else row.id
-                if row_id is not None:
-                    partition = row_id % self._workers
-                    self._ready[partition].append(row_id)  # deque.append: safe across threads
-                    self._wakeups[partition].set()
+            rows = session.info.pop(_DUE_ROWS, ())  # rows (from `enqueue`) or ids
+            if self.delivering:
+                self._hand_over(row if isinstance(row, int) else row.id for row in rows)
 
-        db.on_commit(committed, lambda session: session.info.pop(_DUE_ROWS, None))
+        db.on_commit(committed, lambda session: session.info.pop(_DUE_ROWS, None), committing)
+
+    def _hand_over(self, ids: Iterable[int | None]) -> None:
+        for row_id in ids:
+            if row_id is not None:
+                partition = row_id % self._workers
+                self._ready[partition].append(row_id)  # deque.append: safe across threads
+                self._wakeups[partition].set()
+
+    def _listen(self) -> None:
+        """The leader's ear for NOTIFY: row ids another replica has just committed."""
+        import psycopg  # PostgreSQL only
+
+        url = self._db.engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
+        while not self._stopping.is_set():
+            try:
+                with psycopg.connect(url, autocommit=True) as conn:
+                    conn.execute(f"LISTEN {NOTIFY_CHANNEL}")
+                    self.wake()  # whatever was committed while nobody listened: look now
+                    while not self._stopping.is_set():
+                        for note in conn.notifies(timeout=1.0):
+                            if note.payload:
+                                self._hand_over(int(i) for i in note.payload.split(","))
+                            else:
+                                self.wake()
+            except Exception as exc:  # noqa: BLE001 - the database restarting: polling covers the gap
+                log.warning("outbox: listening for other replicas' posts failed (%s); retrying", type(exc).__name__)
+                self._stopping.wait(1.0)
 
     def wake(self) -> None:
         """Deliver what is due now rather than at the next poll (every worker looks)."""
@@ -285,7 +341,7 @@ class Outbox:
                 # Rows this process has just committed: deliver them by id, without looking for
                 # due rows first. The look still runs at least every POLL_EVERY, and for paced rows.
                 self._deliver_ready(ready)
-                if time.monotonic() - last_look < POLL_EVERY and self._soonest[partition] > time.monotonic():
+                if time.monotonic() - last_look < self._poll_every and self._soonest[partition] > time.monotonic():
                     continue
             last_look = time.monotonic()
             if self._soonest[partition] <= time.monotonic():
@@ -297,7 +353,7 @@ class Outbox:
                 delivered = 0
             if delivered == 0:
                 # Poll twice a second (rows from other replicas, retries), sooner for a paced row.
-                wakeup.wait(min(POLL_EVERY, max(0.0, self._soonest[partition] - time.monotonic())))
+                wakeup.wait(min(self._poll_every, max(0.0, self._soonest[partition] - time.monotonic())))
 
     def _deliver_ready(self, ready: deque[int]) -> None:
         ids: set[int] = set()

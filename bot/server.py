@@ -12,7 +12,7 @@ from bot.app import Runtime
 class HttpServer:
     """Serves a runtime on host:port from a background thread; `stop()` drains in-flight requests."""
 
-    def __init__(self, runtime: Runtime, host: str, port: int, threads: int = 16) -> None:
+    def __init__(self, runtime: Runtime, host: str, port: int, threads: int = 16, reuse_port: bool = False) -> None:
         self._server = wsgi.Server(
             (host, port),
             runtime.wsgi,
@@ -20,6 +20,7 @@ class HttpServer:
             shutdown_timeout=10,
             request_queue_size=128,
             server_name="support-bot",
+            reuse_port=reuse_port,  # several processes on one port: the kernel spreads connections
         )
         self._thread: threading.Thread | None = None
 

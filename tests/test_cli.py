@@ -60,6 +60,8 @@ def test_console_script_is_installed() -> None:
         ({"DATABASE_URL": "mysql://x"}, "DATABASE_URL"),
         ({"SUPPORT_SLA_HIGH": "soon"}, "SUPPORT_SLA_HIGH"),
         ({"SUPPORT_AUTO_MIGRATE": "maybe"}, "SUPPORT_AUTO_MIGRATE"),
+        ({"SUPPORT_PROCESSES": "0"}, "SUPPORT_PROCESSES"),
+        ({"SUPPORT_PROCESSES": "2"}, "SUPPORT_PROCESSES"),  # on SQLite: one process per database
     ],
 )
 def test_bad_setting_stops_startup_with_one_line(tmp_path: Path, change: dict[str, str], setting: str) -> None:

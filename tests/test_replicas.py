@@ -3,6 +3,7 @@ killed, every reminder once, and an event delivered to both replicas applied onc
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -17,10 +18,11 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.exc import OperationalError
 
 from tests.conftest import CUSTOMER, CUSTOMER_CHANNEL, POSTGRES_URL, STAFF, postgres_available
+from tests.harness import BOT_TOKEN, TRIAGE, ticket_values
 from tests.slack_stub import SlackStub
 from tests.test_cli import free_port
 from tests.test_onboarding_flow import nudges_to, onboard_values
-from tests.test_resilience import Remote, serve
+from tests.test_resilience import Remote, posts_for, serve
 
 pytestmark = pytest.mark.skipif(
     postgres_available() is not None, reason=postgres_available() or "PostgreSQL is needed for several replicas"
@@ -113,8 +115,6 @@ def test_the_same_event_delivered_to_both_replicas_is_applied_once(slack: SlackS
         a.join_channel(CUSTOMER_CHANNEL)
         a.slash("/ticket", user=CUSTOMER, channel=CUSTOMER_CHANNEL)
         view = slack.wait_for(lambda: slack.calls_to("views.open"))[0].args["view"]
-        from tests.harness import ticket_values
-
         a.submit_view({**view, "id": "VDUP"}, ticket_values(), user=CUSTOMER)
         slack.wait_for(lambda: a.sql("SELECT thread_ts FROM tickets")[0][0])
         thread_ts = a.sql("SELECT thread_ts FROM tickets")[0][0]
@@ -143,7 +143,6 @@ def test_the_same_event_delivered_to_both_replicas_is_applied_once(slack: SlackS
         for thread in threads:
             thread.join(30)
         assert [s for s in statuses if s[0] != 200] == []
-        print("DBG", a.sql("SELECT ts, user_id FROM ticket_messages"), a.sql("SELECT event_id FROM processed_events"))
         assert a.sql("SELECT count(*) FROM ticket_messages")[0][0] == 10
         assert a.sql("SELECT reply_count FROM tickets")[0][0] == 10
         assert a.sql("SELECT count(*) FROM processed_events WHERE event_id LIKE 'EvDUP%'")[0][0] == 10
@@ -152,6 +151,82 @@ def test_the_same_event_delivered_to_both_replicas_is_applied_once(slack: SlackS
     finally:
         for process in processes:
             stop(process)
+
+
+def test_the_leader_delivers_every_replicas_posts_pacing_each_channel_across_them(
+    slack: SlackStub, replicas_url: str
+) -> None:
+    ports = [free_port(), free_port()]
+    processes = [serve(slack, replicas_url, port) for port in ports]
+    try:
+        remotes = [Remote(slack, port, replicas_url) for port in ports]
+        remotes[0].join_channel(CUSTOMER_CHANNEL)
+        slack.wait_for(lambda: slack.posts(CUSTOMER_CHANNEL))
+        remotes[0].slash("/ticket", user=CUSTOMER, channel=CUSTOMER_CHANNEL)
+        view = slack.wait_for(lambda: slack.calls_to("views.open"))[0].args["view"]
+        for n in range(6):  # alternately through each replica, as a load balancer would send them
+            status, _, _ = remotes[n % 2].submit_view(
+                {**view, "id": f"VPACE{n}"}, ticket_values(title=f"Problem {n}"), user=CUSTOMER
+            )
+            assert status == 200
+
+        numbers = [row[0] for row in remotes[0].sql("SELECT id FROM tickets ORDER BY id")]
+        assert len(numbers) == 6
+        slack.wait_for(
+            lambda: all(posts_for(slack, n) == {"card": 1, "ack": 1, "mirror": 1} for n in numbers), timeout=40
+        )
+        # Both replicas' tickets are mirrored into one triage channel: Slack's one post per second
+        # per channel holds across the replicas, because one process (the leader) posts them all.
+        mirrors = [c for c in slack.calls_to("chat.postMessage") if c.args["channel"] == TRIAGE]
+        gaps = [later.at - earlier.at for earlier, later in zip(mirrors, mirrors[1:], strict=False)]
+        assert len(mirrors) == 6 and min(gaps) >= 1.0, gaps
+        for remote in remotes:
+            remote.engine.dispose()
+    finally:
+        for process in processes:
+            stop(process)
+
+
+def test_a_followers_row_reaches_the_delivering_leader_by_notify(slack: SlackStub, replicas_url: str) -> None:
+    """The follower's commit sends the row id; the leader's workers, which look for due rows only
+    once a minute here, deliver it at once."""
+    from datetime import UTC, datetime
+
+    from bot import migrate
+    from bot.db import Database, make_engine
+    from bot.outbox import Outbox, Post, enqueue
+    from bot.slack_client import KeepAliveWebClient
+
+    slack.add_channel("C0NOTIFY", "notify")
+    client = KeepAliveWebClient(token=BOT_TOKEN, base_url=slack.url)
+
+    def planner(session: object, row: object) -> Post:
+        return Post("chat.postMessage", {"channel": "C0NOTIFY", "text": row.payload["text"]})  # type: ignore[attr-defined]
+
+    leader_db, follower_db = Database(make_engine(replicas_url)), Database(make_engine(replicas_url))
+    migrate.upgrade(leader_db.engine)
+    leader = Outbox(leader_db, client, planner, poll_every=60.0)
+    follower = Outbox(follower_db, client, planner, poll_every=60.0)
+    leader.watch(leader_db)
+    follower.watch(follower_db)
+    leader.start()  # the follower's workers never start
+    try:
+        time.sleep(1.0)  # the leader's first look for due rows, and its LISTEN, are done
+        for n in range(3):
+            with follower_db.transaction() as session:
+                now = datetime.now(UTC)
+                enqueue(session, kind="note", dedupe_key=f"notify:{n}", now=now, payload={"text": f"n{n}"})
+            slack.wait_for(lambda n=n: len(slack.posts("C0NOTIFY")) == n + 1, timeout=5)
+        with contextlib.suppress(RuntimeError), follower_db.transaction() as session:
+            enqueue(session, kind="note", dedupe_key="notify:x", now=datetime.now(UTC), payload={"text": "x"})
+            raise RuntimeError("the request failed: rolled back, so nothing is sent")
+        time.sleep(1.5)
+        assert [p["text"] for p in slack.posts("C0NOTIFY")] == ["n0", "n1", "n2"]
+        assert not follower.delivering and leader.delivering
+    finally:
+        leader.stop()
+        leader_db.engine.dispose()
+        follower_db.engine.dispose()
 
 
 def test_a_pooled_connection_the_server_dropped_while_idle_is_replaced(
@@ -185,3 +260,47 @@ def test_a_pooled_connection_the_server_dropped_while_idle_is_replaced(
     finally:
         engine.dispose()
         admin.dispose()
+
+
+def children_of(pid: int) -> list[int]:
+    with open(f"/proc/{pid}/task/{pid}/children") as handle:
+        return [int(child) for child in handle.read().split()]
+
+
+def test_support_processes_serves_one_port_from_several_processes(slack: SlackStub, replicas_url: str) -> None:
+    port = free_port()
+    parent = serve(slack, replicas_url, port, SUPPORT_PROCESSES="2")
+    try:
+        children = slack.wait_for(lambda: children_of(parent.pid) if len(children_of(parent.pid)) == 2 else None)
+        # Every request opens a new connection; the kernel spreads them over both processes, and
+        # only one of them leads.
+        roles: set[str | None] = set()
+        deadline = time.monotonic() + 30
+        while roles != {"leader", "standby"} and time.monotonic() < deadline:
+            roles.add(role(port))
+        assert roles == {"leader", "standby"}
+
+        remote = Remote(slack, port, replicas_url)
+        remote.join_channel(CUSTOMER_CHANNEL)
+        remote.slash("/ticket", user=CUSTOMER, channel=CUSTOMER_CHANNEL)
+        view = slack.wait_for(lambda: slack.calls_to("views.open"))[0].args["view"]
+        for n in range(4):
+            status, _, _ = remote.submit_view({**view, "id": f"VPROC{n}"}, ticket_values(), user=CUSTOMER)
+            assert status == 200
+        numbers = [row[0] for row in remote.sql("SELECT id FROM tickets ORDER BY id")]
+        slack.wait_for(
+            lambda: all(posts_for(slack, n) == {"card": 1, "ack": 1, "mirror": 1} for n in numbers), timeout=30
+        )
+        remote.engine.dispose()
+
+        os.kill(children[0], signal.SIGKILL)  # a child dies: the parent starts another
+        replaced = slack.wait_for(
+            lambda: (now := children_of(parent.pid)) and len(now) == 2 and children[0] not in now and now, timeout=20
+        )
+        slack.wait_for(lambda: role(port) is not None, timeout=20)
+
+        parent.send_signal(signal.SIGTERM)  # passed on: each child drains and exits, then the parent
+        assert parent.wait(40) == 0
+        assert not any(os.path.exists(f"/proc/{pid}") for pid in replaced)  # stopped, and reaped
+    finally:
+        stop(parent)

@@ -17,6 +17,8 @@ import argparse
 import logging
 import os
 import signal
+import subprocess
+import sys
 import threading
 from collections.abc import Callable, Iterable
 from typing import Any
@@ -71,8 +73,15 @@ def main() -> None:
     parser.add_argument("--port", type=int, required=True)
     parser.add_argument("--threads", type=int, default=16, help="cheroot threads (support-bot uses 16)")
     parser.add_argument("--open-modal", action="store_true", help="also open the ticket form (views.open)")
+    parser.add_argument("--processes", type=int, default=1, help="serving processes on the port (SO_REUSEPORT)")
+    parser.add_argument("--reuse-port", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING)
+    # As support-bot's SUPPORT_PROCESSES: this process serves, and so do N-1 copies on the port.
+    copies = [
+        subprocess.Popen([sys.executable, "-m", "bench.bare_app", *sys.argv[1:], "--processes", "1", "--reuse-port"])
+        for _ in range(args.processes - 1)
+    ]
 
     server = wsgi.Server(
         (args.host, args.port),
@@ -81,6 +90,7 @@ def main() -> None:
         shutdown_timeout=10,
         request_queue_size=128,
         server_name="bare-bolt",
+        reuse_port=args.reuse_port or args.processes > 1,
     )
     stop = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
@@ -90,8 +100,12 @@ def main() -> None:
     thread.start()
     while not stop.wait(1):
         pass
+    for copy in copies:
+        copy.send_signal(signal.SIGTERM)
     server.stop()
     thread.join(15)
+    for copy in copies:
+        copy.wait(15)
 
 
 if __name__ == "__main__":

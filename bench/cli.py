@@ -56,6 +56,13 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--only", default=",".join(SCENARIOS), help=f"comma-separated scenarios (default {','.join(SCENARIOS)})"
     )
+    parser.add_argument(
+        "--processes",
+        type=int,
+        default=os.cpu_count() or 1,
+        help="serving processes for support-bot on PostgreSQL (SUPPORT_PROCESSES) in scenarios 1-3, and for the "
+        "bare Bolt baseline it is compared with (default: one per CPU, %(default)s; SQLite always runs one)",
+    )
     parser.add_argument("--keep", action="store_true", help="keep the work directory (server logs) afterwards")
     return parser
 
@@ -84,7 +91,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     def say(message: str) -> None:
         print(f"[{time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
 
-    ctx = Ctx(quick=args.quick, workdir=workdir, dbs=dbs, say=say)
+    if args.processes < 1:
+        print("bench: --processes must be at least 1", file=sys.stderr)
+        return 2
+    ctx = Ctx(quick=args.quick, workdir=workdir, dbs=dbs, say=say, processes=args.processes)
     code = _code_version()  # before the run: the tree may change while it runs
     results: dict[str, dict[str, Any]] = {}
     started = time.perf_counter()
@@ -115,6 +125,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "cpus": os.cpu_count(),
         "python": platform.python_version(),
         "databases": kinds,
+        "processes": {kind: ctx.processes_for(kind) for kind in kinds},
         "notes": notes,
         "duration_s": round(time.perf_counter() - started, 1),
     }

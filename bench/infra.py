@@ -41,26 +41,42 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+def proc_family(pid: int) -> list[int]:
+    """The process and its descendants (a server with SUPPORT_PROCESSES > 1 is a parent and its children)."""
+    family, i = [pid], 0
+    while i < len(family):
+        with contextlib.suppress(OSError, ValueError):
+            for task in Path(f"/proc/{family[i]}/task").iterdir():
+                family.extend(int(c) for c in (task / "children").read_text().split())
+        i += 1
+    return family
+
+
 def proc_memory_mb(pid: int) -> dict[str, float]:
-    """VmRSS (now) and VmHWM (peak) of a process, in MB (MiB), from /proc."""
+    """VmRSS (now) and VmHWM (peak) in MB (MiB), from /proc, summed over the process and its
+    children (for several processes the peak is the sum of each one's peak: an upper bound)."""
     out: dict[str, float] = {}
-    try:
-        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            key, _, value = line.partition(":")
-            if key in ("VmRSS", "VmHWM"):
-                out[key] = int(value.split()[0]) / 1024.0
-    except OSError:
-        pass
+    for member in proc_family(pid):
+        try:
+            for line in Path(f"/proc/{member}/status").read_text().splitlines():
+                key, _, value = line.partition(":")
+                if key in ("VmRSS", "VmHWM"):
+                    out[key] = out.get(key, 0.0) + int(value.split()[0]) / 1024.0
+        except OSError:
+            pass
     return out
 
 
 def proc_cpu_seconds(pid: int) -> float:
-    """User + system CPU time the process has used so far."""
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-    except (OSError, IndexError, ValueError):
-        return 0.0
+    """User + system CPU time the process and its children have used so far."""
+    total = 0.0
+    for member in proc_family(pid):
+        try:
+            fields = Path(f"/proc/{member}/stat").read_text().rsplit(")", 1)[1].split()
+            total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        except (OSError, IndexError, ValueError):
+            pass
+    return total
 
 
 def postgres_cpu() -> dict[int, float]:
@@ -189,9 +205,9 @@ def bot_process(slack: SlackStub, database_url: str, workdir: Path, name: str = 
     return ServerProcess(name, argv, bot_env(slack.url, database_url, **extra), port, workdir)
 
 
-def bare_process(slack: SlackStub, workdir: Path, open_modal: bool = False) -> ServerProcess:
+def bare_process(slack: SlackStub, workdir: Path, open_modal: bool = False, processes: int = 1) -> ServerProcess:
     port = free_port()
-    argv = [sys.executable, "-m", "bench.bare_app", "--host", HOST, "--port", str(port)]
+    argv = [sys.executable, "-m", "bench.bare_app", "--host", HOST, "--port", str(port), "--processes", str(processes)]
     env = bot_env(slack.url, "sqlite://")
     if open_modal:
         return ServerProcess("bare-bolt-modal", [*argv, "--open-modal"], env, port, workdir)

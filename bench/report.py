@@ -41,7 +41,7 @@ def _latency_rows(result: dict[str, Any], label: str) -> list[list[str]]:
                 {"bare": f"{label} [bare Bolt]", "bare+modal": f"{label} [bare Bolt + views.open]"}.get(
                     run.get("target", ""), label
                 ),
-                run.get("db", "-"),
+                run.get("db", "-") + (f" x{run['processes']}" if run.get("processes", 1) > 1 else ""),
                 str(run["clients"]),
                 str(run["requests"]),
                 _fmt(run["p50_ms"], 2),
@@ -158,8 +158,9 @@ def targets(results: dict[str, dict[str, Any]], quick: bool) -> list[dict[str, A
 def render(results: dict[str, dict[str, Any]], meta: dict[str, Any]) -> str:
     lines = [
         f"support-bot benchmarks ({'quick' if meta['quick'] else 'full'} run) {meta['date']}",
-        f"machine: {meta['cpus']} CPUs, Python {meta['python']}; databases: {', '.join(meta['databases'])}; "
-        f"code: {meta.get('code', 'unknown')}",
+        f"machine: {meta['cpus']} CPUs, Python {meta['python']}; databases: "
+        + ", ".join(f"{db} ({n} process{'es' if n > 1 else ''})" for db, n in (meta.get("processes") or {}).items())
+        + f"; code: {meta.get('code', 'unknown')}",
     ]
     for note in meta.get("notes", []):
         lines.append(f"note: {note}")

@@ -42,8 +42,15 @@ class Ctx:
     workdir: Path
     dbs: Databases
     say: Callable[[str], None]
+    processes: int = 1  # support-bot's serving processes on PostgreSQL (SUPPORT_PROCESSES), scenarios 1-3
     background: list[threading.Thread] = field(default_factory=list)
     background_errors: list[BaseException] = field(default_factory=list)
+
+    def processes_for(self, kind: str) -> int:
+        return self.processes if kind == "postgres" else 1  # SQLite is for one process
+
+    def server_env(self, kind: str) -> dict[str, str]:
+        return {"SUPPORT_PROCESSES": str(self.processes_for(kind))}
 
     def later(self, work: Callable[[], None]) -> None:
         """Run `work` in a background thread; `join_background` waits for it (quick runs only)."""
@@ -154,7 +161,13 @@ def _ticket_ack_load(
 
 
 def _ack_levels(
-    server: ServerProcess, stub: SlackStub, chans: list[str], plan: dict[int, int], target: str, db: str
+    server: ServerProcess,
+    stub: SlackStub,
+    chans: list[str],
+    plan: dict[int, int],
+    target: str,
+    db: str,
+    processes: int = 1,
 ) -> tuple[dict[int, dict[str, Any]], int, int]:
     """A warm-up, then every level of clients. Returns each level's run, the views.open count
     before the warm-up, and how many /ticket commands were sent (warm-up included)."""
@@ -165,7 +178,7 @@ def _ack_levels(
     for clients in ACK_LEVELS:
         stats, n = _ticket_ack_load(server, stub, clients, plan[clients], chans)
         sent += n
-        runs[clients] = {"target": target, "db": db, **stats.as_dict(), **_mem(server)}
+        runs[clients] = {"target": target, "db": db, "processes": processes, **stats.as_dict(), **_mem(server)}
     return runs, opened_before, sent
 
 
@@ -182,33 +195,43 @@ def scenario_ticket_ack(ctx: Ctx, kinds: list[str]) -> dict[str, Any]:
 
     with slack_stub() as stub:
         payloads.add_people(stub)
-        ctx.say("1. /ticket ack: bare Bolt baseline")
-        bare = bare_process(stub, ctx.workdir)
-        with _running(bare):
-            baseline, _, _ = _ack_levels(bare, stub, chans, plan, "bare", "-")
-        result["runs"].extend(baseline.values())
+        # Each support-bot run is compared with bare Bolt on the same number of processes.
+        baselines: dict[int, dict[int, dict[str, Any]]] = {}
+        modal_baselines: dict[int, dict[int, dict[str, Any]]] = {}
+        for processes in sorted({ctx.processes_for(kind) for kind in kinds}):
+            times = f" x{processes}" if processes > 1 else ""
+            ctx.say(f"1. /ticket ack: bare Bolt baseline{times}")
+            bare = bare_process(stub, ctx.workdir, processes=processes)
+            with _running(bare):
+                baseline, _, _ = _ack_levels(bare, stub, chans, plan, "bare", "-", processes)
+            result["runs"].extend(baseline.values())
 
-        # A second baseline: bare Bolt doing what /ticket must do, open the form with views.open
-        # (in a lazy listener, as Bolt's docs show). support-bot is compared with both.
-        ctx.say("1. /ticket ack: bare Bolt that also opens the modal")
-        bare_modal = bare_process(stub, ctx.workdir, open_modal=True)
-        with _running(bare_modal):
-            modal_baseline, opened_before, sent = _ack_levels(bare_modal, stub, chans, plan, "bare+modal", "-")
-            result.setdefault("modals_opened", {})["bare+modal"] = _modals_opened(stub, opened_before, sent)
-        result["runs"].extend(modal_baseline.values())
+            # A second baseline: bare Bolt doing what /ticket must do, open the form with views.open
+            # (in a lazy listener, as Bolt's docs show). support-bot is compared with both.
+            ctx.say(f"1. /ticket ack: bare Bolt that also opens the modal{times}")
+            bare_modal = bare_process(stub, ctx.workdir, open_modal=True, processes=processes)
+            with _running(bare_modal):
+                modal_baseline, opened_before, sent = _ack_levels(
+                    bare_modal, stub, chans, plan, "bare+modal", "-", processes
+                )
+                opened = _modals_opened(stub, opened_before, sent)
+                result.setdefault("modals_opened", {})[f"bare+modal{times}"] = opened
+            result["runs"].extend(modal_baseline.values())
+            baselines[processes], modal_baselines[processes] = baseline, modal_baseline
 
         for kind in kinds:
+            processes = ctx.processes_for(kind)
             ctx.say(f"1. /ticket ack: support-bot on {kind}")
             with database(ctx.dbs, kind, "ack") as url:
-                bot = bot_process(stub, url, ctx.workdir)
+                bot = bot_process(stub, url, ctx.workdir, **ctx.server_env(kind))
                 with _running(bot):
                     join_channels(bot, stub, chans)
-                    runs, opened_before, sent = _ack_levels(bot, stub, chans, plan, "support-bot", kind)
+                    runs, opened_before, sent = _ack_levels(bot, stub, chans, plan, "support-bot", kind, processes)
                     for clients, run in runs.items():
-                        base = baseline[clients]
+                        base = baselines[processes][clients]
                         for pct in ("p50_ms", "p95_ms", "p99_ms"):
                             run[f"{pct}_vs_bare"] = round(run[pct] / base[pct], 2) if base[pct] else None
-                        modal_p99 = modal_baseline[clients]["p99_ms"]
+                        modal_p99 = modal_baselines[processes][clients]["p99_ms"]
                         run["p99_ms_vs_bare_modal"] = round(run["p99_ms"] / modal_p99, 2) if modal_p99 else None
                         result["runs"].append(run)
                     # Every ack is followed by a views.open: check they all happened.
@@ -296,7 +319,7 @@ def scenario_ticket_submission(ctx: Ctx, kinds: list[str]) -> dict[str, Any]:
             url = stack.enter_context(database(ctx.dbs, kind, "submit"))
             engine = stack.enter_context(_engine(url))
             payloads.add_people(stub)
-            bot = bot_process(stub, url, ctx.workdir)
+            bot = bot_process(stub, url, ctx.workdir, **ctx.server_env(kind))
             stack.enter_context(_running(bot))
             owed: list[tuple[dict[str, Any], list[int], float]] = []
 
@@ -331,7 +354,13 @@ def scenario_ticket_submission(ctx: Ctx, kinds: list[str]) -> dict[str, Any]:
                     )
                     if r[1] in keys
                 ]
-                run = {"target": "support-bot", "db": kind, **stats.as_dict(), **_mem(bot)}
+                run = {
+                    "target": "support-bot",
+                    "db": kind,
+                    "processes": ctx.processes_for(kind),
+                    **stats.as_dict(),
+                    **_mem(bot),
+                }
                 run.update(tickets_acked=len(views), tickets_stored=len(ids), tickets_posted=0, posts_delivered_s=None)
                 run["note"] = "triage mirrors share one channel, paced to 1 post/s"
                 result["runs"].append(run)
@@ -498,7 +527,7 @@ def scenario_thread_replies(ctx: Ctx, kinds: list[str]) -> dict[str, Any]:
     for kind in kinds:
         with slack_stub() as stub, database(ctx.dbs, kind, "replies") as url, _engine(url) as engine:
             payloads.add_people(stub)
-            bot = bot_process(stub, url, ctx.workdir)
+            bot = bot_process(stub, url, ctx.workdir, **ctx.server_env(kind))
             with _running(bot):
                 ctx.say(f"3. thread replies on {kind}: creating {n_tickets} tickets")
                 tickets = _create_tickets(bot, stub, engine, payloads.channels(n_tickets, "C0THR"), drain=not ctx.quick)
@@ -522,7 +551,13 @@ def scenario_thread_replies(ctx: Ctx, kinds: list[str]) -> dict[str, Any]:
                 cpu = bot.cpu_seconds() - cpu_before
                 bench_cpu, pg_cpu = time.process_time() - bench_before, postgres_cpu_since(pg_before)
                 unique = len([1 for _, n in ledger.acked.values() if n > first_n])
-                run = {"target": "support-bot", "db": kind, **stats.as_dict(), **_mem(bot)}
+                run = {
+                    "target": "support-bot",
+                    "db": kind,
+                    "processes": ctx.processes_for(kind),
+                    **stats.as_dict(),
+                    **_mem(bot),
+                }
                 run["unique_events_per_s"] = round(unique / stats.elapsed, 1) if stats.elapsed else 0.0
                 run["server_cpu_s"] = round(cpu, 1)
                 run["load_generator_and_stub_cpu_s"] = round(bench_cpu, 1)

@@ -10,7 +10,7 @@ from datetime import datetime
 
 from bot.channels import CustomerChannels
 from bot.config import Settings
-from bot.db import Database
+from bot.db import Database, Row
 from bot.identity import Directory
 from bot.models import Customer, Ticket
 from bot.onboarding_service import TIMER_PREFIXES, customer_timers
@@ -86,7 +86,7 @@ class Deps:
         channel_id = customer.channel_id
         self.timer_sync.submit(self._sync_customer_now, channel_id)
 
-    def sync_ticket_timers(self, ticket: Ticket) -> None:
+    def sync_ticket_timers(self, ticket: Ticket | Row) -> None:
         """Re-point a ticket's alarms, off the request thread (see `timer_sync`)."""
         self.timer_sync.submit(self._sync_ticket_now, ticket.id)
 

@@ -9,10 +9,10 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.orm import Session
 
-from bot.db import insert_new, insert_new_key
+from bot.db import Row, insert_new, insert_new_key
 from bot.models import CustomerChannel, ProcessedEvent, Ticket, TicketEvent, TicketMessage
 from bot.outbox import enqueue, enqueue_fresh
 from bot.scheduler import Timer
@@ -49,7 +49,9 @@ def claim_event(session: Session, event_id: str, now: datetime) -> bool:
     return insert_new(session, ProcessedEvent, {"event_id": event_id, "received_at": now})
 
 
-def customer_channel(session: Session, channel_id: str) -> CustomerChannel | None:
+def customer_channel(session: Session, channel_id: str | None) -> CustomerChannel | None:
+    if not channel_id:  # a payload without a channel (malformed, or not from a channel at all)
+        return None
     channel = session.get(CustomerChannel, channel_id)
     return channel if channel is not None and channel.active else None
 
@@ -182,6 +184,20 @@ def ticket_by_thread(session: Session, channel_id: str, thread_ts: str) -> Ticke
     return session.scalar(
         select(Ticket).where(Ticket.channel_id == channel_id, Ticket.thread_ts == thread_ts).with_for_update()
     )
+
+
+_TICKETS = Ticket.__table__
+_TICKET_BY_THREAD = (
+    select(_TICKETS)
+    .where(_TICKETS.c.channel_id == bindparam("channel_id"), _TICKETS.c.thread_ts == bindparam("thread_ts"))
+    .with_for_update()
+)
+
+
+def ticket_row_by_thread(session: Session, channel_id: str, thread_ts: str) -> Row | None:
+    """`ticket_by_thread` as a plain Row (save it with `bot.db.save_row`): for thread replies."""
+    found = session.execute(_TICKET_BY_THREAD, {"channel_id": channel_id, "thread_ts": thread_ts}).mappings().first()
+    return None if found is None else Row(_TICKETS, found)
 
 
 def lock_ticket(session: Session, number: int) -> Ticket | None:
@@ -323,7 +339,7 @@ def ticket_action(
 
 def record_thread_message(
     session: Session,
-    ticket: Ticket,
+    ticket: Ticket | Row,
     *,
     ts: str,
     user_id: str,

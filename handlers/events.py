@@ -8,6 +8,7 @@ from typing import Any
 from slack_bolt import App
 from slack_sdk import WebClient
 
+from bot.db import save_row
 from bot.deps import Deps
 from bot.models import Customer
 from bot.onboarding_service import warn_channel_size
@@ -15,7 +16,7 @@ from bot.services import (
     claim_event,
     record_thread_message,
     register_channel,
-    ticket_by_thread,
+    ticket_row_by_thread,
     ticket_timers,
 )
 
@@ -76,7 +77,7 @@ def register(app: App, deps: Deps) -> None:
         ):
             return
         with deps.db.transaction() as session:
-            ticket = ticket_by_thread(session, event.get("channel", ""), thread_ts)
+            ticket = ticket_row_by_thread(session, event.get("channel", ""), thread_ts)
             if ticket is None or not claim_event(session, body.get("event_id", ""), deps.clock()):
                 return
             timers_before = ticket_timers(ticket)
@@ -89,6 +90,7 @@ def register(app: App, deps: Deps) -> None:
                 now=deps.clock(),
                 sla=deps.sla_policy,
             )
+            save_row(session, ticket)
             timers_changed = ticket_timers(ticket) != timers_before
         if timers_changed:  # most replies change no alarm: don't touch the job store for them
             deps.sync_ticket_timers(ticket)

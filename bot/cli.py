@@ -92,9 +92,9 @@ def cmd_serve(args: argparse.Namespace) -> int:
     settings = load_settings(os.environ, Mode.HTTP)
     port = port_override(args.port, settings.port)
     configure_logging(settings.log_level, (settings.slack_bot_token or "", settings.slack_signing_secret or ""))
-    _prepare_database(settings)
-    if settings.processes > 1:
+    if settings.processes > 1:  # the children migrate (under an advisory lock); the parent stays small
         return _supervise(args.host, port, settings.processes, stop)
+    _prepare_database(settings)
     runtime = build_runtime(settings)
     _start_runtime(runtime)
     server = HttpServer(runtime, args.host, port, reuse_port=args.reuse_port)

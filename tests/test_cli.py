@@ -94,6 +94,21 @@ def test_unreachable_database_is_one_line(tmp_path: Path) -> None:
     assert result.stderr.count("\n") == 1 and "DATABASE_URL" in result.stderr
 
 
+def test_several_processes_that_cannot_start_stop_the_parent_with_the_reason(tmp_path: Path) -> None:
+    env = {
+        "SLACK_BOT_TOKEN": "xoxb-1-2-3",
+        "SLACK_SIGNING_SECRET": "secret",
+        "SUPPORT_TRIAGE_CHANNEL": "C0TRIAGE",
+        "DATABASE_URL": "postgresql://nobody@127.0.0.1:1/none",
+        "SUPPORT_PROCESSES": "2",
+    }
+    result = run_cli("serve", "--port", str(free_port()), env=env)
+    assert result.returncode == 2
+    assert "DATABASE_URL: cannot connect" in result.stderr  # a child's own one-line reason
+    assert "could not start" in result.stderr.splitlines()[-1]  # then the parent's
+    assert "Traceback" not in result.stderr
+
+
 def test_auto_migrate_off_refuses_an_old_schema(tmp_path: Path) -> None:
     env = {
         "SLACK_BOT_TOKEN": "xoxb-1-2-3",

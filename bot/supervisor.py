@@ -29,7 +29,7 @@ STOP_GRACE = 30.0  # seconds each child gets to drain before it is killed
 
 
 class StartupFailed(Exception):
-    """A child exited during start-up; its own message is in the log above."""
+    """A child could not start (its own message is in the log above), or children keep dying."""
 
 
 class Supervisor:
@@ -40,10 +40,6 @@ class Supervisor:
         self._stop = stop
         self._children: list[subprocess.Popen[bytes]] = []
         self._deaths: list[list[float]] = [[] for _ in range(count)]  # per slot: when its children died
-
-    @property
-    def pids(self) -> list[int]:
-        return [child.pid for child in self._children]
 
     def run(self) -> int:
         """Serve until SIGTERM; 0 after a clean stop. Raises StartupFailed."""

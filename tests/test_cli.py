@@ -82,26 +82,22 @@ def test_bad_setting_stops_startup_with_one_line(tmp_path: Path, change: dict[st
     assert "Traceback" not in result.stderr
 
 
+UNREACHABLE_DATABASE = {
+    "SLACK_BOT_TOKEN": "xoxb-1-2-3",
+    "SLACK_SIGNING_SECRET": "secret",
+    "SUPPORT_TRIAGE_CHANNEL": "C0TRIAGE",
+    "DATABASE_URL": "postgresql://nobody@127.0.0.1:1/none",
+}
+
+
 def test_unreachable_database_is_one_line(tmp_path: Path) -> None:
-    env = {
-        "SLACK_BOT_TOKEN": "xoxb-1-2-3",
-        "SLACK_SIGNING_SECRET": "secret",
-        "SUPPORT_TRIAGE_CHANNEL": "C0TRIAGE",
-        "DATABASE_URL": "postgresql://nobody@127.0.0.1:1/none",
-    }
-    result = run_cli("serve", env=env)
+    result = run_cli("serve", env=UNREACHABLE_DATABASE)
     assert result.returncode == 2
     assert result.stderr.count("\n") == 1 and "DATABASE_URL" in result.stderr
 
 
 def test_several_processes_that_cannot_start_stop_the_parent_with_the_reason(tmp_path: Path) -> None:
-    env = {
-        "SLACK_BOT_TOKEN": "xoxb-1-2-3",
-        "SLACK_SIGNING_SECRET": "secret",
-        "SUPPORT_TRIAGE_CHANNEL": "C0TRIAGE",
-        "DATABASE_URL": "postgresql://nobody@127.0.0.1:1/none",
-        "SUPPORT_PROCESSES": "2",
-    }
+    env = {**UNREACHABLE_DATABASE, "SUPPORT_PROCESSES": "2"}
     result = run_cli("serve", "--port", str(free_port()), env=env)
     assert result.returncode == 2
     assert "DATABASE_URL: cannot connect" in result.stderr  # a child's own one-line reason

@@ -9,13 +9,14 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session
 
+from bot.db import Row
 from bot.identity import Directory
 from bot.models import Customer, OutboxMessage, Ticket
 from bot.onboarding_service import load_checklist
-from bot.outbox import Abandon, Defer, Post
+from bot.outbox import Abandon, Defer, OutboxRow, Post
 from bot.services import ticket_info
 from handlers.blocks import (
     build_rating_request,
@@ -34,6 +35,16 @@ from handlers.onboarding_blocks import (
 )
 from tickets.severity import Severity
 from tickets.sla import sla_state
+
+# A ticket is read (and its card's or mirror's ts written) for every post about it: prebuilt Core.
+_TICKETS = Ticket.__table__
+_TICKET = select(_TICKETS).where(_TICKETS.c.id == bindparam("ticket_id"))
+_SET_THREAD_TS = update(_TICKETS).where(_TICKETS.c.id == bindparam("ticket_id")).values(thread_ts=bindparam("ts"))
+_SET_TRIAGE_TS = (
+    update(_TICKETS)
+    .where(_TICKETS.c.id == bindparam("ticket_id"))
+    .values(triage_channel_id=bindparam("channel"), triage_ts=bindparam("ts"))
+)
 
 
 class PostPlanner:
@@ -72,18 +83,21 @@ class PostPlanner:
         rating = (ticket.rating, ticket.rating_comment) if ticket.rating else None
         return build_triage_mirror(ticket_info(ticket), self._link(ticket), card_error, self._sla_text(ticket), rating)
 
-    def __call__(self, session: Session, row: OutboxMessage) -> Post:
+    def __call__(self, session: Session, row: OutboxRow) -> Post:
         plan = getattr(self, f"_plan_{row.kind}", None)
         if plan is None:
             raise Abandon(f"unknown outbox kind {row.kind!r}")
         return plan(session, row)
 
     @staticmethod
-    def _ticket(session: Session, row: OutboxMessage) -> Ticket:
-        ticket = session.get(Ticket, row.ticket_id) if row.ticket_id is not None else None
-        if ticket is None:
+    def _ticket(session: Session, row: OutboxRow) -> Ticket:
+        """The ticket as a plain read-only object with a Ticket's columns."""
+        found = None
+        if row.ticket_id is not None:
+            found = session.execute(_TICKET, {"ticket_id": row.ticket_id}).mappings().first()
+        if found is None:
             raise Abandon(f"ticket {row.ticket_id} not found")
-        return ticket
+        return Row(_TICKETS, found)  # type: ignore[return-value]
 
     @staticmethod
     def _card_error(session: Session, ticket: Ticket) -> str | None:
@@ -94,12 +108,12 @@ class PostPlanner:
             )
         )
 
-    def _plan_ticket_card(self, session: Session, row: OutboxMessage) -> Post:
+    def _plan_ticket_card(self, session: Session, row: OutboxRow) -> Post:
         ticket = self._ticket(session, row)
         text, blocks = self._card(ticket)
 
         def on_sent(s: Session, ts: str) -> None:
-            s.get(Ticket, ticket.id).thread_ts = ts  # type: ignore[union-attr]
+            s.execute(_SET_THREAD_TS, {"ticket_id": ticket.id, "ts": ts})
 
         return Post(
             "chat.postMessage",
@@ -109,7 +123,7 @@ class PostPlanner:
             then=(f"ticket_ack:{ticket.id}", f"triage_mirror:{ticket.id}"),
         )
 
-    def _plan_ticket_ack(self, session: Session, row: OutboxMessage) -> Post:
+    def _plan_ticket_ack(self, session: Session, row: OutboxRow) -> Post:
         ticket = self._ticket(session, row)
         if ticket.thread_ts is None:
             if self._card_error(session, ticket):
@@ -123,7 +137,7 @@ class PostPlanner:
             pace_key=ticket.channel_id,
         )
 
-    def _plan_triage_mirror(self, session: Session, row: OutboxMessage) -> Post:
+    def _plan_triage_mirror(self, session: Session, row: OutboxRow) -> Post:
         ticket = self._ticket(session, row)
         card_error = None
         if ticket.thread_ts is None:
@@ -134,9 +148,7 @@ class PostPlanner:
         text, blocks = build_triage_mirror(ticket_info(ticket), link, card_error)
 
         def on_sent(s: Session, ts: str) -> None:
-            saved = s.get(Ticket, ticket.id)
-            saved.triage_channel_id = self._triage_channel  # type: ignore[union-attr]
-            saved.triage_ts = ts  # type: ignore[union-attr]
+            s.execute(_SET_TRIAGE_TS, {"ticket_id": ticket.id, "channel": self._triage_channel, "ts": ts})
 
         return Post(
             "chat.postMessage",
@@ -145,7 +157,7 @@ class PostPlanner:
             pace_key=self._triage_channel,
         )
 
-    def _plan_card_update(self, session: Session, row: OutboxMessage) -> Post:
+    def _plan_card_update(self, session: Session, row: OutboxRow) -> Post:
         ticket = self._ticket(session, row)
         if ticket.thread_ts is None:
             if self._card_error(session, ticket):
@@ -166,7 +178,7 @@ class PostPlanner:
             is not None
         )
 
-    def _plan_mirror_update(self, session: Session, row: OutboxMessage) -> Post:
+    def _plan_mirror_update(self, session: Session, row: OutboxRow) -> Post:
         ticket = self._ticket(session, row)
         if ticket.triage_ts is None:
             if self._mirror_failed(session, ticket):
@@ -183,7 +195,7 @@ class PostPlanner:
             },
         )
 
-    def _plan_rating_request(self, session: Session, row: OutboxMessage) -> Post:
+    def _plan_rating_request(self, session: Session, row: OutboxRow) -> Post:
         ticket = self._ticket(session, row)
         if ticket.thread_ts is None:  # a ticket resolved before its card was out (or it never will be)
             if self._card_error(session, ticket):
@@ -196,7 +208,7 @@ class PostPlanner:
             pace_key=ticket.channel_id,
         )
 
-    def _plan_triage_note(self, session: Session, row: OutboxMessage) -> Post:
+    def _plan_triage_note(self, session: Session, row: OutboxRow) -> Post:
         """A note about a ticket in triage: in the triage card's thread, except escalations, which are
         posted in the channel itself so the on-call person sees them."""
         ticket = self._ticket(session, row)
@@ -218,12 +230,12 @@ class PostPlanner:
             args["thread_ts"] = ticket.triage_ts
         return Post("chat.postMessage", args, pace_key=self._triage_channel)
 
-    def _plan_welcome(self, session: Session, row: OutboxMessage) -> Post:
+    def _plan_welcome(self, session: Session, row: OutboxRow) -> Post:
         text, blocks = build_welcome()
         channel = row.payload["channel"]
         return Post("chat.postMessage", {"channel": channel, "text": text, "blocks": blocks}, pace_key=channel)
 
-    def _plan_message(self, session: Session, row: OutboxMessage) -> Post:
+    def _plan_message(self, session: Session, row: OutboxRow) -> Post:
         """A message to a channel or a user's DM: rendered now from `render`, or given as text/blocks."""
         payload = row.payload
         render = payload.get("render")
@@ -252,7 +264,7 @@ class PostPlanner:
             return build_channel_size_warning(customer.channel_id, payload["count"], payload["max"]), None
         raise Abandon(f"unknown message {render!r}")
 
-    def _plan_ephemeral(self, session: Session, row: OutboxMessage) -> Post:
+    def _plan_ephemeral(self, session: Session, row: OutboxRow) -> Post:
         """A note only one user sees in a channel (it is not kept, so it is not paced)."""
         payload = row.payload
         return Post(
@@ -260,13 +272,13 @@ class PostPlanner:
         )
 
     @staticmethod
-    def _customer(session: Session, row: OutboxMessage) -> Customer:
+    def _customer(session: Session, row: OutboxRow) -> Customer:
         customer = session.get(Customer, row.payload.get("channel", ""))
         if customer is None:
             raise Abandon(f"no onboarding in {row.payload.get('channel')}")
         return customer
 
-    def _plan_checklist_post(self, session: Session, row: OutboxMessage) -> Post:
+    def _plan_checklist_post(self, session: Session, row: OutboxRow) -> Post:
         customer = self._customer(session, row)
         text, blocks = build_checklist(
             customer.company, load_checklist(session, customer.channel_id), customer.started_at
@@ -280,7 +292,7 @@ class PostPlanner:
             "chat.postMessage", {"channel": channel_id, "text": text, "blocks": blocks}, on_sent, pace_key=channel_id
         )
 
-    def _plan_checklist_update(self, session: Session, row: OutboxMessage) -> Post:
+    def _plan_checklist_update(self, session: Session, row: OutboxRow) -> Post:
         customer = self._customer(session, row)
         if customer.checklist_ts is None:
             waiting = session.scalar(

@@ -99,8 +99,7 @@ class Deps:
             self.timer_sync.submit(self._sync_ticket_now, filed.number)
 
     def _add_timers(self, timers: list[Timer]) -> None:
-        for timer in timers:
-            self.scheduler.add(timer)
+        self.scheduler.add(timers)
 
     def _sync_customer_now(self, channel_id: str) -> None:
         with self.db.session() as session:

@@ -10,28 +10,34 @@ twice changes nothing the second time.
 from __future__ import annotations
 
 import contextlib
+import itertools
 import logging
+import pickle
 import threading
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 from apscheduler.executors.pool import ThreadPoolExecutor
-from apscheduler.jobstores.base import JobLookupError
+from apscheduler.job import Job
+from apscheduler.jobstores.base import ConflictingIdError, JobLookupError
 from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.schedulers.base import STATE_RUNNING
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.date import DateTrigger
+from apscheduler.util import datetime_to_utc_timestamp
 from sqlalchemy import Engine, text
+from sqlalchemy.exc import IntegrityError
 
 from bot.jobs import run_job
 
 log = logging.getLogger(__name__)
 
 JOB_TABLE = "apscheduler_jobs"
+RECONCILE_BATCH = 500  # jobs written per transaction when reconcile re-creates many
 
 
 @dataclass(frozen=True)
@@ -50,6 +56,55 @@ class ScheduledJob:
     kind: str
     params: dict[str, Any]
     next_run_time: datetime | None
+
+
+class _JobStore(SQLAlchemyJobStore):
+    """APScheduler's SQLAlchemy job store, except that inside `batch()` the jobs a thread adds are
+    written together when the block ends: one INSERT in one transaction (a new ticket's two alarms,
+    or a reconcile's hundreds), rather than a transaction each. Every batched add must replace an
+    existing job of the same id (`replace_existing=True`), as ours all do."""
+
+    def __init__(self, **options: Any) -> None:
+        super().__init__(**options)
+        self._batch = threading.local()
+
+    def _row(self, job: Job) -> dict[str, Any]:
+        return {
+            "id": job.id,
+            "next_run_time": datetime_to_utc_timestamp(job.next_run_time),
+            "job_state": pickle.dumps(job.__getstate__(), self.pickle_protocol),
+        }
+
+    def add_job(self, job: Job) -> None:
+        pending = getattr(self._batch, "jobs", None)
+        if pending is not None:
+            pending.append(job)
+            return
+        with self.engine.begin() as connection:
+            try:
+                connection.execute(self.jobs_t.insert(), self._row(job))
+            except IntegrityError:
+                raise ConflictingIdError(job.id) from None
+
+    @contextlib.contextmanager
+    def batch(self) -> Iterator[None]:
+        self._batch.jobs = []
+        try:
+            yield
+            jobs = self._batch.jobs
+        finally:
+            self._batch.jobs = None
+        if not jobs:
+            return
+        try:
+            with self.engine.begin() as connection:
+                connection.execute(self.jobs_t.insert(), [self._row(job) for job in jobs])
+        except IntegrityError:  # some exist already (a reconcile racing another replica): one by one
+            for job in jobs:
+                try:
+                    self.add_job(job)
+                except ConflictingIdError:
+                    self.update_job(job)
 
 
 class _QuietScheduler(BackgroundScheduler):
@@ -90,14 +145,19 @@ class _QuietScheduler(BackgroundScheduler):
         if not getattr(self._quiet, "on", False):
             super().wakeup()
 
-    def add_job_waking_if_sooner(self, when: datetime, **kwargs: Any) -> None:
-        """`add_job`, waking the loop only if the job falls due before the loop's next look."""
+    def add_jobs_waking_if_sooner(self, store: _JobStore, jobs: list[tuple[datetime, dict[str, Any]]]) -> None:
+        """`add_job` for each `(when, add_job's arguments)`, written to `store` in one batch,
+        then a wake-up of the loop only if one falls due before the loop's next look."""
+        if not jobs:
+            return
         self._quiet.on = True
         try:
-            self.add_job(**kwargs)
+            with store.batch():
+                for _when, kwargs in jobs:
+                    self.add_job(**kwargs)
         finally:
             self._quiet.on = False
-        due = when.timestamp()
+        due = min(when for when, _kwargs in jobs).timestamp()
         with self._look_lock:
             if self._looking:  # the look may have read the store before this job was in it
                 self._added_during_look = min(self._added_during_look, due)
@@ -110,8 +170,9 @@ class _QuietScheduler(BackgroundScheduler):
 class Scheduler:
     def __init__(self, engine: Engine, threads: int = 4) -> None:
         self._engine = engine
+        self._store = _JobStore(engine=engine, tablename=JOB_TABLE)
         self._aps = _QuietScheduler(
-            jobstores={"default": SQLAlchemyJobStore(engine=engine, tablename=JOB_TABLE)},
+            jobstores={"default": self._store},
             executors={"default": ThreadPoolExecutor(threads)},
             # A job that fell due while we were down runs once, however late (misfire_grace_time
             # None); coalesce folds missed runs of a repeating job into one.
@@ -151,21 +212,15 @@ class Scheduler:
             return  # already set: don't rewrite the row
         self._add(job_id, when, kind, params)
 
-    def add(self, timer: Timer) -> None:
-        """The job for a timer whose row has none yet (a new ticket): no look-up first."""
-        self._add(timer.job_id, timer.when, timer.kind, timer.params)
+    def add(self, timers: Iterable[Timer]) -> None:
+        """The jobs for timers whose rows have none yet (a new ticket): no look-up first, and all
+        written in one transaction."""
+        self._aps.add_jobs_waking_if_sooner(
+            self._store, [(timer.when, _job(timer.job_id, timer.when, timer.kind, timer.params)) for timer in timers]
+        )
 
     def _add(self, job_id: str, when: datetime, kind: str, params: dict[str, Any]) -> None:
-        self._aps.add_job_waking_if_sooner(
-            when,
-            func=run_job,
-            trigger=DateTrigger(run_date=when, timezone=UTC),
-            args=[kind],
-            kwargs=params,
-            id=job_id,
-            name=kind,
-            replace_existing=True,
-        )
+        self._aps.add_jobs_waking_if_sooner(self._store, [(when, _job(job_id, when, kind, params))])
 
     def cron(self, job_id: str, crontab: str, kind: str) -> None:
         """A repeating job on a crontab line (UTC); re-adding it replaces the old schedule."""
@@ -186,11 +241,11 @@ class Scheduler:
         """Add every timer whose job is missing from the store; returns how many were added."""
         with self._engine.connect() as conn:
             existing = {row[0] for row in conn.execute(text(f"SELECT id FROM {JOB_TABLE}"))}  # noqa: S608
+        missing = (timer for timer in timers if timer.job_id not in existing)
         added = 0
-        for timer in timers:
-            if timer.job_id not in existing:
-                self.add(timer)
-                added += 1
+        while chunk := list(itertools.islice(missing, RECONCILE_BATCH)):
+            self.add(chunk)
+            added += len(chunk)
         if added:
             log.info("re-created %d scheduled jobs from the database", added)
         return added
@@ -200,6 +255,19 @@ class Scheduler:
             ScheduledJob(job.id, job.args[0] if job.args else job.name, dict(job.kwargs), job.next_run_time)
             for job in self._aps.get_jobs()
         ]
+
+
+def _job(job_id: str, when: datetime, kind: str, params: dict[str, Any]) -> dict[str, Any]:
+    """`add_job`'s arguments for a one-off alarm."""
+    return {
+        "func": run_job,
+        "trigger": DateTrigger(run_date=when, timezone=UTC),
+        "args": [kind],
+        "kwargs": params,
+        "id": job_id,
+        "name": kind,
+        "replace_existing": True,
+    }
 
 
 def stored_jobs(engine: Engine) -> list[ScheduledJob]:

@@ -200,6 +200,7 @@ _MAKE_DUE = (
     .values(next_attempt_at=bindparam("at"))
     .returning(_COL.id)
 )
+_NOTIFY = text("SELECT pg_notify(:channel, :ids)")
 _DUE = select(_COL.id).where(_COL.state == "pending", _COL.next_attempt_at <= bindparam("now"), _UNLEASED)
 _DUE_ANY = _DUE.order_by(_COL.id).limit(bindparam("limit"))
 _DUE_IN_PARTITION = (
@@ -326,8 +327,7 @@ class Outbox:
             session.flush()  # rows added with `enqueue` get their ids
             ids = ",".join(str(row if isinstance(row, int) else row.id) for row in session.info[_DUE_ROWS])
             session.execute(
-                text("SELECT pg_notify(:channel, :ids)"),
-                {"channel": NOTIFY_CHANNEL, "ids": ids if len(ids) <= _NOTIFY_MAX else ""},
+                _NOTIFY, {"channel": NOTIFY_CHANNEL, "ids": ids if len(ids) <= _NOTIFY_MAX else ""}
             )  # PostgreSQL sends it when (and only if) the transaction commits
 
         def committed(session: Session) -> None:

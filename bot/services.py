@@ -171,14 +171,16 @@ def customer_team(session: Session, channel_id: str) -> tuple[bool, str | None]:
     return (False, None) if row is None else (True, row[0])
 
 
+_NOTE_CUSTOMER_TEAM = (
+    update(_CHANNELS)
+    .where(_CHANNELS.c.channel_id == bindparam("channel"), _CHANNELS.c.customer_team_id.is_(None))
+    .values(customer_team_id=bindparam("team"))
+)
+
+
 def note_customer_team(session: Session, channel_id: str, team_id: str) -> None:
     """Remember the customer org of a channel (the first one seen filing a ticket there)."""
-    session.execute(
-        update(CustomerChannel)
-        .where(CustomerChannel.channel_id == channel_id, CustomerChannel.customer_team_id.is_(None))
-        .values(customer_team_id=team_id)
-        .execution_options(synchronize_session=False)
-    )
+    session.execute(_NOTE_CUSTOMER_TEAM, {"channel": channel_id, "team": team_id})
 
 
 def ticket_by_thread(session: Session, channel_id: str, thread_ts: str) -> Ticket | None:

@@ -7,6 +7,7 @@ import json
 from bot.services import WAIT_FOR_CARD
 from tests.conftest import CUSTOMER, CUSTOMER_CHANNEL, STAFF
 from tests.harness import TRIAGE, BotUnderTest, ticket_values
+from tests.slack_stub import CUSTOMER_TEAM
 
 
 def file_ticket(
@@ -47,6 +48,9 @@ def test_submission_stores_ticket_then_posts_card_ack_and_mirror(bot: BotUnderTe
     file_ticket(bot, severity="high", title="Dashboards are not loading")
     rows = bot.sql("SELECT id, channel_id, reporter_id, severity, status, title FROM tickets")
     assert [tuple(r) for r in rows] == [(1, channel, CUSTOMER, "high", "open", "Dashboards are not loading")]
+    # The customer's org is remembered for the channel (App Home's "File a ticket" finds it by org).
+    teams = bot.sql("SELECT customer_team_id FROM customer_channels WHERE channel_id = :c", c=channel)
+    assert [tuple(r) for r in teams] == [(CUSTOMER_TEAM,)]
 
     slack = bot.slack
     card = slack.wait_for(lambda: [p for p in slack.posts(channel) if "Ticket #1" in p["text"]])[0]

@@ -62,9 +62,10 @@ class Post:
     args: dict[str, Any]
     on_sent: Callable[[Session, str], None] | None = None
     pace_key: str | None = field(default=None)  # the channel (or user) a new message lands in
-    # Dedupe keys of rows that wait on this one (a ticket's acknowledgement waits for its card):
-    # they fall due, and their workers wake, as soon as this row is sent or has failed for good.
-    then: tuple[str, ...] = ()
+    # Rows that wait on this one (a ticket's acknowledgement waits for its card), as (dedupe key,
+    # the channel each will post to): they fall due as soon as this row is sent or has failed for
+    # good, each at its channel's next free pacing slot, and their workers wake then.
+    then: tuple[tuple[str, str | None], ...] = ()
 
 
 class Defer(Exception):
@@ -128,6 +129,17 @@ class Pacer:
             del self._slots[row_id]
             self._last_sent[key] = now  # taken now; `sent` moves it to when the post actually leaves
             return 0.0
+
+    def reserve(self, key: str, row_id: int) -> float:
+        """Give the row its slot now, without taking it: seconds until the slot (0: free now)."""
+        with self._lock:
+            now = self._clock()
+            slot = self._slots.get(row_id)
+            if slot is None:
+                slot = max(now, self._last_sent.get(key, -inf) + self._interval, self._next_free.get(key, -inf))
+                self._next_free[key] = slot + self._interval
+                self._slots[row_id] = slot
+            return max(0.0, slot - now)
 
     def sent(self, key: str) -> None:
         with self._lock:
@@ -198,7 +210,7 @@ _MAKE_DUE = (
     update(_OUTBOX)
     .where(_COL.dedupe_key.in_(bindparam("keys", expanding=True)), _COL.state == "pending")
     .values(next_attempt_at=bindparam("at"))
-    .returning(_COL.id)
+    .returning(_COL.id, _COL.dedupe_key)
 )
 _NOTIFY = text("SELECT pg_notify(:channel, :ids)")
 _DUE = select(_COL.id).where(_COL.state == "pending", _COL.next_attempt_at <= bindparam("now"), _UNLEASED)
@@ -231,14 +243,6 @@ def enqueue_fresh(
         i for i, row in zip(ids, rows, strict=True) if row["next_attempt_at"] <= now
     )
     return ids
-
-
-def _make_due(session: Session, dedupe_keys: tuple[str, ...], now: datetime) -> None:
-    """The pending rows with these keys fall due now; their workers wake when the caller commits."""
-    if not dedupe_keys:
-        return
-    ids = session.scalars(_MAKE_DUE, {"keys": list(dedupe_keys), "at": now}).all()
-    session.info.setdefault(_DUE_ROWS, []).extend(ids)
 
 
 def _retry_after(error: SlackApiError) -> float | None:
@@ -431,8 +435,39 @@ class Outbox:
         found = session.execute(_CLAIM, {"row_id": row_id, "now": now, "until": now + self._lease}).first()
         return None if found is None else OutboxRow(*found)
 
+    def _make_due(self, session: Session, then: tuple[tuple[str, str | None], ...], now: datetime) -> None:
+        """The pending rows of `then` fall due, each at its channel's next free slot: a row whose
+        channel is free is handed to its worker when the caller commits; one that must wait keeps
+        its slot and is due (and its worker wakes) then, so it is not claimed only to wait."""
+        if not then:
+            return
+        pace_keys = dict(then)
+        due, later = [], []
+        for row_id, dedupe_key in session.execute(_MAKE_DUE, {"keys": list(pace_keys), "at": now}):
+            pace_key = pace_keys.get(dedupe_key)
+            wait = self._pacer.reserve(pace_key, row_id) if pace_key is not None else 0.0
+            if wait > EARLY_OK:
+                later.append({"row_id": row_id, "at": now + timedelta(seconds=wait)})
+                self._wake_at(row_id, wait)
+            else:
+                due.append(row_id)
+        if later:
+            session.execute(_DEFER, later)
+        session.info.setdefault(_DUE_ROWS, []).extend(due)
+
+    def _wake_at(self, row_id: int, delay: float) -> None:
+        """The row's worker looks for due rows again in `delay` seconds (a paced row's slot)."""
+        partition = row_id % self._workers
+        self._soonest[partition] = min(self._soonest[partition], time.monotonic() + delay)
+
     def _release(
-        self, row_id: int, *, delay: float, error: str | None = None, failed: bool = False, then: tuple[str, ...] = ()
+        self,
+        row_id: int,
+        *,
+        delay: float,
+        error: str | None = None,
+        failed: bool = False,
+        then: tuple[tuple[str, str | None], ...] = (),
     ) -> None:
         now = self._clock()
         values: dict[str, Any] = {"lease_until": None, "next_attempt_at": now + timedelta(seconds=delay)}
@@ -443,7 +478,7 @@ class Outbox:
         with self._db.transaction() as session:
             session.execute(update(_OUTBOX).where(_COL.id == row_id).values(values))
             if failed:
-                _make_due(session, then, now)  # what waited on this row learns it never will be sent
+                self._make_due(session, then, now)  # what waited on this row learns it never will be sent
 
     def _deliver(self, row_id: int) -> bool:
         """One attempt at one row. False if the row was not ours to attempt."""
@@ -460,8 +495,7 @@ class Outbox:
             except Defer as defer:
                 # Back to pending, due when it may go, in the claim's own transaction.
                 session.execute(_DEFER, {"row_id": row_id, "at": self._clock() + timedelta(seconds=defer.delay)})
-                partition = row_id % self._workers
-                self._soonest[partition] = min(self._soonest[partition], time.monotonic() + defer.delay)
+                self._wake_at(row_id, defer.delay)
                 return True
             except Abandon as abandon:
                 abandoned = str(abandon)
@@ -501,10 +535,12 @@ class Outbox:
             session.execute(_SENT, {"row_id": row_id, "at": sent_at, "ts": ts})
             if post.on_sent is not None:
                 post.on_sent(session, ts)
-            _make_due(session, post.then, sent_at)
+            self._make_due(session, post.then, sent_at)
         return True
 
-    def _after_api_error(self, row_id: int, kind: str, error: SlackApiError, then: tuple[str, ...] = ()) -> None:
+    def _after_api_error(
+        self, row_id: int, kind: str, error: SlackApiError, then: tuple[tuple[str, str | None], ...] = ()
+    ) -> None:
         retry_after = _retry_after(error)
         code = error.response.data.get("error") if isinstance(error.response.data, dict) else None
         if retry_after is not None:

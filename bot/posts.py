@@ -120,7 +120,7 @@ class PostPlanner:
             {"channel": ticket.channel_id, "text": text, "blocks": blocks, "unfurl_links": False},
             on_sent,
             pace_key=ticket.channel_id,
-            then=(f"ticket_ack:{ticket.id}", f"triage_mirror:{ticket.id}"),
+            then=((f"ticket_ack:{ticket.id}", ticket.channel_id), (f"triage_mirror:{ticket.id}", self._triage_channel)),
         )
 
     def _plan_ticket_ack(self, session: Session, row: OutboxRow) -> Post:

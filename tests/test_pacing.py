@@ -61,3 +61,24 @@ def test_never_two_posts_within_the_interval() -> None:
             waiting[row] = clock.now - 100.0 + wait + 0.003 * (row % 3)  # re-read a little late
     gaps = [b - a for a, b in zip(sends, sends[1:], strict=False)]
     assert len(sends) == 20 and min(gaps) >= 1.0 - 0.01
+
+
+def test_a_reserved_slot_is_kept_until_the_row_comes_back() -> None:
+    """A card was just posted: its acknowledgement (same channel) is given the next slot when it
+    falls due, without taking it, and posts when it comes back at that slot; the triage mirror
+    (another channel) is free at once."""
+    clock = Clock()
+    pacer = Pacer(interval=1.0, clock=clock)
+    assert pacer.wait("C1", 1) == 0.0
+    pacer.sent("C1")
+    clock.now = 100.25
+    assert pacer.reserve("C1", 2) == 0.75  # the acknowledgement's slot: one interval after the card
+    assert pacer.reserve("C1", 2) == 0.75  # asking again keeps it
+    assert pacer.reserve("TRIAGE", 3) == 0.0
+    assert pacer.wait("C1", 4) == 1.75  # a later row for the channel queues behind the reserved one
+    assert pacer.wait("TRIAGE", 3) == 0.0  # a free channel's reserved row goes at once
+    clock.now = 101.0
+    assert pacer.wait("C1", 2) == 0.0
+    pacer.sent("C1")
+    clock.now = 101.5
+    assert pacer.wait("C1", 4) == 0.5

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import gc
 import logging
 import os
 import signal
@@ -69,6 +70,15 @@ def _start_runtime(runtime: Runtime) -> None:
         ) from None
 
 
+def _freeze_startup_objects() -> None:
+    """What start-up built (modules, the app, the engine...) lives as long as the process: keep it
+    out of the garbage collector's full collections, which then scan only what requests create.
+    Under load a full collection over it took 60–150 ms per process, a pause every request in
+    flight waited out (the tail of the submission benchmark)."""
+    gc.collect()
+    gc.freeze()
+
+
 def _stop_on_signal() -> threading.Event:
     """SIGTERM / SIGINT set the returned event. Installed before anything starts, so a signal that
     arrives during start-up still leads to a clean stop."""
@@ -97,6 +107,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     _prepare_database(settings)
     runtime = build_runtime(settings)
     _start_runtime(runtime)
+    _freeze_startup_objects()
     server = HttpServer(runtime, args.host, port, reuse_port=args.reuse_port)
     try:
         server.start()
@@ -136,6 +147,7 @@ def cmd_socket(args: argparse.Namespace) -> int:
     _prepare_database(settings)
     runtime = build_runtime(settings, socket_mode=True)
     _start_runtime(runtime)
+    _freeze_startup_objects()
     handler = SocketModeHandler(runtime.bolt, settings.slack_app_token)
     handler.connect()
     log.info("support-bot connected over Socket Mode")

@@ -73,7 +73,7 @@ def _start_runtime(runtime: Runtime) -> None:
 def _freeze_startup_objects() -> None:
     """What start-up built (modules, the app, the engine...) lives as long as the process: keep it
     out of the garbage collector's full collections, which then scan only what requests create.
-    Under load a full collection over it took 60–150 ms per process, a pause every request in
+    Under load a full collection over it took 40–150 ms per process, a pause every request in
     flight waited out (the tail of the submission benchmark)."""
     gc.collect()
     gc.freeze()

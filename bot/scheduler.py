@@ -99,7 +99,10 @@ class _JobStore(SQLAlchemyJobStore):
         try:
             with self.engine.begin() as connection:
                 connection.execute(self.jobs_t.insert(), [self._row(job) for job in jobs])
-        except IntegrityError:  # some exist already (a reconcile racing another replica): one by one
+        except IntegrityError:  # it exists already (a job re-pointed), or some do (a racing reconcile)
+            if len(jobs) == 1:
+                self.update_job(jobs[0])
+                return
             for job in jobs:
                 try:
                     self.add_job(job)

@@ -104,11 +104,12 @@ def test_a_batch_is_one_transaction_and_replaces_jobs_that_exist_already(databas
                 Timer("sla_breach:1", now + timedelta(hours=6), "sla_breach", {"ticket_id": 1}),
             ]
         )
+        sched.add([Timer("sla_warn:2", now + timedelta(hours=7), "sla_warn", {"ticket_id": 2})])  # one, existing
         assert sorted((j.job_id, j.next_run_time) for j in sched.jobs()) == [
             ("sla_breach:1", now + timedelta(hours=6)),
             ("sla_breach:2", now + timedelta(hours=3)),
             ("sla_warn:1", now + timedelta(hours=5)),
-            ("sla_warn:2", now + timedelta(hours=2)),
+            ("sla_warn:2", now + timedelta(hours=7)),
         ]
     finally:
         sched.shutdown()

@@ -23,6 +23,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+from bench.remote_stub import Stub
 from tests.harness import BOT_TOKEN, SIGNING_SECRET, TRIAGE
 from tests.slack_stub import SlackStub
 
@@ -199,13 +200,13 @@ def bot_env(slack_url: str, database_url: str, **extra: str) -> dict[str, str]:
     return env
 
 
-def bot_process(slack: SlackStub, database_url: str, workdir: Path, name: str = "bot", **extra: str) -> ServerProcess:
+def bot_process(slack: Stub, database_url: str, workdir: Path, name: str = "bot", **extra: str) -> ServerProcess:
     port = free_port()
     argv = [sys.executable, "-m", "bot.cli", "serve", "--host", HOST, "--port", str(port)]
     return ServerProcess(name, argv, bot_env(slack.url, database_url, **extra), port, workdir)
 
 
-def bare_process(slack: SlackStub, workdir: Path, open_modal: bool = False, processes: int = 1) -> ServerProcess:
+def bare_process(slack: Stub, workdir: Path, open_modal: bool = False, processes: int = 1) -> ServerProcess:
     port = free_port()
     argv = [sys.executable, "-m", "bench.bare_app", "--host", HOST, "--port", str(port), "--processes", str(processes)]
     env = bot_env(slack.url, "sqlite://")

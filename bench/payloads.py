@@ -9,8 +9,9 @@ import time
 from typing import Any
 
 from bench.load import FORM, JSON, form_body, interactive_body
+from bench.remote_stub import Stub
 from tests.harness import ticket_values
-from tests.slack_stub import BOT_USER, CUSTOMER_TEAM, HOST_TEAM, SlackStub
+from tests.slack_stub import BOT_USER, CUSTOMER_TEAM, HOST_TEAM
 
 _ids = itertools.count(1)
 RUN = f"{int(time.time()) % 100000:05d}"  # keeps ids unique across runs against one stub or database
@@ -32,15 +33,17 @@ def channels(n: int, prefix: str = "C0BENCH") -> list[str]:
     return [f"{prefix}{i:04d}" for i in range(n)]
 
 
-def add_people(stub: SlackStub) -> None:
+def add_people(stub: Stub) -> None:
     for user in customers():
         stub.add_user(user, CUSTOMER_TEAM)
     for user in staff():
         stub.add_user(user, HOST_TEAM)
 
 
-def slash(stub: SlackStub, command: str, *, user: str, channel: str, text: str = "") -> tuple[bytes, str]:
+def slash(stub: Stub, command: str, *, user: str, channel: str, text: str = "") -> tuple[bytes, str, str]:
+    """A slash command; returns (body, content type, trigger id)."""
     n = next_id()
+    trigger_id = f"trigger-{RUN}-{n}"
     return (
         form_body(
             {
@@ -54,10 +57,11 @@ def slash(stub: SlackStub, command: str, *, user: str, channel: str, text: str =
                 "text": text,
                 "api_app_id": "A0APP",
                 "response_url": stub.response_url(f"cmd{n}"),
-                "trigger_id": f"trigger-{RUN}-{n}",
+                "trigger_id": trigger_id,
             }
         ),
         FORM,
+        trigger_id,
     )
 
 

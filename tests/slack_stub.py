@@ -104,6 +104,19 @@ class SlackStub:
         with self._lock:
             return [c for c in self.calls if c.method == method]
 
+    def count(self, method: str) -> int:
+        with self._lock:
+            return sum(1 for c in self.calls if c.method == method)
+
+    def arrivals(self, method: str, key: str) -> dict[str, float]:
+        """When (time.monotonic) the first call of `method` carrying each value of args[key] arrived."""
+        with self._lock:
+            calls = [c for c in self.calls if c.method == method and key in c.args]
+        first: dict[str, float] = {}
+        for call in calls:
+            first.setdefault(str(call.args[key]), call.at)
+        return first
+
     def posts(self, channel: str | None = None) -> list[dict[str, Any]]:
         """Every message the bot posted with chat.postMessage (optionally to one channel)."""
         with self._lock:

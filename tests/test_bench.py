@@ -33,6 +33,14 @@ def test_quick_benchmark_runs_every_scenario(tmp_path: Path) -> None:
     assert all(r["throughput_per_s"] > 0 and r["requests"] > 0 for r in ack)
     for opened, sent in results["ack"]["modals_opened"].values():
         assert opened == sent
+    # Every server that opens the form has its time from command to views.open, none later than 3 s.
+    for run in ack:
+        if run["target"] == "bare":
+            assert "modal_p99_ms" not in run
+        else:
+            assert 0 < run["modal_p50_ms"] <= run["modal_p99_ms"] <= run["modal_max_ms"] < 3000
+            assert run["modals_late"] == 0
+    assert "command sent -> views.open at the stub" in done.stdout
 
     submit = results["submit"]["runs"]
     assert [r["clients"] for r in submit] == [5, 20]
@@ -57,3 +65,37 @@ def test_quick_benchmark_runs_every_scenario(tmp_path: Path) -> None:
     assert home["build"]["p99_ms"] > 0 and home["event_to_publish"]["p99_ms"] > 0
     # The staff Home lists open tickets, within Slack's 100-block limit for a Home view.
     assert 10 < home["build"]["max_blocks"] <= 100 and 10 < home["event_to_publish"]["max_blocks"] <= 100
+
+
+def test_modal_latency_counts_late_and_missing_forms() -> None:
+    from bench.scenarios import _modal_latency
+
+    sent = {"a": 10.0, "b": 10.0, "c": 10.0, "d": 10.0}
+    opened = {"a": 10.010, "b": 10.020, "c": 13.5, "x": 11.0}  # c is too late, d never opened
+    got = _modal_latency(sent, opened)
+    assert got["modal_p50_ms"] == pytest.approx(20.0)
+    assert got["modal_max_ms"] == pytest.approx(3500.0)
+    assert got["modals_late"] == 2
+
+
+def test_the_stub_in_its_own_process_answers_and_reports() -> None:
+    """The ack scenario's stub runs in a child process; what it saw comes back over its pipe."""
+    import urllib.request
+
+    from bench.remote_stub import remote_slack_stub
+
+    with remote_slack_stub() as stub:
+        stub.add_user("U1", "T1")
+        request = urllib.request.Request(
+            stub.url + "views.open",
+            data=json.dumps({"trigger_id": "t-1", "view": {"type": "modal"}}).encode(),
+            headers={"Content-Type": "application/json"},
+        )
+        with urllib.request.urlopen(request, timeout=10) as answer:
+            assert json.loads(answer.read())["ok"] is True
+        with urllib.request.urlopen(stub.url + "users.info?user=U1", timeout=10) as answer:
+            assert json.loads(answer.read())["user"]["team_id"] == "T1"
+        assert stub.count("views.open") == 1
+        assert list(stub.arrivals("views.open", "trigger_id")) == ["t-1"]
+        process = stub._process
+    assert process.poll() is not None  # stopped with the context

@@ -131,7 +131,9 @@ def build_runtime(settings: Settings, *, clock: Callable[[], datetime] = utcnow,
         scheduler=scheduler,
         clock=clock,
         timer_sync=Background("timer-sync", 1, "updating scheduled jobs failed; the next reconcile restores them"),
-        after_ack=Background("after-ack", 8, "a Slack call after an ack failed"),
+        # max_waiting=0: an ack waits (at most 1 s) for a free worker rather than queue its views.open
+        # behind others; a queue only grows under a burst, and its tail would outlive its trigger_id.
+        after_ack=Background("after-ack", 8, "a Slack call after an ack failed", max_waiting=0),
         channels=CustomerChannels(db),
     )
 

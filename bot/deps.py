@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -23,18 +24,35 @@ log = logging.getLogger(__name__)
 
 
 class Background:
-    """Worker threads for work done after the request is answered; errors are logged, never raised."""
+    """Worker threads for work done after the request is answered; errors are logged, never raised.
 
-    def __init__(self, name: str, workers: int, on_error: str) -> None:
+    With `max_waiting`, `submit` first waits (up to `wait_s`) while that many tasks are already queued
+    behind busy workers. Under a burst this holds the answer to Slack back a little (it leaves when
+    the listener returns: process_before_response) instead of letting a queue grow whose tail (a
+    views.open, say) would run after its trigger_id had expired. After the wait the task is queued
+    anyway: nothing is dropped.
+    """
+
+    def __init__(
+        self, name: str, workers: int, on_error: str, max_waiting: int | None = None, wait_s: float = 1.0
+    ) -> None:
         self._executor = ThreadPoolExecutor(max_workers=workers, thread_name_prefix=name)
         self._on_error = on_error
+        self._slots = threading.Semaphore(workers + max_waiting) if max_waiting is not None else None
+        self._wait_s = wait_s
 
     def submit(self, fn: Callable[..., None], *args: object) -> None:
+        slots = self._slots
+        held = slots.acquire(timeout=self._wait_s) if slots is not None else False
+
         def run() -> None:
             try:
                 fn(*args)
             except Exception:
                 log.exception(self._on_error)
+            finally:
+                if held:
+                    slots.release()
 
         self._executor.submit(run)
 

@@ -73,6 +73,22 @@ def _modal_lines(ack: dict[str, Any]) -> list[str]:
     ]
 
 
+def _ack_cpu_lines(ack: dict[str, Any]) -> list[str]:
+    """Where the machine's CPU went per /ticket at the top level of clients, server by server."""
+    lines = []
+    for run in ack.get("runs", []):
+        cpu = run.get("cpu_ms_per_command")
+        if cpu and run["clients"] == max(r["clients"] for r in ack["runs"]):
+            name = {"bare": "bare", "bare+modal": "bare+modal"}.get(run["target"], run["db"])
+            name += f" x{run['processes']}" if run.get("processes", 1) > 1 else ""
+            lines.append(
+                f"  1 {name}: CPU ms per command at {run['clients']} clients: server {cpu['server']:.3f}, "
+                f"Slack stub {cpu['slack_stub']:.3f}, load generator {cpu['load_generator']:.3f}, "
+                f"PostgreSQL {cpu['postgres']:.3f} (total {sum(cpu.values()):.3f})"
+            )
+    return lines
+
+
 def targets(results: dict[str, dict[str, Any]], quick: bool) -> list[dict[str, Any]]:
     """Each target with what was measured and whether it was met (None: not measured in this run)."""
     out: list[dict[str, Any]] = []
@@ -204,6 +220,7 @@ def render(results: dict[str, dict[str, Any]], meta: dict[str, Any]) -> str:
         for db, (opened, sent) in (results["ack"].get("modals_opened") or {}).items():
             lines.append(f"  1 {db}: {opened} of {sent} /ticket commands (warm-up included) got their modal opened")
         lines += _modal_lines(results["ack"])
+        lines += _ack_cpu_lines(results["ack"])
     if "submit" in results:
         for run in results["submit"]["runs"]:
             lines.append(

@@ -29,10 +29,11 @@ from bench.infra import (
     database,
     postgres_cpu,
     postgres_cpu_since,
+    proc_cpu_seconds,
     slack_stub,
 )
 from bench.load import Client, Connection, LoadStats, percentile, run_load
-from bench.remote_stub import Stub, remote_slack_stub
+from bench.remote_stub import RemoteStub, Stub, remote_slack_stub
 from tests.harness import TRIAGE
 from tests.slack_stub import HOST_TEAM, SlackStub
 
@@ -184,9 +185,24 @@ def _modal_latency(sent: dict[str, float], opened: dict[str, float]) -> dict[str
     }
 
 
+def _cpu_per_command(
+    before: tuple[float, float, float, dict[int, float]], server: ServerProcess, stub: RemoteStub, commands: int
+) -> dict[str, float]:
+    """CPU milliseconds per command since `before`: the server (all its processes), the Slack stub (the
+    stand-in for Slack's own work), the load generator (this process) and PostgreSQL."""
+    server_s, stub_s, load_s, pg = before
+    used = {
+        "server": server.cpu_seconds() - server_s,
+        "slack_stub": proc_cpu_seconds(stub.pid) - stub_s,
+        "load_generator": time.process_time() - load_s,
+        "postgres": postgres_cpu_since(pg),
+    }
+    return {k: round(v * 1000 / max(1, commands), 3) for k, v in used.items()}
+
+
 def _ack_levels(
     server: ServerProcess,
-    stub: Stub,
+    stub: RemoteStub,
     chans: list[str],
     plan: dict[int, int],
     target: str,
@@ -202,9 +218,13 @@ def _ack_levels(
     runs: dict[int, dict[str, Any]] = {}
     triggers: dict[int, dict[str, float]] = {}
     for clients in ACK_LEVELS:
+        cpu_before = (server.cpu_seconds(), proc_cpu_seconds(stub.pid), time.process_time(), postgres_cpu())
         stats, triggers[clients] = _ticket_ack_load(server, stub, clients, plan[clients], chans)
         sent += len(triggers[clients])
+        if modal:  # the level's last forms are part of its cost
+            _settle(lambda expected=sent: stub.count("views.open") - opened_before >= expected, 30)
         runs[clients] = {"target": target, "db": db, "processes": processes, **stats.as_dict(), **_mem(server)}
+        runs[clients]["cpu_ms_per_command"] = _cpu_per_command(cpu_before, server, stub, len(triggers[clients]))
     if not modal:
         return runs, None
     _settle(lambda: stub.count("views.open") - opened_before >= sent, 30)

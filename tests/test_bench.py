@@ -41,11 +41,17 @@ def test_quick_benchmark_runs_every_scenario(tmp_path: Path) -> None:
             assert 0 < run["modal_p50_ms"] <= run["modal_p99_ms"] <= run["modal_max_ms"] < 3000
             assert run["modals_late"] == 0
     assert "command sent -> views.open at the stub" in done.stdout
-    for run in ack:  # where the CPU went, per command: the server always, the stub only when a form opens
-        cpu = run["cpu_ms_per_command"]
-        assert cpu["server"] > 0 and cpu["load_generator"] > 0
-        if run["target"] != "bare":
-            assert cpu["slack_stub"] > 0
+    # Where the CPU went, per command: the server always, the stub when a form opens. /proc counts
+    # in 10 ms ticks, so a quick run's small levels may read 0: sum each server's levels.
+    cpu_sums: dict[tuple[str, str], dict[str, float]] = {}
+    for run in ack:
+        sums = cpu_sums.setdefault((run["target"], run["db"]), {})
+        for part, ms in run["cpu_ms_per_command"].items():
+            sums[part] = sums.get(part, 0.0) + ms
+    for (target, _), sums in cpu_sums.items():
+        assert sums["server"] > 0 and sums["load_generator"] > 0
+        if target != "bare":
+            assert sums["slack_stub"] > 0
 
     submit = results["submit"]["runs"]
     assert [r["clients"] for r in submit] == [5, 20]

@@ -261,3 +261,37 @@ def test_sla_timers_survive_a_restart(slack: SlackStub, database_url: str) -> No
         time.sleep(1.5)
     assert len([p for p in slack.posts(TRIAGE) if "response is overdue" in p["text"]]) == 1
     assert [p for p in slack.posts(TRIAGE) if "75%" in p["text"]] == []  # no stale warning after the fact
+
+
+def test_a_burst_of_ticket_commands_while_slack_is_slow_is_acked_in_time_and_every_form_opens(
+    bot: BotUnderTest, slack: SlackStub, channel: str
+) -> None:
+    """12 /ticket at once, Slack answering views.open in 1 s, and 8 after-ack threads: the 4 that
+    find no free thread have their ack held until one frees (no queue of forms behind the acks),
+    every ack still comes well inside Slack's 3 s, and every form is opened, none dropped."""
+    slack.delay = 1.0
+    results: list[tuple[int, bytes, float]] = []
+    lock = threading.Lock()
+
+    def command(i: int) -> None:
+        started = time.monotonic()
+        status, body, _ = bot.slash("/ticket", user=CUSTOMER, channel=channel, text=f"Burst {i}")
+        with lock:
+            results.append((status, body, time.monotonic() - started))
+
+    threads = [threading.Thread(target=command, args=(i,)) for i in range(12)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    assert [(status, body) for status, body, _ in results] == [(200, b"")] * 12
+    waits = sorted(elapsed for _, _, elapsed in results)
+    assert waits[-1] < 3.0  # Slack's limit for the ack
+    assert sum(1 for w in waits if w >= 0.5) >= 4  # held for a free thread: the pool has no waiting room
+    slack.wait_for(lambda: slack.count("views.open") == 12, timeout=15)
+    titles = sorted(
+        next(b for b in call.args["view"]["blocks"] if b.get("block_id") == "title")["element"]["initial_value"]
+        for call in slack.calls_to("views.open")
+    )
+    assert titles == sorted(f"Burst {i}" for i in range(12))
+    slack.delay = 0.0

@@ -22,10 +22,13 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from bench.remote_stub import Stub
 from tests.harness import BOT_TOKEN, SIGNING_SECRET, TRIAGE
 from tests.slack_stub import SlackStub
+
+if TYPE_CHECKING:  # bench.remote_stub imports this module
+    from bench.remote_stub import Stub
 
 REPO = Path(__file__).resolve().parent.parent
 HOST = "127.0.0.1"

@@ -16,12 +16,11 @@ import sys
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
-from pathlib import Path
 from typing import Any
 
+from bench.infra import REPO
 from tests.slack_stub import SlackStub
 
-REPO = Path(__file__).resolve().parent.parent
 _METHODS = frozenset({"add_user", "add_channel", "count", "arrivals", "posts"})
 
 

@@ -38,12 +38,11 @@ from tickets.sla import sla_state
 
 # A ticket is read (and its card's or mirror's ts written) for every post about it: prebuilt Core.
 _TICKETS = Ticket.__table__
-_TICKET = select(_TICKETS).where(_TICKETS.c.id == bindparam("ticket_id"))
-_SET_THREAD_TS = update(_TICKETS).where(_TICKETS.c.id == bindparam("ticket_id")).values(thread_ts=bindparam("ts"))
+_BY_TICKET_ID = _TICKETS.c.id == bindparam("ticket_id")
+_TICKET = select(_TICKETS).where(_BY_TICKET_ID)
+_SET_THREAD_TS = update(_TICKETS).where(_BY_TICKET_ID).values(thread_ts=bindparam("ts"))
 _SET_TRIAGE_TS = (
-    update(_TICKETS)
-    .where(_TICKETS.c.id == bindparam("ticket_id"))
-    .values(triage_channel_id=bindparam("channel"), triage_ts=bindparam("ts"))
+    update(_TICKETS).where(_BY_TICKET_ID).values(triage_channel_id=bindparam("channel"), triage_ts=bindparam("ts"))
 )
 
 

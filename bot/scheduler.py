@@ -77,14 +77,10 @@ class _JobStore(SQLAlchemyJobStore):
 
     def add_job(self, job: Job) -> None:
         pending = getattr(self._batch, "jobs", None)
-        if pending is not None:
+        if pending is None:
+            super().add_job(job)
+        else:
             pending.append(job)
-            return
-        with self.engine.begin() as connection:
-            try:
-                connection.execute(self.jobs_t.insert(), self._row(job))
-            except IntegrityError:
-                raise ConflictingIdError(job.id) from None
 
     @contextlib.contextmanager
     def batch(self) -> Iterator[None]:

@@ -15,6 +15,7 @@ from handlers import ids
 from tickets.model import TicketInfo
 from tickets.rules import DESCRIPTION_MAX, STATUS_LABELS, TITLE_MAX, Status, humanize_duration
 from tickets.severity import SEVERITY_LEVELS, Severity
+from tickets.slack_text import cut, is_blank, visible
 
 Blocks = list[dict[str, Any]]
 _BROADCAST_WORDS = re.compile(r"@(channel|here|everyone)\b", re.IGNORECASE)
@@ -30,8 +31,23 @@ def escape_text(text: str) -> str:
     return _BROADCAST_WORDS.sub(lambda m: "@\u2060" + m.group(1), escaped)
 
 
+# Slack's limits, with headroom: Slack does not define "character", so text is measured in UTF-16
+# units after escaping (`slack_length`) and kept this far below each documented limit.
+SECTION_TEXT_LIMIT = 2900  # section text: 3,000
+FIELD_TEXT_LIMIT = 1900  # section field, context element: 2,000
+INPUT_VALUE_LIMIT = 2900  # plain_text_input initial_value: 3,000 (and never over the input's max_length)
+OPTION_TEXT_LIMIT = 72  # option and button text: 75
+
+
 def _truncate(text: str, limit: int) -> str:
-    return text if len(text) <= limit else text[: limit - 1] + "…"
+    """Plain text (not mrkdwn) cut to `limit` Slack characters, never inside an emoji sequence."""
+    return cut(text or "", limit)
+
+
+def fit_escaped(text: str | None, limit: int) -> str:
+    """User text made inert for mrkdwn (`escape_text`), then cut to `limit` measured after escaping:
+    never inside an `&amp;` entity or an emoji sequence, ending in "…" when cut."""
+    return cut(escape_text(text or ""), limit)
 
 
 def _mrkdwn(text: str) -> dict[str, Any]:
@@ -75,8 +91,11 @@ def severity_label(severity: Severity) -> str:
     return f"{level.emoji} {level.label}"
 
 
-def build_ticket_modal(context: ModalContext, title: str = "", description: str = "") -> dict[str, Any]:
-    """The /ticket modal: severity (with impact), examples, title, description."""
+def build_ticket_modal(
+    context: ModalContext, title: str = "", description: str = "", severity: Severity | None = None
+) -> dict[str, Any]:
+    """The /ticket modal: severity (with impact; `severity` preselected if given), examples, title,
+    description. `title` and `description` are plain text (as the person wrote them)."""
     options = [
         {
             "text": _plain(severity_label(level.severity)),
@@ -92,8 +111,11 @@ def build_ticket_modal(context: ModalContext, title: str = "", description: str 
         "max_length": TITLE_MAX,
         "placeholder": _plain("Dashboards are not loading"),
     }
-    if title.strip():
-        title_element["initial_value"] = _truncate(title.strip(), TITLE_MAX)
+    if visible(title):
+        title_element["initial_value"] = _truncate(visible(title), TITLE_MAX)
+    severity_element: dict[str, Any] = {"type": "radio_buttons", "action_id": ids.SEVERITY_BLOCK, "options": options}
+    if severity is not None:
+        severity_element["initial_option"] = next(o for o in options if o["value"] == severity.value)
     return {
         "type": "modal",
         "callback_id": ids.TICKET_MODAL,
@@ -110,7 +132,7 @@ def build_ticket_modal(context: ModalContext, title: str = "", description: str 
                 "type": "input",
                 "block_id": ids.SEVERITY_BLOCK,
                 "label": _plain("Severity"),
-                "element": {"type": "radio_buttons", "action_id": ids.SEVERITY_BLOCK, "options": options},
+                "element": severity_element,
             },
             {"type": "context", "block_id": "severity_examples", "elements": examples},
             {
@@ -130,7 +152,11 @@ def build_ticket_modal(context: ModalContext, title: str = "", description: str 
                     "multiline": True,
                     "max_length": DESCRIPTION_MAX,
                     "placeholder": _plain("What happened, what you expected, links, and since when"),
-                    **({"initial_value": _truncate(description, DESCRIPTION_MAX)} if description.strip() else {}),
+                    **(
+                        {"initial_value": _truncate(description, min(DESCRIPTION_MAX, INPUT_VALUE_LIMIT))}
+                        if not is_blank(description)
+                        else {}
+                    ),
                 },
             },
         ],
@@ -188,13 +214,13 @@ def build_ticket_card(
     ticket: TicketInfo, sla_text: str | None = None, source_link: str | None = None
 ) -> tuple[str, Blocks]:
     """The ticket card in the customer channel: the thread root of the conversation."""
-    title = escape_text(ticket.title)
+    title = fit_escaped(ticket.title, 1000)
     blocks: Blocks = [
         {"type": "section", "text": _mrkdwn(f"*Ticket #{ticket.number}: {title}*")},
         {"type": "section", "fields": _ticket_fields(ticket, sla_text)},
     ]
-    if ticket.description.strip():
-        blocks.append({"type": "section", "text": _mrkdwn(_truncate(escape_text(ticket.description), 2900))})
+    if not is_blank(ticket.description):
+        blocks.append({"type": "section", "text": _mrkdwn(fit_escaped(ticket.description, SECTION_TEXT_LIMIT))})
     blocks.append(build_ticket_actions(ticket))
     hint = "Reply in this thread: the team sees every message here."
     if source_link:
@@ -224,7 +250,7 @@ def build_triage_mirror(
     """The ticket's mirror in the internal triage channel, linking to the customer thread."""
     level = SEVERITY_LEVELS[ticket.severity]
     ping = "<!here> " if ticket.severity == Severity.CRITICAL and ticket.status != Status.RESOLVED else ""
-    title = escape_text(ticket.title)
+    title = fit_escaped(ticket.title, 1000)
     headline = f"{ping}{level.emoji} *{level.label}* ticket #{ticket.number} in <#{ticket.channel_id}>: {title}"
     links = [f"<{thread_link}|Open the customer thread>"] if thread_link else []
     blocks: Blocks = [
@@ -233,7 +259,7 @@ def build_triage_mirror(
     ]
     if rating is not None:
         verdict = ":+1: Helpful" if rating[0] == "helpful" else ":-1: Not helpful"
-        comment = f": “{escape_text(_truncate(rating[1], 500))}”" if rating[1] else ""
+        comment = f": “{fit_escaped(_truncate(rating[1], 500), FIELD_TEXT_LIMIT - 100)}”" if rating[1] else ""
         blocks.append({"type": "context", "elements": [_mrkdwn(f"*Customer rating*: {verdict}{comment}")]})
     if card_error:
         blocks.append(
@@ -241,7 +267,7 @@ def build_triage_mirror(
                 "type": "section",
                 "text": _mrkdwn(
                     f":warning: The ticket card could not be posted in <#{ticket.channel_id}> "
-                    f"(`{escape_text(card_error)}`): answer the customer there directly."
+                    f"(`{fit_escaped(card_error, 500)}`): answer the customer there directly."
                 ),
             }
         )

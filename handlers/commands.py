@@ -14,6 +14,7 @@ from bot.onboarding_service import repost_checklist
 from handlers.blocks import NOT_A_CUSTOMER_CHANNEL, ModalContext, escape_text
 from handlers.modal import open_modal, open_ticket_modal
 from handlers.onboarding_blocks import ONBOARD_STAFF_ONLY, build_onboard_modal
+from tickets.slack_text import plain_text
 
 COMMANDS = ("/ticket", "/onboard")
 
@@ -41,7 +42,7 @@ def register(app: App, deps: Deps) -> None:
             client,
             command["trigger_id"],
             ModalContext(command["channel_id"], "command"),
-            command.get("text") or "",
+            plain_text(command.get("text") or ""),  # entity-encoded like message text, even with should_escape off
             lambda text: respond(text=text),
         )
 

@@ -33,8 +33,9 @@ from handlers.blocks import (
     build_severity_modal,
 )
 from handlers.modal import open_modal, open_ticket_modal
-from tickets.rules import title_from_message, validate_ticket_fields
+from tickets.rules import description_from_message, title_from_message, validate_ticket_fields
 from tickets.severity import Severity, parse_severity
+from tickets.slack_text import is_blank, plain_text
 
 log = logging.getLogger(__name__)
 
@@ -219,8 +220,10 @@ def register(app: App, deps: Deps) -> None:
     def file_from_message(
         *, channel_id: str, message: dict[str, Any], source: str, event_id: str, text: str | None = None
     ) -> None:
-        """A ticket from an existing message: title from its first line, Medium until changed."""
-        body_text = text if text is not None else message.get("text") or ""
+        """A ticket from an existing message: title from its first line, Medium until changed.
+
+        `text` (default: the message's) is Slack's wire format; the ticket keeps what the person wrote."""
+        body_text = plain_text(text if text is not None else message.get("text") or "")
         reporter = message.get("user") or ""
         is_staff, team_id = deps.directory.lookup(reporter)
         title = title_from_message(body_text)
@@ -230,7 +233,7 @@ def register(app: App, deps: Deps) -> None:
             reporter_is_staff=is_staff,
             severity=Severity.MEDIUM,
             title=title,
-            description=body_text[:3000],
+            description=description_from_message(body_text),
             source=source,
             submission_key=f"msg:{channel_id}:{message['ts']}",
             reporter_team_id=team_id,
@@ -288,6 +291,8 @@ def register(app: App, deps: Deps) -> None:
         channel_id, ts = event.get("channel", ""), event.get("ts", "")
         bot_mention = f"<@{deps.directory.host().bot_user_id}>"
         text = (event.get("text") or "").replace(bot_mention, "").strip()
+        if is_blank(plain_text(text)):
+            text = ""
         with deps.db.transaction() as session:
             if customer_channel(session, channel_id) is None:
                 return
@@ -329,15 +334,17 @@ def register(app: App, deps: Deps) -> None:
             tell_user(context, respond)
             return
         message = body.get("message") or {}
-        text = message.get("text") or ""
-        problems = validate_ticket_fields(title_from_message(text), text[:3000])
+        text = plain_text(message.get("text") or "")
+        title, description = title_from_message(text), description_from_message(text)
+        problems = validate_ticket_fields(title, description)
         open_ticket_modal(
             client,
             body["trigger_id"],
             ModalContext(body["channel"]["id"], "shortcut", message.get("ts")),
-            title_from_message(text) if not problems.get("title") else "",
+            title if not problems.get("title") else "",
             lambda t: respond(text=t, response_type="ephemeral", replace_original=False),
-            description=text[:3000],
+            description=description,
+            severity=Severity.MEDIUM,
         )
 
     for action_id in BUTTON_ACTIONS:

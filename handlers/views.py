@@ -24,6 +24,7 @@ from onboarding.customer import (
 )
 from tickets.rules import validate_ticket_fields
 from tickets.severity import parse_severity
+from tickets.slack_text import is_blank
 
 log = logging.getLogger(__name__)
 
@@ -41,6 +42,8 @@ def register(app: App, deps: Deps) -> None:
         severity = parse_severity((_value(values, ids.SEVERITY_BLOCK).get("selected_option") or {}).get("value"))
         title = _value(values, ids.TITLE_BLOCK).get("value") or ""
         description = _value(values, ids.DESCRIPTION_BLOCK).get("value") or ""
+        if is_blank(description):  # only zero-width or format characters: no description
+            description = ""
         problems = {
             {"title": ids.TITLE_BLOCK, "description": ids.DESCRIPTION_BLOCK}[field]: message
             for field, message in validate_ticket_fields(title, description).items()

@@ -6,6 +6,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 
+from tickets.slack_text import cut, is_blank, visible
+
 TITLE_MAX = 150
 DESCRIPTION_MAX = 3000
 
@@ -55,9 +57,11 @@ def first_response_due(created_at: datetime, target: timedelta) -> datetime:
 
 
 def validate_ticket_fields(title: str | None, description: str | None) -> dict[str, str]:
-    """Field errors for a ticket form, keyed by field name ('title', 'description')."""
+    """Field errors for a ticket form, keyed by field name ('title', 'description').
+
+    A title that shows nothing (whitespace, zero-width and other format characters) is missing."""
     errors: dict[str, str] = {}
-    clean_title = (title or "").strip()
+    clean_title = visible(title)
     if not clean_title:
         errors["title"] = "Please give the ticket a short title."
     elif len(clean_title) > TITLE_MAX:
@@ -68,12 +72,18 @@ def validate_ticket_fields(title: str | None, description: str | None) -> dict[s
 
 
 def title_from_message(text: str, limit: int = TITLE_MAX) -> str:
-    """A ticket title from a message: its first non-empty line, shortened to fit."""
+    """A ticket title from a message (plain text, not wire format): its first line that shows
+    something, shortened to fit; "Ticket from a message" if none does."""
     for line in (text or "").splitlines():
-        line = line.strip()
+        line = visible(line)
         if line:
-            return line if len(line) <= limit else line[: limit - 1].rstrip() + "…"
+            return cut(line, limit)
     return "Ticket from a message"
+
+
+def description_from_message(text: str, limit: int = DESCRIPTION_MAX) -> str:
+    """A ticket description from a message (plain text): '' if it shows nothing, else cut to fit."""
+    return "" if is_blank(text) else cut(text, limit)
 
 
 def humanize_duration(delta: timedelta) -> str:

@@ -23,6 +23,7 @@ ACTIONS = (
     ids.STEP_DECLINE_BUTTON,
     ids.STEP_UNDO_BUTTON,
     ids.PAYMENT_LINK_BUTTON,
+    ids.PAYMENT_LINK_VISIT_BUTTON,
     ids.DASHBOARD_CALL_BOOKED_BUTTON,
 )
 
@@ -120,6 +121,7 @@ def register_onboarding(app: App, deps: Deps) -> None:
     for action_id in (*STEP_STATES, ids.DASHBOARD_CALL_BOOKED_BUTTON):
         app.action(action_id)(ack=mark_step, lazy=[tell_user])
     app.action(ids.PAYMENT_LINK_BUTTON)(ack=ack_only, lazy=[payment_link_button])
+    app.action(ids.PAYMENT_LINK_VISIT_BUTTON)(ack_only)  # a url button: Slack opens the link, we only ack
 
 
 def ack_only(ack: Ack) -> None:

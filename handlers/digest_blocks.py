@@ -14,6 +14,7 @@ from handlers.home_blocks import _channel, progress_bar
 from handlers.onboarding_blocks import _company
 from tickets.digest import Digest
 from tickets.rules import humanize_duration
+from tickets.slack_text import cut, slack_length
 
 MESSAGE_MAX_BLOCKS = 50
 SECTION_TEXT_BUDGET = 2900  # under Slack's 3,000, leaving room for the "…and N more" line
@@ -32,23 +33,23 @@ def _customer_name(channel_id: str, name: str, channel_names: dict[str, str]) ->
     for candidate in (name, channel_names.get(channel_id, "")):
         clean = " ".join((candidate or "").split())
         if clean:
-            return escape_text(clean if len(clean) <= NAME_MAX else clean[: NAME_MAX - 1] + "…")
+            return escape_text(cut(clean, NAME_MAX))
     return escape_text(channel_id)
 
 
 def _packed_sections(heading: str, lines: list[str], max_sections: int, noun: str) -> Blocks:
     """`lines` under a bold heading, packed into at most `max_sections` sections of ≤ 3,000 characters."""
     sections: list[list[str]] = [[f"*{heading}*"]]
-    sizes = [len(heading) + 2]
+    sizes = [slack_length(heading) + 2]
     shown = 0
     for line in lines:
-        if sizes[-1] + 1 + len(line) > SECTION_TEXT_BUDGET:
+        if sizes[-1] + 1 + slack_length(line) > SECTION_TEXT_BUDGET:
             if len(sections) == max_sections:
                 break
             sections.append([])
             sizes.append(0)
         sections[-1].append(line)
-        sizes[-1] += 1 + len(line)
+        sizes[-1] += 1 + slack_length(line)
         shown += 1
     if shown < len(lines):
         sections[-1].append(f"_…and {len(lines) - shown:,} more {noun}_")

@@ -34,6 +34,7 @@ from handlers.onboarding_blocks import _company, _mention
 from tickets.rules import STATUS_LABELS, TITLE_MAX, Status, humanize_duration
 from tickets.severity import SEVERITY_LEVELS, Severity
 from tickets.sla import sla_state
+from tickets.slack_text import visible
 
 HOME_MAX_BLOCKS = 100  # Slack's limit for a Home tab view
 TICKETS_PER_PAGE = 40
@@ -97,7 +98,7 @@ def _channel(channel_id: str) -> str:
 
 
 def _title(title: str) -> str:
-    return escape_text(_truncate((title or "").strip(), TITLE_MAX)) or "(no title)"
+    return escape_text(_truncate(visible(title), TITLE_MAX)) or "(no title)"
 
 
 def _age(created_at: datetime, now: datetime) -> str:

@@ -52,6 +52,9 @@ STEP_MARK_DONE_BUTTON = "onboarding_step_done"
 STEP_DECLINE_BUTTON = "onboarding_step_decline"
 STEP_UNDO_BUTTON = "onboarding_step_undo"
 PAYMENT_LINK_BUTTON = "onboarding_payment_link_open"
+# A url button with the payment link, when the link is too long for step 7's text after escaping:
+# Slack opens the link and still sends block_actions, which is only acked.
+PAYMENT_LINK_VISIT_BUTTON = "onboarding_payment_link_visit"
 ONBOARD_STEP_BLOCK_PREFIX = "onboarding_step_"
 
 # Nudge DM button; its value is the customer channel id.

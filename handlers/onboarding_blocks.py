@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from handlers import ids
-from handlers.blocks import Blocks, ModalContext, _mrkdwn, _plain, _truncate, escape_text
+from handlers.blocks import SECTION_TEXT_LIMIT, Blocks, ModalContext, _mrkdwn, _plain, _truncate, escape_text
 from onboarding.checklist import Checklist, StepRecord, StepState, clean_payment_link, progress
 from onboarding.customer import (
     CLOUD_PROVIDER_LABELS,
@@ -22,6 +22,7 @@ from onboarding.customer import (
 )
 from onboarding.reminders import DASHBOARD_CALL_AGENDA
 from onboarding.steps import A_TEAM_KEEP_IT_SMALL, A_TEAM_ROLES, INGESTION_READY, ONBOARDING_STEPS, OnboardingStep
+from tickets.slack_text import cut, slack_length
 
 ONBOARD_SOURCE = "onboard"
 PAYMENT_LINK_SOURCE = "payment_link"
@@ -179,10 +180,22 @@ def _state_line(record: StepRecord) -> str:
     return line
 
 
-def _step_buttons(step: OnboardingStep, record: StepRecord) -> list[dict[str, Any]]:
+def _link_line(link: str) -> str:
+    return f":link: <{link.replace('&', '&amp;')}|Payment link>"
+
+
+def _step_buttons(step: OnboardingStep, record: StepRecord, link_button: str | None = None) -> list[dict[str, Any]]:
     value = str(step.number)
+    if link_button:  # a url button (≤ 3,000 characters, not escaped): the link did not fit the text
+        buttons = [{**_button(ids.PAYMENT_LINK_VISIT_BUTTON, "Open payment link", value), "url": link_button}]
+    else:
+        buttons = []
     if record.state != StepState.PENDING:
-        return [_button(ids.STEP_UNDO_BUTTON, "Undo", value)]
+        return [_button(ids.STEP_UNDO_BUTTON, "Undo", value), *buttons]
+    return [*_pending_buttons(step, record, value), *buttons]
+
+
+def _pending_buttons(step: OnboardingStep, record: StepRecord, value: str) -> list[dict[str, Any]]:
     buttons = [_button(ids.STEP_MARK_DONE_BUTTON, "Mark done", value, "primary")]
     if step.can_decline:
         buttons.append(_button(ids.STEP_DECLINE_BUTTON, "Decline", value))
@@ -193,17 +206,28 @@ def _step_buttons(step: OnboardingStep, record: StepRecord) -> list[dict[str, An
 
 
 def _step_blocks(step: OnboardingStep, record: StepRecord) -> Blocks:
+    """The step's text and its buttons. A payment link goes in the text if it fits after escaping
+    (Slack's 3,000 counts `&amp;` as 5), else on a url button, whose url is not escaped."""
     lines = [f"*{step.number}. {step.title}*", step.meaning]
     link = clean_payment_link(record.link) if step.number == INGESTION_READY else None
-    if link:
-        lines.append(f":link: <{link.replace('&', '&amp;')}|Payment link>")
-    lines.append(f"_Owner: {step.owner}_  ·  {_state_line(record)}")
+    owner = f"_Owner: {step.owner}_  ·  {_state_line(record)}"
+    link_button = None
+    if link and slack_length("\n".join([*lines, _link_line(link), owner])) <= SECTION_TEXT_LIMIT:
+        lines.append(_link_line(link))
+    elif link:
+        lines.append(":link: Payment link: *Open payment link* below")
+        link_button = link
+    lines.append(owner)
     return [
-        {"type": "section", "block_id": f"onboarding_text_{step.number}", "text": _mrkdwn("\n".join(lines))},
+        {
+            "type": "section",
+            "block_id": f"onboarding_text_{step.number}",
+            "text": _mrkdwn(cut("\n".join(lines), SECTION_TEXT_LIMIT)),
+        },
         {
             "type": "actions",
             "block_id": f"{ids.ONBOARD_STEP_BLOCK_PREFIX}{step.number}",
-            "elements": _step_buttons(step, record),
+            "elements": _step_buttons(step, record, link_button),
         },
     ]
 

@@ -260,6 +260,29 @@ def _retry_after(error: SlackApiError) -> float | None:
     return None
 
 
+# Slack refused the post itself (too long, blocks it will not take): a smaller one may go.
+REFUSED_AS_INVALID = frozenset(
+    {
+        "invalid_blocks",
+        "invalid_blocks_format",
+        "invalid_arguments",
+        "msg_too_long",
+        "too_many_attachments",
+        "invalid_attachments",
+        "no_text",
+    }
+)
+# The channel itself will not take posts: the rows about it fail for good.
+CHANNEL_GONE = frozenset({"is_archived", "not_in_channel", "channel_not_found"})
+# Posts in a ticket's customer channel: when one fails for good, the triage card says so.
+CUSTOMER_TICKET_POSTS = ("ticket_card", "ticket_ack", "card_update", "rating_request")
+REFUSAL_NOTE = "post_refused"  # the outbox kind that tells triage about a refused post
+
+
+def _error_code(error: SlackApiError) -> str | None:
+    return error.response.data.get("error") if isinstance(error.response.data, dict) else None
+
+
 def _is_server_error(error: SlackApiError) -> bool:
     status = getattr(error.response, "status_code", 200)
     code = error.response.data.get("error") if isinstance(error.response.data, dict) else None
@@ -468,6 +491,7 @@ class Outbox:
         error: str | None = None,
         failed: bool = False,
         then: tuple[tuple[str, str | None], ...] = (),
+        refused: tuple[OutboxRow, Post | None, str] | None = None,
     ) -> None:
         now = self._clock()
         values: dict[str, Any] = {"lease_until": None, "next_attempt_at": now + timedelta(seconds=delay)}
@@ -479,6 +503,8 @@ class Outbox:
             session.execute(update(_OUTBOX).where(_COL.id == row_id).values(values))
             if failed:
                 self._make_due(session, then, now)  # what waited on this row learns it never will be sent
+            if failed and refused is not None:
+                self._tell_triage(session, *refused, reduced=False)
 
     def _deliver(self, row_id: int) -> bool:
         """One attempt at one row. False if the row was not ours to attempt."""
@@ -510,6 +536,7 @@ class Outbox:
         # Slack stored the message all look the same from here; only a 429 is a clear "no".
         maybe_posted = row.attempts > 0 and row.last_error != "ratelimited"
         kind = row.kind
+        refused: str | None = None  # Slack refused the full post as invalid, and took a reduced one
 
         try:
             ts = self._find_earlier_post(row_id, post) if maybe_posted else None
@@ -521,10 +548,17 @@ class Outbox:
                     }
                 if pace_key is not None:
                     self._pacer.sent(pace_key)  # the interval counts from the moment the post leaves
-                response = self._client.api_call(post.method, json=post.args)
+                try:
+                    response = self._client.api_call(post.method, json=post.args)
+                except SlackApiError as error:
+                    smaller = self._reduced(row_id, kind, post, error)
+                    if smaller is None:
+                        raise
+                    refused = _error_code(error)
+                    response = self._client.api_call(post.method, json=smaller)
                 ts = response.get("ts") or post.args.get("ts") or ""
         except SlackApiError as error:
-            self._after_api_error(row_id, kind, error, post.then)
+            self._after_api_error(row_id, kind, error, post.then, row=row, post=post, refused=refused)
             return True
         except Exception as error:  # connection refused, timeouts, DNS: the outage case
             self._retry(row_id, f"{type(error).__name__}: {error}")
@@ -536,21 +570,89 @@ class Outbox:
             if post.on_sent is not None:
                 post.on_sent(session, ts)
             self._make_due(session, post.then, sent_at)
+            if refused is not None:
+                self._tell_triage(session, row, post, refused, reduced=True)
         return True
 
+    @staticmethod
+    def _reduced(row_id: int, kind: str, post: Post, error: SlackApiError) -> dict[str, Any] | None:
+        """The smaller post to send once when Slack refuses one as invalid, else None."""
+        from handlers.blocks import build_reduced_post
+
+        if _error_code(error) not in REFUSED_AS_INVALID or post.method not in ("chat.postMessage", "chat.update"):
+            return None
+        smaller = build_reduced_post(post.args)
+        if smaller is not None:
+            log.warning(
+                "outbox row %s (%s): Slack refused it (%s: %s); sending a reduced version",
+                row_id,
+                kind,
+                _error_code(error),
+                "; ".join(str(e) for e in (error.response.data or {}).get("errors") or [])[:300],
+            )
+        return smaller
+
+    def _tell_triage(self, session: Session, row: OutboxRow, post: Post | None, code: str, *, reduced: bool) -> None:
+        """Slack refused a post for good (or took only a reduced one): triage hears of it, never
+        only a log line. A ticket's customer-channel post shows on its triage card; a post refused
+        as invalid, or one not about a ticket, is also a note (`REFUSAL_NOTE`) to triage."""
+        if row.kind == REFUSAL_NOTE:
+            return  # a note about a note would loop
+        reason = code.split(",")[0]  # "invalid_blocks, then … for the reduced version": the first
+        now = self._clock()
+        channel = (post.args.get("channel") if post is not None else None) or row.payload.get("channel")
+        if row.ticket_id is not None and row.kind in CUSTOMER_TICKET_POSTS and not reduced:
+            enqueue(
+                session,
+                kind="mirror_update",
+                dedupe_key=f"mirror_update:{row.ticket_id}:refused:{row.id}",
+                now=now,
+                ticket_id=row.ticket_id,
+            )
+            if reason not in REFUSED_AS_INVALID:
+                return  # the triage card says it; a note per refused update would be noise
+        # Once per ticket/channel and reason when the channel is gone; once per row otherwise.
+        about = row.ticket_id if row.ticket_id is not None else channel
+        key = f"{REFUSAL_NOTE}:{about}:{reason}" if reason in CHANNEL_GONE else f"{REFUSAL_NOTE}:{row.id}"
+        enqueue(
+            session,
+            kind=REFUSAL_NOTE,
+            dedupe_key=key,
+            now=now,
+            ticket_id=row.ticket_id,
+            payload={"what": row.kind, "channel": channel, "error": code, "reduced": reduced},
+        )
+
     def _after_api_error(
-        self, row_id: int, kind: str, error: SlackApiError, then: tuple[tuple[str, str | None], ...] = ()
+        self,
+        row_id: int,
+        kind: str,
+        error: SlackApiError,
+        then: tuple[tuple[str, str | None], ...] = (),
+        *,
+        row: OutboxRow | None = None,
+        post: Post | None = None,
+        refused: str | None = None,
     ) -> None:
         retry_after = _retry_after(error)
-        code = error.response.data.get("error") if isinstance(error.response.data, dict) else None
+        code = _error_code(error)
         if retry_after is not None:
             log.warning("outbox row %s rate limited, retrying in %.1fs", row_id, retry_after)
             self._release(row_id, delay=retry_after, error="ratelimited")
         elif _is_server_error(error):
             self._retry(row_id, f"HTTP {error.response.status_code} {code}")
         else:
+            if refused is not None:  # the reduced version was refused as well
+                code = f"{refused}, then {code} for the reduced version"
             log.error("outbox row %s (%s) failed for good: %s", row_id, kind, code)
-            self._release(row_id, delay=0, error=str(code), failed=True, then=then)
+            self._release(
+                row_id,
+                delay=0,
+                error=str(code),
+                failed=True,
+                then=then,
+                refused=(row, post, str(code)) if row is not None else None,
+            )
 
     def _retry(self, row_id: int, error: str) -> None:
         with self._db.transaction() as session:

@@ -6,6 +6,7 @@ harmless (it renders the same state again).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
 
@@ -16,10 +17,11 @@ from bot.db import Row
 from bot.identity import Directory
 from bot.models import Customer, OutboxMessage, Ticket
 from bot.onboarding_service import load_checklist
-from bot.outbox import Abandon, Defer, OutboxRow, Post
+from bot.outbox import CUSTOMER_TICKET_POSTS, Abandon, Defer, OutboxRow, Post
 from bot.services import ticket_info
 from handlers.blocks import (
     build_rating_request,
+    build_refusal_note,
     build_ticket_ack,
     build_ticket_card,
     build_triage_mirror,
@@ -36,6 +38,7 @@ from handlers.onboarding_blocks import (
 from tickets.severity import Severity
 from tickets.sla import sla_state
 
+_SLACK_ERROR = re.compile(r"[a-z_]+(\Z|, then )")  # an error code as Slack gives it (not our own Abandon reasons)
 # A ticket is read (and its card's or mirror's ts written) for every post about it: prebuilt Core.
 _TICKETS = Ticket.__table__
 _BY_TICKET_ID = _TICKETS.c.id == bindparam("ticket_id")
@@ -78,9 +81,31 @@ class PostPlanner:
     def _link(self, ticket: Ticket) -> str | None:
         return self._directory.host().permalink(ticket.channel_id, ticket.thread_ts) if ticket.thread_ts else None
 
-    def _mirror(self, ticket: Ticket, card_error: str | None) -> tuple[str, list]:
+    def _mirror(
+        self, ticket: Ticket, card_error: str | None, refused: tuple[str, str] | None = None
+    ) -> tuple[str, list]:
         rating = (ticket.rating, ticket.rating_comment) if ticket.rating else None
-        return build_triage_mirror(ticket_info(ticket), self._link(ticket), card_error, self._sla_text(ticket), rating)
+        return build_triage_mirror(
+            ticket_info(ticket), self._link(ticket), card_error, self._sla_text(ticket), rating, refused
+        )
+
+    @staticmethod
+    def _refused_post(session: Session, ticket: Ticket) -> tuple[str, str] | None:
+        """(kind, Slack's error) of the latest post in the customer channel about this ticket that
+        Slack refused for good, or None. Rows given up for our own reasons (no card) don't count."""
+        found = session.execute(
+            select(OutboxMessage.kind, OutboxMessage.last_error)
+            .where(
+                OutboxMessage.ticket_id == ticket.id,
+                OutboxMessage.state == "failed",
+                OutboxMessage.kind.in_(CUSTOMER_TICKET_POSTS),
+            )
+            .order_by(OutboxMessage.id.desc())
+        ).all()
+        for kind, error in found:
+            if error and _SLACK_ERROR.match(error):
+                return kind, error
+        return None
 
     def __call__(self, session: Session, row: OutboxRow) -> Post:
         plan = getattr(self, f"_plan_{row.kind}", None)
@@ -144,7 +169,9 @@ class PostPlanner:
             if card_error is None:
                 raise Defer("waiting for the ticket card")
         link = self._directory.host().permalink(ticket.channel_id, ticket.thread_ts) if ticket.thread_ts else None
-        text, blocks = build_triage_mirror(ticket_info(ticket), link, card_error)
+        text, blocks = build_triage_mirror(
+            ticket_info(ticket), link, card_error, refused=self._refused_post(session, ticket)
+        )
 
         def on_sent(s: Session, ts: str) -> None:
             s.execute(_SET_TRIAGE_TS, {"ticket_id": ticket.id, "channel": self._triage_channel, "ts": ts})
@@ -183,7 +210,8 @@ class PostPlanner:
             if self._mirror_failed(session, ticket):
                 raise Abandon("the triage mirror was never posted")
             raise Defer("waiting for the triage mirror")
-        text, blocks = self._mirror(ticket, None)
+        card_error = self._card_error(session, ticket) if ticket.thread_ts is None else None
+        text, blocks = self._mirror(ticket, card_error, self._refused_post(session, ticket))
         return Post(
             "chat.update",
             {
@@ -226,6 +254,24 @@ class PostPlanner:
         )
         args = {"channel": self._triage_channel, "text": text}
         if ticket.triage_ts and not top_level:
+            args["thread_ts"] = ticket.triage_ts
+        return Post("chat.postMessage", args, pace_key=self._triage_channel)
+
+    def _plan_post_refused(self, session: Session, row: OutboxRow) -> Post:
+        """Triage hears that Slack refused a post: in the ticket's triage thread if it has one."""
+        payload = row.payload
+        ticket = self._ticket(session, row) if row.ticket_id is not None else None
+        if ticket is not None and ticket.triage_ts is None and not self._mirror_failed(session, ticket):
+            raise Defer("waiting for the triage mirror")
+        text = build_refusal_note(
+            payload.get("what", ""),
+            payload.get("channel"),
+            payload.get("error", ""),
+            reduced=bool(payload.get("reduced")),
+            ticket_number=ticket.id if ticket is not None else None,
+        )
+        args = {"channel": self._triage_channel, "text": text}
+        if ticket is not None and ticket.triage_ts and payload.get("what") != "triage_mirror":
             args["thread_ts"] = ticket.triage_ts
         return Post("chat.postMessage", args, pace_key=self._triage_channel)
 

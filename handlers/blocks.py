@@ -15,7 +15,7 @@ from handlers import ids
 from tickets.model import TicketInfo
 from tickets.rules import DESCRIPTION_MAX, STATUS_LABELS, TITLE_MAX, Status, humanize_duration
 from tickets.severity import SEVERITY_LEVELS, Severity
-from tickets.slack_text import cut, is_blank, visible
+from tickets.slack_text import cut, is_blank, slack_length, visible
 
 Blocks = list[dict[str, Any]]
 _BROADCAST_WORDS = re.compile(r"@(channel|here|everyone)\b", re.IGNORECASE)
@@ -246,8 +246,12 @@ def build_triage_mirror(
     card_error: str | None = None,
     sla_text: str | None = None,
     rating: tuple[str, str | None] | None = None,
+    refused: tuple[str, str] | None = None,
 ) -> tuple[str, Blocks]:
-    """The ticket's mirror in the internal triage channel, linking to the customer thread."""
+    """The ticket's mirror in the internal triage channel, linking to the customer thread.
+
+    `refused` is (outbox kind, Slack's error) of the latest post about the ticket Slack refused
+    for good in the customer channel (an update of the card, the acknowledgement…)."""
     level = SEVERITY_LEVELS[ticket.severity]
     ping = "<!here> " if ticket.severity == Severity.CRITICAL and ticket.status != Status.RESOLVED else ""
     title = fit_escaped(ticket.title, 1000)
@@ -268,6 +272,17 @@ def build_triage_mirror(
                 "text": _mrkdwn(
                     f":warning: The ticket card could not be posted in <#{ticket.channel_id}> "
                     f"(`{fit_escaped(card_error, 500)}`): answer the customer there directly."
+                ),
+            }
+        )
+    elif refused is not None:
+        blocks.append(
+            {
+                "type": "section",
+                "text": _mrkdwn(
+                    f":warning: Slack refused {REFUSED_POSTS.get(refused[0], 'a post')} in <#{ticket.channel_id}> "
+                    f"(`{fit_escaped(refused[1], 500)}`): the customer may not see the latest; "
+                    "answer them there directly."
                 ),
             }
         )
@@ -398,6 +413,57 @@ def build_triage_note(
             f"thread for a while (reminder {count})."
         )
     raise ValueError(f"unknown note {note!r}")
+
+
+REFUSED_POSTS = {
+    "ticket_card": "the ticket card",
+    "ticket_ack": "the acknowledgement in the ticket's thread",
+    "card_update": "an update of the ticket card",
+    "rating_request": "the rating request",
+    "triage_mirror": "the triage card",
+    "mirror_update": "an update of the triage card",
+    "triage_note": "a triage note",
+    "checklist_post": "the onboarding checklist",
+    "checklist_update": "an update of the onboarding checklist",
+    "welcome": "the welcome message",
+    "message": "a message",
+    "ephemeral": "a private note",
+}
+REDUCED_NOTE = "Shortened: Slack refused the full message. Full text in the thread / the ticket export."
+
+
+def build_reduced_post(args: dict[str, Any]) -> dict[str, Any] | None:
+    """A smaller version of a chat.postMessage / chat.update Slack refused as invalid: the
+    `text` fallback (already mrkdwn) cut well inside the limits, in one section, and a context
+    line saying where the full text is. None when there is nothing smaller to send."""
+    text = args.get("text") or ""
+    if "blocks" not in args and slack_length(text) <= SECTION_TEXT_LIMIT:
+        return None
+    short = cut(text, SECTION_TEXT_LIMIT) if not is_blank(text) else "(This message could not be shown.)"
+    kept = {key: args[key] for key in ("channel", "ts", "thread_ts", "metadata") if key in args}
+    return {
+        **kept,
+        "text": short,
+        "blocks": [
+            {"type": "section", "text": _mrkdwn(short)},
+            {"type": "context", "elements": [_mrkdwn(REDUCED_NOTE)]},
+        ],
+    }
+
+
+def build_refusal_note(
+    what: str, channel_id: str | None, error: str, *, reduced: bool, ticket_number: int | None
+) -> str:
+    """For triage: Slack refused a post (`what` is an outbox kind), and whether a shortened one went out."""
+    thing = REFUSED_POSTS.get(what, "a message")
+    about = f" for ticket #{ticket_number}" if ticket_number is not None else ""
+    where = f" in <#{channel_id}>" if channel_id and channel_id[:1] in "CG" else ""
+    outcome = (
+        "A shortened version was posted instead; the full text is in the ticket export."
+        if reduced
+        else "Nothing was posted: please follow up there directly."
+    )
+    return f":warning: Slack refused {thing}{about}{where} (`{fit_escaped(error, 100)}`). {outcome}"
 
 
 def oncall_mention(oncall: str | None) -> str:

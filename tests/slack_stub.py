@@ -39,6 +39,7 @@ class Fault:
     retry_after: int | None = None
     error: str | None = None
     after_accept: bool = False  # do the work (store the message), then answer with the failure
+    channel: str | None = None  # only calls about this channel (args["channel"]), if given
 
 
 class SlackStub:
@@ -82,10 +83,18 @@ class SlackStub:
         }
 
     def fail(
-        self, method: str, status: int = 500, times: int = 1, retry_after: int | None = None, error: str | None = None
+        self,
+        method: str,
+        status: int = 500,
+        times: int = 1,
+        retry_after: int | None = None,
+        error: str | None = None,
+        channel: str | None = None,
     ) -> None:
+        """The next `times` calls of `method` (of those about `channel`, if given) answer `status`
+        with `error`; status 200 with an error is how Slack refuses a call (`invalid_blocks`...)."""
         with self._lock:
-            self._faults.append(Fault(method, status, times, retry_after, error))
+            self._faults.append(Fault(method, status, times, retry_after, error, channel=channel))
 
     def fail_after_accept(self, method: str, status: int = 500, times: int = 1) -> None:
         """Slack stores the message but the answer is lost (a 5xx or timeout after the fact)."""
@@ -214,7 +223,16 @@ class SlackStub:
                 token = auth.removeprefix("Bearer ") if auth else args.get("token")
                 with stub._lock:
                     stub.calls.append(Call(method, args, token, peer=self.client_address[:2]))
-                    fault = next((f for f in stub._faults if f.times > 0 and f.method in ("*", method)), None)
+                    fault = next(
+                        (
+                            f
+                            for f in stub._faults
+                            if f.times > 0
+                            and f.method in ("*", method)
+                            and (f.channel is None or f.channel == args.get("channel"))
+                        ),
+                        None,
+                    )
                     if fault is not None:
                         fault.times -= 1
                 if stub.delay:

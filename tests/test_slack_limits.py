@@ -130,3 +130,86 @@ def test_a_payment_link_that_fits_stays_in_the_step_text_and_a_long_one_gets_a_l
     assert_slack_accepts(blocks)
     [button] = [e for b in blocks if b["type"] == "actions" for e in b["elements"] if e.get("url")]
     assert button["url"] == LONG_LINK and button["action_id"] == "onboarding_payment_link_visit"
+
+
+# -- a post Slack refuses is never a silent loss -------------------------------------------------
+def test_a_card_slack_refuses_as_invalid_goes_out_reduced_and_triage_is_told(bot: BotUnderTest, channel: str) -> None:
+    from tests.harness import TRIAGE
+    from tests.test_ticket_flow import file_ticket
+
+    bot.slack.fail("chat.postMessage", status=200, error="invalid_blocks", channel=channel)
+    file_ticket(bot, title="A&B exports fail")
+    card = bot.slack.wait_for(lambda: [p for p in bot.slack.posts(channel) if "Ticket #1" in p["text"]])[0]
+    assert "Full text in the thread" in json.dumps(card["blocks"]) and "A&amp;B exports fail" in card["text"]
+    assert_slack_accepts(card["blocks"])
+    # The reduced card is the ticket's thread: the acknowledgement follows in it.
+    bot.slack.wait_for(lambda: [p for p in bot.slack.posts(channel) if p.get("thread_ts") == card["ts"]])
+    note = bot.slack.wait_for(lambda: [p for p in bot.slack.posts(TRIAGE) if "Slack refused" in p["text"]])[0]
+    assert "the ticket card for ticket #1" in note["text"] and "`invalid_blocks`" in note["text"]
+    assert "shortened version was posted" in note["text"]
+    mirror_ts = bot.sql("SELECT triage_ts FROM tickets")[0][0]
+    assert note.get("thread_ts") == mirror_ts  # in the triage card's thread
+    assert bot.sql("SELECT state FROM outbox WHERE dedupe_key = 'ticket_card:1'")[0][0] == "sent"
+
+
+def test_a_post_refused_twice_is_reported_to_triage_as_not_posted(bot: BotUnderTest, channel: str) -> None:
+    from tests.harness import TRIAGE
+
+    bot.slack.fail("chat.postMessage", status=200, error="msg_too_long", channel=channel, times=2)
+    bot.slack.add_message(channel, "1700001000.000100", "U0CUST", "Exports fail")
+    item = {"type": "message", "channel": channel, "ts": "1700001000.000100"}
+    bot.event({"type": "reaction_added", "user": STAFF, "reaction": "ticket", "item": item})
+    note = bot.slack.wait_for(lambda: [p for p in bot.slack.posts(TRIAGE) if "Slack refused" in p["text"]])[0]
+    assert "`msg_too_long, then msg_too_long for the reduced version`" in note["text"]
+    assert "Nothing was posted" in note["text"]
+    mirror = bot.slack.wait_for(lambda: [p for p in bot.slack.posts(TRIAGE) if "Medium ticket #1" in p["text"]])[0]
+    bot.slack.wait_for(lambda: bot.sql("SELECT state FROM outbox WHERE kind = 'mirror_update'") == [("sent",)])
+    assert "could not be posted" in json.dumps(mirror["blocks"])  # the card never went out, even after updates
+
+
+def test_a_card_update_refused_for_a_channel_reason_shows_on_the_triage_card(bot: BotUnderTest, channel: str) -> None:
+    from tests.harness import TRIAGE
+    from tests.test_ticket_actions import filed
+
+    t = filed(bot)
+    bot.slack.fail("chat.update", status=200, error="is_archived", channel=channel, times=5)
+    bot.click("ticket_take", user=STAFF, channel=TRIAGE, message_ts=t["triage_ts"], value=str(t["number"]))
+
+    def warned() -> list[dict[str, Any]]:
+        return [
+            c.args
+            for c in bot.slack.calls_to("chat.update")
+            if c.args["ts"] == t["triage_ts"] and "Slack refused" in json.dumps(c.args["blocks"])
+        ]
+
+    update = bot.slack.wait_for(warned)[-1]
+    blob = json.dumps(update["blocks"])
+    assert "an update of the ticket card" in blob and "`is_archived`" in blob and "In progress" in blob
+    assert_slack_accepts(update["blocks"])
+    assert not [p for p in bot.slack.posts(TRIAGE) if "Slack refused" in p["text"]]  # the card says it, once
+
+
+def test_a_reduced_post_keeps_where_it_goes_and_cuts_the_text() -> None:
+    from handlers.blocks import build_reduced_post
+
+    args = {"channel": "C1", "thread_ts": "1.2", "metadata": {"m": 1}, "text": "&amp;" * 1000, "blocks": [{}]}
+    reduced = build_reduced_post(args)
+    assert reduced is not None
+    assert {k: reduced[k] for k in ("channel", "thread_ts", "metadata")} == {
+        "channel": "C1",
+        "thread_ts": "1.2",
+        "metadata": {"m": 1},
+    }
+    assert_slack_accepts(reduced["blocks"])
+    assert reduced["text"].endswith("&amp;…") and "Full text in the thread" in json.dumps(reduced["blocks"])
+    assert build_reduced_post({"channel": "C1", "text": "short, and no blocks"}) is None  # nothing smaller to send
+
+
+def test_the_refusal_note_says_what_where_why_and_what_was_done() -> None:
+    from handlers.blocks import build_refusal_note
+
+    note = build_refusal_note("checklist_update", "C0ACME", "invalid_blocks", reduced=True, ticket_number=None)
+    assert note.startswith(":warning: Slack refused an update of the onboarding checklist in <#C0ACME>")
+    assert "`invalid_blocks`" in note and "shortened version" in note
+    note = build_refusal_note("message", "U0STAFF", "<!here>", reduced=False, ticket_number=3)
+    assert "for ticket #3" in note and "<#U0STAFF>" not in note and "<!here>" not in note

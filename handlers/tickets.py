@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from typing import Any
 
 from slack_bolt import Ack, App, BoltContext, Respond
@@ -289,8 +290,8 @@ def register(app: App, deps: Deps) -> None:
 
     def app_mention(event: dict[str, Any], body: dict[str, Any]) -> None:
         channel_id, ts = event.get("channel", ""), event.get("ts", "")
-        bot_mention = f"<@{deps.directory.host().bot_user_id}>"
-        text = (event.get("text") or "").replace(bot_mention, "").strip()
+        bot_mention = re.compile(rf"<@{re.escape(deps.directory.host().bot_user_id)}(\|[^>]*)?>")
+        text = bot_mention.sub("", event.get("text") or "").strip()
         if is_blank(plain_text(text)):
             text = ""
         with deps.db.transaction() as session:

@@ -128,3 +128,23 @@ def test_a_typed_title_is_plain_text_stored_as_typed_and_escaped_once(bot: BotUn
     bot.submit_view(bot.opened_view(), ticket_values(title="A&B and &amp; too", description="x"), user=CUSTOMER)
     assert bot.sql("SELECT title FROM tickets")[0][0] == "A&B and &amp; too"
     assert "A&amp;B and &amp;amp; too" in rendered(card(bot, channel))
+
+
+def test_create_ticket_shortcut_form_starts_at_medium_and_slash_command_form_asks(
+    bot: BotUnderTest, channel: str
+) -> None:
+    message = {"ts": "1700002000.000202", "text": "Flags stopped evaluating", "user": CUSTOMER}
+    bot.shortcut("create_ticket", user=STAFF, channel=channel, message=message)
+    view = bot.slack.wait_for(lambda: bot.slack.calls_to("views.open"))[0].args["view"]
+    severity = next(b for b in view["blocks"] if b.get("block_id") == "severity")
+    assert severity["element"]["initial_option"]["value"] == "medium"
+    bot.slash("/ticket", user=CUSTOMER, channel=channel)
+    view = bot.slack.wait_for(lambda: bot.slack.calls_to("views.open")[1:])[0].args["view"]
+    severity = next(b for b in view["blocks"] if b.get("block_id") == "severity")
+    assert "initial_option" not in severity["element"]  # the customer picks the impact themselves
+
+
+def test_a_labelled_mention_of_the_bot_is_not_part_of_the_title(bot: BotUnderTest, channel: str) -> None:
+    event = {"type": "app_mention", "user": CUSTOMER, "channel": channel, "ts": "1700003000.000302"}
+    bot.event({**event, "text": "<@U0BOT|support> replays are blank"})
+    assert bot.sql("SELECT title FROM tickets")[0][0] == "replays are blank"

@@ -170,4 +170,4 @@ class OnboardingStep(Base):
     state: Mapped[str] = mapped_column(String(16), default="pending")
     by_user: Mapped[str | None] = mapped_column(String(32))
     at: Mapped[datetime | None]
-    link: Mapped[str | None] = mapped_column(String(500))
+    link: Mapped[str | None] = mapped_column(String(2000))  # onboarding.checklist.LINK_MAX

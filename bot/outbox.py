@@ -599,6 +599,8 @@ class Outbox:
         if row.kind == REFUSAL_NOTE:
             return  # a note about a note would loop
         reason = code.split(",")[0]  # "invalid_blocks, then … for the reduced version": the first
+        if row.kind == "ephemeral" and reason not in REFUSED_AS_INVALID:
+            return  # a private note to someone who left, say: the log line is enough
         now = self._clock()
         channel = (post.args.get("channel") if post is not None else None) or row.payload.get("channel")
         if row.ticket_id is not None and row.kind in CUSTOMER_TICKET_POSTS and not reduced:

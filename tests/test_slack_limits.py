@@ -213,3 +213,27 @@ def test_the_refusal_note_says_what_where_why_and_what_was_done() -> None:
     assert "`invalid_blocks`" in note and "shortened version" in note
     note = build_refusal_note("message", "U0STAFF", "<!here>", reduced=False, ticket_number=3)
     assert "for ticket #3" in note and "<#U0STAFF>" not in note and "<!here>" not in note
+
+
+def test_a_welcome_refused_because_the_channel_is_archived_is_told_to_triage_once(
+    bot: BotUnderTest, slack: Any
+) -> None:
+    from tests.harness import TRIAGE
+
+    slack.fail("chat.postMessage", status=200, error="is_archived", channel="C0GONE", times=10)
+    bot.join_channel("C0GONE", name="gone")
+    note = slack.wait_for(lambda: [p for p in slack.posts(TRIAGE) if "Slack refused" in p["text"]])[0]
+    assert "the welcome message in <#C0GONE> (`is_archived`)" in note["text"]
+
+
+def test_a_private_note_refused_for_a_person_is_not_a_triage_note(bot: BotUnderTest, channel: str) -> None:
+    import time
+
+    from tests.harness import TRIAGE
+
+    bot.slack.fail("chat.postEphemeral", status=200, error="user_not_in_channel")
+    event = {"type": "app_mention", "user": "U0CUST", "channel": channel, "ts": "1700003000.000303", "text": "<@U0BOT>"}
+    bot.event(event)
+    bot.slack.wait_for(lambda: bot.sql("SELECT state FROM outbox WHERE kind = 'ephemeral'") == [("failed",)])
+    time.sleep(0.5)
+    assert not [p for p in bot.slack.posts(TRIAGE) if "Slack refused" in p["text"]]

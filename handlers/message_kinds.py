@@ -53,7 +53,8 @@ def is_from_an_app(message: Mapping[str, Any]) -> bool:
 
 
 def message_kind(event: Mapping[str, Any]) -> MessageKind:
-    subtype = event.get("subtype")
+    """What a `message` event is (see MessageKind); only REPLY counts in a ticket's conversation."""
+    subtype = event.get("subtype") or None  # some SDKs' samples send "" for a plain message
     if subtype in EDIT_SUBTYPES:
         return MessageKind.EDIT
     if subtype in DELETION_SUBTYPES:

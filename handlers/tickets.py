@@ -423,7 +423,7 @@ def register(app: App, deps: Deps) -> None:
         open_ticket_modal(
             client,
             body["trigger_id"],
-            ModalContext(body["channel"]["id"], "shortcut", message.get("ts")),
+            ModalContext(body["channel"]["id"], "shortcut", message.get("ts"), message.get("thread_ts")),
             title_from_message(text) if not problems.get("title") else "",
             lambda t: respond(text=t, response_type="ephemeral", replace_original=False),
             description=text[:3000],

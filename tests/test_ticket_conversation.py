@@ -6,7 +6,7 @@ from __future__ import annotations
 import time
 from datetime import UTC, datetime
 
-from tests.conftest import CUSTOMER, CUSTOMER_CHANNEL, STAFF
+from tests.conftest import CUSTOMER, CUSTOMER_CHANNEL, STAFF, STAFF_2
 from tests.harness import TRIAGE, BotUnderTest, running_bot
 from tests.slack_messages import customer_message, new_ts, person_message, ticket_from_message
 from tests.slack_stub import SlackStub
@@ -121,3 +121,29 @@ def test_replies_in_an_unrelated_thread_are_not_the_tickets(bot: BotUnderTest, c
     other = new_ts(seconds_ago=30)
     bot.event(person_message(channel, STAFF, "Unrelated chat", thread_ts=other))
     assert _ticket(bot, t["number"]) == ("open", None, 0)
+
+
+def test_a_ticket_made_with_the_shortcut_on_a_reply_counts_replies_in_that_thread(
+    bot: BotUnderTest, channel: str
+) -> None:
+    parent = new_ts(seconds_ago=120)
+    message = {
+        "type": "message",
+        "ts": new_ts(seconds_ago=60),
+        "thread_ts": parent,
+        "text": "Flags are stale",
+        "user": CUSTOMER,
+    }
+    bot.shortcut("create_ticket", user=STAFF, channel=channel, message=message)
+    bot.slack.wait_for(lambda: bot.slack.calls_to("views.open"))
+    values = {
+        "severity": {"severity": {"selected_option": {"value": "high"}}},
+        "title": {"title": {"value": "Flags are stale"}},
+        "description": {"description": {"value": "Flags are stale"}},
+    }
+    status, _, _ = bot.submit_view(bot.opened_view(), values, user=STAFF)
+    assert status == 200
+    assert bot.sql("SELECT source_ts, source_thread_ts FROM tickets")[0] == (message["ts"], parent)
+    reply = person_message(channel, STAFF_2, "Cache flushed", thread_ts=parent)
+    bot.event(reply)
+    assert bot.sql("SELECT status, reply_count FROM tickets")[0] == ("in_progress", 1)

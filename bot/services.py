@@ -399,17 +399,24 @@ def record_thread_message(
         _apply(session, ticket, workflow.staff_reply(_state(ticket), posted_at), user_id, now, sla)
         _set_sla(ticket, sla)
     else:
-        changes = _apply(session, ticket, workflow.reopen_on_customer_reply(_state(ticket)), user_id, now, sla)
-        if changes:
-            enqueue(
-                session,
-                kind="triage_note",
-                dedupe_key=f"reopened:{ticket.id}:{ts}",
-                now=now,
-                ticket_id=ticket.id,
-                payload={"note": "reopened", "user": user_id},
-            )
+        _reopen_on_customer_reply(session, ticket, ts=ts, user_id=user_id, now=now, sla=sla)
     return True
+
+
+def _reopen_on_customer_reply(
+    session: Session, ticket: Ticket | Row, *, ts: str, user_id: str, now: datetime, sla: SlaPolicy
+) -> None:
+    """A customer's reply brings a waiting or resolved ticket back to in progress; triage hears of it."""
+    changes = _apply(session, ticket, workflow.reopen_on_customer_reply(_state(ticket)), user_id, now, sla)
+    if changes:
+        enqueue(
+            session,
+            kind="triage_note",
+            dedupe_key=f"reopened:{ticket.id}:{ts}",
+            now=now,
+            ticket_id=ticket.id,
+            payload={"note": "reopened", "user": user_id},
+        )
 
 
 def record_reply(
@@ -476,16 +483,7 @@ def settle_reply_author(
             request_card_update(session, ticket, now)
         _set_sla(ticket, sla)
     elif ticket.last_staff_message_at is None or ticket.last_staff_message_at <= posted_at:
-        changes = _apply(session, ticket, workflow.reopen_on_customer_reply(_state(ticket)), message.user_id, now, sla)
-        if changes:
-            enqueue(
-                session,
-                kind="triage_note",
-                dedupe_key=f"reopened:{ticket.id}:{ts}",
-                now=now,
-                ticket_id=ticket.id,
-                payload={"note": "reopened", "user": message.user_id},
-            )
+        _reopen_on_customer_reply(session, ticket, ts=ts, user_id=message.user_id, now=now, sla=sla)
     return True
 
 

@@ -353,18 +353,11 @@ def register(app: App, deps: Deps) -> None:
         if not who.known:
             tell_reactor(body, channel_id, ts, user_id, WHO_ARE_YOU_UNKNOWN)
             return
+        if not who.is_staff:
+            tell_reactor(body, channel_id, ts, user_id, STAFF_ONLY)
+            return
         with deps.db.transaction() as session:
             ticket = ticket_by_thread(session, channel_id, ts)
-            if ticket is not None and not who.is_staff:
-                if claim_event(session, body.get("event_id", ""), deps.clock()):
-                    enqueue(
-                        session,
-                        kind="ephemeral",
-                        dedupe_key=f"reaction_refused:{channel_id}:{ts}:{user_id}:{RESOLVE_EMOJI}",
-                        now=deps.clock(),
-                        payload={"channel": channel_id, "user": user_id, "text": STAFF_ONLY},
-                    )
-                return
             if ticket is None:
                 return
             if not claim_event(session, body.get("event_id", ""), deps.clock()):

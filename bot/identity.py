@@ -134,16 +134,9 @@ class Directory:
         """
         if not user_id:
             return Identity(Who.UNKNOWN)
-        cached = self._cached(user_id)
-        if cached is not None:
-            return Identity(Who.STAFF if cached[0] else Who.CUSTOMER, cached[1])
-        if team_hint:
-            try:
-                host = self.host()
-            except (SlackApiError, SlackClientError, OSError):
-                host = None
-            if host is not None and team_hint != host.team_id and host.enterprise_id is None:
-                return Identity(Who.CUSTOMER, team_hint)
+        known = self.identify_cached(user_id, team_hint)
+        if known is not None:
+            return known
         found = self._fetch(user_id)
         if found is None:
             return Identity(Who.UNKNOWN, team_hint)
@@ -152,6 +145,21 @@ class Directory:
     def team_of(self, user_id: str) -> str | None:
         """The user's own team id (from users.info), or None if Slack could not say."""
         return self.lookup(user_id)[1]
+
+    def identify_cached(self, user_id: str, team_hint: str | None = None) -> Identity | None:
+        """`identify` without a Web API call: from the cache or the event's team; None if that
+        takes users.info (so a caller holding a lock can let go of it first)."""
+        cached = self._cached(user_id)
+        if cached is not None:
+            return Identity(Who.STAFF if cached[0] else Who.CUSTOMER, cached[1])
+        if team_hint:
+            try:
+                host = self.host()
+            except (SlackApiError, SlackClientError, OSError):
+                return None
+            if team_hint != host.team_id and host.enterprise_id is None:
+                return Identity(Who.CUSTOMER, team_hint)
+        return None
 
     def lookup(self, user_id: str) -> tuple[bool, str | None]:
         """(is staff, team id) for a user, cached; (False, None) if Slack could not say (not cached)."""

@@ -236,6 +236,18 @@ def ticket_row_by_conversation(session: Session, channel_id: str, thread_ts: str
     return None if found is None else Row(_TICKETS, found)
 
 
+def conversation_has_ticket(session: Session, channel_id: str, thread_ts: str) -> bool:
+    """Whether `ticket_row_by_conversation` would find a ticket (a plain read, no lock)."""
+    found = session.scalar(
+        select(Ticket.id)
+        .where(
+            Ticket.channel_id == channel_id, or_(Ticket.thread_ts == thread_ts, Ticket.source_thread_ts == thread_ts)
+        )
+        .limit(1)
+    )
+    return found is not None
+
+
 def lock_ticket(session: Session, number: int) -> Ticket | None:
     """The ticket, locked for the rest of the transaction."""
     return session.get(Ticket, number, with_for_update=True)

@@ -14,6 +14,7 @@ from bot.models import Customer
 from bot.onboarding_service import warn_channel_size
 from bot.services import (
     claim_event,
+    conversation_has_ticket,
     record_reply,
     register_channel,
     ticket_row_by_conversation,
@@ -72,11 +73,16 @@ def register(app: App, deps: Deps) -> None:
         reply = thread_reply(event)
         if reply is None:
             return
+        author = deps.directory.identify_cached(reply.user_id, reply.team_hint)
+        if author is None:  # users.info it takes: never wait on Slack (a 429's Retry-After) holding the lock
+            with deps.db.session() as session:
+                if not conversation_has_ticket(session, reply.channel_id, reply.thread_ts):
+                    return
+            author = deps.directory.identify(reply.user_id, reply.team_hint)
         with deps.db.transaction() as session:
             ticket = ticket_row_by_conversation(session, reply.channel_id, reply.thread_ts)
             if ticket is None or not claim_event(session, body.get("event_id", ""), deps.clock()):
                 return
-            author = deps.directory.identify(reply.user_id, reply.team_hint)
             timers_before = ticket_timers(ticket)
             recorded = record_reply(
                 session,

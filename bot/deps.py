@@ -7,7 +7,7 @@ import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from bot.channels import CustomerChannels
 from bot.config import Settings
@@ -17,10 +17,24 @@ from bot.models import Customer, Ticket
 from bot.onboarding_service import TIMER_PREFIXES, customer_timers
 from bot.outbox import Outbox
 from bot.scheduler import Scheduler, Timer
-from bot.services import TICKET_TIMER_PREFIXES, FiledTicket, SlaPolicy, ticket_timers
+from bot.services import (
+    SETTLE_AUTHORS_JOB,
+    SETTLE_AUTHORS_PREFIX,
+    TICKET_TIMER_PREFIXES,
+    FiledTicket,
+    SlaPolicy,
+    ticket_timers,
+)
 from onboarding.reminders import ReminderPolicy
 
 log = logging.getLogger(__name__)
+
+SETTLE_AUTHORS_MAX_ATTEMPTS = 40  # 2 s, 4 s, ... then every 5 min: about 3 hours of trying
+
+
+def settle_authors_delay(attempt: int) -> timedelta:
+    """How long to wait before look-up `attempt` (1, 2, ...) of a reply's unknown author."""
+    return timedelta(seconds=min(2 ** min(attempt, 9), 300))
 
 
 class Background:
@@ -115,6 +129,18 @@ class Deps:
             self.timer_sync.submit(self._add_timers, filed.timers)
         else:
             self.timer_sync.submit(self._sync_ticket_now, filed.number)
+
+    def settle_reply_authors_later(self, ticket_id: int, attempt: int = 1) -> None:
+        """Look again (a scheduled job, off the request thread) at the ticket's replies whose author
+        Slack could not name; each try waits longer (`settle_authors_delay`)."""
+        if attempt > SETTLE_AUTHORS_MAX_ATTEMPTS:
+            log.error("gave up naming the authors of replies to ticket %s: they stay unknown", ticket_id)
+            return
+        when = self.clock() + settle_authors_delay(attempt)
+        job_id = f"{SETTLE_AUTHORS_PREFIX}{ticket_id}"
+        self.timer_sync.submit(
+            lambda: self.scheduler.sync(job_id, when, SETTLE_AUTHORS_JOB, ticket_id=ticket_id, attempt=attempt)
+        )
 
     def _add_timers(self, timers: list[Timer]) -> None:
         self.scheduler.add(timers)

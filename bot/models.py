@@ -34,6 +34,7 @@ class Ticket(Base):
     __table_args__ = (
         UniqueConstraint("submission_key", name="uq_tickets_submission_key"),
         Index("ix_tickets_thread", "channel_id", "thread_ts"),
+        Index("ix_tickets_source_thread", "channel_id", "source_thread_ts"),
         Index("ix_tickets_status", "status"),
     )
 
@@ -61,6 +62,9 @@ class Ticket(Base):
     reporter_team_id: Mapped[str | None] = mapped_column(String(32))
     # The message a ticket was made from (🎫 reaction, shortcut, mention), for the link back.
     source_ts: Mapped[str | None] = mapped_column(String(32))
+    # The thread that message lives in (its own ts, or its parent's if it is a reply): people answer
+    # there too, and those replies count as replies in the card's thread.
+    source_thread_ts: Mapped[str | None] = mapped_column(String(32))
     # First-response SLA (the timers' truth; the scheduler's jobs are the alarm clocks).
     sla_warn_at: Mapped[datetime | None]
     sla_due_at: Mapped[datetime | None]
@@ -84,7 +88,8 @@ class TicketMessage(Base):
     ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"), index=True)
     ts: Mapped[str] = mapped_column(String(32))
     user_id: Mapped[str] = mapped_column(String(32))
-    from_staff: Mapped[bool] = mapped_column(Boolean)
+    # None: the author could not be looked up yet (users.info failed); settled later, never guessed.
+    from_staff: Mapped[bool | None] = mapped_column(Boolean)
     posted_at: Mapped[datetime]
 
 

@@ -9,7 +9,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy import bindparam, case, insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from bot.db import Row, insert_new, insert_new_key
@@ -26,6 +26,8 @@ SLA_WARN_JOB = "sla_warn"
 SLA_BREACH_JOB = "sla_breach"
 CRITICAL_UPDATE_JOB = "critical_update"
 TICKET_TIMER_PREFIXES = ("sla_warn:", "sla_breach:", "critical_update:")
+SETTLE_AUTHORS_JOB = "settle_reply_authors"  # look again at replies whose author was unknown
+SETTLE_AUTHORS_PREFIX = "reply_authors:"
 WAIT_FOR_CARD = timedelta(seconds=5)  # a new ticket's acknowledgement and mirror look again after this
 AUDIT_FIELD_NAMES = {"status": "status", "severity": "severity", "assignee_id": "assignee"}
 
@@ -96,6 +98,8 @@ class NewTicket:
     submission_key: str
     reporter_team_id: str | None = None
     source_ts: str | None = None
+    # The thread the source message is in (its parent's ts if it is a reply); defaults to source_ts.
+    source_thread_ts: str | None = None
 
 
 @dataclass(frozen=True)
@@ -129,6 +133,7 @@ def file_ticket(session: Session, new: NewTicket, now: datetime, sla: SlaPolicy)
         reply_count=0,
         reporter_team_id=new.reporter_team_id,
         source_ts=new.source_ts,
+        source_thread_ts=new.source_thread_ts or new.source_ts,
         sla_warned=False,
         updates_owed=0,
     )
@@ -203,6 +208,44 @@ def ticket_row_by_thread(session: Session, channel_id: str, thread_ts: str) -> R
     """`ticket_by_thread` as a plain Row (save it with `bot.db.save_row`): for thread replies."""
     found = session.execute(_TICKET_BY_THREAD, {"channel_id": channel_id, "thread_ts": thread_ts}).mappings().first()
     return None if found is None else Row(_TICKETS, found)
+
+
+_TICKET_BY_CONVERSATION = (
+    select(_TICKETS)
+    .where(
+        _TICKETS.c.channel_id == bindparam("channel_id"),
+        or_(_TICKETS.c.thread_ts == bindparam("thread_ts"), _TICKETS.c.source_thread_ts == bindparam("thread_ts")),
+    )
+    # The card's own thread first; then the newest ticket made from a message in that thread.
+    .order_by(case((_TICKETS.c.thread_ts == bindparam("thread_ts"), 0), else_=1), _TICKETS.c.id.desc())
+    .limit(1)
+    .with_for_update()
+)
+
+
+def ticket_row_by_conversation(session: Session, channel_id: str, thread_ts: str) -> Row | None:
+    """The ticket a thread reply belongs to, as a locked Row (save it with `bot.db.save_row`).
+
+    A ticket's conversation is its card's thread and the thread of the message it was made from
+    (🎫, shortcut, mention: `source_thread_ts`, the message's own ts or its parent's). One query,
+    served by the (channel_id, thread_ts) and (channel_id, source_thread_ts) indexes.
+    """
+    found = (
+        session.execute(_TICKET_BY_CONVERSATION, {"channel_id": channel_id, "thread_ts": thread_ts}).mappings().first()
+    )
+    return None if found is None else Row(_TICKETS, found)
+
+
+def conversation_has_ticket(session: Session, channel_id: str, thread_ts: str) -> bool:
+    """Whether `ticket_row_by_conversation` would find a ticket (a plain read, no lock)."""
+    found = session.scalar(
+        select(Ticket.id)
+        .where(
+            Ticket.channel_id == channel_id, or_(Ticket.thread_ts == thread_ts, Ticket.source_thread_ts == thread_ts)
+        )
+        .limit(1)
+    )
+    return found is not None
 
 
 def lock_ticket(session: Session, number: int) -> Ticket | None:
@@ -368,17 +411,102 @@ def record_thread_message(
         _apply(session, ticket, workflow.staff_reply(_state(ticket), posted_at), user_id, now, sla)
         _set_sla(ticket, sla)
     else:
-        changes = _apply(session, ticket, workflow.reopen_on_customer_reply(_state(ticket)), user_id, now, sla)
-        if changes:
-            enqueue(
-                session,
-                kind="triage_note",
-                dedupe_key=f"reopened:{ticket.id}:{ts}",
-                now=now,
-                ticket_id=ticket.id,
-                payload={"note": "reopened", "user": user_id},
-            )
+        _reopen_on_customer_reply(session, ticket, ts=ts, user_id=user_id, now=now, sla=sla)
     return True
+
+
+def _reopen_on_customer_reply(
+    session: Session, ticket: Ticket | Row, *, ts: str, user_id: str, now: datetime, sla: SlaPolicy
+) -> None:
+    """A customer's reply brings a waiting or resolved ticket back to in progress; triage hears of it."""
+    changes = _apply(session, ticket, workflow.reopen_on_customer_reply(_state(ticket)), user_id, now, sla)
+    if changes:
+        enqueue(
+            session,
+            kind="triage_note",
+            dedupe_key=f"reopened:{ticket.id}:{ts}",
+            now=now,
+            ticket_id=ticket.id,
+            payload={"note": "reopened", "user": user_id},
+        )
+
+
+def record_reply(
+    session: Session,
+    ticket: Ticket | Row,
+    *,
+    ts: str,
+    user_id: str,
+    from_staff: bool | None,
+    now: datetime,
+    sla: SlaPolicy,
+) -> bool:
+    """A reply in a ticket's conversation whose author is staff (True), a customer (False), or not
+    known yet (None: the look-up failed). An unknown author's reply is recorded as neither: it
+    counts in `reply_count`, changes no status or SLA until `settle_reply_author` decides it.
+    False if the reply was recorded before."""
+    if from_staff is not None:
+        return record_thread_message(
+            session, ticket, ts=ts, user_id=user_id, is_staff=lambda _: from_staff, now=now, sla=sla
+        )
+    posted_at = _posted_at(ts, now)
+    message = {"ticket_id": ticket.id, "ts": ts, "user_id": user_id, "from_staff": None, "posted_at": posted_at}
+    if not insert_new(session, TicketMessage, message):
+        return False
+    ticket.reply_count += 1
+    ticket.updated_at = now
+    return True
+
+
+_MESSAGES = TicketMessage.__table__
+_UNSETTLED = select(_MESSAGES.c.ts, _MESSAGES.c.user_id).where(
+    _MESSAGES.c.ticket_id == bindparam("ticket_id"), _MESSAGES.c.from_staff.is_(None)
+)
+
+
+def unsettled_replies(session: Session, ticket_id: int) -> list[tuple[str, str]]:
+    """(ts, user id) of the ticket's replies whose author is not known yet, oldest first."""
+    return [(r.ts, r.user_id) for r in session.execute(_UNSETTLED.order_by(_MESSAGES.c.ts), {"ticket_id": ticket_id})]
+
+
+def settle_reply_author(
+    session: Session, ticket: Ticket, *, ts: str, from_staff: bool, now: datetime, sla: SlaPolicy
+) -> bool:
+    """Decide the author of a reply recorded as unknown (False if it was not pending).
+
+    A staff reply counts from when it was posted: the first response is dated to it even if a
+    later staff reply was seen first. A customer reply reopens a waiting or resolved ticket only
+    if no staff reply came after it.
+    """
+    message = session.scalar(
+        select(TicketMessage)
+        .where(TicketMessage.ticket_id == ticket.id, TicketMessage.ts == ts, TicketMessage.from_staff.is_(None))
+        .with_for_update()
+    )
+    if message is None:
+        return False
+    message.from_staff = from_staff
+    posted_at = message.posted_at
+    if from_staff:
+        ticket.last_staff_message_at = max(ticket.last_staff_message_at or posted_at, posted_at)
+        _apply(session, ticket, workflow.staff_reply(_state(ticket), posted_at), message.user_id, now, sla)
+        if ticket.first_response_at is not None and ticket.first_response_at > posted_at:
+            ticket.first_response_at = posted_at  # an earlier reply, now known to be staff's
+            request_card_update(session, ticket, now)
+        _set_sla(ticket, sla)
+    elif ticket.last_staff_message_at is None or ticket.last_staff_message_at <= posted_at:
+        _reopen_on_customer_reply(session, ticket, ts=ts, user_id=message.user_id, now=now, sla=sla)
+    return True
+
+
+def tickets_with_unsettled_replies(session: Session) -> list[int]:
+    """Tickets that have a reply whose author is not known yet (for the scheduler's reconcile)."""
+    return list(session.scalars(select(TicketMessage.ticket_id).where(TicketMessage.from_staff.is_(None)).distinct()))
+
+
+def _posted_at(ts: str, now: datetime) -> datetime:
+    """When a message was posted, from its Slack ts; never later than now (clock skew)."""
+    return min(datetime.fromtimestamp(float(ts), tz=now.tzinfo), now) if _is_ts(ts) else now
 
 
 def record_rating(

@@ -16,12 +16,19 @@ from bot.onboarding_service import (
     send_scaling_checkin,
 )
 from bot.outbox import enqueue
+from bot.scheduler import Timer
 from bot.services import (
     CRITICAL_UPDATE_JOB,
+    SETTLE_AUTHORS_JOB,
+    SETTLE_AUTHORS_PREFIX,
     SLA_BREACH_JOB,
     SLA_WARN_JOB,
+    lock_ticket,
     open_ticket_timers,
     request_card_update,
+    settle_reply_author,
+    tickets_with_unsettled_replies,
+    unsettled_replies,
 )
 
 log = logging.getLogger(__name__)
@@ -37,6 +44,9 @@ class JobDispatcher:
             return
         if kind in (SLA_WARN_JOB, SLA_BREACH_JOB, CRITICAL_UPDATE_JOB):
             self._ticket_timer(kind, int(params["ticket_id"]))
+            return
+        if kind == SETTLE_AUTHORS_JOB:
+            self.settle_reply_authors(int(params["ticket_id"]), int(params.get("attempt", 1)))
             return
         deps = self._deps
         channel_id, number = params.get("channel_id", ""), int(params.get("number", 0))
@@ -54,9 +64,42 @@ class JobDispatcher:
         if customer is not None:
             deps.sync_customer_timers(customer)
 
+    def settle_reply_authors(self, ticket_id: int, attempt: int | None) -> bool:
+        """Look up the authors of the ticket's replies recorded as "author unknown" and apply each
+        one Slack now names (a staff reply dates the first response to its own ts). If some are
+        still unknown, try again later (`attempt` None: don't). True if none is left unknown."""
+        deps = self._deps
+        with deps.db.session() as session:
+            pending = unsettled_replies(session, ticket_id)
+        if not pending:
+            return True
+        decided: dict[str, bool] = {}
+        for ts, user_id in pending:
+            author = deps.directory.identify(user_id)
+            if author.known:
+                decided[ts] = author.is_staff
+        if decided:
+            with deps.db.transaction() as session:
+                ticket = lock_ticket(session, ticket_id)
+                if ticket is None:
+                    return True
+                for ts, from_staff in decided.items():
+                    settle_reply_author(
+                        session, ticket, ts=ts, from_staff=from_staff, now=deps.clock(), sla=deps.sla_policy
+                    )
+            deps.sync_ticket_timers(ticket)
+        if len(decided) == len(pending):
+            return True
+        if attempt is not None:
+            deps.settle_reply_authors_later(ticket_id, attempt + 1)
+        return False
+
     def _ticket_timer(self, kind: str, ticket_id: int) -> None:
         """SLA warning, SLA breach or Critical update reminder: each re-checks the ticket, acts at most once."""
         deps = self._deps
+        if kind in (SLA_WARN_JOB, SLA_BREACH_JOB):
+            # A reply whose author was unknown may be the first response: name it before paging.
+            self.settle_reply_authors(ticket_id, None)
         now = deps.clock()
         with deps.db.transaction() as session:
             ticket = session.get(Ticket, ticket_id, with_for_update=True)
@@ -123,6 +166,11 @@ class JobDispatcher:
 
     def reconcile(self) -> int:
         """Re-create any alarm the database asks for but the job store lacks."""
+        now = self._deps.clock()
         with self._deps.db.session() as session:
             timers = all_timers(session) + open_ticket_timers(session)
+            timers += [
+                Timer(f"{SETTLE_AUTHORS_PREFIX}{number}", now, SETTLE_AUTHORS_JOB, {"ticket_id": number, "attempt": 1})
+                for number in tickets_with_unsettled_replies(session)
+            ]
         return self._deps.scheduler.reconcile(timers)

@@ -65,22 +65,26 @@ class ModalContext:
     channel_id: str
     source: str = "command"
     message_ts: str | None = None  # the message a ticket is made from, or the ticket a form acts on
+    thread_ts: str | None = None  # that message's thread, if it is a reply (replies there count)
 
     def encode(self) -> str:
         data = {"c": self.channel_id, "s": self.source}
         if self.message_ts:
             data["m"] = self.message_ts
+        if self.thread_ts:
+            data["t"] = self.thread_ts
         return json.dumps(data)
 
     @staticmethod
     def decode(raw: str | None) -> ModalContext | None:
         try:
             data = json.loads(raw or "")
-            message_ts = data.get("m")
+            message_ts, thread_ts = data.get("m"), data.get("t")
             return ModalContext(
                 channel_id=str(data["c"]),
                 source=str(data.get("s", "command")),
                 message_ts=str(message_ts) if message_ts else None,
+                thread_ts=str(thread_ts) if thread_ts else None,
             )
         except (ValueError, KeyError, TypeError, AttributeError):
             return None

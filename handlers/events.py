@@ -14,14 +14,15 @@ from bot.models import Customer
 from bot.onboarding_service import warn_channel_size
 from bot.services import (
     claim_event,
-    record_thread_message,
+    conversation_has_ticket,
+    record_reply,
     register_channel,
-    ticket_row_by_thread,
+    ticket_row_by_conversation,
     ticket_timers,
 )
+from handlers.message_kinds import thread_reply
 
 EVENTS = ("member_joined_channel", "message")
-_THREAD_SUBTYPES = (None, "thread_broadcast", "file_share")
 
 
 def register(app: App, deps: Deps) -> None:
@@ -67,26 +68,28 @@ def register(app: App, deps: Deps) -> None:
             )
 
     def message(event: dict[str, Any], body: dict[str, Any]) -> None:
-        thread_ts, ts, user = event.get("thread_ts"), event.get("ts"), event.get("user")
-        if (
-            event.get("subtype") not in _THREAD_SUBTYPES
-            or event.get("bot_id")
-            or not user
-            or not thread_ts
-            or thread_ts == ts
-        ):
+        """A person's reply in a ticket's conversation: the card's thread or the source message's.
+        Apps, workflows, edits, deletions and notices are not replies (handlers/message_kinds.py)."""
+        reply = thread_reply(event)
+        if reply is None:
             return
+        author = deps.directory.identify_cached(reply.user_id, reply.team_hint)
+        if author is None:  # users.info it takes: never wait on Slack (a 429's Retry-After) holding the lock
+            with deps.db.session() as session:
+                if not conversation_has_ticket(session, reply.channel_id, reply.thread_ts):
+                    return
+            author = deps.directory.identify(reply.user_id, reply.team_hint)
         with deps.db.transaction() as session:
-            ticket = ticket_row_by_thread(session, event.get("channel", ""), thread_ts)
+            ticket = ticket_row_by_conversation(session, reply.channel_id, reply.thread_ts)
             if ticket is None or not claim_event(session, body.get("event_id", ""), deps.clock()):
                 return
             timers_before = ticket_timers(ticket)
-            record_thread_message(
+            recorded = record_reply(
                 session,
                 ticket,
-                ts=ts,
-                user_id=user,
-                is_staff=deps.directory.is_staff,
+                ts=reply.ts,
+                user_id=reply.user_id,
+                from_staff=author.is_staff if author.known else None,
                 now=deps.clock(),
                 sla=deps.sla_policy,
             )
@@ -94,6 +97,8 @@ def register(app: App, deps: Deps) -> None:
             timers_changed = ticket_timers(ticket) != timers_before
         if timers_changed:  # most replies change no alarm: don't touch the job store for them
             deps.sync_ticket_timers(ticket)
+        if recorded and not author.known:  # Slack could not say who wrote it: look again shortly
+            deps.settle_reply_authors_later(ticket.id)
 
     app.event("member_joined_channel")(member_joined)
     app.event("message")(message)

@@ -12,6 +12,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from bot.deps import Deps
+from bot.identity import Identity, payload_team
 from bot.models import Ticket
 from bot.outbox import enqueue
 from bot.services import (
@@ -25,6 +26,7 @@ from bot.services import (
     ticket_by_source,
     ticket_by_thread,
     ticket_info,
+    ticket_row_by_conversation,
 )
 from handlers import ids
 from handlers.blocks import (
@@ -33,6 +35,7 @@ from handlers.blocks import (
     build_rating_comment_modal,
     build_severity_modal,
 )
+from handlers.message_kinds import is_from_an_app, readable_text
 from handlers.modal import open_modal, open_ticket_modal
 from tickets.rules import description_from_message, title_from_message, validate_ticket_fields
 from tickets.severity import Severity, parse_severity
@@ -62,6 +65,14 @@ BUTTON_ACTIONS = {
 STAFF_ONLY = "Only the support team can change a ticket. Reply in the ticket's thread and they will pick it up."
 NOT_THIS_CHANNEL = "That ticket does not belong to this channel, so nothing was changed."
 RATINGS_ARE_FOR_CUSTOMERS = "Ratings are for the customer: thanks for closing the loop!"
+WHO_ARE_YOU_UNKNOWN = (
+    "I couldn't check who you are just now (Slack didn't answer), so nothing changed. Try again in a moment."
+)
+OWN_MESSAGE_NO_TICKET = (
+    "That is one of my own messages, so it can't become a ticket. "
+    "To report a problem, use /ticket or the “File a ticket” button, or 🎫 the message that describes it."
+)
+MESSAGE_GONE = "I couldn't find that message (was it deleted?), so no ticket was filed."
 TICKET_EMOJI = "ticket"
 RESOLVE_EMOJI = "white_check_mark"
 
@@ -91,8 +102,9 @@ def register(app: App, deps: Deps) -> None:
         """Runs before the HTTP answer, so the change is stored when Slack hears "ok"."""
         ack()
         user_id, channel_id = body["user"]["id"], (body.get("channel") or {}).get("id", "")
-        if not deps.directory.is_staff(user_id):
-            context["tell_user"] = STAFF_ONLY
+        refusal = staff_only(who_clicked(body))
+        if refusal:
+            context["tell_user"] = refusal
             return
         try:
             with deps.db.transaction() as session:
@@ -115,15 +127,26 @@ def register(app: App, deps: Deps) -> None:
         if changes:
             deps.sync_ticket_timers(ticket)
 
+    def who_clicked(body: dict[str, Any]) -> Identity:
+        """Who clicked, using the payload's `user.team_id` first (another org: a customer for sure)."""
+        return deps.directory.identify(body["user"]["id"], payload_team(body))
+
+    def staff_only(who: Identity) -> str | None:
+        """Why `who` may not use a staff action, or None if they may (unknown: try again, not "customer")."""
+        if not who.known:
+            return WHO_ARE_YOU_UNKNOWN
+        return None if who.is_staff else STAFF_ONLY
+
     def tell_user(context: BoltContext, respond: Respond) -> None:
         if context.get("tell_user"):
             respond(text=context["tell_user"], response_type="ephemeral", replace_original=False)
 
     def more_menu(ack: Ack, body: dict[str, Any], action: dict[str, Any], context: BoltContext) -> None:
         ack()
-        user_id, channel_id = body["user"]["id"], (body.get("channel") or {}).get("id", "")
-        if not deps.directory.is_staff(user_id):
-            context["tell_user"] = STAFF_ONLY
+        channel_id = (body.get("channel") or {}).get("id", "")
+        refusal = staff_only(who_clicked(body))
+        if refusal:
+            context["tell_user"] = refusal
             return
         with deps.db.session() as session:
             ticket = ticket_here(session, _ticket_number(action), channel_id)
@@ -152,8 +175,9 @@ def register(app: App, deps: Deps) -> None:
         reason = ((values.get(ids.SEVERITY_REASON_BLOCK) or {}).get(ids.SEVERITY_REASON_BLOCK) or {}).get("value")
         origin = ModalContext.decode(view.get("private_metadata"))
         user_id = body["user"]["id"]
-        if origin is None or not origin.message_ts or not deps.directory.is_staff(user_id):
-            ack(response_action="errors", errors={ids.SEVERITY_REASON_BLOCK: STAFF_ONLY})
+        refusal = STAFF_ONLY if origin is None or not origin.message_ts else staff_only(who_clicked(body))
+        if refusal:
+            ack(response_action="errors", errors={ids.SEVERITY_REASON_BLOCK: refusal})
             return
         if severity is None:
             ack(response_action="errors", errors={ids.SEVERITY_BLOCK: "Please pick a severity."})
@@ -185,8 +209,9 @@ def register(app: App, deps: Deps) -> None:
     def rate(ack: Ack, body: dict[str, Any], action: dict[str, Any], context: BoltContext) -> None:
         ack()
         user_id, channel_id = body["user"]["id"], (body.get("channel") or {}).get("id", "")
-        if deps.directory.is_staff(user_id):
-            context["tell_user"] = RATINGS_ARE_FOR_CUSTOMERS
+        who = who_clicked(body)
+        if not who.known or who.is_staff:
+            context["tell_user"] = RATINGS_ARE_FOR_CUSTOMERS if who.is_staff else WHO_ARE_YOU_UNKNOWN
             return
         rating = "helpful" if action["action_id"] == ids.RATE_HELPFUL else "not_helpful"
         with deps.db.transaction() as session:
@@ -219,13 +244,20 @@ def register(app: App, deps: Deps) -> None:
 
     # -- more ways in -----------------------------------------------------------------------------
     def file_from_message(
-        *, channel_id: str, message: dict[str, Any], source: str, event_id: str, text: str | None = None
+        *,
+        channel_id: str,
+        message: dict[str, Any],
+        source: str,
+        event_id: str,
+        text: str | None = None,
+        reporter: str | None = None,
     ) -> None:
         """A ticket from an existing message: title from its first line, Medium until changed.
 
-        `text` (default: the message's) is Slack's wire format; the ticket keeps what the person wrote."""
+        `text` (default: the message's) is Slack's wire format; the ticket keeps what the person wrote.
+        `reporter`: who asked for it, when the message's author is an app or a workflow."""
         body_text = plain_text(text if text is not None else message.get("text") or "")
-        reporter = message.get("user") or ""
+        reporter = reporter or message.get("user") or ""
         is_staff, team_id = deps.directory.lookup(reporter)
         title = title_from_message(body_text)
         new = NewTicket(
@@ -239,6 +271,7 @@ def register(app: App, deps: Deps) -> None:
             submission_key=f"msg:{channel_id}:{message['ts']}",
             reporter_team_id=team_id,
             source_ts=message["ts"],
+            source_thread_ts=message.get("thread_ts") or message["ts"],  # replies in that thread count
         )
         with deps.db.transaction() as session:
             if not claim_event(session, event_id, deps.clock()) or customer_channel(session, channel_id) is None:
@@ -266,21 +299,70 @@ def register(app: App, deps: Deps) -> None:
         if reaction == RESOLVE_EMOJI:
             resolve_by_reaction(event, body, channel_id, ts)
             return
+        reactor = event.get("user", "")
         with deps.db.session() as session:
-            if customer_channel(session, channel_id) is None or ticket_by_source(session, channel_id, ts):
-                return
-            if ticket_by_thread(session, channel_id, ts) is not None:
-                return  # a 🎫 on a ticket card is not a new ticket
+            existing = None
+            if customer_channel(session, channel_id) is None:
+                refusal: str | None = NOT_A_CUSTOMER_CHANNEL
+            elif existing := ticket_by_source(session, channel_id, ts):
+                refusal = f"That message is already ticket #{existing.id}: follow it in the ticket's thread."
+            elif existing := ticket_by_thread(session, channel_id, ts):  # a 🎫 on a ticket card
+                refusal = f"That is the card of ticket #{existing.id}: reply in its thread to add to it."
+            else:
+                refusal = None
+        if refusal:
+            tell_reactor(body, channel_id, ts, reactor, refusal)
+            return
         message = fetch_message(client, channel_id, ts)
-        if message is None or message.get("bot_id") or message.get("user") == deps.directory.host().bot_user_id:
+        host = deps.directory.host()
+        if message is None:
+            tell_reactor(body, channel_id, ts, reactor, MESSAGE_GONE)
+            return
+        if message.get("user") == host.bot_user_id or (host.bot_id and message.get("bot_id") == host.bot_id):
+            tell_reactor(body, channel_id, ts, reactor, OWN_MESSAGE_NO_TICKET)
+            return
+        if is_from_an_app(message):  # an alert bot, another app, a workflow: whoever asked reports it
+            file_from_message(
+                channel_id=channel_id,
+                message=message,
+                source="reaction",
+                event_id=body["event_id"],
+                text=readable_text(message),
+                reporter=reactor,
+            )
             return
         file_from_message(channel_id=channel_id, message=message, source="reaction", event_id=body["event_id"])
 
+    def tell_reactor(body: dict[str, Any], channel_id: str, ts: str, user_id: str, text: str) -> None:
+        """Tell the person who reacted, privately, why their 🎫 (or ✅) made no change; once per
+        person and message, and never twice for one event (Slack's retries)."""
+        if not user_id or not channel_id:
+            return
+        with deps.db.transaction() as session:
+            if claim_event(session, body.get("event_id", ""), deps.clock()):
+                enqueue(
+                    session,
+                    kind="ephemeral",
+                    dedupe_key=f"reaction_refused:{channel_id}:{ts}:{user_id}:{body.get('event', {}).get('reaction')}",
+                    now=deps.clock(),
+                    payload={"channel": channel_id, "user": user_id, "text": text},
+                )
+
     def resolve_by_reaction(event: dict[str, Any], body: dict[str, Any], channel_id: str, ts: str) -> None:
         user_id = event.get("user", "")
+        with deps.db.session() as session:
+            if ticket_by_thread(session, channel_id, ts) is None:
+                return
+        who = deps.directory.identify(user_id, event.get("user_team"))
+        if not who.known:
+            tell_reactor(body, channel_id, ts, user_id, WHO_ARE_YOU_UNKNOWN)
+            return
+        if not who.is_staff:
+            tell_reactor(body, channel_id, ts, user_id, STAFF_ONLY)
+            return
         with deps.db.transaction() as session:
             ticket = ticket_by_thread(session, channel_id, ts)
-            if ticket is None or not deps.directory.is_staff(user_id):
+            if ticket is None:
                 return
             if not claim_event(session, body.get("event_id", ""), deps.clock()):
                 return
@@ -297,8 +379,8 @@ def register(app: App, deps: Deps) -> None:
         with deps.db.transaction() as session:
             if customer_channel(session, channel_id) is None:
                 return
-            if event.get("thread_ts") and ticket_by_thread(session, channel_id, event["thread_ts"]):
-                return  # a mention inside a ticket's thread is a reply, already recorded
+            if event.get("thread_ts") and ticket_row_by_conversation(session, channel_id, event["thread_ts"]):
+                return  # a mention inside a ticket's conversation is a reply, already recorded
             if not text:
                 if claim_event(session, body.get("event_id", ""), deps.clock()):
                     enqueue(
@@ -341,7 +423,7 @@ def register(app: App, deps: Deps) -> None:
         open_ticket_modal(
             client,
             body["trigger_id"],
-            ModalContext(body["channel"]["id"], "shortcut", message.get("ts")),
+            ModalContext(body["channel"]["id"], "shortcut", message.get("ts"), message.get("thread_ts")),
             title if not problems.get("title") else "",
             lambda t: respond(text=t, response_type="ephemeral", replace_original=False),
             description=description,

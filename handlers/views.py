@@ -72,6 +72,7 @@ def register(app: App, deps: Deps) -> None:
             submission_key=f"msg:{origin.channel_id}:{origin.message_ts}" if from_message else f"view:{view['id']}",
             reporter_team_id=team_id,
             source_ts=origin.message_ts if from_message else None,
+            source_thread_ts=origin.thread_ts if from_message else None,
         )
         try:
             with deps.db.transaction() as session:

@@ -1,0 +1,101 @@
+"""What a `message` event is, for a ticket's conversation: a person's reply, or something else.
+
+Customer channels carry more than people's messages: alert bots and other apps, Workflow Builder
+posts, edits, deletions, join/leave and huddle notices. Each gets one deliberate answer here
+(pure: the payload in, a verdict out), and the README lists them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from enum import Enum
+from typing import Any
+
+from bot.identity import event_team
+
+
+class MessageKind(Enum):
+    REPLY = "reply"  # a person wrote in a thread: counts as a reply (staff or customer)
+    TOP_LEVEL = "top_level"  # not in a thread (or a thread's root): not a reply to anything
+    FROM_AN_APP = "from_an_app"  # bot_message, another app, a workflow, our own posts: neither staff nor customer
+    EDIT = "edit"  # message_changed: the same message again, not a new reply
+    DELETION = "deletion"  # message_deleted: a recorded reply (and a first response) stands
+    NOTICE = "notice"  # channel_join/leave, huddle_thread and other notices Slack writes
+
+
+# Subtypes that are a person writing: a plain message, a reply also sent to the channel, a file
+# (even with no text), a /me message.
+PERSON_SUBTYPES = (None, "thread_broadcast", "file_share", "me_message")
+EDIT_SUBTYPES = ("message_changed",)
+DELETION_SUBTYPES = ("message_deleted",)
+
+
+@dataclass(frozen=True)
+class Reply:
+    channel_id: str
+    ts: str
+    thread_ts: str
+    user_id: str
+    team_hint: str | None  # the author's team as the event states it (user_team / user_profile.team / team)
+
+
+def is_from_an_app(message: Mapping[str, Any]) -> bool:
+    """Posted by an app or a workflow (`bot_id`, `bot_profile`, `workflow_id`, subtype bot_message),
+    not typed by a person — even when it also carries a `user`."""
+    return bool(
+        message.get("subtype") == "bot_message"
+        or message.get("bot_id")
+        or message.get("bot_profile")
+        or message.get("workflow_id")
+        or message.get("app_id")
+    )
+
+
+def message_kind(event: Mapping[str, Any]) -> MessageKind:
+    """What a `message` event is (see MessageKind); only REPLY counts in a ticket's conversation."""
+    subtype = event.get("subtype") or None  # some SDKs' samples send "" for a plain message
+    if subtype in EDIT_SUBTYPES:
+        return MessageKind.EDIT
+    if subtype in DELETION_SUBTYPES:
+        return MessageKind.DELETION
+    if is_from_an_app(event):
+        return MessageKind.FROM_AN_APP
+    if subtype not in PERSON_SUBTYPES or not event.get("user"):
+        return MessageKind.NOTICE
+    thread_ts, ts = event.get("thread_ts"), event.get("ts")
+    if not thread_ts or not ts or thread_ts == ts:
+        return MessageKind.TOP_LEVEL
+    return MessageKind.REPLY
+
+
+def thread_reply(event: Mapping[str, Any]) -> Reply | None:
+    """The reply a message event is, or None if it is not a person's reply in a thread."""
+    if message_kind(event) is not MessageKind.REPLY:
+        return None
+    return Reply(
+        channel_id=str(event.get("channel") or ""),
+        ts=str(event["ts"]),
+        thread_ts=str(event["thread_ts"]),
+        user_id=str(event["user"]),
+        team_hint=event_team(event),
+    )
+
+
+def readable_text(message: Mapping[str, Any]) -> str:
+    """What a message says, for a ticket made from it: its text, or else (alert bots and workflows
+    often post only attachments, a file share may have no text) its attachments' and files' words."""
+    text = str(message.get("text") or "").strip()
+    if text:
+        return text
+    parts: list[str] = []
+    for attachment in message.get("attachments") or []:
+        if not isinstance(attachment, dict):
+            continue
+        words = [str(attachment.get(k) or "").strip() for k in ("pretext", "title", "text")]
+        words = [w for w in words if w] or [str(attachment.get("fallback") or "").strip()]
+        parts.extend(w for w in words if w)
+    for shared in message.get("files") or []:
+        if isinstance(shared, dict) and (shared.get("title") or shared.get("name")):
+            parts.append(f"File: {shared.get('title') or shared.get('name')}")
+    return "\n".join(parts)

@@ -6,15 +6,15 @@
 - `ticket_messages.from_staff` may be NULL: "author not known yet" (users.info failed); it is
   settled later, and never guessed as "customer".
 
-Revision ID: 0005_people
+Revision ID: 0006_people
 Revises: 0004
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0005_people"
-down_revision = "0004"
+revision = "0006_people"
+down_revision = "0005_text"
 branch_labels = None
 depends_on = None
 

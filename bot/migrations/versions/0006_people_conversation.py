@@ -7,7 +7,7 @@
   settled later, and never guessed as "customer".
 
 Revision ID: 0006_people
-Revises: 0004
+Revises: 0005_text
 """
 
 import sqlalchemy as sa

@@ -17,6 +17,7 @@ from bot.models import CustomerChannel, ProcessedEvent, Ticket, TicketEvent, Tic
 from bot.outbox import enqueue, enqueue_fresh
 from bot.scheduler import Timer
 from tickets import workflow
+from tickets.channels import ChannelState
 from tickets.model import TicketInfo
 from tickets.rules import Status
 from tickets.severity import Severity
@@ -50,10 +51,13 @@ def claim_event(session: Session, event_id: str, now: datetime) -> bool:
 
 
 def customer_channel(session: Session, channel_id: str | None) -> CustomerChannel | None:
+    """The channel if tickets are filed there now: a customer channel the bot is in, not archived."""
     if not channel_id:  # a payload without a channel (malformed, or not from a channel at all)
         return None
     channel = session.get(CustomerChannel, channel_id)
-    return channel if channel is not None and channel.active else None
+    if channel is None or channel.gone or channel.state != ChannelState.CUSTOMER:
+        return None
+    return channel
 
 
 def register_channel(
@@ -67,6 +71,8 @@ def register_channel(
     channel.name = name
     channel.is_ext_shared = is_ext_shared
     channel.active = True
+    channel.state = ChannelState.CUSTOMER.value
+    channel.archived_at = None
     session.flush()
     enqueue(
         session,
@@ -161,7 +167,10 @@ def file_ticket(session: Session, new: NewTicket, now: datetime, sla: SlaPolicy)
 _CHANNELS = CustomerChannel.__table__
 # Built once, on the Table: building an ORM select per submission was a fifth of this look-up's CPU.
 _CUSTOMER_TEAM = select(_CHANNELS.c.customer_team_id).where(
-    _CHANNELS.c.channel_id == bindparam("channel_id"), _CHANNELS.c.active.is_(True)
+    _CHANNELS.c.channel_id == bindparam("channel_id"),
+    _CHANNELS.c.active.is_(True),
+    _CHANNELS.c.state == ChannelState.CUSTOMER.value,
+    _CHANNELS.c.archived_at.is_(None),
 )
 
 
@@ -252,11 +261,14 @@ def ticket_timers(ticket: Ticket) -> list[Timer]:
 
 
 def open_ticket_timers(session: Session) -> list[Timer]:
-    return [
-        t
-        for ticket in session.scalars(select(Ticket).where(Ticket.status != Status.RESOLVED.value))
-        for t in ticket_timers(ticket)
-    ]
+    """The alarms of every open ticket in a live customer channel (none for archived or left ones)."""
+    live = select(CustomerChannel.channel_id).where(
+        CustomerChannel.active.is_(True),
+        CustomerChannel.state == ChannelState.CUSTOMER.value,
+        CustomerChannel.archived_at.is_(None),
+    )
+    query = select(Ticket).where(Ticket.status != Status.RESOLVED.value, Ticket.channel_id.in_(live))
+    return [t for ticket in session.scalars(query) for t in ticket_timers(ticket)]
 
 
 def _state(ticket: Ticket) -> workflow.TicketState:

@@ -3,10 +3,12 @@ so a crash means Slack retries it and a retry (to any replica) is applied at mos
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from slack_bolt import App
 from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError, SlackClientError
 
 from bot.db import save_row
 from bot.deps import Deps
@@ -15,10 +17,12 @@ from bot.onboarding_service import warn_channel_size
 from bot.services import (
     claim_event,
     record_thread_message,
-    register_channel,
     ticket_row_by_thread,
     ticket_timers,
 )
+from handlers.channels import on_bot_added
+
+log = logging.getLogger(__name__)
 
 EVENTS = ("member_joined_channel", "message")
 _THREAD_SUBTYPES = (None, "thread_broadcast", "file_share")
@@ -29,19 +33,7 @@ def register(app: App, deps: Deps) -> None:
         if event.get("user") != deps.directory.host().bot_user_id:
             check_channel_size(event, body, client)
             return
-        channel_id = event["channel"]
-        info = client.conversations_info(channel=channel_id)["channel"]
-        with deps.db.transaction() as session:
-            if not claim_event(session, body.get("event_id", ""), deps.clock()):
-                return
-            register_channel(
-                session,
-                channel_id=channel_id,
-                name=info.get("name") or "",
-                is_ext_shared=bool(info.get("is_ext_shared")),
-                now=deps.clock(),
-                welcome_key=body.get("event_id") or event.get("event_ts", ""),
-            )
+        on_bot_added(deps, event, body)  # registered once the outbox has read the channel
 
     def check_channel_size(event: dict[str, Any], body: dict[str, Any], client: WebClient) -> None:
         """Someone joined a channel that is onboarding: is the customer's side past the A-team size?"""
@@ -52,8 +44,13 @@ def register(app: App, deps: Deps) -> None:
                 return
         bot_user = deps.directory.host().bot_user_id
         members: list[str] = []
-        for page in client.conversations_members(channel=channel_id, limit=200):
-            members.extend(page.get("members") or [])
+        try:
+            for page in client.conversations_members(channel=channel_id, limit=200):
+                members.extend(page.get("members") or [])
+        except (SlackApiError, SlackClientError, OSError) as exc:
+            # Best effort: the next member joining counts again (a 500 here would only be retried).
+            log.warning("could not count the members of %s: %s", channel_id, type(exc).__name__)
+            return
         count = sum(1 for m in members if m != bot_user and not deps.directory.is_staff(m))
         with deps.db.transaction() as session:
             if not claim_event(session, body.get("event_id", ""), deps.clock()):

@@ -8,7 +8,6 @@ from typing import Any
 
 from slack_bolt import Ack, App, BoltContext, Respond
 from slack_sdk import WebClient
-from slack_sdk.errors import SlackApiError
 
 from bot.deps import Deps
 from bot.models import Ticket
@@ -25,13 +24,15 @@ from bot.services import (
     ticket_by_thread,
     ticket_info,
 )
+from bot.slack_client import listener_client
 from handlers import ids
 from handlers.blocks import (
-    NOT_A_CUSTOMER_CHANNEL,
+    MENTION_IN_TRIAGE,
     ModalContext,
     build_rating_comment_modal,
     build_severity_modal,
 )
+from handlers.channels import staff_channels, why_not_here
 from handlers.modal import open_modal, open_ticket_modal
 from tickets.rules import title_from_message, validate_ticket_fields
 from tickets.severity import Severity, parse_severity
@@ -242,19 +243,30 @@ def register(app: App, deps: Deps) -> None:
             filed = file_ticket(session, new, deps.clock(), deps.sla_policy)
         deps.set_new_ticket_timers(filed)
 
-    def fetch_message(client: WebClient, channel_id: str, ts: str) -> dict[str, Any] | None:
-        try:
-            found = client.conversations_history(channel=channel_id, latest=ts, oldest=ts, inclusive=True, limit=1)
-            messages = found.get("messages") or []
-            if not messages:
-                found = client.conversations_replies(channel=channel_id, ts=ts, limit=1)
-                messages = [m for m in found.get("messages") or [] if m.get("ts") == ts]
-        except SlackApiError as exc:
-            log.warning("could not read message %s in %s: %s", ts, channel_id, exc.response.get("error"))
-            raise
+    def fetch_message(channel_id: str, ts: str, history: dict[str, Any]) -> dict[str, Any] | None:
+        """The message a 🎫 was put on: in conversations.history's answer (the outbox read it), or a
+        thread reply, read with conversations.replies. A Slack error here retries the outbox row."""
+        messages = [m for m in history.get("messages") or [] if m.get("ts") == ts]
+        if not messages:
+            client = listener_client(deps.settings.slack_api_base_url, deps.settings.slack_bot_token, None)
+            found = client.conversations_replies(channel=channel_id, ts=ts, limit=1)
+            messages = [m for m in found.get("messages") or [] if m.get("ts") == ts]
         return messages[0] if messages else None
 
-    def reaction_added(event: dict[str, Any], body: dict[str, Any], client: WebClient) -> None:
+    def complete_intake(payload: dict[str, Any], history: dict[str, Any]) -> None:
+        """The outbox read the channel for a 🎫: file the ticket (at most once: keyed by the message)."""
+        channel_id, ts = payload["channel"], payload["ts"]
+        message = fetch_message(channel_id, ts, history)
+        if message is None:
+            log.info("the message %s in %s that got a ticket reaction is gone", ts, channel_id)
+            return
+        if message.get("bot_id") or message.get("user") == deps.directory.host().bot_user_id:
+            return
+        file_from_message(channel_id=channel_id, message=message, source="reaction", event_id="")
+
+    deps.followups["intake"] = complete_intake
+
+    def reaction_added(event: dict[str, Any], body: dict[str, Any]) -> None:
         item = event.get("item") or {}
         channel_id, ts, reaction = item.get("channel", ""), item.get("ts", ""), event.get("reaction")
         if item.get("type") != "message" or reaction not in (TICKET_EMOJI, RESOLVE_EMOJI):
@@ -267,10 +279,17 @@ def register(app: App, deps: Deps) -> None:
                 return
             if ticket_by_thread(session, channel_id, ts) is not None:
                 return  # a 🎫 on a ticket card is not a new ticket
-        message = fetch_message(client, channel_id, ts)
-        if message is None or message.get("bot_id") or message.get("user") == deps.directory.host().bot_user_id:
-            return
-        file_from_message(channel_id=channel_id, message=message, source="reaction", event_id=body["event_id"])
+        # No Slack call while Slack waits for our answer: the outbox reads the message (with its
+        # retry policy for 429s, 5xx and timeouts) and then files the ticket (`complete_intake`).
+        with deps.db.transaction() as session:
+            if claim_event(session, body.get("event_id", ""), deps.clock()):
+                enqueue(
+                    session,
+                    kind="intake",
+                    dedupe_key=f"intake:{channel_id}:{ts}",
+                    now=deps.clock(),
+                    payload={"channel": channel_id, "ts": ts, "user": event.get("user", "")},
+                )
 
     def resolve_by_reaction(event: dict[str, Any], body: dict[str, Any], channel_id: str, ts: str) -> None:
         user_id = event.get("user", "")
@@ -288,6 +307,9 @@ def register(app: App, deps: Deps) -> None:
         channel_id, ts = event.get("channel", ""), event.get("ts", "")
         bot_mention = f"<@{deps.directory.host().bot_user_id}>"
         text = (event.get("text") or "").replace(bot_mention, "").strip()
+        if channel_id in staff_channels(deps):
+            hint_in_triage(event, body)
+            return
         with deps.db.transaction() as session:
             if customer_channel(session, channel_id) is None:
                 return
@@ -311,12 +333,26 @@ def register(app: App, deps: Deps) -> None:
                 return
         file_from_message(channel_id=channel_id, message=event, source="mention", event_id=body["event_id"], text=text)
 
+    def hint_in_triage(event: dict[str, Any], body: dict[str, Any]) -> None:
+        """A mention in triage ("can someone look at ticket 1?") is staff talking: no ticket, a hint."""
+        if event.get("thread_ts") or not event.get("user"):
+            return  # a conversation in a thread: stay out of it
+        with deps.db.transaction() as session:
+            if claim_event(session, body.get("event_id", ""), deps.clock()):
+                enqueue(
+                    session,
+                    kind="ephemeral",
+                    dedupe_key=f"mention_help:{event.get('channel')}:{event.get('ts')}",
+                    now=deps.clock(),
+                    payload={"channel": event.get("channel"), "user": event["user"], "text": MENTION_IN_TRIAGE},
+                )
+
     def ack_shortcut(ack: Ack, body: dict[str, Any], context: BoltContext) -> None:
         ack()
         channel_id, ts = (body.get("channel") or {}).get("id", ""), (body.get("message") or {}).get("ts", "")
         with deps.db.session() as session:
             if customer_channel(session, channel_id) is None:
-                context["tell_user"] = NOT_A_CUSTOMER_CHANNEL
+                context["tell_user"] = why_not_here(deps, channel_id)
                 return
             existing = ticket_by_source(session, channel_id, ts)
             if existing is not None:

@@ -23,7 +23,8 @@ def _welcome(session: Session, channel_id: str, key: str, now: datetime) -> None
     enqueue(session, kind="welcome", dedupe_key=f"welcome:{channel_id}:{key}", now=now, payload={"channel": channel_id})
 
 
-def _open_tickets(session: Session, channel_id: str) -> list[int]:
+def open_tickets(session: Session, channel_id: str) -> list[int]:
+    """The ids of the tickets not yet resolved in a channel, oldest first."""
     return list(
         session.scalars(
             select(Ticket.id)
@@ -102,15 +103,15 @@ def channel_went_away(session: Session, *, channel_id: str, reason: GoneReason, 
         channel.active = False
     if not was_live:
         return []  # told already (archived, then the bot removed), or never a customer channel
-    open_tickets = _open_tickets(session, channel_id)
+    still_open = open_tickets(session, channel_id)
     enqueue(
         session,
         kind="channel_gone",
         dedupe_key=f"channel_gone:{channel_id}:{key}",
         now=now,
-        payload={"channel": channel_id, "name": channel.name, "reason": reason.value, "tickets": open_tickets},
+        payload={"channel": channel_id, "name": channel.name, "reason": reason.value, "tickets": still_open},
     )
-    return open_tickets
+    return still_open
 
 
 def channel_unarchived(session: Session, *, channel_id: str) -> list[int]:
@@ -119,7 +120,7 @@ def channel_unarchived(session: Session, *, channel_id: str) -> list[int]:
     if channel is None or channel.archived_at is None:
         return []
     channel.archived_at = None
-    return _open_tickets(session, channel_id) if not channel.gone else []
+    return open_tickets(session, channel_id) if not channel.gone else []
 
 
 def channel_shared(session: Session, *, channel_id: str, is_ext_shared: bool, now: datetime, key: str) -> None:
@@ -170,4 +171,4 @@ def channel_id_changed(session: Session, *, old_id: str, new_id: str) -> tuple[l
         session.execute(delete(Customer).where(Customer.channel_id == old_id))
     session.expunge_all()  # the ORM's copies of the old rows are stale now
     session.execute(delete(CustomerChannel).where(CustomerChannel.channel_id == old_id))
-    return _open_tickets(session, new_id), moved_onboarding
+    return open_tickets(session, new_id), moved_onboarding

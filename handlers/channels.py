@@ -20,6 +20,7 @@ from bot.channel_service import (
     channel_unarchived,
     channel_went_away,
     choose_channel_state,
+    open_tickets,
 )
 from bot.deps import Deps
 from bot.models import Customer, CustomerChannel
@@ -108,7 +109,7 @@ def register(app: App, deps: Deps) -> None:
         """conversations.info answered for a channel the bot joined: register it (idempotent)."""
         info = answer.get("channel") or {}
         with deps.db.transaction() as session:
-            bot_joined(
+            channel = bot_joined(
                 session,
                 channel_id=payload["channel"],
                 name=info.get("name") or "",
@@ -117,6 +118,8 @@ def register(app: App, deps: Deps) -> None:
                 now=deps.clock(),
                 key=payload.get("key") or "",
             )
+            back = open_tickets(session, channel.channel_id)  # added back after a removal: alarms resume
+        deps.sync_timers_of(back)
 
     deps.followups["channel_join"] = complete_join
 
@@ -142,6 +145,7 @@ def register(app: App, deps: Deps) -> None:
             elif kind in SHARING_EVENTS:
                 shared = kind == "channel_shared" or bool(event.get("is_ext_shared"))
                 channel_shared(session, channel_id=channel_id, is_ext_shared=shared, now=now, key=event_id)
+        deps.channels.forget(channel_id)
         deps.sync_timers_of(resync)
 
     def id_changed(event: dict[str, Any], body: dict[str, Any]) -> None:
@@ -152,6 +156,7 @@ def register(app: App, deps: Deps) -> None:
             if not claim_event(session, body.get("event_id", ""), deps.clock()):
                 return
             tickets, moved_onboarding = channel_id_changed(session, old_id=old_id, new_id=new_id)
+        deps.channels.forget(old_id)
         deps.sync_timers_of(tickets)
         if moved_onboarding:
             deps.forget_customer_timers(old_id)
@@ -174,6 +179,7 @@ def register(app: App, deps: Deps) -> None:
         with deps.db.transaction() as session:
             channel = choose_channel_state(session, channel_id=channel_id, chosen=chosen, now=deps.clock())
             gone = channel is None or channel.gone
+        deps.channels.forget(channel_id)
         if gone:
             context["tell_user"] = NOT_IN_CHANNEL
             return

@@ -342,3 +342,13 @@ def test_a_failing_member_count_still_answers_200(bot: BotUnderTest, channel: st
     bot.slack.fail("conversations.members", status=500, times=5)
     add_customer(bot, channel)
     assert bot.event({"type": "member_joined_channel", "user": CUSTOMER, "channel": channel})[0] == 200
+
+
+def test_a_rate_limited_form_is_answered_with_a_private_try_again(bot: BotUnderTest, channel: str) -> None:
+    bot.slack.fail("views.open", status=429, retry_after=30, times=1)
+    started = time.monotonic()
+    status, body, _ = bot.slash("/ticket", user=CUSTOMER, channel=channel)
+    assert status == 200 and body in (b"", b"{}") and time.monotonic() - started < 1.5
+    answer = bot.slack.wait_for(lambda: bot.slack.responses)[0]
+    assert "could not open the form" in answer["text"] and "try again" in answer["text"]
+    assert answer.get("response_type", "ephemeral") == "ephemeral"

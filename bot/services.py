@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.orm import Session
 
+from bot.channel_service import bot_joined
 from bot.db import Row, insert_new, insert_new_key
 from bot.models import CustomerChannel, ProcessedEvent, Ticket, TicketEvent, TicketMessage
 from bot.outbox import enqueue, enqueue_fresh
@@ -63,24 +64,12 @@ def customer_channel(session: Session, channel_id: str | None) -> CustomerChanne
 def register_channel(
     session: Session, *, channel_id: str, name: str, is_ext_shared: bool, now: datetime, welcome_key: str
 ) -> CustomerChannel:
-    """The bot joined a channel: remember it as a customer channel and owe it a welcome."""
-    channel = session.get(CustomerChannel, channel_id)
-    if channel is None:
-        channel = CustomerChannel(channel_id=channel_id, joined_at=now)
-        session.add(channel)
-    channel.name = name
-    channel.is_ext_shared = is_ext_shared
-    channel.active = True
-    channel.state = ChannelState.CUSTOMER.value
-    channel.archived_at = None
-    session.flush()
-    enqueue(
-        session,
-        kind="welcome",
-        dedupe_key=f"welcome:{channel_id}:{welcome_key}",
-        now=now,
-        payload={"channel": channel_id},
+    """Remember a customer channel and owe it a welcome, whether or not it is shared (seeding, as the
+    bench does). The bot joining a channel goes through `bot.channel_service.bot_joined` instead."""
+    channel = bot_joined(
+        session, channel_id=channel_id, name=name, is_ext_shared=True, inviter=None, now=now, key=welcome_key
     )
+    channel.is_ext_shared = is_ext_shared
     return channel
 
 

@@ -274,6 +274,8 @@ def register(app: App, deps: Deps) -> None:
         if reaction == RESOLVE_EMOJI:
             resolve_by_reaction(event, body, channel_id, ts)
             return
+        if channel_id in staff_channels(deps):
+            return  # 🎫 in triage is staff marking a message, never a customer's ticket
         with deps.db.session() as session:
             if customer_channel(session, channel_id) is None or ticket_by_source(session, channel_id, ts):
                 return
@@ -281,15 +283,14 @@ def register(app: App, deps: Deps) -> None:
                 return  # a 🎫 on a ticket card is not a new ticket
         # No Slack call while Slack waits for our answer: the outbox reads the message (with its
         # retry policy for 429s, 5xx and timeouts) and then files the ticket (`complete_intake`).
+        payload = {"channel": channel_id, "ts": ts, "user": event.get("user", "")}
+        owe_once(body, kind="intake", dedupe_key=f"intake:{channel_id}:{ts}", payload=payload)
+
+    def owe_once(body: dict[str, Any], **row: Any) -> None:
+        """Apply an event by owing one outbox row, with its event id (a retried event owes nothing)."""
         with deps.db.transaction() as session:
             if claim_event(session, body.get("event_id", ""), deps.clock()):
-                enqueue(
-                    session,
-                    kind="intake",
-                    dedupe_key=f"intake:{channel_id}:{ts}",
-                    now=deps.clock(),
-                    payload={"channel": channel_id, "ts": ts, "user": event.get("user", "")},
-                )
+                enqueue(session, now=deps.clock(), **row)
 
     def resolve_by_reaction(event: dict[str, Any], body: dict[str, Any], channel_id: str, ts: str) -> None:
         user_id = event.get("user", "")
@@ -308,7 +309,12 @@ def register(app: App, deps: Deps) -> None:
         bot_mention = f"<@{deps.directory.host().bot_user_id}>"
         text = (event.get("text") or "").replace(bot_mention, "").strip()
         if channel_id in staff_channels(deps):
-            hint_in_triage(event, body)
+            hint_privately(event, body, MENTION_IN_TRIAGE)
+            return
+        with deps.db.session() as session:
+            here = customer_channel(session, channel_id) is not None
+        if not here:  # pending (staff have not chosen yet) or internal: say why nothing was filed
+            hint_privately(event, body, why_not_here(deps, channel_id))
             return
         with deps.db.transaction() as session:
             if customer_channel(session, channel_id) is None:
@@ -333,19 +339,16 @@ def register(app: App, deps: Deps) -> None:
                 return
         file_from_message(channel_id=channel_id, message=event, source="mention", event_id=body["event_id"], text=text)
 
-    def hint_in_triage(event: dict[str, Any], body: dict[str, Any]) -> None:
-        """A mention in triage ("can someone look at ticket 1?") is staff talking: no ticket, a hint."""
-        if event.get("thread_ts") or not event.get("user"):
-            return  # a conversation in a thread: stay out of it
-        with deps.db.transaction() as session:
-            if claim_event(session, body.get("event_id", ""), deps.clock()):
-                enqueue(
-                    session,
-                    kind="ephemeral",
-                    dedupe_key=f"mention_help:{event.get('channel')}:{event.get('ts')}",
-                    now=deps.clock(),
-                    payload={"channel": event.get("channel"), "user": event["user"], "text": MENTION_IN_TRIAGE},
-                )
+    def hint_privately(event: dict[str, Any], body: dict[str, Any], hint: str) -> None:
+        """A mention outside customer channels files nothing: the person gets a private hint. In
+        triage ("can someone look at ticket 1?") it is staff talking, so not inside a thread."""
+        in_thread = event.get("thread_ts") and event.get("channel") in staff_channels(deps)
+        if in_thread or not event.get("user"):
+            return  # a conversation in a triage thread: stay out of it
+        payload = {"channel": event.get("channel"), "user": event["user"], "text": hint}
+        owe_once(
+            body, kind="ephemeral", dedupe_key=f"mention_help:{event.get('channel')}:{event.get('ts')}", payload=payload
+        )
 
     def ack_shortcut(ack: Ack, body: dict[str, Any], context: BoltContext) -> None:
         ack()

@@ -136,6 +136,10 @@ def test_an_unshared_channel_is_pending_until_staff_choose_customer(bot: BotUnde
 
     status, body, _ = bot.slash("/ticket", user=STAFF, channel="C0GUESTS")
     assert status == 200 and "not set up for tickets yet" in json.loads(body)["text"]
+    mention = {"type": "app_mention", "user": CUSTOMER, "channel": "C0GUESTS", "ts": "1700006000.000600"}
+    assert bot.event({**mention, "text": f"<@{BOT_USER}> exports fail"})[0] == 200
+    told = bot.slack.wait_for(lambda: ephemerals(bot.slack, CUSTOMER))[0]  # not silently ignored
+    assert "not set up for tickets yet" in told["text"]
 
     # Only staff may choose: a customer's (or guest's) click changes nothing.
     bot.click("channel_use_as_customer", user=CUSTOMER, channel="C0GUESTS", value="C0GUESTS")
@@ -155,6 +159,7 @@ def test_an_unshared_channel_is_pending_until_staff_choose_customer(bot: BotUnde
     bot.slack.wait_for(lambda: bot.slack.calls_to("views.open"))
     settle(bot, 0.5)
     assert len(bot.slack.posts("C0GUESTS")) == 1
+    assert bot.sql("SELECT count(*) FROM tickets")[0][0] == 0
 
 
 def test_internal_ignore_keeps_the_bot_quiet_even_after_it_is_added_again(bot: BotUnderTest) -> None:

@@ -27,6 +27,7 @@ from bot.services import (
 from bot.slack_client import listener_client
 from handlers import ids
 from handlers.blocks import (
+    CHANNEL_NOT_SET_UP,
     MENTION_IN_TRIAGE,
     ModalContext,
     build_rating_comment_modal,
@@ -277,10 +278,15 @@ def register(app: App, deps: Deps) -> None:
         if channel_id in staff_channels(deps):
             return  # 🎫 in triage is staff marking a message, never a customer's ticket
         with deps.db.session() as session:
-            if customer_channel(session, channel_id) is None or ticket_by_source(session, channel_id, ts):
-                return
-            if ticket_by_thread(session, channel_id, ts) is not None:
+            here = customer_channel(session, channel_id) is not None
+            if here and ticket_by_source(session, channel_id, ts):
+                return  # that message is a ticket already
+            if here and ticket_by_thread(session, channel_id, ts) is not None:
                 return  # a 🎫 on a ticket card is not a new ticket
+        if not here:  # pending: the person is told; internal: staff said to ignore it
+            if why_not_here(deps, channel_id) == CHANNEL_NOT_SET_UP and event.get("user"):
+                hint_privately({"channel": channel_id, "user": event["user"], "ts": ts}, body, CHANNEL_NOT_SET_UP)
+            return
         # No Slack call while Slack waits for our answer: the outbox reads the message (with its
         # retry policy for 429s, 5xx and timeouts) and then files the ticket (`complete_intake`).
         payload = {"channel": channel_id, "ts": ts, "user": event.get("user", "")}

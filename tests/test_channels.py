@@ -140,6 +140,10 @@ def test_an_unshared_channel_is_pending_until_staff_choose_customer(bot: BotUnde
     assert bot.event({**mention, "text": f"<@{BOT_USER}> exports fail"})[0] == 200
     told = bot.slack.wait_for(lambda: ephemerals(bot.slack, CUSTOMER))[0]  # not silently ignored
     assert "not set up for tickets yet" in told["text"]
+    bot.slack.add_message("C0GUESTS", "1700006000.000700", CUSTOMER, "Exports fail")
+    item = {"type": "message", "channel": "C0GUESTS", "ts": "1700006000.000700"}
+    assert bot.event({"type": "reaction_added", "user": CUSTOMER, "reaction": "ticket", "item": item})[0] == 200
+    bot.slack.wait_for(lambda: len(ephemerals(bot.slack, CUSTOMER)) == 2)
 
     # Only staff may choose: a customer's (or guest's) click changes nothing.
     bot.click("channel_use_as_customer", user=CUSTOMER, channel="C0GUESTS", value="C0GUESTS")

@@ -79,8 +79,9 @@ class Deps:
     # Slack calls that follow an ack (views.open after /ticket): the ack doesn't wait for them.
     after_ack: Background
     channels: CustomerChannels
-    # Work that finishes a request later, once Slack answers (bot/posts.py `Followups`): handlers
-    # register one per outbox kind, the outbox's delivery calls it with the row's payload and Slack's answer.
+    # Work that finishes a request once Slack answers a read the outbox made for it (the channel the
+    # bot joined, the message a 🎫 was put on): handlers register one per outbox kind; the planner
+    # (bot/posts.py) calls it with the row's payload and Slack's answer (`Post.on_answer`).
     followups: dict[str, Callable[[dict, dict], None]] = field(default_factory=dict)
 
     @property

@@ -1,5 +1,6 @@
 """Events API events. Each is applied in-request, together with its event id, in one transaction,
-so a crash means Slack retries it and a retry (to any replica) is applied at most once."""
+so a crash means Slack retries it and a retry (to any replica) is applied at most once. The bot
+joining a channel is applied as an outbox row that reads the channel first (handlers/channels.py)."""
 
 from __future__ import annotations
 

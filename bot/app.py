@@ -119,7 +119,10 @@ class Runtime:
 def build_runtime(settings: Settings, *, clock: Callable[[], datetime] = utcnow, socket_mode: bool = False) -> Runtime:
     db = Database(make_engine(settings.database_url))
     directory = Directory(make_background_client(settings))
-    planner = PostPlanner(directory, settings.triage_channel or "", settings.sla_targets, clock, settings.oncall)
+    followups: dict[str, Callable[[dict, dict], None]] = {}  # filled by the handlers (register_all)
+    planner = PostPlanner(
+        directory, settings.triage_channel or "", settings.sla_targets, clock, settings.oncall, followups
+    )
     outbox = Outbox(db, make_outbox_client(settings), planner, clock=clock)
     outbox.watch(db)
     scheduler = Scheduler(db.engine)
@@ -135,6 +138,7 @@ def build_runtime(settings: Settings, *, clock: Callable[[], datetime] = utcnow,
         # behind others; a queue only grows under a burst, and its tail would outlive its trigger_id.
         after_ack=Background("after-ack", 8, "a Slack call after an ack failed", max_waiting=0),
         channels=CustomerChannels(db),
+        followups=followups,
     )
 
     installation_store = None

@@ -43,3 +43,9 @@ class CustomerChannels:
             else:
                 self._until.pop(channel_id, None)
         return known
+
+    def forget(self, channel_id: str) -> None:
+        """The channel stopped being a customer channel (archived, left, internal): stop saying yes
+        here at once (another replica may for up to `remember_for` seconds; submissions re-check)."""
+        with self._lock:
+            self._until.pop(channel_id, None)

@@ -6,7 +6,7 @@ import logging
 import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from bot.channels import CustomerChannels
@@ -23,6 +23,7 @@ from bot.services import (
     TICKET_TIMER_PREFIXES,
     FiledTicket,
     SlaPolicy,
+    customer_channel,
     ticket_timers,
 )
 from onboarding.reminders import ReminderPolicy
@@ -93,6 +94,10 @@ class Deps:
     # Slack calls that follow an ack (views.open after /ticket): the ack doesn't wait for them.
     after_ack: Background
     channels: CustomerChannels
+    # Work that finishes a request once Slack answers a read the outbox made for it (the channel the
+    # bot joined, the message a 🎫 was put on): handlers register one per outbox kind; the planner
+    # (bot/posts.py) calls it with the row's payload and Slack's answer (`Post.on_answer`).
+    followups: dict[str, Callable[[dict, dict], None]] = field(default_factory=dict)
 
     @property
     def reminder_policy(self) -> ReminderPolicy:
@@ -151,8 +156,18 @@ class Deps:
             timers = customer_timers(customer) if customer is not None else []
         self._sync(channel_id, timers, TIMER_PREFIXES)
 
+    def forget_customer_timers(self, channel_id: str) -> None:
+        """Cancel the alarms keyed by a channel id that no longer exists (it changed)."""
+        self.timer_sync.submit(self._sync, channel_id, [], TIMER_PREFIXES)
+
+    def sync_timers_of(self, ticket_ids: list[int]) -> None:
+        """Re-point several tickets' alarms (a channel archived, back, or moved), off the request thread."""
+        for ticket_id in ticket_ids:
+            self.timer_sync.submit(self._sync_ticket_now, ticket_id)
+
     def _sync_ticket_now(self, ticket_id: int) -> None:
         with self.db.session() as session:
             ticket = session.get(Ticket, ticket_id)
-            timers = ticket_timers(ticket) if ticket is not None else []
+            live = ticket is not None and customer_channel(session, ticket.channel_id) is not None
+            timers = ticket_timers(ticket) if live else []  # an archived or left channel's tickets: none
         self._sync(str(ticket_id), timers, TICKET_TIMER_PREFIXES)

@@ -27,6 +27,14 @@ class CustomerChannel(Base):
     joined_at: Mapped[datetime]
     # The customer org (team id, from users.info) seen filing tickets here: their App Home lists it.
     customer_team_id: Mapped[str | None] = mapped_column(String(32))
+    # customer | pending | internal (tickets/channels.py); archived_at: archived, so gone for now.
+    state: Mapped[str] = mapped_column(String(16), default="customer")
+    archived_at: Mapped[datetime | None]
+
+    @property
+    def gone(self) -> bool:
+        """Archived, or the bot is no longer in it (removed, deleted)."""
+        return not self.active or self.archived_at is not None
 
 
 class Ticket(Base):

@@ -66,6 +66,11 @@ class Post:
     # the channel each will post to): they fall due as soon as this row is sent or has failed for
     # good, each at its channel's next free pacing slot, and their workers wake then.
     then: tuple[tuple[str, str | None], ...] = ()
+    # A read whose answer finishes a request (conversations.info after the bot joined, the message
+    # a 🎫 was put on): called with Slack's answer, outside any transaction, before the row counts
+    # as sent. It must be idempotent; a SlackApiError or outage it raises retries the row as usual.
+    on_answer: Callable[[dict[str, Any]], None] | None = None
+    as_form: bool = False  # send args form-encoded: Slack's read methods (conversations.*) take no JSON body
 
 
 class Defer(Exception):
@@ -549,7 +554,10 @@ class Outbox:
                 if pace_key is not None:
                     self._pacer.sent(pace_key)  # the interval counts from the moment the post leaves
                 try:
-                    response = self._client.api_call(post.method, json=post.args)
+                    if post.as_form:  # Slack's read methods take a form, not a JSON body
+                        response = self._client.api_call(post.method, data=post.args)
+                    else:
+                        response = self._client.api_call(post.method, json=post.args)
                 except SlackApiError as error:
                     smaller = self._reduced(row_id, kind, post, error)
                     if smaller is None:
@@ -557,6 +565,8 @@ class Outbox:
                     refused = _error_code(error)
                     response = self._client.api_call(post.method, json=smaller)
                 ts = response.get("ts") or post.args.get("ts") or ""
+                if post.on_answer is not None:
+                    post.on_answer(response.data if isinstance(response.data, dict) else {})
         except SlackApiError as error:
             self._after_api_error(row_id, kind, error, post.then, row=row, post=post, refused=refused)
             return True

@@ -6,6 +6,7 @@ harmless (it renders the same state again).
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
@@ -20,6 +21,8 @@ from bot.onboarding_service import load_checklist
 from bot.outbox import CUSTOMER_TICKET_POSTS, Abandon, Defer, OutboxRow, Post
 from bot.services import ticket_info
 from handlers.blocks import (
+    build_channel_gone_note,
+    build_channel_question,
     build_rating_request,
     build_refusal_note,
     build_ticket_ack,
@@ -57,7 +60,9 @@ class PostPlanner:
         sla_targets: Mapping[Severity, timedelta],
         clock: Callable[[], datetime],
         oncall: str | None = None,
+        followups: Mapping[str, Callable[[dict, dict], None]] | None = None,
     ) -> None:
+        self._followups = followups if followups is not None else {}
         self._directory = directory
         self._triage_channel = triage_channel
         self._sla_targets = sla_targets
@@ -315,6 +320,44 @@ class PostPlanner:
         return Post(
             "chat.postEphemeral", {"channel": payload["channel"], "user": payload["user"], "text": payload["text"]}
         )
+
+    # -- channels ----------------------------------------------------------------------------------
+    def _followup(self, row: OutboxRow) -> Callable[[dict], None]:
+        followup = self._followups.get(row.kind)
+        if followup is None:
+            raise Abandon(f"nothing registered to finish {row.kind!r}")
+        return functools.partial(followup, row.payload)
+
+    def _plan_channel_join(self, session: Session, row: OutboxRow) -> Post:
+        """The bot joined a channel: read it (shared with another org?), then register it."""
+        return Post(
+            "conversations.info", {"channel": row.payload["channel"]}, on_answer=self._followup(row), as_form=True
+        )
+
+    def _plan_intake(self, session: Session, row: OutboxRow) -> Post:
+        """A 🎫 on a message: read the message, then file the ticket (handlers/tickets.py)."""
+        ts = row.payload["ts"]
+        args = {"channel": row.payload["channel"], "latest": ts, "oldest": ts, "inclusive": "true", "limit": 1}
+        return Post("conversations.history", args, on_answer=self._followup(row), as_form=True)
+
+    def _plan_channel_question(self, session: Session, row: OutboxRow) -> Post:
+        """Is it a customer channel? Privately to whoever added the bot, else in triage."""
+        channel, user = row.payload["channel"], row.payload.get("user")
+        text, blocks = build_channel_question(channel, user)
+        if user:
+            return Post("chat.postEphemeral", {"channel": channel, "user": user, "text": text, "blocks": blocks})
+        args = {"channel": self._triage_channel, "text": text, "blocks": blocks}
+        return Post("chat.postMessage", args, pace_key=self._triage_channel)
+
+    def _plan_channel_gone(self, session: Session, row: OutboxRow) -> Post:
+        """A customer channel was archived, left or deleted: which tickets were open there."""
+        payload = row.payload
+        ids = [int(i) for i in payload.get("tickets") or []]
+        found = session.scalars(select(Ticket).where(Ticket.id.in_(ids)).order_by(Ticket.id)).all() if ids else []
+        text = build_channel_gone_note(
+            payload["channel"], payload.get("name") or "", payload.get("reason") or "", [ticket_info(t) for t in found]
+        )
+        return Post("chat.postMessage", {"channel": self._triage_channel, "text": text}, pace_key=self._triage_channel)
 
     @staticmethod
     def _customer(session: Session, row: OutboxRow) -> Customer:

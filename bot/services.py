@@ -12,11 +12,13 @@ from datetime import datetime, timedelta
 from sqlalchemy import bindparam, case, insert, or_, select, update
 from sqlalchemy.orm import Session
 
+from bot.channel_service import bot_joined
 from bot.db import Row, insert_new, insert_new_key
 from bot.models import CustomerChannel, ProcessedEvent, Ticket, TicketEvent, TicketMessage
 from bot.outbox import enqueue, enqueue_fresh
 from bot.scheduler import Timer
 from tickets import workflow
+from tickets.channels import ChannelState
 from tickets.model import TicketInfo
 from tickets.rules import Status
 from tickets.severity import Severity
@@ -52,31 +54,24 @@ def claim_event(session: Session, event_id: str, now: datetime) -> bool:
 
 
 def customer_channel(session: Session, channel_id: str | None) -> CustomerChannel | None:
+    """The channel if tickets are filed there now: a customer channel the bot is in, not archived."""
     if not channel_id:  # a payload without a channel (malformed, or not from a channel at all)
         return None
     channel = session.get(CustomerChannel, channel_id)
-    return channel if channel is not None and channel.active else None
+    if channel is None or channel.gone or channel.state != ChannelState.CUSTOMER:
+        return None
+    return channel
 
 
 def register_channel(
     session: Session, *, channel_id: str, name: str, is_ext_shared: bool, now: datetime, welcome_key: str
 ) -> CustomerChannel:
-    """The bot joined a channel: remember it as a customer channel and owe it a welcome."""
-    channel = session.get(CustomerChannel, channel_id)
-    if channel is None:
-        channel = CustomerChannel(channel_id=channel_id, joined_at=now)
-        session.add(channel)
-    channel.name = name
-    channel.is_ext_shared = is_ext_shared
-    channel.active = True
-    session.flush()
-    enqueue(
-        session,
-        kind="welcome",
-        dedupe_key=f"welcome:{channel_id}:{welcome_key}",
-        now=now,
-        payload={"channel": channel_id},
+    """Remember a customer channel and owe it a welcome, whether or not it is shared (seeding, as the
+    bench does). The bot joining a channel goes through `bot.channel_service.bot_joined` instead."""
+    channel = bot_joined(
+        session, channel_id=channel_id, name=name, is_ext_shared=True, inviter=None, now=now, key=welcome_key
     )
+    channel.is_ext_shared = is_ext_shared
     return channel
 
 
@@ -166,7 +161,10 @@ def file_ticket(session: Session, new: NewTicket, now: datetime, sla: SlaPolicy)
 _CHANNELS = CustomerChannel.__table__
 # Built once, on the Table: building an ORM select per submission was a fifth of this look-up's CPU.
 _CUSTOMER_TEAM = select(_CHANNELS.c.customer_team_id).where(
-    _CHANNELS.c.channel_id == bindparam("channel_id"), _CHANNELS.c.active.is_(True)
+    _CHANNELS.c.channel_id == bindparam("channel_id"),
+    _CHANNELS.c.active.is_(True),
+    _CHANNELS.c.state == ChannelState.CUSTOMER.value,
+    _CHANNELS.c.archived_at.is_(None),
 )
 
 
@@ -295,11 +293,14 @@ def ticket_timers(ticket: Ticket) -> list[Timer]:
 
 
 def open_ticket_timers(session: Session) -> list[Timer]:
-    return [
-        t
-        for ticket in session.scalars(select(Ticket).where(Ticket.status != Status.RESOLVED.value))
-        for t in ticket_timers(ticket)
-    ]
+    """The alarms of every open ticket in a live customer channel (none for archived or left ones)."""
+    live = select(CustomerChannel.channel_id).where(
+        CustomerChannel.active.is_(True),
+        CustomerChannel.state == ChannelState.CUSTOMER.value,
+        CustomerChannel.archived_at.is_(None),
+    )
+    query = select(Ticket).where(Ticket.status != Status.RESOLVED.value, Ticket.channel_id.in_(live))
+    return [t for ticket in session.scalars(query) for t in ticket_timers(ticket)]
 
 
 def _state(ticket: Ticket) -> workflow.TicketState:

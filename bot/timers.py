@@ -23,6 +23,7 @@ from bot.services import (
     SETTLE_AUTHORS_PREFIX,
     SLA_BREACH_JOB,
     SLA_WARN_JOB,
+    customer_channel,
     lock_ticket,
     open_ticket_timers,
     request_card_update,
@@ -105,6 +106,10 @@ class JobDispatcher:
             ticket = session.get(Ticket, ticket_id, with_for_update=True)
             if ticket is None:
                 return
+            if customer_channel(session, ticket.channel_id) is None:
+                # Archived, or the bot left: no warnings or pages (triage was told once); the
+                # alarms are cancelled below and re-derived if the channel comes back.
+                kind = ""
             answered = ticket.first_response_at is not None or ticket.status == "resolved"
             if kind == SLA_WARN_JOB and not answered and not ticket.sla_warned and ticket.sla_warn_at <= now:
                 ticket.sla_warned = True

@@ -14,11 +14,11 @@ if TYPE_CHECKING:
 def surfaces() -> tuple[ModuleType, ...]:
     # Imported here, not at the top: the builders in this package (blocks, home_blocks...) are used
     # by bot/ modules that the surfaces themselves import.
-    from handlers import actions, commands, events, home, installs, tickets, views
+    from handlers import actions, channels, commands, events, home, installs, tickets, views
 
     # Bolt tries listeners in registration order for every request: the busiest (slash commands,
     # thread-reply events) go first. No two surfaces listen for the same thing, so order is free.
-    return (commands, events, actions, views, tickets, home, installs)
+    return (commands, events, actions, views, tickets, home, installs, channels)
 
 
 def register_all(app: App, deps: Deps) -> None:

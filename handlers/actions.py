@@ -11,7 +11,8 @@ from bot.deps import Deps
 from bot.onboarding_service import load_checklist, mark_onboarding_step
 from bot.services import customer_channel
 from handlers import ids
-from handlers.blocks import NOT_A_CUSTOMER_CHANNEL, ModalContext
+from handlers.blocks import ModalContext
+from handlers.channels import why_not_here
 from handlers.modal import open_modal, open_ticket_modal
 from handlers.onboarding_blocks import STEP_BUTTONS_STAFF_ONLY, build_payment_link_modal
 from onboarding.checklist import StepState
@@ -34,7 +35,7 @@ def register(app: App, deps: Deps) -> None:
         with deps.db.session() as session:
             known = customer_channel(session, channel_id) is not None
         if not known:
-            respond(text=NOT_A_CUSTOMER_CHANNEL, response_type="ephemeral", replace_original=False)
+            respond(text=why_not_here(deps, channel_id), response_type="ephemeral", replace_original=False)
             return
         open_ticket_modal(
             client,

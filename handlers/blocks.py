@@ -511,3 +511,81 @@ TICKET_SAVE_FAILED = "We could not save your ticket just now. Please press File 
 MODAL_OPEN_FAILED = (
     "Sorry, I could not open the form just now (Slack did not answer in time). Please try again in a few seconds."
 )
+
+# --- Channels: which are customer channels ----------------------------------------------------
+TRIAGE_IS_NOT_FOR_TICKETS = "This is the triage channel; file tickets from a customer channel."
+CHANNEL_NOT_SET_UP = (
+    "This channel is not set up for tickets yet: the support team has been asked whether it is a "
+    "customer channel. Try again once they have chosen."
+)
+CHANNEL_CHOICE_STAFF_ONLY = "Only the support team can choose what this channel is used for."
+MENTION_IN_TRIAGE = (
+    "Mentions in the triage channel don't file tickets: customers file them in their channel. "
+    "To work on a ticket here, use the buttons on its card."
+)
+GONE_REASONS = {"archived": "was archived", "removed": "no longer has me in it", "deleted": "was deleted"}
+GONE_NOTE_MAX_TICKETS = 40
+
+
+def build_channel_question(channel_id: str, asked_user: str | None) -> tuple[str, Blocks]:
+    """Is a channel that is not shared with another org a customer channel? Asked privately of the
+    person who added the bot, or in triage if Slack did not say who. The buttons carry the channel id."""
+    if asked_user:
+        text = (
+            f"Thanks for adding me to <#{channel_id}>. It is not shared with another organisation, so I "
+            "won't treat it as a customer channel unless the support team says so. Is it one?"
+        )
+    else:
+        text = (
+            f"I was added to <#{channel_id}>, which is not shared with another organisation (Slack did not "
+            "say by whom). It gets no welcome and no tickets until someone on the team chooses:"
+        )
+    buttons = [
+        {
+            "type": "button",
+            "action_id": ids.CHANNEL_USE_AS_CUSTOMER,
+            "text": _plain("Use as a customer channel"),
+            "style": "primary",
+            "value": channel_id,
+        },
+        {
+            "type": "button",
+            "action_id": ids.CHANNEL_MARK_INTERNAL,
+            "text": _plain("Internal, ignore"),
+            "value": channel_id,
+        },
+    ]
+    blocks: Blocks = [
+        {"type": "section", "text": _mrkdwn(text)},
+        {"type": "actions", "block_id": ids.CHANNEL_CHOICE_BLOCK, "elements": buttons},
+    ]
+    return f"Is <#{channel_id}> a customer channel?", blocks
+
+
+def build_channel_choice_made(channel_id: str, customer: bool, user_id: str) -> str:
+    """What replaces the question once staff have chosen."""
+    if customer:
+        return (
+            f":white_check_mark: <@{user_id}> set up <#{channel_id}> as a customer channel: "
+            "I have posted the welcome there."
+        )
+    return f":zipper_mouth_face: <@{user_id}> marked <#{channel_id}> as internal: I will stay quiet there."
+
+
+def build_channel_gone_note(channel_id: str, name: str, reason: str, tickets: list[TicketInfo]) -> str:
+    """Told to triage once when a customer channel is archived, the bot removed, or deleted."""
+    label = f"#{escape_text(name)}" if name else f"<#{channel_id}>"
+    text = (
+        f":file_cabinet: Customer channel {label} {GONE_REASONS.get(reason, 'is gone')}: "
+        "I can't post there, so there are no more SLA warnings or pages for its tickets."
+    )
+    if not tickets:
+        return text + " No tickets were open there."
+    lines = [
+        f"• #{t.number} ({SEVERITY_LEVELS[t.severity].label}, {STATUS_LABELS.get(t.status, t.status.value)}): "
+        f"{escape_text(_truncate(t.title, 120))}"
+        for t in tickets[:GONE_NOTE_MAX_TICKETS]
+    ]
+    if len(tickets) > GONE_NOTE_MAX_TICKETS:
+        lines.append(f"…and {len(tickets) - GONE_NOTE_MAX_TICKETS} more.")
+    return text + f" Open there ({len(tickets)}):\n" + "\n".join(lines)

@@ -11,7 +11,8 @@ from slack_sdk import WebClient
 from bot.deps import Deps
 from bot.models import Customer
 from bot.onboarding_service import repost_checklist
-from handlers.blocks import NOT_A_CUSTOMER_CHANNEL, ModalContext, escape_text
+from handlers.blocks import ModalContext, escape_text
+from handlers.channels import staff_channels, why_not_here
 from handlers.modal import open_modal, open_ticket_modal
 from handlers.onboarding_blocks import ONBOARD_STAFF_ONLY, build_onboard_modal
 from tickets.slack_text import plain_text
@@ -27,8 +28,9 @@ def ack_in_customer_channels(deps: Deps, then: FollowUp) -> Callable[..., None]:
     to Slack never waits on a Slack call (Bolt's lazy listeners would copy the whole request)."""
 
     def ack_command(ack: Ack, command: dict[str, Any], context: BoltContext) -> None:
-        if not deps.channels.is_customer_channel(command.get("channel_id", "")):
-            ack(text=NOT_A_CUSTOMER_CHANNEL, response_type="ephemeral")
+        channel_id = command.get("channel_id", "")
+        if channel_id in staff_channels(deps) or not deps.channels.is_customer_channel(channel_id):
+            ack(text=why_not_here(deps, channel_id), response_type="ephemeral")
             return
         ack()
         deps.after_ack.submit(then, command, context.client, context.respond)

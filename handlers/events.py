@@ -1,12 +1,15 @@
 """Events API events. Each is applied in-request, together with its event id, in one transaction,
-so a crash means Slack retries it and a retry (to any replica) is applied at most once."""
+so a crash means Slack retries it and a retry (to any replica) is applied at most once. The bot
+joining a channel is applied as an outbox row that reads the channel first (handlers/channels.py)."""
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from slack_bolt import App
 from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError, SlackClientError
 
 from bot.db import save_row
 from bot.deps import Deps
@@ -16,11 +19,13 @@ from bot.services import (
     claim_event,
     conversation_has_ticket,
     record_reply,
-    register_channel,
     ticket_row_by_conversation,
     ticket_timers,
 )
+from handlers.channels import on_bot_added
 from handlers.message_kinds import thread_reply
+
+log = logging.getLogger(__name__)
 
 EVENTS = ("member_joined_channel", "message")
 
@@ -30,19 +35,7 @@ def register(app: App, deps: Deps) -> None:
         if event.get("user") != deps.directory.host().bot_user_id:
             check_channel_size(event, body, client)
             return
-        channel_id = event["channel"]
-        info = client.conversations_info(channel=channel_id)["channel"]
-        with deps.db.transaction() as session:
-            if not claim_event(session, body.get("event_id", ""), deps.clock()):
-                return
-            register_channel(
-                session,
-                channel_id=channel_id,
-                name=info.get("name") or "",
-                is_ext_shared=bool(info.get("is_ext_shared")),
-                now=deps.clock(),
-                welcome_key=body.get("event_id") or event.get("event_ts", ""),
-            )
+        on_bot_added(deps, event, body)  # registered once the outbox has read the channel
 
     def check_channel_size(event: dict[str, Any], body: dict[str, Any], client: WebClient) -> None:
         """Someone joined a channel that is onboarding: is the customer's side past the A-team size?"""
@@ -53,8 +46,13 @@ def register(app: App, deps: Deps) -> None:
                 return
         bot_user = deps.directory.host().bot_user_id
         members: list[str] = []
-        for page in client.conversations_members(channel=channel_id, limit=200):
-            members.extend(page.get("members") or [])
+        try:
+            for page in client.conversations_members(channel=channel_id, limit=200):
+                members.extend(page.get("members") or [])
+        except (SlackApiError, SlackClientError, OSError) as exc:
+            # Best effort: the next member joining counts again (a 500 here would only be retried).
+            log.warning("could not count the members of %s: %s", channel_id, type(exc).__name__)
+            return
         count = sum(1 for m in members if m != bot_user and not deps.directory.is_staff(m))
         with deps.db.transaction() as session:
             if not claim_event(session, body.get("event_id", ""), deps.clock()):

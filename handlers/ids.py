@@ -70,3 +70,9 @@ FILE_TICKET_HOME_BUTTON = "file_ticket_home"  # value: "home"
 HOME_PAGING_BLOCK = "home_paging"
 HOME_CUSTOMER_ACTIONS_BLOCK = "home_customer_actions"
 # -----------------------------------------------------------------------------------------
+
+# --- Channels: is a channel that is not shared with another org a customer channel? -------------
+# The buttons' value is the channel id. Only staff may choose.
+CHANNEL_USE_AS_CUSTOMER = "channel_use_as_customer"
+CHANNEL_MARK_INTERNAL = "channel_mark_internal"
+CHANNEL_CHOICE_BLOCK = "channel_choice"

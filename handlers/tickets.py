@@ -9,7 +9,6 @@ from typing import Any
 
 from slack_bolt import Ack, App, BoltContext, Respond
 from slack_sdk import WebClient
-from slack_sdk.errors import SlackApiError
 
 from bot.deps import Deps
 from bot.identity import Identity, payload_team
@@ -28,13 +27,15 @@ from bot.services import (
     ticket_info,
     ticket_row_by_conversation,
 )
+from bot.slack_client import listener_client
 from handlers import ids
 from handlers.blocks import (
-    NOT_A_CUSTOMER_CHANNEL,
+    MENTION_IN_TRIAGE,
     ModalContext,
     build_rating_comment_modal,
     build_severity_modal,
 )
+from handlers.channels import is_internal, staff_channels, why_not_here
 from handlers.message_kinds import is_from_an_app, readable_text
 from handlers.modal import open_modal, open_ticket_modal
 from tickets.rules import description_from_message, title_from_message, validate_ticket_fields
@@ -279,19 +280,44 @@ def register(app: App, deps: Deps) -> None:
             filed = file_ticket(session, new, deps.clock(), deps.sla_policy)
         deps.set_new_ticket_timers(filed)
 
-    def fetch_message(client: WebClient, channel_id: str, ts: str) -> dict[str, Any] | None:
-        try:
-            found = client.conversations_history(channel=channel_id, latest=ts, oldest=ts, inclusive=True, limit=1)
-            messages = found.get("messages") or []
-            if not messages:
-                found = client.conversations_replies(channel=channel_id, ts=ts, limit=1)
-                messages = [m for m in found.get("messages") or [] if m.get("ts") == ts]
-        except SlackApiError as exc:
-            log.warning("could not read message %s in %s: %s", ts, channel_id, exc.response.get("error"))
-            raise
+    def fetch_message(channel_id: str, ts: str, history: dict[str, Any]) -> dict[str, Any] | None:
+        """The message a 🎫 was put on: in conversations.history's answer (the outbox read it), or a
+        thread reply, read with conversations.replies. A Slack error here retries the outbox row."""
+        messages = [m for m in history.get("messages") or [] if m.get("ts") == ts]
+        if not messages:
+            client = listener_client(deps.settings.slack_api_base_url, deps.settings.slack_bot_token, None)
+            found = client.conversations_replies(channel=channel_id, ts=ts, limit=1)
+            messages = [m for m in found.get("messages") or [] if m.get("ts") == ts]
         return messages[0] if messages else None
 
-    def reaction_added(event: dict[str, Any], body: dict[str, Any], client: WebClient) -> None:
+    def complete_intake(payload: dict[str, Any], history: dict[str, Any]) -> None:
+        """The outbox read the channel for a 🎫: file the ticket (at most once: keyed by the message).
+        A 🎫 that can't become a ticket is explained privately to the person who reacted."""
+        channel_id, ts, reactor = payload["channel"], payload["ts"], payload.get("user", "")
+        quiet = {"event": {"reaction": TICKET_EMOJI}}  # no event id: the row itself is applied once
+        message = fetch_message(channel_id, ts, history)
+        host = deps.directory.host()
+        if message is None:
+            tell_reactor(quiet, channel_id, ts, reactor, MESSAGE_GONE)
+            return
+        if message.get("user") == host.bot_user_id or (host.bot_id and message.get("bot_id") == host.bot_id):
+            tell_reactor(quiet, channel_id, ts, reactor, OWN_MESSAGE_NO_TICKET)
+            return
+        if is_from_an_app(message):  # an alert bot, another app, a workflow: whoever asked reports it
+            file_from_message(
+                channel_id=channel_id,
+                message=message,
+                source="reaction",
+                event_id="",
+                text=readable_text(message),
+                reporter=reactor,
+            )
+            return
+        file_from_message(channel_id=channel_id, message=message, source="reaction", event_id="")
+
+    deps.followups["intake"] = complete_intake
+
+    def reaction_added(event: dict[str, Any], body: dict[str, Any]) -> None:
         item = event.get("item") or {}
         channel_id, ts, reaction = item.get("channel", ""), item.get("ts", ""), event.get("reaction")
         if item.get("type") != "message" or reaction not in (TICKET_EMOJI, RESOLVE_EMOJI):
@@ -301,37 +327,28 @@ def register(app: App, deps: Deps) -> None:
             return
         reactor = event.get("user", "")
         with deps.db.session() as session:
-            existing = None
-            if customer_channel(session, channel_id) is None:
-                refusal: str | None = NOT_A_CUSTOMER_CHANNEL
+            here = customer_channel(session, channel_id) is not None
+            refusal: str | None = None
+            if not here:  # triage, a channel still pending, or unknown: say why (internal: stay quiet)
+                refusal = None if is_internal(deps, channel_id) else why_not_here(deps, channel_id)
             elif existing := ticket_by_source(session, channel_id, ts):
                 refusal = f"That message is already ticket #{existing.id}: follow it in the ticket's thread."
             elif existing := ticket_by_thread(session, channel_id, ts):  # a 🎫 on a ticket card
                 refusal = f"That is the card of ticket #{existing.id}: reply in its thread to add to it."
-            else:
-                refusal = None
         if refusal:
             tell_reactor(body, channel_id, ts, reactor, refusal)
+        if not here or refusal:
             return
-        message = fetch_message(client, channel_id, ts)
-        host = deps.directory.host()
-        if message is None:
-            tell_reactor(body, channel_id, ts, reactor, MESSAGE_GONE)
-            return
-        if message.get("user") == host.bot_user_id or (host.bot_id and message.get("bot_id") == host.bot_id):
-            tell_reactor(body, channel_id, ts, reactor, OWN_MESSAGE_NO_TICKET)
-            return
-        if is_from_an_app(message):  # an alert bot, another app, a workflow: whoever asked reports it
-            file_from_message(
-                channel_id=channel_id,
-                message=message,
-                source="reaction",
-                event_id=body["event_id"],
-                text=readable_text(message),
-                reporter=reactor,
-            )
-            return
-        file_from_message(channel_id=channel_id, message=message, source="reaction", event_id=body["event_id"])
+        # No Slack call while Slack waits for our answer: the outbox reads the message (with its
+        # retry policy for 429s, 5xx and timeouts) and then files the ticket (`complete_intake`).
+        payload = {"channel": channel_id, "ts": ts, "user": event.get("user", "")}
+        owe_once(body, kind="intake", dedupe_key=f"intake:{channel_id}:{ts}", payload=payload)
+
+    def owe_once(body: dict[str, Any], **row: Any) -> None:
+        """Apply an event by owing one outbox row, with its event id (a retried event owes nothing)."""
+        with deps.db.transaction() as session:
+            if claim_event(session, body.get("event_id", ""), deps.clock()):
+                enqueue(session, now=deps.clock(), **row)
 
     def tell_reactor(body: dict[str, Any], channel_id: str, ts: str, user_id: str, text: str) -> None:
         """Tell the person who reacted, privately, why their 🎫 (or ✅) made no change; once per
@@ -376,6 +393,14 @@ def register(app: App, deps: Deps) -> None:
         text = bot_mention.sub("", event.get("text") or "").strip()
         if is_blank(plain_text(text)):
             text = ""
+        if channel_id in staff_channels(deps):
+            hint_privately(event, body, MENTION_IN_TRIAGE)
+            return
+        with deps.db.session() as session:
+            here = customer_channel(session, channel_id) is not None
+        if not here:  # pending (staff have not chosen yet) or internal: say why nothing was filed
+            hint_privately(event, body, why_not_here(deps, channel_id))
+            return
         with deps.db.transaction() as session:
             if customer_channel(session, channel_id) is None:
                 return
@@ -399,12 +424,23 @@ def register(app: App, deps: Deps) -> None:
                 return
         file_from_message(channel_id=channel_id, message=event, source="mention", event_id=body["event_id"], text=text)
 
+    def hint_privately(event: dict[str, Any], body: dict[str, Any], hint: str) -> None:
+        """A mention outside customer channels files nothing: the person gets a private hint. In
+        triage ("can someone look at ticket 1?") it is staff talking, so not inside a thread."""
+        in_thread = event.get("thread_ts") and event.get("channel") in staff_channels(deps)
+        if in_thread or not event.get("user"):
+            return  # a conversation in a triage thread: stay out of it
+        payload = {"channel": event.get("channel"), "user": event["user"], "text": hint}
+        owe_once(
+            body, kind="ephemeral", dedupe_key=f"mention_help:{event.get('channel')}:{event.get('ts')}", payload=payload
+        )
+
     def ack_shortcut(ack: Ack, body: dict[str, Any], context: BoltContext) -> None:
         ack()
         channel_id, ts = (body.get("channel") or {}).get("id", ""), (body.get("message") or {}).get("ts", "")
         with deps.db.session() as session:
             if customer_channel(session, channel_id) is None:
-                context["tell_user"] = NOT_A_CUSTOMER_CHANNEL
+                context["tell_user"] = why_not_here(deps, channel_id)
                 return
             existing = ticket_by_source(session, channel_id, ts)
             if existing is not None:

@@ -231,20 +231,27 @@ class BotUnderTest:
         return self.request(json.dumps(body).encode(), "application/json", headers=headers, **kwargs)
 
     # -- composite steps --------------------------------------------------------------------
-    def join_channel(self, channel: str, name: str = "acme-support", ext_shared: bool = True) -> None:
-        """The bot is added to a channel, as Slack reports it."""
+    def join_channel(
+        self, channel: str, name: str = "acme-support", ext_shared: bool = True, inviter: str | None = None
+    ) -> None:
+        """The bot is added to a channel, as Slack reports it; returns once the bot has registered it
+        (the outbox reads the channel with conversations.info first)."""
         self.slack.add_channel(channel, name, ext_shared)
-        status, _, _ = self.event(
-            {
-                "type": "member_joined_channel",
-                "user": BOT_USER,
-                "channel": channel,
-                "channel_type": "C",
-                "team": HOST_TEAM,
-                "event_ts": f"{time.time():.6f}",
-            }
-        )
+        event = {
+            "type": "member_joined_channel",
+            "user": BOT_USER,
+            "channel": channel,
+            "channel_type": "C",
+            "team": HOST_TEAM,
+            "event_ts": f"{time.time():.6f}",
+        }
+        if inviter:
+            event["inviter"] = inviter
+        status, _, _ = self.event(event)
         assert status == 200
+        self.slack.wait_for(
+            lambda: self.sql("SELECT 1 FROM customer_channels WHERE channel_id = :c AND active", c=channel)
+        )
 
     def thread_reply(
         self, channel: str, thread_ts: str, user: str, text: str = "On it", **kwargs: Any

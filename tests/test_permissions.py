@@ -26,6 +26,9 @@ STEP_ACTIONS = [
     "onboarding_payment_link_open",
     "onboarding_dashboard_call_booked",
 ]
+# Is a channel that is not shared with another org a customer channel? (value: the channel id)
+CHANNEL_ACTIONS = ["channel_use_as_customer", "channel_mark_internal"]
+PENDING_CHANNEL = "C0PENDING"
 ROLES = {"staff": (STAFF, "T0HOST"), "customer": (CUSTOMER, CUSTOMER_TEAM), "other": (OTHER_CUSTOMER, OTHER_TEAM)}
 
 
@@ -34,6 +37,7 @@ def snapshot(bot: BotUnderTest) -> tuple[Any, ...]:
         [tuple(r) for r in bot.sql("SELECT status, assignee_id, severity FROM tickets ORDER BY id")],
         [tuple(r) for r in bot.sql("SELECT number, state FROM onboarding_steps ORDER BY number")],
         bot.sql("SELECT count(*) FROM ticket_events")[0][0],
+        [tuple(r) for r in bot.sql("SELECT channel_id, state FROM customer_channels ORDER BY channel_id")],
     )
 
 
@@ -41,6 +45,7 @@ def snapshot(bot: BotUnderTest) -> tuple[Any, ...]:
 def world(bot: BotUnderTest, channel: str) -> dict[str, Any]:
     bot.slack.add_user(OTHER_CUSTOMER, OTHER_TEAM)
     bot.join_channel(OTHER_CHANNEL, name="globex")
+    bot.join_channel(PENDING_CHANNEL, name="acme-guests", ext_shared=False, inviter=STAFF)
     ticket = filed(bot)
     checklist = start_onboarding(bot)
     bot.click("onboarding_step_done", user=STAFF, channel=channel, message_ts=checklist["ts"], value="6")
@@ -68,12 +73,14 @@ def click_for(bot: BotUnderTest, world: dict[str, Any], action: str, role: str) 
         value = "7"
     elif action == "onboarding_dashboard_call_booked":
         value = world["channel"]
+    elif action in CHANNEL_ACTIONS:
+        value = PENDING_CHANNEL
     status, _, _ = bot.click(action, user=user, channel=channel, value=value, team=team, action_extra=extra)
     assert status == 200
 
 
 @pytest.mark.parametrize("role", ["customer", "other"])
-@pytest.mark.parametrize("action", TICKET_ACTIONS + STEP_ACTIONS)
+@pytest.mark.parametrize("action", TICKET_ACTIONS + STEP_ACTIONS + CHANNEL_ACTIONS)
 def test_non_staff_change_nothing_and_are_told(
     bot: BotUnderTest, world: dict[str, Any], action: str, role: str
 ) -> None:
@@ -87,7 +94,7 @@ def test_non_staff_change_nothing_and_are_told(
     assert len(bot.slack.calls_to("views.open")) == opened  # no form opened for them either
 
 
-@pytest.mark.parametrize("action", TICKET_ACTIONS + STEP_ACTIONS)
+@pytest.mark.parametrize("action", TICKET_ACTIONS + STEP_ACTIONS + CHANNEL_ACTIONS)
 def test_staff_can(bot: BotUnderTest, world: dict[str, Any], action: str) -> None:
     before = snapshot(bot)
     opened = len(bot.slack.calls_to("views.open"))

@@ -169,6 +169,8 @@ def test_ticket_reaction_files_a_ticket_once(bot: BotUnderTest, channel: str) ->
             {"type": "reaction_added", "user": STAFF, "reaction": "ticket", "item": item}, event_id=event_id
         )
         assert status == 200
+    # The message is read after the answer (by the outbox), then the ticket is filed.
+    bot.slack.wait_for(lambda: bot.sql("SELECT id FROM tickets"))
     rows = bot.sql("SELECT title, severity, source, reporter_id, source_ts FROM tickets")
     assert [tuple(r) for r in rows] == [
         ("Exports fail since this morning", "medium", "reaction", CUSTOMER, "1700001000.000100")

@@ -276,6 +276,14 @@ class BotUnderTest:
         call = self.slack.calls_to("views.open")[index]
         return {**call.args["view"], "id": f"VOPEN{index if index >= 0 else len(self.slack.calls_to('views.open'))}"}
 
+    def settle(self, kind: str = "intake", timeout: float = 10.0) -> None:
+        """Wait until no outbox row of `kind` is pending: a 🎫 is read and filed after the answer."""
+        self.slack.wait_for(
+            lambda: not self.sql("SELECT id FROM outbox WHERE kind = :kind AND state = 'pending'", kind=kind)
+            and self.sql("SELECT 1"),
+            timeout=timeout,
+        )
+
     def sql(self, query: str, **params: Any) -> list[Any]:
         with self.runtime.db.engine.connect() as conn:
             return list(conn.execute(text(query), params))

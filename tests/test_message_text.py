@@ -21,6 +21,7 @@ def react(bot: BotUnderTest, channel: str, text: str, ts: str = "1700001000.0001
     item = {"type": "message", "channel": channel, "ts": ts}
     status, _, _ = bot.event({"type": "reaction_added", "user": STAFF, "reaction": "ticket", "item": item})
     assert status == 200
+    bot.settle("intake")  # the outbox reads the message, then files the ticket
 
 
 def card(bot: BotUnderTest, channel: str, number: int = 1) -> dict[str, Any]:

@@ -75,8 +75,11 @@ def severity_label(severity: Severity) -> str:
     return f"{level.emoji} {level.label}"
 
 
-def build_ticket_modal(context: ModalContext, title: str = "", description: str = "") -> dict[str, Any]:
-    """The /ticket modal: severity (with impact), examples, title, description."""
+def build_ticket_modal(
+    context: ModalContext, title: str = "", description: str = "", severity: Severity | None = None
+) -> dict[str, Any]:
+    """The /ticket modal: severity (with impact), examples, title, description. `severity`, if
+    given, is preselected (a ticket from an existing message starts at Medium, as 🎫 does)."""
     options = [
         {
             "text": _plain(severity_label(level.severity)),
@@ -85,6 +88,9 @@ def build_ticket_modal(context: ModalContext, title: str = "", description: str 
         }
         for level in SEVERITY_LEVELS.values()
     ]
+    severity_element: dict[str, Any] = {"type": "radio_buttons", "action_id": ids.SEVERITY_BLOCK, "options": options}
+    if severity is not None:
+        severity_element["initial_option"] = next(o for o in options if o["value"] == severity.value)
     examples = [_mrkdwn(f"*{level.label}*: " + ", ".join(level.examples)) for level in SEVERITY_LEVELS.values()]
     title_element: dict[str, Any] = {
         "type": "plain_text_input",
@@ -110,7 +116,7 @@ def build_ticket_modal(context: ModalContext, title: str = "", description: str 
                 "type": "input",
                 "block_id": ids.SEVERITY_BLOCK,
                 "label": _plain("Severity"),
-                "element": {"type": "radio_buttons", "action_id": ids.SEVERITY_BLOCK, "options": options},
+                "element": severity_element,
             },
             {"type": "context", "block_id": "severity_examples", "elements": examples},
             {

@@ -10,6 +10,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
 
 from handlers.blocks import MODAL_OPEN_FAILED, ModalContext, build_ticket_modal
+from tickets.severity import Severity
 
 log = logging.getLogger(__name__)
 
@@ -21,9 +22,10 @@ def open_ticket_modal(
     title: str,
     tell_user: Callable[[str], object],
     description: str = "",
+    severity: Severity | None = None,
 ) -> None:
     """The ticket form, for /ticket, the File-a-ticket button and the Create-ticket shortcut."""
-    open_modal(client, trigger_id, build_ticket_modal(context, title, description), tell_user)
+    open_modal(client, trigger_id, build_ticket_modal(context, title, description, severity), tell_user)
 
 
 def open_modal(client: WebClient, trigger_id: str, view: dict[str, Any], tell_user: Callable[[str], object]) -> None:

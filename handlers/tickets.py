@@ -338,6 +338,7 @@ def register(app: App, deps: Deps) -> None:
             title_from_message(text) if not problems.get("title") else "",
             lambda t: respond(text=t, response_type="ephemeral", replace_original=False),
             description=text[:3000],
+            severity=Severity.MEDIUM,  # as a 🎫 or a mention files it
         )
 
     for action_id in BUTTON_ACTIONS:

@@ -121,6 +121,8 @@ def _element(element: Any, pointer: str, errors: list[str], action_ids: dict[str
         _options((group or {}).get("options"), SELECT_OPTIONS_MAX, f"{pointer}/option_groups/{i}/options", errors)
     if element.get("initial_option") is not None:
         _option(element["initial_option"], f"{pointer}/initial_option", errors)
+        if isinstance(element.get("options"), list) and element["initial_option"] not in element["options"]:
+            errors.append(f"initial_option must match one of the options [json-pointer:{pointer}/initial_option]")
     for i, option in enumerate(element.get("initial_options") or []):
         _option(option, f"{pointer}/initial_options/{i}", errors)
 

@@ -186,6 +186,18 @@ def test_each_documented_block_limit_is_refused(block: dict[str, Any], error: st
     assert message_errors({"text": "x", "blocks": [block]}) == ("invalid_blocks", [error])
 
 
+def test_an_initial_option_must_be_one_of_the_options() -> None:
+    options = [{"text": {"type": "plain_text", "text": n}, "value": n} for n in ("low", "high")]
+    radio = {"type": "radio_buttons", "action_id": "r", "options": options}
+    block = {"type": "input", "label": {"type": "plain_text", "text": "Severity"}, "element": radio}
+    assert message_errors({"blocks": [{**block, "element": {**radio, "initial_option": options[1]}}]}) is None
+    stray = {"text": {"type": "plain_text", "text": "medium"}, "value": "medium"}
+    assert message_errors({"blocks": [{**block, "element": {**radio, "initial_option": stray}}]}) == (
+        "invalid_blocks",
+        ["initial_option must match one of the options [json-pointer:/blocks/0/element/initial_option]"],
+    )
+
+
 def test_the_limits_themselves_are_accepted() -> None:
     button = {"type": "button", "text": {"type": "plain_text", "text": "t" * 75}, "action_id": "a" * 255}
     blocks = [

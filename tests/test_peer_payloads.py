@@ -23,7 +23,7 @@ from urllib.parse import urlencode
 
 import pytest
 
-from tests.harness import BotUnderTest, running_bot
+from tests.harness import BotUnderTest, reset_database, running_bot
 from tests.slack_stub import HOST_TEAM, SlackStub
 
 PEER_PAYLOADS = Path(__file__).resolve().parent.parent.parent / "shared" / "peer-payloads"
@@ -73,10 +73,17 @@ def errors() -> Iterator[ErrorRecords]:
 
 @pytest.fixture(scope="module", params=["joined", "unknown"], ids=["CCUST1 joined", "CCUST1 unknown"])
 def peer_bot(
-    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, errors: ErrorRecords
+    request: pytest.FixtureRequest,
+    tmp_path_factory: pytest.TempPathFactory,
+    postgres_test_url: str | None,
+    errors: ErrorRecords,
 ) -> Iterator[BotUnderTest]:
     stub = SlackStub().start()
-    url = f"sqlite:///{tmp_path_factory.mktemp('peer') / 'support-bot.db'}"
+    if postgres_test_url:
+        reset_database(postgres_test_url)
+        url = postgres_test_url
+    else:
+        url = f"sqlite:///{tmp_path_factory.mktemp('peer') / 'support-bot.db'}"
     try:
         with running_bot(stub, url) as bot:
             if request.param == "joined":

@@ -14,6 +14,7 @@ from typing import Any
 from slack_bolt import App, BoltContext
 from slack_bolt.adapter.wsgi import SlackRequestHandler
 from slack_bolt.oauth.oauth_settings import OAuthSettings
+from slack_bolt.request.internals import parse_body
 from slack_bolt.response import BoltResponse
 from slack_sdk.errors import SlackApiError
 from slack_sdk.oauth.installation_store.sqlalchemy import SQLAlchemyInstallationStore
@@ -32,10 +33,12 @@ from bot.identity import Directory
 from bot.leader import Leadership, SqliteProcessLock
 from bot.outbox import Outbox, utcnow
 from bot.posts import PostPlanner
+from bot.respond import PrivateAnswer
 from bot.scheduler import Scheduler
 from bot.slack_client import listener_client, make_background_client, make_interactive_client, make_outbox_client
 from bot.timers import JobDispatcher
 from handlers import register_all
+from handlers.payload_shape import payload_problem
 
 log = logging.getLogger(__name__)
 
@@ -55,6 +58,8 @@ BOT_SCOPES = [
 ]
 OAUTH_PATHS = ("/slack/install", "/slack/oauth_redirect")
 RECONCILE_EVERY = 60.0  # seconds between the leader's checks that every alarm the database wants exists
+
+_NO_RETRY = {"Content-Type": "application/json", "X-Slack-No-Retry": "1"}
 
 WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 
@@ -175,6 +180,10 @@ def build_runtime(settings: Settings, *, clock: Callable[[], datetime] = utcnow,
     @bolt.error
     def on_error(error: Exception, body: dict[str, Any], response: BoltResponse | None) -> BoltResponse | None:
         kind = body.get("type") if isinstance(body, dict) else None
+        problem = payload_problem(body)
+        if problem is not None and not _transient(error):  # Bolt's own middleware choked on it
+            log.warning("refused a malformed Slack request: %s (%s)", problem, type(error).__name__)
+            return BoltResponse(status=400, body='{"error": "malformed request"}', headers=_NO_RETRY)
         if _transient(error):
             # The database or Slack is unavailable: answer 500 so Slack retries the event later.
             log.error("could not handle a %s request: %s", kind, type(error).__name__, exc_info=error)
@@ -183,17 +192,30 @@ def build_runtime(settings: Settings, *, clock: Callable[[], datetime] = utcnow,
         log.error("could not handle a %s request", kind, exc_info=error)
         if response is None:  # a lazy listener: the ack was sent already
             return None
-        return BoltResponse(
-            status=400,
-            body='{"error": "malformed request"}',
-            headers={"Content-Type": "application/json", "X-Slack-No-Retry": "1"},
-        )
+        return BoltResponse(status=400, body='{"error": "malformed request"}', headers=_NO_RETRY)
+
+    @bolt.middleware
+    def refuse_malformed(body: dict[str, Any], next: Callable[[], BoltResponse]) -> BoltResponse:
+        # Signed, but not shaped like anything Slack sends: say once what is missing, no traceback.
+        # 200 with X-Slack-No-Retry: a retry would be just as malformed.
+        problem = payload_problem(body)
+        if problem is not None:
+            log.warning("ignored a malformed Slack request: %s", problem)
+            return BoltResponse(status=200, body="", headers={"X-Slack-No-Retry": "1"})
+        return next()
 
     @bolt.middleware
     def keep_alive_client(context: BoltContext, next: Callable[[], BoltResponse]) -> BoltResponse:
         # Bolt gave this request a new plain WebClient (after `authorize` set its token); listeners
         # get ours, which keeps its connection to Slack open between calls.
         context["client"] = listener_client(settings.slack_api_base_url, context.client.token, context.team_id)
+        # respond() that never raises: a request may carry no (or an empty) response_url.
+        context["respond"] = PrivateAnswer(
+            response_url=context.response_url,
+            client=context["client"],
+            channel_id=context.channel_id,
+            user_id=context.user_id,
+        )
         return next()
 
     register_all(bolt, deps)
@@ -233,6 +255,15 @@ def _transient(error: Exception) -> bool:
         status = getattr(error.response, "status_code", 200)
         return status >= 500 or status == 429 or error.response.get("error") in ("ratelimited", "internal_error")
     return False
+
+
+def _what_is_malformed(raw: bytes, environ: dict[str, Any], error: Exception) -> str:
+    """Name what is wrong with a body Bolt could not take in: the shape check's words if it parses."""
+    try:
+        body = parse_body(raw.decode("utf-8"), environ.get("CONTENT_TYPE"))
+    except ValueError as exc:
+        return f"{type(exc).__name__}: {exc}"
+    return payload_problem(body) or f"{type(error).__name__}: {error}"
 
 
 def _signed(verifier: SignatureVerifier, environ: dict[str, Any], raw: bytes) -> bool:
@@ -290,7 +321,11 @@ def make_wsgi(
                 return respond(start_response, "401 Unauthorized", {"error": "invalid request"})
             try:
                 return slack(environ, start_response)
-            except Exception:  # Bolt's own parsing choked (a signed but malformed payload)
+            except (ValueError, LookupError, AttributeError, TypeError) as exc:  # Bolt could not parse it
+                log.warning("refused a malformed Slack request: %s", _what_is_malformed(raw, environ, exc))
+                start_response("400 Bad Request", [("Content-Type", "application/json"), ("X-Slack-No-Retry", "1")])
+                return [b'{"error": "malformed request"}']
+            except Exception:  # anything else is our bug: keep the traceback
                 log.exception("malformed Slack request")
                 start_response("400 Bad Request", [("Content-Type", "application/json"), ("X-Slack-No-Retry", "1")])
                 return [b'{"error": "malformed request"}']

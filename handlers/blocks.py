@@ -108,6 +108,9 @@ def build_ticket_modal(
         }
         for level in SEVERITY_LEVELS.values()
     ]
+    severity_element: dict[str, Any] = {"type": "radio_buttons", "action_id": ids.SEVERITY_BLOCK, "options": options}
+    if severity is not None:
+        severity_element["initial_option"] = next(o for o in options if o["value"] == severity.value)
     examples = [_mrkdwn(f"*{level.label}*: " + ", ".join(level.examples)) for level in SEVERITY_LEVELS.values()]
     title_element: dict[str, Any] = {
         "type": "plain_text_input",

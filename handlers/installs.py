@@ -20,7 +20,14 @@ def register(app: App, deps: Deps) -> None:
 
     def forget(body: dict[str, Any], event: dict[str, Any]) -> None:
         team_id, enterprise_id = body.get("team_id"), body.get("enterprise_id")
-        if team_id == deps.directory.host().team_id:
+        host = deps.directory.host()
+        if team_id == host.team_id:
+            if event.get("type") == "tokens_revoked" and host.bot_user_id not in (
+                (event.get("tokens") or {}).get("bot") or []
+            ):
+                # Other tokens (users' OAuth tokens, another bot's): ours still works.
+                log.info("tokens revoked in the host workspace, not the bot's: %s", event.get("tokens"))
+                return
             log.error(
                 "support-bot was uninstalled from (or lost its tokens in) the host workspace %s: "
                 "reinstall it and update SLACK_BOT_TOKEN",

@@ -475,4 +475,7 @@ def register(app: App, deps: Deps) -> None:
     app.view(ids.RATING_COMMENT_MODAL)(submit_comment)
     app.event("reaction_added")(reaction_added)
     app.event("app_mention")(app_mention)
-    app.shortcut(ids.CREATE_TICKET_SHORTCUT)(ack=ack_shortcut, lazy=[create_ticket_shortcut])
+    # A message shortcut: a global shortcut with this callback id is not ours (Bolt answers 404).
+    app.shortcut({"type": "message_action", "callback_id": ids.CREATE_TICKET_SHORTCUT})(
+        ack=ack_shortcut, lazy=[create_ticket_shortcut]
+    )

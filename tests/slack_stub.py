@@ -3,6 +3,12 @@
 It answers the methods support-bot uses with Slack-shaped JSON, keeps the messages it was sent
 (so chat.update and conversations.history behave), and can be told to fail: a status code for
 the next N calls of a method, a 429 with Retry-After, or a full outage until cleared.
+
+It is as strict as Slack (tests/slack_rules.py): a message with blocks Slack would refuse is
+answered `invalid_blocks` (HTTP 200, `errors` naming each json-pointer), a view
+`invalid_arguments`. Per user: `make_guest`, `fail_user` (429 / 5xx / timeout for the next N
+look-ups). Per channel: `archive` (`is_archived`), `remove_bot` (`not_in_channel`),
+`delete_channel` (`channel_not_found`), and `delete_message` (`message_not_found`).
 """
 
 from __future__ import annotations
@@ -16,6 +22,8 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qsl, urlparse
+
+from tests.slack_rules import message_errors, view_errors
 
 HOST_TEAM = "T0HOST"
 CUSTOMER_TEAM = "T0CUSTOMER"
@@ -39,7 +47,13 @@ class Fault:
     retry_after: int | None = None
     error: str | None = None
     after_accept: bool = False  # do the work (store the message), then answer with the failure
-    channel: str | None = None  # only calls about this channel (args["channel"]), if given
+    match: dict[str, str] | None = None  # only calls whose arguments carry these values
+    delay: float = 0.0  # seconds to wait before answering (a timeout, if longer than the client's)
+
+    def applies(self, method: str, args: dict[str, Any]) -> bool:
+        if self.times <= 0 or self.method not in ("*", method):
+            return False
+        return all(args.get(key) == value for key, value in (self.match or {}).items())
 
 
 class SlackStub:
@@ -52,6 +66,10 @@ class SlackStub:
         self.channels: dict[str, dict[str, Any]] = {}
         self.messages: dict[str, list[dict[str, Any]]] = {}
         self.members: dict[str, list[str]] = {}
+        self.reactions: dict[tuple[str, str], dict[str, list[str]]] = {}  # (channel, ts) -> name -> users
+        self.ephemerals: list[dict[str, Any]] = []  # what chat.postEphemeral delivered
+        self.channel_errors: dict[str, str] = {}  # channel -> the error every post there answers
+        self.deleted_messages: set[tuple[str, str]] = set()
         self.delay = 0.0
         self.connections = 0  # TCP connections accepted
         self.close_connections = False  # close each connection after one answer, without saying so
@@ -94,7 +112,68 @@ class SlackStub:
         """The next `times` calls of `method` (of those about `channel`, if given) answer `status`
         with `error`; status 200 with an error is how Slack refuses a call (`invalid_blocks`...)."""
         with self._lock:
-            self._faults.append(Fault(method, status, times, retry_after, error, channel=channel))
+            self._faults.append(
+                Fault(method, status, times, retry_after, error, match={"channel": channel} if channel else None)
+            )
+
+    # -- per user ------------------------------------------------------------------------
+    def make_guest(self, user_id: str, *, ultra: bool = False, team_id: str | None = None) -> None:
+        """`user_id` looks up as a guest of our own workspace: our team id, `is_restricted` (multi-channel
+        guest) or, with `ultra`, `is_ultra_restricted` (single-channel guest)."""
+        self.add_user(
+            user_id,
+            team_id or self.host_team,
+            is_restricted=not ultra,
+            is_ultra_restricted=ultra,
+        )
+
+    def fail_user(
+        self, user_id: str, kind: str = "ratelimited", times: int = 1, retry_after: int = 1, delay: float = 11.0
+    ) -> None:
+        """The next `times` users.info look-ups of `user_id` fail: `kind` is "ratelimited" (429 with
+        Retry-After), "server_error" (500), "unavailable" (503) or "timeout" (answered only after
+        `delay` seconds, beyond the bot's 10 s look-up timeout)."""
+        match = {"user": user_id}
+        with self._lock:
+            if kind == "ratelimited":
+                self._faults.append(Fault("users.info", 429, times, retry_after, match=match))
+            elif kind in ("server_error", "unavailable"):
+                status = 500 if kind == "server_error" else 503
+                self._faults.append(Fault("users.info", status, times, match=match))
+            elif kind == "timeout":
+                self._faults.append(Fault("users.info", 200, times, match=match, delay=delay))
+            else:
+                raise ValueError(f"unknown failure kind {kind!r}")
+
+    # -- per channel ----------------------------------------------------------------------
+    def archive(self, channel_id: str) -> None:
+        """The channel is archived: posts and updates there answer `is_archived`."""
+        self.channel_errors[channel_id] = "is_archived"
+        if channel_id in self.channels:
+            self.channels[channel_id]["is_archived"] = True
+
+    def unarchive(self, channel_id: str) -> None:
+        self.channel_errors.pop(channel_id, None)
+        if channel_id in self.channels:
+            self.channels[channel_id]["is_archived"] = False
+
+    def remove_bot(self, channel_id: str) -> None:
+        """The bot was removed from the channel: posts, updates and history answer `not_in_channel`."""
+        self.channel_errors[channel_id] = "not_in_channel"
+        if channel_id in self.channels:
+            self.channels[channel_id]["is_member"] = False
+
+    def delete_channel(self, channel_id: str) -> None:
+        """The channel is gone: every call about it answers `channel_not_found`."""
+        self.channel_errors[channel_id] = "channel_not_found"
+        self.channels.pop(channel_id, None)
+
+    def delete_message(self, channel: str, ts: str) -> None:
+        """A message was deleted: updates, reactions and permalinks for it answer `message_not_found`."""
+        with self._lock:
+            self.deleted_messages.add((channel, ts))
+            if channel in self.messages:
+                self.messages[channel] = [m for m in self.messages[channel] if m["ts"] != ts]
 
     def fail_after_accept(self, method: str, status: int = 500, times: int = 1) -> None:
         """Slack stores the message but the answer is lost (a 5xx or timeout after the fact)."""
@@ -223,20 +302,16 @@ class SlackStub:
                 token = auth.removeprefix("Bearer ") if auth else args.get("token")
                 with stub._lock:
                     stub.calls.append(Call(method, args, token, peer=self.client_address[:2]))
-                    fault = next(
-                        (
-                            f
-                            for f in stub._faults
-                            if f.times > 0
-                            and f.method in ("*", method)
-                            and (f.channel is None or f.channel == args.get("channel"))
-                        ),
-                        None,
-                    )
+                    fault = next((f for f in stub._faults if f.applies(method, args)), None)
                     if fault is not None:
                         fault.times -= 1
                 if stub.delay:
                     time.sleep(stub.delay)
+                if fault is not None and fault.delay:
+                    time.sleep(fault.delay)  # the client has given up by now; the answer goes nowhere
+                    with contextlib.suppress(OSError):
+                        self._send(200, stub.answer(method, args))
+                    return
                 if fault is not None and fault.after_accept:
                     stub.answer(method, args)
                 if fault is not None:
@@ -273,8 +348,11 @@ class SlackStub:
                 return {"ok": False, "error": "user_not_found"}
             return {"ok": True, "user": user}
         if method == "conversations.info":
-            channel = self.channels.get(args.get("channel", ""))
-            return {"ok": True, "channel": channel} if channel else {"ok": False, "error": "channel_not_found"}
+            channel_id = args.get("channel", "")
+            channel = self.channels.get(channel_id)
+            if channel is None or self.channel_errors.get(channel_id) == "channel_not_found":
+                return {"ok": False, "error": "channel_not_found"}
+            return {"ok": True, "channel": channel}
         if method == "oauth.v2.access":
             if args.get("code") != "good-code":
                 return {"ok": False, "error": "invalid_code"}
@@ -291,25 +369,77 @@ class SlackStub:
                 "authed_user": {"id": "U0CUST"},
             }
         if method == "conversations.members":
+            refused = self._channel_error(args, reading=True)
+            if refused:
+                return refused
             return {
                 "ok": True,
                 "members": list(self.members.get(args.get("channel", ""), [])),
                 "response_metadata": {"next_cursor": ""},
             }
-        if method == "chat.postMessage":
-            return self._post(args)
-        if method == "chat.update":
-            return self._update(args)
+        if method in ("chat.postMessage", "chat.update", "chat.postEphemeral"):
+            refused = self._channel_error(args) or self._invalid_message(args)
+            if refused:
+                return refused
+            if method == "chat.postMessage":
+                return self._post(args)
+            if method == "chat.update":
+                return self._update(args)
+            with self._lock:
+                self.ephemerals.append(args)
+            return {"ok": True, "message_ts": f"{time.time():.6f}"}
         if method in ("conversations.history", "conversations.replies"):
-            return self._history(method, args)
+            return self._channel_error(args, reading=True) or self._history(method, args)
         if method in ("views.open", "views.push", "views.update", "views.publish"):
             view = args.get("view") or {}
+            errors = view_errors(view)
+            if errors:
+                return _refusal("invalid_arguments", errors)
             return {"ok": True, "view": {**view, "id": f"V{next(self._views):06d}"}}
-        if method == "chat.postEphemeral":
-            return {"ok": True, "message_ts": f"{time.time():.6f}"}
         if method == "chat.getPermalink":
+            channel, ts = args.get("channel"), args.get("message_ts")
+            refused = self._channel_error(args, reading=True) or self._deleted(channel, ts)
+            if refused:
+                return refused
             return {"ok": True, "permalink": f"https://host-inc.slack.com/archives/{args.get('channel')}/p1"}
+        if method in ("reactions.add", "reactions.remove"):
+            return self._react(method, args)
         return {"ok": False, "error": "unknown_method"}
+
+    def _channel_error(self, args: dict[str, Any], reading: bool = False) -> dict[str, Any] | None:
+        """What Slack answers a call about a channel that is archived, left or gone (None: fine)."""
+        error = self.channel_errors.get(str(args.get("channel", "")))
+        if error is None or (reading and error == "is_archived"):  # an archived channel's history is readable
+            return None
+        return {"ok": False, "error": error}
+
+    def _deleted(self, channel: Any, ts: Any) -> dict[str, Any] | None:
+        if (channel, ts) in self.deleted_messages:
+            return {"ok": False, "error": "message_not_found"}
+        return None
+
+    def _invalid_message(self, args: dict[str, Any]) -> dict[str, Any] | None:
+        refused = message_errors(args)
+        return _refusal(*refused) if refused else None
+
+    def _react(self, method: str, args: dict[str, Any]) -> dict[str, Any]:
+        channel, ts, name = str(args.get("channel", "")), str(args.get("timestamp", "")), str(args.get("name", ""))
+        if not channel or not ts or not name:
+            return {"ok": False, "error": "invalid_arguments"}
+        refused = self._channel_error(args) or self._deleted(channel, ts)
+        if refused:
+            return refused
+        with self._lock:
+            users = self.reactions.setdefault((channel, ts), {}).setdefault(name, [])
+            if method == "reactions.add":
+                if self.bot_user in users:
+                    return {"ok": False, "error": "already_reacted"}
+                users.append(self.bot_user)
+            else:
+                if self.bot_user not in users:
+                    return {"ok": False, "error": "no_reaction"}
+                users.remove(self.bot_user)
+        return {"ok": True}
 
     def _post(self, args: dict[str, Any]) -> dict[str, Any]:
         channel = args.get("channel")
@@ -328,11 +458,16 @@ class SlackStub:
             "metadata": args.get("metadata"),
             "user": self.bot_user,
         }
+        if args.get("reply_broadcast") in (True, "true", "1", 1) and args.get("thread_ts"):
+            message["subtype"] = "thread_broadcast"
         with self._lock:
             self.messages.setdefault(channel, []).append(message)
         return {"ok": True, "channel": channel, "ts": ts, "message": message}
 
     def _update(self, args: dict[str, Any]) -> dict[str, Any]:
+        refused = self._deleted(args.get("channel"), args.get("ts"))
+        if refused:
+            return refused
         with self._lock:
             for message in self.messages.get(args.get("channel", ""), []):
                 if message["ts"] == args.get("ts"):
@@ -341,15 +476,56 @@ class SlackStub:
         return {"ok": False, "error": "message_not_found"}
 
     def _history(self, method: str, args: dict[str, Any]) -> dict[str, Any]:
+        """conversations.history: top-level messages and thread broadcasts, newest first, between
+        `oldest` and `latest` (exclusive unless `inclusive`). conversations.replies: with a thread's
+        ts, the parent then its replies; with a reply's ts, just that reply; else `thread_not_found`."""
         with self._lock:
-            messages = list(self.messages.get(args.get("channel", ""), []))
+            messages = sorted(self.messages.get(args.get("channel", ""), []), key=lambda m: float(m["ts"]))
+        limit = _int(args.get("limit"), 100 if method == "conversations.history" else 1000)
         if method == "conversations.replies":
-            root = args.get("ts")
-            messages = [m for m in messages if m["ts"] == root or m.get("thread_ts") == root]
-        else:
-            messages = [m for m in messages if not m.get("thread_ts")]
-            if args.get("latest"):
-                messages = [m for m in messages if float(m["ts"]) <= float(args["latest"])]
-            if args.get("oldest"):
-                messages = [m for m in messages if float(m["ts"]) >= float(args["oldest"])]
-        return {"ok": True, "messages": list(reversed(messages)), "has_more": False}
+            ts = args.get("ts")
+            found = next((m for m in messages if m["ts"] == ts), None)
+            if found is None:
+                return {"ok": False, "error": "thread_not_found"}
+            if found.get("thread_ts") and found["thread_ts"] != ts:
+                return {"ok": True, "messages": [_public(found)], "has_more": False}
+            thread = [found] + [m for m in messages if m.get("thread_ts") == ts and m["ts"] != ts]
+            return {"ok": True, "messages": [_public(m) for m in thread[:limit]], "has_more": len(thread) > limit}
+        inclusive = args.get("inclusive") in (True, "true", "1", 1)
+        latest, oldest = args.get("latest"), args.get("oldest")
+        shown = [m for m in messages if _top_level(m)]
+        if latest:
+            shown = [m for m in shown if float(m["ts"]) < float(latest) or (inclusive and m["ts"] == str(latest))]
+        if oldest:
+            shown = [m for m in shown if float(m["ts"]) > float(oldest) or (inclusive and m["ts"] == str(oldest))]
+        shown.reverse()
+        return {"ok": True, "messages": [_public(m) for m in shown[:limit]], "has_more": len(shown) > limit}
+
+
+def _top_level(message: dict[str, Any]) -> bool:
+    thread_ts = message.get("thread_ts")
+    return not thread_ts or thread_ts == message["ts"] or message.get("subtype") == "thread_broadcast"
+
+
+def _public(message: dict[str, Any]) -> dict[str, Any]:
+    """A stored message as Slack returns it (without the stub's own bookkeeping)."""
+    shown = {k: v for k, v in message.items() if k not in ("human", "channel") and v is not None}
+    shown.setdefault("type", "message")
+    return shown
+
+
+def _int(value: Any, default: int) -> int:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return default
+
+
+def _refusal(error: str, errors: list[str]) -> dict[str, Any]:
+    """Slack's answer to a message or view it will not take (HTTP 200)."""
+    return {
+        "ok": False,
+        "error": error,
+        "errors": errors,
+        "response_metadata": {"messages": [f"[ERROR] {e}" for e in errors]},
+    }

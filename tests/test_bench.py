@@ -95,11 +95,16 @@ def test_the_stub_in_its_own_process_answers_and_reports() -> None:
 
     from bench.remote_stub import remote_slack_stub
 
+    minimal_modal = {  # the smallest modal Slack accepts
+        "type": "modal",
+        "title": {"type": "plain_text", "text": "Bench"},
+        "blocks": [{"type": "section", "text": {"type": "mrkdwn", "text": "hi"}}],
+    }
     with remote_slack_stub() as stub:
         stub.add_user("U1", "T1")
         request = urllib.request.Request(
             stub.url + "views.open",
-            data=json.dumps({"trigger_id": "t-1", "view": {"type": "modal"}}).encode(),
+            data=json.dumps({"trigger_id": "t-1", "view": minimal_modal}).encode(),
             headers={"Content-Type": "application/json"},
         )
         with urllib.request.urlopen(request, timeout=10) as answer:

@@ -9,6 +9,7 @@ from typing import Any
 
 from slack_bolt import Ack, App, BoltContext, Respond
 from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
 
 from bot.deps import Deps
 from bot.identity import Identity, payload_team
@@ -286,7 +287,12 @@ def register(app: App, deps: Deps) -> None:
         messages = [m for m in history.get("messages") or [] if m.get("ts") == ts]
         if not messages:
             client = listener_client(deps.settings.slack_api_base_url, deps.settings.slack_bot_token, None)
-            found = client.conversations_replies(channel=channel_id, ts=ts, limit=1)
+            try:
+                found = client.conversations_replies(channel=channel_id, ts=ts, limit=1)
+            except SlackApiError as error:
+                if error.response.get("error") in ("thread_not_found", "message_not_found"):
+                    return None  # deleted before we read it: the person is told
+                raise  # 429, 5xx, a lost channel: the outbox's retry policy decides
             messages = [m for m in found.get("messages") or [] if m.get("ts") == ts]
         return messages[0] if messages else None
 

@@ -361,15 +361,13 @@ def register(app: App, deps: Deps) -> None:
         person and message, and never twice for one event (Slack's retries)."""
         if not user_id or not channel_id:
             return
-        with deps.db.transaction() as session:
-            if claim_event(session, body.get("event_id", ""), deps.clock()):
-                enqueue(
-                    session,
-                    kind="ephemeral",
-                    dedupe_key=f"reaction_refused:{channel_id}:{ts}:{user_id}:{body.get('event', {}).get('reaction')}",
-                    now=deps.clock(),
-                    payload={"channel": channel_id, "user": user_id, "text": text},
-                )
+        reaction = body.get("event", {}).get("reaction")
+        owe_once(
+            body,
+            kind="ephemeral",
+            dedupe_key=f"reaction_refused:{channel_id}:{ts}:{user_id}:{reaction}",
+            payload={"channel": channel_id, "user": user_id, "text": text},
+        )
 
     def resolve_by_reaction(event: dict[str, Any], body: dict[str, Any], channel_id: str, ts: str) -> None:
         user_id = event.get("user", "")

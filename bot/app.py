@@ -25,6 +25,7 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from bot import jobs
 from bot.authorize import HostOrInstallationAuthorize
+from bot.channel_service import retire_staff_channels
 from bot.channels import CustomerChannels
 from bot.config import Settings
 from bot.db import Database, make_engine
@@ -101,12 +102,20 @@ class Runtime:
             self.process_lock.release()
 
     def _elected(self) -> None:
+        self._retire_staff_channels()
         self.outbox.start()
         self.scheduler.resume()
         self.dispatcher.schedule_digest()
         # The first reconcile runs on the leadership thread's next tick, not here: at start-up this
         # runs before the HTTP server listens, and re-creating many missing alarms takes a while.
         self._last_reconcile = float("-inf")
+
+    def _retire_staff_channels(self) -> None:
+        settings = self.deps.settings
+        with self.db.transaction() as session:
+            changed = retire_staff_channels(session, [settings.triage_channel or "", settings.digest_channel or ""])
+        if changed:
+            log.info("the triage/digest channel was recorded as a customer channel by an older version: now internal")
 
     def _deposed(self) -> None:
         self.scheduler.pause()

@@ -23,6 +23,21 @@ def _welcome(session: Session, channel_id: str, key: str, now: datetime) -> None
     enqueue(session, kind="welcome", dedupe_key=f"welcome:{channel_id}:{key}", now=now, payload={"channel": channel_id})
 
 
+def retire_staff_channels(session: Session, channel_ids: list[str]) -> int:
+    """The triage and digest channels are never customer channels. Versions before channel states
+    recorded them as such when the bot was invited there (the README's set-up step): they become
+    internal. Returns how many rows changed."""
+    ids = [c for c in channel_ids if c]
+    if not ids:
+        return 0
+    result = session.execute(
+        update(CustomerChannel)
+        .where(CustomerChannel.channel_id.in_(ids), CustomerChannel.state != ChannelState.INTERNAL.value)
+        .values(state=ChannelState.INTERNAL.value)
+    )
+    return result.rowcount or 0
+
+
 def open_tickets(session: Session, channel_id: str) -> list[int]:
     """The ids of the tickets not yet resolved in a channel, oldest first."""
     return list(

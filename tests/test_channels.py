@@ -10,6 +10,8 @@ import time
 from datetime import UTC, datetime
 from typing import Any
 
+from sqlalchemy import text
+
 from bot.models import Customer
 from tests.conftest import CUSTOMER, CUSTOMER_CHANNEL, STAFF
 from tests.harness import BOT_USER, TRIAGE, BotUnderTest, running_bot
@@ -89,6 +91,27 @@ def test_inviting_the_bot_to_triage_posts_no_welcome_and_ticket_there_is_answere
     assert "this is the triage channel" in answer["text"].lower()
     time.sleep(0.3)
     assert bot.slack.calls_to("views.open") == []
+
+
+def test_a_triage_channel_an_older_version_recorded_as_a_customer_channel_is_internal_after_upgrade(
+    slack: SlackStub, database_url: str
+) -> None:
+    """Before channel states, inviting the bot to triage (the README's set-up step) recorded triage
+    as a customer channel. The next start makes it internal, and the real customer channel stays."""
+    with running_bot(slack, database_url) as first, first.runtime.db.engine.begin() as conn:
+        for channel_id in (TRIAGE, CUSTOMER_CHANNEL):
+            conn.execute(
+                text(
+                    "INSERT INTO customer_channels (channel_id, name, is_ext_shared, active, joined_at, state) "
+                    "VALUES (:c, 'x', false, true, :at, 'customer')"
+                ),
+                {"c": channel_id, "at": datetime.now(UTC)},
+            )
+    with running_bot(slack, database_url) as upgraded:
+        upgraded.slack.wait_for(lambda: channel_row(upgraded, TRIAGE)[0] == "internal")
+        assert channel_row(upgraded, CUSTOMER_CHANNEL)[0] == "customer"
+        status, body, _ = upgraded.slash("/ticket", user=STAFF, channel=TRIAGE)
+        assert status == 200 and "this is the triage channel" in json.loads(body)["text"].lower()
 
 
 def test_a_staff_mention_in_triage_files_no_ticket(bot: BotUnderTest, channel: str) -> None:

@@ -8,6 +8,7 @@ from slack_bolt import Ack, App, BoltContext, Respond
 from slack_sdk import WebClient
 
 from bot.deps import Deps
+from bot.identity import payload_team
 from bot.onboarding_service import load_checklist, mark_onboarding_step
 from bot.services import customer_channel
 from handlers import ids
@@ -15,6 +16,7 @@ from handlers.blocks import ModalContext
 from handlers.channels import why_not_here
 from handlers.modal import open_modal, open_ticket_modal
 from handlers.onboarding_blocks import STEP_BUTTONS_STAFF_ONLY, build_payment_link_modal
+from handlers.staff import not_staff
 from onboarding.checklist import StepState
 from onboarding.steps import DASHBOARD_CALL, INGESTION_READY
 
@@ -68,8 +70,9 @@ def register_onboarding(app: App, deps: Deps) -> None:
         """Runs before the HTTP answer: the step is stored when Slack hears "ok"."""
         ack()
         user_id = body["user"]["id"]
-        if not deps.directory.is_staff(user_id):
-            context["tell_user"] = STEP_BUTTONS_STAFF_ONLY
+        refusal = not_staff(deps, user_id, STEP_BUTTONS_STAFF_ONLY, payload_team(body))
+        if refusal:
+            context["tell_user"] = refusal
             return
         number = _step_number(action)
         channel_id = (body.get("channel") or {}).get("id", "")
@@ -107,8 +110,9 @@ def register_onboarding(app: App, deps: Deps) -> None:
 
     def payment_link_button(body: dict[str, Any], client: WebClient, respond: Respond) -> None:
         channel_id = (body.get("channel") or {}).get("id", "")
-        if not deps.directory.is_staff(body["user"]["id"]):
-            respond(text=STEP_BUTTONS_STAFF_ONLY, response_type="ephemeral", replace_original=False)
+        refusal = not_staff(deps, body["user"]["id"], STEP_BUTTONS_STAFF_ONLY, payload_team(body))
+        if refusal:
+            respond(text=refusal, response_type="ephemeral", replace_original=False)
             return
         with deps.db.session() as session:
             link = load_checklist(session, channel_id)[INGESTION_READY].link

@@ -23,6 +23,7 @@ from bot.channel_service import (
     open_tickets,
 )
 from bot.deps import Deps
+from bot.identity import payload_team
 from bot.models import Customer, CustomerChannel
 from bot.outbox import enqueue
 from bot.services import claim_event
@@ -34,6 +35,7 @@ from handlers.blocks import (
     TRIAGE_IS_NOT_FOR_TICKETS,
     build_channel_choice_made,
 )
+from handlers.staff import not_staff
 from tickets.channels import ChannelState, GoneReason
 
 log = logging.getLogger(__name__)
@@ -176,8 +178,9 @@ def register(app: App, deps: Deps) -> None:
         """Runs before the HTTP answer: the choice is stored when Slack hears "ok"."""
         ack()
         user_id = (body.get("user") or {}).get("id", "")
-        if not deps.directory.is_staff(user_id):
-            context["tell_user"] = CHANNEL_CHOICE_STAFF_ONLY
+        refusal = not_staff(deps, user_id, CHANNEL_CHOICE_STAFF_ONLY, payload_team(body))
+        if refusal:
+            context["tell_user"] = refusal
             return
         channel_id, chosen = action.get("value") or "", CHOICES[action["action_id"]]
         if channel_id in staff_channels(deps):

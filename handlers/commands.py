@@ -15,6 +15,7 @@ from handlers.blocks import ModalContext, escape_text
 from handlers.channels import staff_channels, why_not_here
 from handlers.modal import open_modal, open_ticket_modal
 from handlers.onboarding_blocks import ONBOARD_STAFF_ONLY, build_onboard_modal
+from handlers.staff import not_staff
 from tickets.slack_text import plain_text
 
 COMMANDS = ("/ticket", "/onboard")
@@ -55,8 +56,9 @@ def register(app: App, deps: Deps) -> None:
 def register_onboard(app: App, deps: Deps) -> None:
     def start_onboarding(command: dict[str, Any], client: WebClient, respond: Respond) -> None:
         user_id, channel_id = command["user_id"], command["channel_id"]
-        if not deps.directory.is_staff(user_id):
-            respond(text=ONBOARD_STAFF_ONLY)
+        refusal = not_staff(deps, user_id, ONBOARD_STAFF_ONLY)
+        if refusal:
+            respond(text=refusal)
             return
         with deps.db.transaction() as session:
             customer = session.get(Customer, channel_id)

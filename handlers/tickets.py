@@ -39,6 +39,7 @@ from handlers.blocks import (
 from handlers.channels import is_internal, staff_channels, why_not_here
 from handlers.message_kinds import is_from_an_app, readable_text
 from handlers.modal import open_modal, open_ticket_modal
+from handlers.staff import WHO_ARE_YOU_UNKNOWN
 from tickets.rules import description_from_message, title_from_message, validate_ticket_fields
 from tickets.severity import Severity, parse_severity
 from tickets.slack_text import is_blank, plain_text
@@ -67,9 +68,6 @@ BUTTON_ACTIONS = {
 STAFF_ONLY = "Only the support team can change a ticket. Reply in the ticket's thread and they will pick it up."
 NOT_THIS_CHANNEL = "That ticket does not belong to this channel, so nothing was changed."
 RATINGS_ARE_FOR_CUSTOMERS = "Ratings are for the customer: thanks for closing the loop!"
-WHO_ARE_YOU_UNKNOWN = (
-    "I couldn't check who you are just now (Slack didn't answer), so nothing changed. Try again in a moment."
-)
 OWN_MESSAGE_NO_TICKET = (
     "That is one of my own messages, so it can't become a ticket. "
     "To report a problem, use /ticket or the “File a ticket” button, or 🎫 the message that describes it."

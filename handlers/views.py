@@ -9,12 +9,14 @@ from slack_bolt import Ack, App
 from sqlalchemy.exc import SQLAlchemyError
 
 from bot.deps import Deps
+from bot.identity import payload_team
 from bot.onboarding_service import CustomerRecord, set_payment_link, start_onboarding
 from bot.outbox import enqueue
 from bot.services import NewTicket, customer_channel, customer_team, file_ticket, note_customer_team
 from handlers import ids
 from handlers.blocks import NOT_A_CUSTOMER_CHANNEL, TICKET_SAVE_FAILED, ModalContext
 from handlers.onboarding_blocks import ONBOARD_STAFF_ONLY, STEP_BUTTONS_STAFF_ONLY, build_spend_note
+from handlers.staff import not_staff
 from onboarding.customer import (
     dedicated_slack_eligible,
     parse_amount,
@@ -127,8 +129,8 @@ def register_onboarding(app: App, deps: Deps) -> None:
         user_id = body["user"]["id"]
         if origin is None:
             problems[ids.ONBOARD_COMPANY_BLOCK] = "This form has expired. Please run /onboard again."
-        elif not deps.directory.is_staff(user_id):
-            problems[ids.ONBOARD_COMPANY_BLOCK] = ONBOARD_STAFF_ONLY
+        elif refusal := not_staff(deps, user_id, ONBOARD_STAFF_ONLY, payload_team(body)):
+            problems[ids.ONBOARD_COMPANY_BLOCK] = refusal
         if problems:
             ack(response_action="errors", errors=problems)
             return
@@ -179,8 +181,9 @@ def register_onboarding(app: App, deps: Deps) -> None:
         values = (view.get("state") or {}).get("values") or {}
         link = _value(values, ids.PAYMENT_LINK_BLOCK).get("value") or ""
         origin = ModalContext.decode(view.get("private_metadata"))
-        if origin is None or not deps.directory.is_staff(body["user"]["id"]):
-            ack(response_action="errors", errors={ids.PAYMENT_LINK_BLOCK: STEP_BUTTONS_STAFF_ONLY})
+        refusal = not_staff(deps, body["user"]["id"], STEP_BUTTONS_STAFF_ONLY, payload_team(body))
+        if origin is None or refusal:
+            ack(response_action="errors", errors={ids.PAYMENT_LINK_BLOCK: refusal or STEP_BUTTONS_STAFF_ONLY})
             return
         try:
             with deps.db.transaction() as session:

@@ -142,3 +142,14 @@ def test_a_customer_click_is_refused_without_a_look_up(bot: BotUnderTest, channe
     assert "Only the support team" in bot.slack.wait_for(lambda: bot.slack.responses)[0]["text"]
     bot.slack.recover()
     assert bot.sql("SELECT status FROM tickets")[0][0] == "open"
+
+
+def test_onboard_while_slack_cannot_say_who_you_are_is_answered_try_again(bot: BotUnderTest, channel: str) -> None:
+    """/onboard is staff-only: a failed look-up is "try again", never "only staff can"."""
+    bot.slack.fail("users.info", status=500, times=1)  # the directory's client does not retry a 500
+    assert bot.slash("/onboard", user=STAFF, channel=channel)[0] == 200
+    answer = bot.slack.wait_for(lambda: bot.slack.responses)[0]
+    assert "couldn't check who you are" in answer["text"]
+    assert bot.slack.calls_to("views.open") == []
+    assert bot.slash("/onboard", user=STAFF, channel=channel)[0] == 200
+    bot.slack.wait_for(lambda: bot.slack.calls_to("views.open"))

@@ -12,7 +12,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from bot.deps import Deps
-from bot.identity import Identity, payload_team
+from bot.identity import Identity, event_team, payload_team
 from bot.models import Ticket
 from bot.outbox import enqueue
 from bot.services import (
@@ -257,8 +257,11 @@ def register(app: App, deps: Deps) -> None:
         `text` (default: the message's) is Slack's wire format; the ticket keeps what the person wrote.
         `reporter`: who asked for it, when the message's author is an app or a workflow."""
         body_text = plain_text(text if text is not None else message.get("text") or "")
+        # The author's team as the event states it (not for a reactor filing an app's message).
+        team_hint = event_team(message) if not reporter or reporter == message.get("user") else None
         reporter = reporter or message.get("user") or ""
-        is_staff, team_id = deps.directory.lookup(reporter)
+        who = deps.directory.identify(reporter, team_hint)  # unknown: filed anyway, never lost
+        is_staff, team_id = who.is_staff, who.team_id or team_hint
         title = title_from_message(body_text)
         new = NewTicket(
             channel_id=channel_id,

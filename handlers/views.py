@@ -60,7 +60,8 @@ def register(app: App, deps: Deps) -> None:
             return
 
         user_id = body["user"]["id"]
-        is_staff, team_id = deps.directory.lookup(user_id)
+        who = deps.directory.identify(user_id, payload_team(body))  # unknown: filed anyway, never lost
+        is_staff, team_id = who.is_staff, who.team_id or payload_team(body)
         from_message = origin.source == "shortcut" and origin.message_ts
         new = NewTicket(
             channel_id=origin.channel_id,

@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 import pytest
 
 from tests.conftest import CUSTOMER, CUSTOMER_CHANNEL, STAFF, STAFF_2
-from tests.harness import TRIAGE, BotUnderTest, running_bot
+from tests.harness import TRIAGE, BotUnderTest, running_bot, ticket_values
 from tests.slack_messages import person_message, ticket_from_message
 from tests.slack_stub import CUSTOMER_TEAM, HOST_TEAM, SlackStub
 
@@ -153,3 +153,18 @@ def test_onboard_while_slack_cannot_say_who_you_are_is_answered_try_again(bot: B
     assert bot.slack.calls_to("views.open") == []
     assert bot.slash("/onboard", user=STAFF, channel=channel)[0] == 200
     bot.slack.wait_for(lambda: bot.slack.calls_to("views.open"))
+
+
+def test_a_ticket_filed_while_slack_cannot_say_who_is_kept_with_the_team_the_payload_states(
+    bot: BotUnderTest, channel: str
+) -> None:
+    """users.info failing never loses a submission; the customer's org comes from the payload, so the
+    ticket still shows in that org's App Home."""
+    assert bot.slash("/ticket", user=CUSTOMER, channel=channel, team=CUSTOMER_TEAM)[0] == 200
+    view = bot.slack.wait_for(lambda: bot.slack.calls_to("views.open")) and bot.opened_view()
+    bot.slack.outage(status=503)  # users.info (and everything else) fails while the form is submitted
+    status, _, _ = bot.submit_view(view, ticket_values(), user=CUSTOMER, team=CUSTOMER_TEAM)
+    bot.slack.recover()
+    assert status == 200
+    rows = bot.sql("SELECT reporter_id, reporter_is_staff, reporter_team_id FROM tickets")
+    assert [tuple(r) for r in rows] == [(CUSTOMER, False, CUSTOMER_TEAM)]

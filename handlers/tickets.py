@@ -319,7 +319,10 @@ def register(app: App, deps: Deps) -> None:
                 reporter=reactor,
             )
             return
-        file_from_message(channel_id=channel_id, message=message, source="reaction", event_id="")
+        # A person's message with no text (a file share) is titled from its files, as documented.
+        file_from_message(
+            channel_id=channel_id, message=message, source="reaction", event_id="", text=readable_text(message)
+        )
 
     deps.followups["intake"] = complete_intake
 

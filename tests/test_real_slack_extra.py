@@ -564,3 +564,93 @@ def test_the_stub_refuses_chat_update_of_someone_elses_message(slack: SlackStub)
 
 def _unused(*_: Any) -> None:  # keep imports honest for helpers used only in some runs
     _ = (CUSTOMER_CHANNEL, running_bot, filed)
+
+
+# == more inputs, second pass ==========================================================================
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason=(
+        "the Directory's client (bot/slack_client.make_background_client) has a 10 s timeout and "
+        "handlers/tickets.py who_clicked calls users.info before the click is acked, so a timed-out "
+        "look-up holds the answer ~10 s, past Slack's 3 s; needs a request-path deadline (e.g. a "
+        "≤2 s look-up client for clicks/submissions) weighed against test_resilience's slow users.info"
+    ),
+)
+def test_a_click_while_users_info_times_out_is_answered_within_3_seconds(bot: BotUnderTest, channel: str) -> None:
+    t = ticket_from_message(bot, channel)
+    bot.slack.fail_user(STAFF_2, "timeout", times=2, delay=12.0)
+    started = time.monotonic()
+    status, _, _ = bot.click(
+        "ticket_resolve", user=STAFF_2, channel=channel, message_ts=t["card_ts"], value=str(t["number"])
+    )
+    assert status == 200 and time.monotonic() - started < 3.0
+
+
+def test_a_staff_submission_while_users_info_is_rate_limited_for_long_is_acked_in_time(
+    bot: BotUnderTest, channel: str
+) -> None:
+    bot.slash("/ticket", user=STAFF_2, channel=channel)
+    bot.slack.wait_for(lambda: bot.slack.calls_to("views.open"))
+    bot.slack.fail("users.info", status=429, retry_after=30, times=2)
+    started = time.monotonic()
+    status, _, _ = bot.submit_view(bot.opened_view(), ticket_values(), user=STAFF_2)
+    assert status == 200 and time.monotonic() - started < 3.0
+    assert bot.sql("SELECT count(*) FROM tickets")[0][0] == 1
+
+
+def test_a_message_edited_to_add_a_mention_files_one_ticket(bot: BotUnderTest, channel: str) -> None:
+    """The person forgot to mention the bot, then edited it in: Slack sends app_mention with `edited`."""
+    ts = new_ts(seconds_ago=60)
+    plain = customer_message(channel, "heatmaps are blank", ts=ts)
+    bot.event(plain)
+    edited = {
+        **plain,
+        "type": "app_mention",
+        "text": f"heatmaps are blank <@{BOT_USER}>",
+        "edited": {"user": CUSTOMER, "ts": new_ts()},
+    }
+    assert bot.event(edited)[0] == 200
+    assert bot.event({**edited, "edited": {"user": CUSTOMER, "ts": new_ts()}})[0] == 200  # edited again
+    bot.slack.wait_for(lambda: bot.sql("SELECT id FROM tickets"))
+    time.sleep(0.5)
+    assert [r[0] for r in bot.sql("SELECT title FROM tickets")] == ["heatmaps are blank"]
+
+
+def test_ticket_reaction_on_a_39000_character_message_of_entities_goes_out_whole(
+    bot: BotUnderTest, channel: str
+) -> None:
+    _react(bot, channel, "Export &amp; import &lt;fail&gt; 🇺🇸 " * 1200)
+    for post in (_card(bot, channel), _mirror(bot)):
+        assert message_errors({"blocks": post["blocks"], "text": post["text"]}) is None
+        assert "Full text in the thread" not in json.dumps(post["blocks"])
+    assert _refusals(bot) == []
+
+
+def test_the_bot_removed_from_a_pending_channel_tells_triage_nothing_about_tickets(bot: BotUnderTest) -> None:
+    bot.join_channel("C0PEND", name="maybe-customer", ext_shared=False, inviter=STAFF)
+    bot.slack.wait_for(lambda: _ephemerals(bot, STAFF))
+    left = {"type": "channel_left", "channel": "C0PEND", "actor_id": STAFF, "event_ts": "8.1"}
+    assert bot.event(left)[0] == 200
+    time.sleep(1.0)
+    assert not [p for p in bot.slack.posts(TRIAGE) if "no longer has me" in p["text"] or "open" in p["text"]]
+
+
+def test_after_an_id_change_card_updates_and_pages_go_to_the_new_id(slack: SlackStub, database_url: str) -> None:
+    with running_bot(slack, database_url, SUPPORT_SLA_HIGH="4s") as bot:
+        bot.join_channel("G0MOVE", name="acme-move")
+        slack.wait_for(lambda: slack.posts("G0MOVE"))
+        t = filed(bot, channel="G0MOVE", severity="high")
+        event = {"type": "channel_id_changed", "old_channel_id": "G0MOVE", "new_channel_id": "C0MOVED", "event_ts": "9"}
+        assert bot.event(event)[0] == 200
+        with slack._lock:  # Slack moved the channel, its messages with it
+            slack.channels["C0MOVED"] = {**slack.channels.pop("G0MOVE"), "id": "C0MOVED"}
+            slack.messages["C0MOVED"] = [{**m, "channel": "C0MOVED"} for m in slack.messages.pop("G0MOVE")]
+            slack.channel_errors["G0MOVE"] = "channel_not_found"
+        bot.click("ticket_take", user=STAFF, channel=TRIAGE, message_ts=t["triage_ts"], value=str(t["number"]))
+        slack.wait_for(lambda: [c for c in slack.calls_to("chat.update") if c.args.get("channel") == "C0MOVED"])
+        assert not [c for c in slack.calls_to("chat.update") if c.args.get("channel") == "G0MOVE"]
+        overdue = slack.wait_for(lambda: [p for p in slack.posts(TRIAGE) if "overdue" in p["text"]], timeout=10)
+        assert "G0MOVE" not in _rendered(overdue[0])
+        assert _refusals(bot) == []

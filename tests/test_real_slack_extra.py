@@ -654,3 +654,54 @@ def test_after_an_id_change_card_updates_and_pages_go_to_the_new_id(slack: Slack
         overdue = slack.wait_for(lambda: [p for p in slack.posts(TRIAGE) if "overdue" in p["text"]], timeout=10)
         assert "G0MOVE" not in _rendered(overdue[0])
         assert _refusals(bot) == []
+
+
+@pytest.mark.parametrize("error", ["not_in_channel", "is_archived"])
+def test_a_triage_channel_the_bot_cannot_post_in_does_not_loop_or_lose_tickets(
+    bot: BotUnderTest, channel: str, error: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    """README step 4 not done yet (the bot was never invited to triage), or triage archived: every
+    triage post is refused for good. A note about a refused post cannot go to triage either."""
+    bot.slack.channel_errors[TRIAGE] = error
+    caplog.clear()
+    with caplog.at_level(logging.INFO):
+        _react(bot, channel, "Exports fail")
+        _card(bot, channel)
+        time.sleep(3.0)
+        first = bot.slack.count("chat.postMessage")
+        time.sleep(3.0)
+    assert bot.slack.count("chat.postMessage") == first  # nothing keeps trying
+    triage_calls = [c for c in bot.slack.calls_to("chat.postMessage") if c.args.get("channel") == TRIAGE]
+    assert len(triage_calls) <= 6, len(triage_calls)
+    assert not [r for r in caplog.records if r.exc_info], [r.getMessage() for r in caplog.records if r.exc_info]
+    assert bot.sql("SELECT count(*) FROM tickets")[0][0] == 1
+
+
+def test_the_shortcut_on_an_alert_bots_attachment_post_prefills_from_the_attachment(
+    bot: BotUnderTest, channel: str
+) -> None:
+    message = {
+        "type": "message",
+        "subtype": "bot_message",
+        "ts": new_ts(seconds_ago=20),
+        "text": "",
+        "bot_id": "B0ALERTS",
+        "username": "alerts",
+        "attachments": [{"fallback": "CRITICAL: lag", "title": "Ingestion lag 45 min &amp; rising", "text": "eu-1"}],
+    }
+    bot.shortcut("create_ticket", user=STAFF, channel=channel, message=message)
+    view = bot.slack.wait_for(lambda: bot.slack.calls_to("views.open"))[0].args["view"]
+    title = next(b for b in view["blocks"] if b.get("block_id") == "title")
+    assert title["element"].get("initial_value") == "Ingestion lag 45 min & rising"
+
+
+def test_the_shortcut_on_a_ticket_card_or_our_own_post_is_refused_privately(bot: BotUnderTest, channel: str) -> None:
+    t = ticket_from_message(bot, channel)
+    card = next(p for p in bot.slack.posts(channel) if p["ts"] == t["card_ts"])
+    welcome = bot.slack.posts(channel)[0]
+    for post in (card, welcome):
+        message = {"type": "message", "ts": post["ts"], "text": post["text"], "user": BOT_USER, "bot_id": "B0BOT"}
+        assert bot.shortcut("create_ticket", user=STAFF, channel=channel, message=message)[0] == 200
+    said = bot.slack.wait_for(lambda: len(bot.slack.responses) >= 2 and bot.slack.responses)
+    assert any(f"ticket #{t['number']}" in r["text"] for r in said), said
+    assert bot.slack.calls_to("views.open") == []

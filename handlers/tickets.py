@@ -400,6 +400,8 @@ def register(app: App, deps: Deps) -> None:
         text = bot_mention.sub("", event.get("text") or "").strip()
         if is_blank(plain_text(text)):
             text = ""
+        if is_from_an_app(event) or not event.get("user"):
+            return  # an alerting app or a workflow mentioning us: no person asked, no reporter to file for
         if channel_id in staff_channels(deps):
             hint_privately(event, body, MENTION_IN_TRIAGE)
             return

@@ -705,3 +705,31 @@ def test_the_shortcut_on_a_ticket_card_or_our_own_post_is_refused_privately(bot:
     said = bot.slack.wait_for(lambda: len(bot.slack.responses) >= 2 and bot.slack.responses)
     assert any(f"ticket #{t['number']}" in r["text"] for r in said), said
     assert bot.slack.calls_to("views.open") == []
+
+
+def test_an_app_mentioning_the_bot_files_no_ticket_without_a_reporter(
+    bot: BotUnderTest, channel: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    """An alerting app that @-mentions the bot: no person asked, and a ticket must never have an
+    empty reporter."""
+    ts = new_ts(seconds_ago=5)
+    event = {
+        "type": "app_mention",
+        "subtype": "bot_message",
+        "bot_id": "B0ALERTS",
+        "text": f"<@{BOT_USER}> CRITICAL ingestion lag",
+        "ts": ts,
+        "channel": channel,
+        "event_ts": ts,
+    }
+    caplog.clear()
+    with caplog.at_level(logging.INFO):
+        assert bot.event(event)[0] == 200
+        time.sleep(1.0)
+    assert bot.sql("SELECT count(*) FROM tickets WHERE reporter_id = '' OR reporter_id IS NULL")[0][0] == 0
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR or r.exc_info]
+
+
+def test_a_message_that_opens_with_a_code_fence_is_titled_from_its_words(bot: BotUnderTest, channel: str) -> None:
+    _react(bot, channel, "```\nTypeError: cannot read properties of undefined\n    at capture (posthog.js:1)\n```")
+    assert bot.sql("SELECT title FROM tickets")[0][0] == "TypeError: cannot read properties of undefined"

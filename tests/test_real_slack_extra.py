@@ -733,3 +733,18 @@ def test_an_app_mentioning_the_bot_files_no_ticket_without_a_reporter(
 def test_a_message_that_opens_with_a_code_fence_is_titled_from_its_words(bot: BotUnderTest, channel: str) -> None:
     _react(bot, channel, "```\nTypeError: cannot read properties of undefined\n    at capture (posthog.js:1)\n```")
     assert bot.sql("SELECT title FROM tickets")[0][0] == "TypeError: cannot read properties of undefined"
+
+
+def test_a_guests_app_home_shows_no_other_customers_tickets(bot: BotUnderTest, channel: str) -> None:
+    """Guests of our workspace look up with OUR team id. The customer App Home lists "the open tickets
+    of the reporter's team": for a guest that is every ticket staff (or any other guest) filed."""
+    bot.join_channel("C0GLOBEX", name="globex-support")
+    bot.slack.wait_for(lambda: bot.slack.posts("C0GLOBEX"))
+    bot.slash("/ticket", user=STAFF, channel="C0GLOBEX")
+    bot.slack.wait_for(lambda: bot.slack.calls_to("views.open"))
+    bot.submit_view(bot.opened_view(), ticket_values(title="Globex payroll export leaks salaries"), user=STAFF)
+    bot.slack.wait_for(lambda: bot.sql("SELECT id FROM tickets"))
+    bot.slack.make_guest("U0GUESTA")
+    assert bot.event({"type": "app_home_opened", "user": "U0GUESTA", "tab": "home", "channel": "D0GA"})[0] == 200
+    publish = bot.slack.wait_for(lambda: bot.slack.calls_to("views.publish"))[-1]
+    assert "Globex payroll" not in json.dumps(publish.args["view"])

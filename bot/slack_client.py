@@ -119,13 +119,36 @@ def make_interactive_client(settings: Settings) -> WebClient:
 listener_client = functools.lru_cache(maxsize=512)(_interactive_client)
 
 
+class ShortRateLimitRetryHandler(RateLimitErrorRetryHandler):
+    """Retries a 429 once, only if Slack asks for a short wait (`Retry-After` ≤ `max_wait` s).
+
+    The directory's look-ups run while Slack waits for an answer (a click, a form: 3 s). A 429 with
+    `Retry-After: 30` must fail at once ("unknown": decided later, or "try again"), not hold the
+    request for 30 s past Slack's deadline."""
+
+    def __init__(self, max_retry_count: int = 1, max_wait: float = 2.0) -> None:
+        super().__init__(max_retry_count=max_retry_count)
+        self.max_wait = max_wait
+
+    def _can_retry(self, *, state: Any, request: Any, response: Any = None, error: Any = None) -> bool:
+        if response is None or response.status_code != 429:
+            return False
+        wanted = next((v for k, v in response.headers.items() if k.lower() == "retry-after"), None)
+        try:
+            wait = float(wanted[0] if isinstance(wanted, list | tuple) else wanted) if wanted else 1.0
+        except (TypeError, ValueError):
+            return False
+        return wait <= self.max_wait
+
+
 def make_background_client(settings: Settings) -> WebClient:
-    """For look-ups outside the outbox (users.info, conversations.info): a short 429 wait is fine."""
+    """For look-ups outside the outbox (users.info, conversations.info): a short 429 wait is fine,
+    a long one is not waited for (the caller decides later or asks the person to try again)."""
     return KeepAliveWebClient(
         token=settings.slack_bot_token,
         base_url=settings.slack_api_base_url,
         timeout=10,
-        retry_handlers=[ConnectionErrorRetryHandler(max_retry_count=1), RateLimitErrorRetryHandler(1)],
+        retry_handlers=[ConnectionErrorRetryHandler(max_retry_count=1), ShortRateLimitRetryHandler(1)],
     )
 
 

@@ -84,7 +84,8 @@ def thread_reply(event: Mapping[str, Any]) -> Reply | None:
 
 def readable_text(message: Mapping[str, Any]) -> str:
     """What a message says, for a ticket made from it: its text, or else (alert bots and workflows
-    often post only attachments, a file share may have no text) its attachments' and files' words."""
+    often post only attachments or blocks, a file share may have no text) its attachments', blocks'
+    and files' words."""
     text = str(message.get("text") or "").strip()
     if text:
         return text
@@ -95,7 +96,25 @@ def readable_text(message: Mapping[str, Any]) -> str:
         words = [str(attachment.get(k) or "").strip() for k in ("pretext", "title", "text")]
         words = [w for w in words if w] or [str(attachment.get("fallback") or "").strip()]
         parts.extend(w for w in words if w)
+    if not parts:  # many apps (PagerDuty, Datadog, GitHub…) post only blocks
+        parts.extend(_block_words(message.get("blocks")))
     for shared in message.get("files") or []:
         if isinstance(shared, dict) and (shared.get("title") or shared.get("name")):
             parts.append(f"File: {shared.get('title') or shared.get('name')}")
     return "\n".join(parts)
+
+
+def _block_words(blocks: Any) -> list[str]:
+    """The text of an app's header, section (text and fields) and context blocks, in order (still
+    Slack's wire format, as `text` is). A person's rich_text blocks repeat their `text`: skipped."""
+    words: list[str] = []
+    for block in blocks if isinstance(blocks, list) else []:
+        if not isinstance(block, dict) or block.get("type") not in ("header", "section", "context"):
+            continue
+        objects = [block.get("text"), *(block.get("fields") or []), *(block.get("elements") or [])]
+        for obj in objects:
+            if isinstance(obj, dict) and obj.get("type") in ("plain_text", "mrkdwn"):
+                text = str(obj.get("text") or "").strip()
+                if text:
+                    words.append(text)
+    return words

@@ -320,7 +320,10 @@ def register(app: App, deps: Deps) -> None:
                 reporter=reactor,
             )
             return
-        file_from_message(channel_id=channel_id, message=message, source="reaction", event_id="")
+        # A person's message with no text (a file share) is titled from its files, as documented.
+        file_from_message(
+            channel_id=channel_id, message=message, source="reaction", event_id="", text=readable_text(message)
+        )
 
     deps.followups["intake"] = complete_intake
 
@@ -398,6 +401,8 @@ def register(app: App, deps: Deps) -> None:
         text = bot_mention.sub("", event.get("text") or "").strip()
         if is_blank(plain_text(text)):
             text = ""
+        if is_from_an_app(event) or not event.get("user"):
+            return  # an alerting app or a workflow mentioning us: no person asked, no reporter to file for
         if channel_id in staff_channels(deps):
             hint_privately(event, body, MENTION_IN_TRIAGE)
             return
@@ -442,7 +447,8 @@ def register(app: App, deps: Deps) -> None:
 
     def ack_shortcut(ack: Ack, body: dict[str, Any], context: BoltContext) -> None:
         ack()
-        channel_id, ts = (body.get("channel") or {}).get("id", ""), (body.get("message") or {}).get("ts", "")
+        message = body.get("message") or {}
+        channel_id, ts = (body.get("channel") or {}).get("id", ""), message.get("ts", "")
         with deps.db.session() as session:
             if customer_channel(session, channel_id) is None:
                 context["tell_user"] = why_not_here(deps, channel_id)
@@ -451,6 +457,14 @@ def register(app: App, deps: Deps) -> None:
             if existing is not None:
                 context["tell_user"] = f"That message is already ticket #{existing.id}."
                 return
+            card_of = ticket_by_thread(session, channel_id, ts)  # as a 🎫 on a card is refused
+            if card_of is not None:
+                context["tell_user"] = f"That is the card of ticket #{card_of.id}: reply in its thread to add to it."
+                return
+        host = deps.directory.host()
+        if message.get("user") == host.bot_user_id or (host.bot_id and message.get("bot_id") == host.bot_id):
+            context["tell_user"] = OWN_MESSAGE_NO_TICKET
+            return
         context["open_ticket_form"] = True
 
     def create_ticket_shortcut(body: dict[str, Any], client: WebClient, context: BoltContext, respond: Respond) -> None:
@@ -458,7 +472,7 @@ def register(app: App, deps: Deps) -> None:
             tell_user(context, respond)
             return
         message = body.get("message") or {}
-        text = plain_text(message.get("text") or "")
+        text = plain_text(readable_text(message))  # an alert bot's attachments, a file's name, as for 🎫
         title, description = title_from_message(text), description_from_message(text)
         problems = validate_ticket_fields(title, description)
         open_ticket_modal(

@@ -8,7 +8,9 @@ It is as strict as Slack (tests/slack_rules.py): a message with blocks Slack wou
 answered `invalid_blocks` (HTTP 200, `errors` naming each json-pointer), a view
 `invalid_arguments`. Per user: `make_guest`, `fail_user` (429 / 5xx / timeout for the next N
 look-ups). Per channel: `archive` (`is_archived`), `remove_bot` (`not_in_channel`),
-`delete_channel` (`channel_not_found`), and `delete_message` (`message_not_found`).
+`delete_channel` (`channel_not_found`), and `delete_message` (`message_not_found`). As Slack, it
+refuses `chat.update` of a message the bot did not post (`cant_update_message`) and, in a channel
+whose `members` a test set, an ephemeral to someone not in it (`user_not_in_channel`).
 """
 
 from __future__ import annotations
@@ -385,6 +387,9 @@ class SlackStub:
                 return self._post(args)
             if method == "chat.update":
                 return self._update(args)
+            members = self.members.get(str(args.get("channel", "")))
+            if members is not None and args.get("user") not in members:
+                return {"ok": False, "error": "user_not_in_channel"}  # only checked where members are known
             with self._lock:
                 self.ephemerals.append(args)
             return {"ok": True, "message_ts": f"{time.time():.6f}"}
@@ -471,6 +476,8 @@ class SlackStub:
         with self._lock:
             for message in self.messages.get(args.get("channel", ""), []):
                 if message["ts"] == args.get("ts"):
+                    if message.get("user") != self.bot_user:  # a person's or another app's message
+                        return {"ok": False, "error": "cant_update_message"}
                     message.update(text=args.get("text", ""), blocks=args.get("blocks"))
                     return {"ok": True, "channel": message["channel"], "ts": message["ts"]}
         return {"ok": False, "error": "message_not_found"}

@@ -71,12 +71,15 @@ def validate_ticket_fields(title: str | None, description: str | None) -> dict[s
     return errors
 
 
+_MARKUP_ONLY = frozenset("`*_~>-=#| ")
+
+
 def title_from_message(text: str, limit: int = TITLE_MAX) -> str:
     """A ticket title from a message (plain text, not wire format): its first line that shows
     something, shortened to fit; "Ticket from a message" if none does."""
     for line in (text or "").splitlines():
-        line = visible(line)
-        if line:
+        line = visible(line.replace("```", " "))  # a code fence is markup, not words
+        if line and not set(line) <= _MARKUP_ONLY:  # "---", "> ", "*" alone: nothing to read
             return cut(line, limit)
     return "Ticket from a message"
 

@@ -141,13 +141,18 @@ class ShortRateLimitRetryHandler(RateLimitErrorRetryHandler):
         return wait <= self.max_wait
 
 
+LOOKUP_TIMEOUT = 2.0  # seconds: users.info runs while Slack waits 3 s for a click's or a form's answer
+
+
 def make_background_client(settings: Settings) -> WebClient:
-    """For look-ups outside the outbox (users.info, conversations.info): a short 429 wait is fine,
-    a long one is not waited for (the caller decides later or asks the person to try again)."""
+    """For the directory's look-ups (users.info, auth.test), which often run while Slack waits 3 s
+    for our answer: a short 429 wait is fine, a long one is not waited for, and a look-up that takes
+    longer than `LOOKUP_TIMEOUT` fails. The caller then decides later (a reply) or asks the person
+    to try again (a click) — it never holds the answer past Slack's deadline."""
     return KeepAliveWebClient(
         token=settings.slack_bot_token,
         base_url=settings.slack_api_base_url,
-        timeout=10,
+        timeout=LOOKUP_TIMEOUT,
         retry_handlers=[ConnectionErrorRetryHandler(max_retry_count=1), ShortRateLimitRetryHandler(1)],
     )
 

@@ -43,8 +43,13 @@ NO_CHANNEL_YET = {
 
 
 def register(app: App, deps: Deps) -> None:
-    def build_home(user_id: str, page: int) -> dict[str, Any]:
-        staff, team_id = deps.directory.lookup(user_id)
+    def build_home(user_id: str, page: int) -> dict[str, Any] | None:
+        """The user's Home view, or None when Slack could not say who they are just now: the Home
+        they have stays (staff never see a customer's Home, nor a customer staff's, by a failure)."""
+        who = deps.directory.identify(user_id)
+        if not who.known:
+            return None
+        staff, team_id = who.is_staff, who.team_id
         if not staff and team_id == deps.directory.host().team_id:
             # A guest of our own workspace looks up with our team id: "their org's tickets" would be
             # every ticket staff or any other guest filed, for any customer. Show no org's tickets.
@@ -57,7 +62,11 @@ def register(app: App, deps: Deps) -> None:
             return build_customer_home(customer_home_data(session, team_id, now), page, now)
 
     def publish(user_id: str, page: int, client: WebClient) -> None:
-        client.views_publish(user_id=user_id, view=build_home(user_id, page))
+        view = build_home(user_id, page)
+        if view is None:
+            log.warning("App Home for %s not refreshed: could not look the user up (the next open retries)", user_id)
+            return
+        client.views_publish(user_id=user_id, view=view)
 
     def home_opened(event: dict[str, Any], client: WebClient) -> None:
         if event.get("tab", "home") == "home":

@@ -9,6 +9,7 @@ Each test checks the failed calls did reach the stub.
 
 from __future__ import annotations
 
+import json
 import time
 from datetime import UTC, datetime
 
@@ -168,3 +169,17 @@ def test_a_ticket_filed_while_slack_cannot_say_who_is_kept_with_the_team_the_pay
     assert status == 200
     rows = bot.sql("SELECT reporter_id, reporter_is_staff, reporter_team_id FROM tickets")
     assert [tuple(r) for r in rows] == [(CUSTOMER, False, CUSTOMER_TEAM)]
+
+
+def test_app_home_is_not_replaced_while_slack_cannot_say_who_opened_it(bot: BotUnderTest) -> None:
+    """A staff member opening Home during a users.info failure keeps the Home they have (never a
+    customer's Home by mistake); the next open publishes the staff Home."""
+    opened = {"type": "app_home_opened", "user": STAFF, "tab": "home", "channel": "D0HOME"}
+    bot.slack.fail("users.info", status=500, times=1)  # the directory's client does not retry a 500
+    assert bot.event(opened)[0] == 200
+    bot.slack.wait_for(lambda: bot.slack.calls_to("users.info"))
+    time.sleep(0.5)
+    assert bot.slack.calls_to("views.publish") == []
+    assert bot.event(opened)[0] == 200
+    published = bot.slack.wait_for(lambda: bot.slack.calls_to("views.publish"))[0].args["view"]
+    assert "Open tickets" in json.dumps(published)

@@ -290,8 +290,8 @@ def _error_code(error: SlackApiError) -> str | None:
 
 def _is_server_error(error: SlackApiError) -> bool:
     status = getattr(error.response, "status_code", 200)
-    code = error.response.data.get("error") if isinstance(error.response.data, dict) else None
-    return status >= 500 or code in ("internal_error", "fatal_error", "service_unavailable", "request_timeout")
+    overloaded = ("internal_error", "fatal_error", "service_unavailable", "request_timeout")
+    return status >= 500 or _error_code(error) in overloaded
 
 
 class Outbox:

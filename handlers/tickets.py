@@ -39,7 +39,7 @@ from handlers.blocks import (
 from handlers.channels import is_internal, staff_channels, why_not_here
 from handlers.message_kinds import is_from_an_app, readable_text
 from handlers.modal import open_modal, open_ticket_modal
-from handlers.staff import WHO_ARE_YOU_UNKNOWN
+from handlers.staff import WHO_ARE_YOU_UNKNOWN, not_staff
 from tickets.rules import description_from_message, title_from_message, validate_ticket_fields
 from tickets.severity import Severity, parse_severity
 from tickets.slack_text import is_blank, plain_text
@@ -102,7 +102,7 @@ def register(app: App, deps: Deps) -> None:
         """Runs before the HTTP answer, so the change is stored when Slack hears "ok"."""
         ack()
         user_id, channel_id = body["user"]["id"], (body.get("channel") or {}).get("id", "")
-        refusal = staff_only(who_clicked(body))
+        refusal = not_staff(deps, body["user"]["id"], STAFF_ONLY, payload_team(body))
         if refusal:
             context["tell_user"] = refusal
             return
@@ -131,12 +131,6 @@ def register(app: App, deps: Deps) -> None:
         """Who clicked, using the payload's `user.team_id` first (another org: a customer for sure)."""
         return deps.directory.identify(body["user"]["id"], payload_team(body))
 
-    def staff_only(who: Identity) -> str | None:
-        """Why `who` may not use a staff action, or None if they may (unknown: try again, not "customer")."""
-        if not who.known:
-            return WHO_ARE_YOU_UNKNOWN
-        return None if who.is_staff else STAFF_ONLY
-
     def tell_user(context: BoltContext, respond: Respond) -> None:
         if context.get("tell_user"):
             respond(text=context["tell_user"], response_type="ephemeral", replace_original=False)
@@ -144,7 +138,7 @@ def register(app: App, deps: Deps) -> None:
     def more_menu(ack: Ack, body: dict[str, Any], action: dict[str, Any], context: BoltContext) -> None:
         ack()
         channel_id = (body.get("channel") or {}).get("id", "")
-        refusal = staff_only(who_clicked(body))
+        refusal = not_staff(deps, body["user"]["id"], STAFF_ONLY, payload_team(body))
         if refusal:
             context["tell_user"] = refusal
             return
@@ -175,7 +169,9 @@ def register(app: App, deps: Deps) -> None:
         reason = ((values.get(ids.SEVERITY_REASON_BLOCK) or {}).get(ids.SEVERITY_REASON_BLOCK) or {}).get("value")
         origin = ModalContext.decode(view.get("private_metadata"))
         user_id = body["user"]["id"]
-        refusal = STAFF_ONLY if origin is None or not origin.message_ts else staff_only(who_clicked(body))
+        refusal = STAFF_ONLY
+        if origin is not None and origin.message_ts:
+            refusal = not_staff(deps, body["user"]["id"], STAFF_ONLY, payload_team(body))
         if refusal:
             ack(response_action="errors", errors={ids.SEVERITY_REASON_BLOCK: refusal})
             return

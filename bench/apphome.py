@@ -1,8 +1,8 @@
 """Scenario 5: build the staff App Home over 1,000 customers and 10,000 tickets.
 
 The data is inserted in bulk: the tickets are all open, one in ten still unanswered, spread over
-the customers and the four severities. Then the real read path (`bot.home_service.staff_home_page`)
-and the real builder (`handlers.home_blocks.build_staff_home_page`) run repeatedly; what is timed is
+the customers and the four severities. Then the real read path (`services.home.staff_home_page`)
+and the real builder (`ui.home.build_staff_home_page`) run repeatedly; what is timed is
 what a staff member waits for between opening the Home tab and views.publish leaving the process.
 """
 
@@ -15,12 +15,12 @@ from typing import Any
 from sqlalchemy import insert
 
 from bench.load import percentile
-from bot import migrate
-from bot.db import Database, make_engine
-from bot.home_service import staff_home_page
-from bot.models import Customer, CustomerChannel, Ticket
-from handlers.home_blocks import build_staff_home_page
 from onboarding.reminders import scaling_milestones
+from services.home import staff_home_page
+from store import migrate
+from store.db import Database, make_engine
+from store.models import Customer, CustomerChannel, Ticket
+from ui.home import build_staff_home_page
 
 SEVERITIES = ("critical", "high", "medium", "low")
 

@@ -28,7 +28,7 @@ from slack_bolt import Ack, App
 from slack_bolt.adapter.wsgi import SlackRequestHandler
 from slack_sdk import WebClient
 
-from handlers.blocks import ModalContext, build_ticket_modal
+from ui.blocks import ModalContext, build_ticket_modal
 
 
 def build_app(open_modal: bool = False) -> Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]:

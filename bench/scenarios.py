@@ -625,13 +625,13 @@ def _seed_onboarding(
     """Onboard `count` customers through the real code path (register_channel, start_onboarding,
     then Deps.sync_customer_timers into the persistent job store), one customer at a time, the
     way /onboard does it. The scheduler is started paused, so jobs are stored but none runs."""
-    from bot import migrate
     from bot.app import build_runtime
-    from bot.config import load_settings
-    from bot.db import make_engine
-    from bot.onboarding_service import CustomerRecord, start_onboarding
-    from bot.services import register_channel
+    from config.settings import load_settings
     from onboarding.customer import CloudProvider, Plan
+    from services.onboarding import CustomerRecord, start_onboarding
+    from services.tickets import register_channel
+    from store import migrate
+    from store.db import make_engine
     from tests.harness import bot_env
 
     engine = make_engine(url)
@@ -763,12 +763,12 @@ def scenario_scheduler(ctx: Ctx, kinds: list[str]) -> dict[str, Any]:
             payloads.add_people(stub)
             for owner in owners:
                 stub.add_user(owner, HOST_TEAM)
-            run: dict[str, Any] = {"db": kind, "seeded_via": "bot.onboarding_service.start_onboarding + Scheduler.sync"}
+            run: dict[str, Any] = {"db": kind, "seeded_via": "services.onboarding.start_onboarding + Scheduler.sync"}
 
             if not ctx.quick:  # for comparison: the same server on an empty database
                 with database(ctx.dbs, kind, "empty") as url:
-                    from bot import migrate
-                    from bot.db import make_engine
+                    from store import migrate
+                    from store.db import make_engine
 
                     engine = make_engine(url)
                     migrate.upgrade(engine)

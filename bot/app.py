@@ -23,23 +23,23 @@ from slack_sdk.signature import SignatureVerifier
 from sqlalchemy.exc import DisconnectionError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
-from bot import jobs
-from bot.authorize import HostOrInstallationAuthorize
-from bot.channel_service import retire_staff_channels
-from bot.channels import CustomerChannels
-from bot.config import Settings
-from bot.db import Database, make_engine
-from bot.deps import Background, Deps
-from bot.identity import Directory
-from bot.leader import Leadership, SqliteProcessLock
-from bot.outbox import Outbox, utcnow
-from bot.posts import PostPlanner
-from bot.respond import PrivateAnswer
-from bot.scheduler import Scheduler
-from bot.slack_client import listener_client, make_background_client, make_interactive_client, make_outbox_client
-from bot.timers import JobDispatcher
+from config.settings import Settings
 from handlers import register_all
 from handlers.payload_shape import payload_problem
+from outbox import Outbox, utcnow
+from scheduling import jobs
+from scheduling.leader import Leadership, SqliteProcessLock
+from scheduling.scheduler import Scheduler
+from services.channel_cache import CustomerChannels
+from services.channels import retire_staff_channels
+from services.deps import Background, Deps
+from services.posts import PostPlanner
+from services.timers import JobDispatcher
+from slack_api.authorize import HostOrInstallationAuthorize
+from slack_api.client import listener_client, make_background_client, make_interactive_client, make_outbox_client
+from slack_api.identity import Directory
+from slack_api.respond import PrivateAnswer
+from store.db import Database, make_engine
 
 log = logging.getLogger(__name__)
 

@@ -15,11 +15,11 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy.exc import OperationalError
 
-from bot.config import ConfigError, Mode, Settings, load_settings, port_override
+from config.settings import ConfigError, Mode, Settings, load_settings, port_override
 
 if TYPE_CHECKING:
     from bot.app import Runtime
-    from bot.db import Database
+    from store.db import Database
 
 log = logging.getLogger("support-bot")
 
@@ -38,8 +38,8 @@ def _fail(message: str) -> int:
 
 
 def _prepare_database(settings: Settings) -> None:
-    from bot import migrate
-    from bot.db import make_engine
+    from store import migrate
+    from store.db import make_engine
 
     engine = make_engine(settings.database_url)
     try:
@@ -58,7 +58,7 @@ def _prepare_database(settings: Settings) -> None:
 
 
 def _start_runtime(runtime: Runtime) -> None:
-    from bot.leader import AnotherProcessRunning
+    from scheduling.leader import AnotherProcessRunning
 
     try:
         runtime.start()
@@ -158,8 +158,8 @@ def cmd_socket(args: argparse.Namespace) -> int:
 
 
 def cmd_migrate(args: argparse.Namespace) -> int:
-    from bot import migrate
-    from bot.db import make_engine
+    from store import migrate
+    from store.db import make_engine
 
     settings = load_settings(os.environ, Mode.DATABASE)
     engine = make_engine(settings.database_url)
@@ -176,7 +176,7 @@ def cmd_migrate(args: argparse.Namespace) -> int:
 @contextmanager
 def _database() -> Iterator[Database]:
     """The database of DATABASE_URL, its schema brought up to date, for a one-off command."""
-    from bot.db import Database, make_engine
+    from store.db import Database, make_engine
 
     settings = load_settings(os.environ, Mode.DATABASE)
     _prepare_database(settings)
@@ -188,7 +188,7 @@ def _database() -> Iterator[Database]:
 
 
 def cmd_export(args: argparse.Namespace) -> int:
-    from bot import export
+    from services import export
 
     with _database() as db, db.session() as session:
         if args.what == "tickets":
@@ -207,8 +207,8 @@ def cmd_export(args: argparse.Namespace) -> int:
 
 
 def cmd_reminders(args: argparse.Namespace) -> int:
-    from bot import export
-    from bot.scheduler import stored_jobs
+    from scheduling.scheduler import stored_jobs
+    from services import export
 
     with _database() as db, db.session() as session:
         rows = export.reminder_rows(session, stored_jobs(db.engine))
@@ -226,7 +226,7 @@ def cmd_reminders(args: argparse.Namespace) -> int:
 def cmd_digest(args: argparse.Namespace) -> int:
     from datetime import UTC, datetime
 
-    from bot.digest_service import enqueue_digest
+    from services.digest import enqueue_digest
 
     channel = load_settings(os.environ, Mode.DATABASE).digest_channel
     if channel is None:

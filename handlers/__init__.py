@@ -5,27 +5,27 @@ from __future__ import annotations
 from types import ModuleType
 from typing import TYPE_CHECKING
 
+from handlers import actions, channels, commands, events, home, installs, tickets, views
+
 if TYPE_CHECKING:
     from slack_bolt import App
 
-    from bot.deps import Deps
+    from services.deps import Deps
+
+# Bolt tries listeners in registration order for every request: the busiest (slash commands,
+# thread-reply events) go first. No two surfaces listen for the same thing, so order is free.
+SURFACES: tuple[ModuleType, ...] = (commands, events, actions, views, tickets, home, installs, channels)
 
 
 def surfaces() -> tuple[ModuleType, ...]:
-    # Imported here, not at the top: the builders in this package (blocks, home_blocks...) are used
-    # by bot/ modules that the surfaces themselves import.
-    from handlers import actions, channels, commands, events, home, installs, tickets, views
-
-    # Bolt tries listeners in registration order for every request: the busiest (slash commands,
-    # thread-reply events) go first. No two surfaces listen for the same thing, so order is free.
-    return (commands, events, actions, views, tickets, home, installs, channels)
+    return SURFACES
 
 
 def register_all(app: App, deps: Deps) -> None:
-    for surface in surfaces():
+    for surface in SURFACES:
         surface.register(app, deps)
 
 
 def declared(name: str) -> set[str]:
     """Everything the surfaces route for `name` ('COMMANDS', 'EVENTS', 'ACTIONS', 'VIEWS', 'SHORTCUTS')."""
-    return {item for surface in surfaces() for item in getattr(surface, name, ())}
+    return {item for surface in SURFACES for item in getattr(surface, name, ())}

@@ -7,18 +7,18 @@ from typing import Any
 from slack_bolt import Ack, App, BoltContext, Respond
 from slack_sdk import WebClient
 
-from bot.deps import Deps
-from bot.identity import payload_team
-from bot.onboarding_service import load_checklist, mark_onboarding_step
-from bot.services import customer_channel
-from handlers import ids
-from handlers.blocks import ModalContext
 from handlers.channels import why_not_here
 from handlers.modal import open_modal, open_ticket_modal
-from handlers.onboarding_blocks import STEP_BUTTONS_STAFF_ONLY, build_payment_link_modal
 from handlers.staff import not_staff
 from onboarding.checklist import StepState
 from onboarding.steps import DASHBOARD_CALL, INGESTION_READY
+from services.deps import Deps
+from services.onboarding import load_checklist, mark_onboarding_step
+from services.tickets import customer_channel
+from slack_api.identity import payload_team
+from ui import ids
+from ui.blocks import ModalContext
+from ui.onboarding import STEP_BUTTONS_STAFF_ONLY, build_payment_link_modal
 
 ACTIONS = (
     ids.FILE_TICKET_BUTTON,

@@ -12,7 +12,9 @@ from typing import Any
 
 from slack_bolt import Ack, App, BoltContext, Respond
 
-from bot.channel_service import (
+from handlers.staff import not_staff
+from outbox import enqueue
+from services.channels import (
     bot_joined,
     channel_id_changed,
     channel_renamed,
@@ -22,21 +24,19 @@ from bot.channel_service import (
     choose_channel_state,
     open_tickets,
 )
-from bot.deps import Deps
-from bot.identity import payload_team
-from bot.models import Customer, CustomerChannel
-from bot.outbox import enqueue
-from bot.services import claim_event
-from handlers import ids
-from handlers.blocks import (
+from services.deps import Deps
+from services.tickets import claim_event
+from slack_api.identity import payload_team
+from store.models import Customer, CustomerChannel
+from tickets.channels import ChannelState, GoneReason
+from ui import ids
+from ui.blocks import (
     CHANNEL_CHOICE_STAFF_ONLY,
     CHANNEL_NOT_SET_UP,
     NOT_A_CUSTOMER_CHANNEL,
     TRIAGE_IS_NOT_FOR_TICKETS,
     build_channel_choice_made,
 )
-from handlers.staff import not_staff
-from tickets.channels import ChannelState, GoneReason
 
 log = logging.getLogger(__name__)
 

@@ -8,15 +8,15 @@ from typing import Any
 from slack_bolt import Ack, App, BoltContext, Respond
 from slack_sdk import WebClient
 
-from bot.deps import Deps
-from bot.models import Customer
-from bot.onboarding_service import repost_checklist
-from handlers.blocks import ModalContext, escape_text
 from handlers.channels import staff_channels, why_not_here
 from handlers.modal import open_modal, open_ticket_modal
-from handlers.onboarding_blocks import ONBOARD_STAFF_ONLY, build_onboard_modal
 from handlers.staff import not_staff
+from services.deps import Deps
+from services.onboarding import repost_checklist
+from store.models import Customer
 from tickets.slack_text import plain_text
+from ui.blocks import ModalContext, escape_text
+from ui.onboarding import ONBOARD_STAFF_ONLY, build_onboard_modal
 
 COMMANDS = ("/ticket", "/onboard")
 

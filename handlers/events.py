@@ -11,19 +11,19 @@ from slack_bolt import App
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
 
-from bot.db import save_row
-from bot.deps import Deps
-from bot.models import Customer
-from bot.onboarding_service import warn_channel_size
-from bot.services import (
+from handlers.channels import on_bot_added
+from handlers.message_kinds import thread_reply
+from services.deps import Deps
+from services.onboarding import warn_channel_size
+from services.tickets import (
     claim_event,
     conversation_has_ticket,
     record_reply,
     ticket_row_by_conversation,
     ticket_timers,
 )
-from handlers.channels import on_bot_added
-from handlers.message_kinds import thread_reply
+from store.db import save_row
+from store.models import Customer
 
 log = logging.getLogger(__name__)
 

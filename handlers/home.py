@@ -9,12 +9,12 @@ from typing import Any
 from slack_bolt import Ack, App
 from slack_sdk import WebClient
 
-from bot.deps import Deps
-from bot.home_service import customer_channel_for, customer_home_data, staff_home_page
-from handlers import ids
-from handlers.blocks import ModalContext, _mrkdwn, _plain
-from handlers.home_blocks import build_customer_home, build_staff_home_page
 from handlers.modal import open_modal, open_ticket_modal
+from services.deps import Deps
+from services.home import customer_channel_for, customer_home_data, staff_home_page
+from ui import ids
+from ui.blocks import ModalContext, _mrkdwn, _plain
+from ui.home import build_customer_home, build_staff_home_page
 
 log = logging.getLogger(__name__)
 

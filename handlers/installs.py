@@ -8,7 +8,7 @@ from typing import Any
 
 from slack_bolt import App
 
-from bot.deps import Deps
+from services.deps import Deps
 
 log = logging.getLogger(__name__)
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from enum import Enum
 from typing import Any
 
-from bot.identity import event_team
+from slack_api.identity import event_team
 
 
 class MessageKind(Enum):

@@ -9,8 +9,8 @@ from typing import Any
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
 
-from handlers.blocks import MODAL_OPEN_FAILED, ModalContext, build_ticket_modal
 from tickets.severity import Severity
+from ui.blocks import MODAL_OPEN_FAILED, ModalContext, build_ticket_modal
 
 log = logging.getLogger(__name__)
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.deps import Deps
+from services.deps import Deps
 
 WHO_ARE_YOU_UNKNOWN = (
     "I couldn't check who you are just now (Slack didn't answer), so nothing changed. Try again in a moment."

@@ -11,11 +11,13 @@ from slack_bolt import Ack, App, BoltContext, Respond
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from bot.deps import Deps
-from bot.identity import Identity, event_team, payload_team
-from bot.models import Ticket
-from bot.outbox import enqueue
-from bot.services import (
+from handlers.channels import is_internal, staff_channels, why_not_here
+from handlers.message_kinds import is_from_an_app, readable_text
+from handlers.modal import open_modal, open_ticket_modal
+from handlers.staff import WHO_ARE_YOU_UNKNOWN, not_staff
+from outbox import enqueue
+from services.deps import Deps
+from services.tickets import (
     NewTicket,
     claim_event,
     customer_channel,
@@ -28,21 +30,19 @@ from bot.services import (
     ticket_info,
     ticket_row_by_conversation,
 )
-from bot.slack_client import listener_client
-from handlers import ids
-from handlers.blocks import (
+from slack_api.client import listener_client
+from slack_api.identity import Identity, event_team, payload_team
+from store.models import Ticket
+from tickets.rules import description_from_message, title_from_message, validate_ticket_fields
+from tickets.severity import Severity, parse_severity
+from tickets.slack_text import is_blank, plain_text
+from ui import ids
+from ui.blocks import (
     MENTION_IN_TRIAGE,
     ModalContext,
     build_rating_comment_modal,
     build_severity_modal,
 )
-from handlers.channels import is_internal, staff_channels, why_not_here
-from handlers.message_kinds import is_from_an_app, readable_text
-from handlers.modal import open_modal, open_ticket_modal
-from handlers.staff import WHO_ARE_YOU_UNKNOWN, not_staff
-from tickets.rules import description_from_message, title_from_message, validate_ticket_fields
-from tickets.severity import Severity, parse_severity
-from tickets.slack_text import is_blank, plain_text
 
 log = logging.getLogger(__name__)
 

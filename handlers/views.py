@@ -8,14 +8,6 @@ from typing import Any
 from slack_bolt import Ack, App
 from sqlalchemy.exc import SQLAlchemyError
 
-from bot.deps import Deps
-from bot.identity import payload_team
-from bot.onboarding_service import CustomerRecord, set_payment_link, start_onboarding
-from bot.outbox import enqueue
-from bot.services import NewTicket, customer_channel, customer_team, file_ticket, note_customer_team
-from handlers import ids
-from handlers.blocks import NOT_A_CUSTOMER_CHANNEL, TICKET_SAVE_FAILED, ModalContext
-from handlers.onboarding_blocks import ONBOARD_STAFF_ONLY, STEP_BUTTONS_STAFF_ONLY, build_spend_note
 from handlers.staff import not_staff
 from onboarding.customer import (
     dedicated_slack_eligible,
@@ -24,9 +16,17 @@ from onboarding.customer import (
     parse_plan,
     validate_customer_fields,
 )
+from outbox import enqueue
+from services.deps import Deps
+from services.onboarding import CustomerRecord, set_payment_link, start_onboarding
+from services.tickets import NewTicket, customer_channel, customer_team, file_ticket, note_customer_team
+from slack_api.identity import payload_team
 from tickets.rules import validate_ticket_fields
 from tickets.severity import parse_severity
 from tickets.slack_text import is_blank
+from ui import ids
+from ui.blocks import NOT_A_CUSTOMER_CHANNEL, TICKET_SAVE_FAILED, ModalContext
+from ui.onboarding import ONBOARD_STAFF_ONLY, STEP_BUTTONS_STAFF_ONLY, build_spend_note
 
 log = logging.getLogger(__name__)
 

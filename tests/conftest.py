@@ -56,7 +56,7 @@ def database_url(tmp_path: Path, postgres_test_url: str | None) -> str:
     if postgres_test_url:
         reset_database(postgres_test_url)
         return postgres_test_url
-    return f"sqlite:///{tmp_path / 'support-bot.db'}"
+    return f"sqlite:///{tmp_path / 'support-store.db'}"
 
 
 @pytest.fixture

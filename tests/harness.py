@@ -17,8 +17,8 @@ from urllib.parse import urlencode
 from sqlalchemy import text
 
 from bot.app import Runtime, build_runtime
-from bot.config import Settings, load_settings
 from bot.server import HttpServer
+from config.settings import Settings, load_settings
 from tests.slack_stub import BOT_USER, HOST_TEAM, SlackStub
 
 SIGNING_SECRET = "test-signing-secret-0123456789abcdef"
@@ -48,7 +48,7 @@ def reset_database(url: str) -> None:
     """Drop everything support-bot owns, so a test starts from an empty schema."""
     from sqlalchemy import inspect
 
-    from bot.db import make_engine
+    from store.db import make_engine
 
     engine = make_engine(url)
     with engine.begin() as conn:
@@ -304,8 +304,8 @@ def ticket_values(
 @contextmanager
 def running_bot(slack: SlackStub, database_url: str, **env: str) -> Iterator[BotUnderTest]:
     settings: Settings = load_settings(bot_env(slack, database_url, **env))
-    from bot import migrate
-    from bot.db import make_engine
+    from store import migrate
+    from store.db import make_engine
 
     engine = make_engine(settings.database_url)
     migrate.upgrade(engine)

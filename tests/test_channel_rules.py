@@ -1,4 +1,4 @@
-"""Channel rules (tickets/channels.py), the channel builders (handlers/blocks.py) and the migration
+"""Channel rules (tickets/channels.py), the channel builders (ui/blocks.py) and the migration
 that adds channel state: pure code tested directly, the migration on a real database."""
 
 from __future__ import annotations
@@ -10,13 +10,13 @@ import pytest
 from alembic import command
 from sqlalchemy import text
 
-from bot.db import make_engine
-from bot.migrate import _config, upgrade
-from handlers.blocks import build_channel_choice_made, build_channel_gone_note, build_channel_question
+from store.db import make_engine
+from store.migrate import _config, upgrade
 from tickets.channels import ChannelState, JoinOutcome, on_bot_joined, on_shared, on_staff_choice, parse_state
 from tickets.model import TicketInfo
 from tickets.rules import Status
 from tickets.severity import Severity
+from ui.blocks import build_channel_choice_made, build_channel_gone_note, build_channel_question
 
 CUSTOMER, PENDING, INTERNAL = ChannelState.CUSTOMER, ChannelState.PENDING, ChannelState.INTERNAL
 

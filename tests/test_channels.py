@@ -12,7 +12,7 @@ from typing import Any
 
 from sqlalchemy import text
 
-from bot.models import Customer
+from store.models import Customer
 from tests.conftest import CUSTOMER, CUSTOMER_CHANNEL, STAFF
 from tests.harness import BOT_USER, TRIAGE, BotUnderTest, running_bot
 from tests.slack_stub import HOST_TEAM, SlackStub

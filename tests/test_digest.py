@@ -7,7 +7,6 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from handlers.digest_blocks import build_digest_message
 from tickets.digest import (
     CustomerActivity,
     DigestOnboarding,
@@ -16,6 +15,7 @@ from tickets.digest import (
     median_duration,
 )
 from tickets.severity import Severity
+from ui.digest import build_digest_message
 
 SINCE = datetime(2026, 11, 2, 0, 0, tzinfo=UTC)  # a Monday
 UNTIL = SINCE + timedelta(days=7)

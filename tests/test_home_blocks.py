@@ -10,7 +10,9 @@ from typing import Any
 
 import pytest
 
-from handlers.home_blocks import (
+from tickets.rules import Status
+from tickets.severity import Severity
+from ui.home import (
     CUSTOMER_TICKETS_PER_PAGE,
     CUSTOMERS_PER_PAGE,
     FILE_TICKET_HOME_BUTTON,
@@ -26,8 +28,6 @@ from handlers.home_blocks import (
     build_staff_home,
     progress_bar,
 )
-from tickets.rules import Status
-from tickets.severity import Severity
 
 NOW = datetime(2026, 11, 2, 12, 0, tzinfo=UTC)
 NASTY = "<!channel> & <@U0BOSS> @here"

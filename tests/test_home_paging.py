@@ -1,4 +1,4 @@
-"""The staff Home sorts and pages open tickets in the database (bot.home_service.staff_home_page):
+"""The staff Home sorts and pages open tickets in the database (services.home.staff_home_page):
 every page must be exactly the page the pure builder makes from all tickets."""
 
 from __future__ import annotations
@@ -8,13 +8,13 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select
 
-from bot import migrate
-from bot.db import Database, make_engine
-from bot.home_service import staff_home_page
-from bot.models import Customer, CustomerChannel, Ticket
-from handlers.home_blocks import TICKETS_PER_PAGE, HomeTicket, build_staff_home, build_staff_home_page
+from services.home import staff_home_page
+from store import migrate
+from store.db import Database, make_engine
+from store.models import Customer, CustomerChannel, Ticket
 from tickets.rules import Status
 from tickets.severity import Severity
+from ui.home import TICKETS_PER_PAGE, HomeTicket, build_staff_home, build_staff_home_page
 
 NOW = datetime(2026, 11, 29, 12, 0, tzinfo=UTC)
 

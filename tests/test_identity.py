@@ -7,7 +7,7 @@ from collections.abc import Iterator
 import pytest
 from slack_sdk import WebClient
 
-from bot.identity import Directory, Who
+from slack_api.identity import Directory, Who
 from tests.slack_stub import CUSTOMER_TEAM, HOST_TEAM, SlackStub
 
 

@@ -9,9 +9,11 @@ from typing import Any
 
 import pytest
 
-from handlers import ids
-from handlers.blocks import ModalContext
-from handlers.onboarding_blocks import (
+from onboarding.checklist import Checklist, StepRecord, StepState, attach_link, mark_step, new_checklist
+from onboarding.customer import Plan, validate_customer_fields
+from ui import ids
+from ui.blocks import ModalContext
+from ui.onboarding import (
     ONBOARD_STAFF_ONLY,
     STEP_BUTTONS_STAFF_ONLY,
     build_a_team_guidance,
@@ -22,8 +24,6 @@ from handlers.onboarding_blocks import (
     build_payment_link_modal,
     build_spend_note,
 )
-from onboarding.checklist import Checklist, StepRecord, StepState, attach_link, mark_step, new_checklist
-from onboarding.customer import Plan, validate_customer_fields
 
 T0 = datetime(2026, 11, 1, 9, 0, tzinfo=UTC)
 STAFF = "U0STAFF"

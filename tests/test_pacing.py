@@ -1,8 +1,8 @@
-"""The outbox's per-channel pacing (bot.outbox.Pacer), on a hand-driven clock."""
+"""The outbox's per-channel pacing (outbox.Pacer), on a hand-driven clock."""
 
 from __future__ import annotations
 
-from bot.outbox import Pacer
+from outbox import Pacer
 
 
 class Clock:

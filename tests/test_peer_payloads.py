@@ -83,7 +83,7 @@ def peer_bot(
         reset_database(postgres_test_url)
         url = postgres_test_url
     else:
-        url = f"sqlite:///{tmp_path_factory.mktemp('peer') / 'support-bot.db'}"
+        url = f"sqlite:///{tmp_path_factory.mktemp('peer') / 'support-store.db'}"
     try:
         with running_bot(stub, url) as bot:
             if request.param == "joined":

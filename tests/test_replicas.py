@@ -192,10 +192,10 @@ def test_a_followers_row_reaches_the_delivering_leader_by_notify(slack: SlackStu
     once a minute here, deliver it at once."""
     from datetime import UTC, datetime
 
-    from bot import migrate
-    from bot.db import Database, make_engine
-    from bot.outbox import Outbox, Post, enqueue
-    from bot.slack_client import KeepAliveWebClient
+    from outbox import Outbox, Post, enqueue
+    from slack_api.client import KeepAliveWebClient
+    from store import migrate
+    from store.db import Database, make_engine
 
     slack.add_channel("C0NOTIFY", "notify")
     client = KeepAliveWebClient(token=BOT_TOKEN, base_url=slack.url)
@@ -234,8 +234,8 @@ def test_a_pooled_connection_the_server_dropped_while_idle_is_replaced(
 ) -> None:
     """PostgreSQL restarted (or a proxy timed the connection out) while it sat in the pool: the
     idle test before use replaces it, so the next request does not fail."""
-    import bot.db
-    from bot.db import make_engine
+    import store.db
+    from store.db import make_engine
 
     engine = make_engine(replicas_url)
     admin = create_engine(replicas_url, isolation_level="AUTOCOMMIT")
@@ -248,12 +248,12 @@ def test_a_pooled_connection_the_server_dropped_while_idle_is_replaced(
 
     try:
         # Not yet idle long enough to be tested: the dead connection is used, and fails.
-        monkeypatch.setattr(bot.db, "TEST_IDLE_AFTER", 3600.0)
+        monkeypatch.setattr(store.db, "TEST_IDLE_AFTER", 3600.0)
         drop_the_pooled_connection()
         with pytest.raises(OperationalError), engine.connect() as conn:
             conn.execute(text("SELECT 1"))
         # Idle past the threshold: tested at checkout, found dead, replaced by a new one.
-        monkeypatch.setattr(bot.db, "TEST_IDLE_AFTER", 0.0)
+        monkeypatch.setattr(store.db, "TEST_IDLE_AFTER", 0.0)
         drop_the_pooled_connection()
         with engine.connect() as conn:
             assert conn.execute(text("SELECT 1")).scalar() == 1

@@ -103,7 +103,7 @@ class Remote(BotUnderTest):
     """The request helpers of BotUnderTest, aimed at a server running in another process."""
 
     def __init__(self, slack: SlackStub, port: int, database_url: str) -> None:
-        from bot.db import make_engine
+        from store.db import make_engine
 
         self.slack, self.url = slack, f"http://127.0.0.1:{port}"
         self.engine = make_engine(database_url)

@@ -8,9 +8,9 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from bot.db import make_engine
-from bot.migrate import upgrade
-from bot.scheduler import Scheduler, Timer
+from scheduling.scheduler import Scheduler, Timer
+from store.db import make_engine
+from store.migrate import upgrade
 
 
 @pytest.fixture

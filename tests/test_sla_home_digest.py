@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import insert
 
-from bot.models import Customer, CustomerChannel, Ticket
+from store.models import Customer, CustomerChannel, Ticket
 from tests.conftest import CUSTOMER, CUSTOMER_CHANNEL, STAFF
 from tests.harness import TRIAGE, BotUnderTest, running_bot
 from tests.slack_stub import CUSTOMER_TEAM, SlackStub

@@ -12,7 +12,7 @@ import pytest
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from bot.slack_client import KeepAliveWebClient
+from slack_api.client import KeepAliveWebClient
 from tests.conftest import CUSTOMER
 from tests.harness import BOT_TOKEN, BotUnderTest
 from tests.slack_stub import SlackStub

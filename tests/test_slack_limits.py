@@ -89,7 +89,7 @@ def _ticket(title: str = "Exports fail", description: str = "") -> Any:
 
 
 def test_a_description_of_ampersands_is_cut_after_escaping_never_inside_an_entity() -> None:
-    from handlers.blocks import build_ticket_card
+    from ui.blocks import build_ticket_card
 
     _, blocks = build_ticket_card(_ticket(description="&" * 3000))
     assert_slack_accepts(blocks)
@@ -98,7 +98,7 @@ def test_a_description_of_ampersands_is_cut_after_escaping_never_inside_an_entit
 
 
 def test_emoji_and_zwj_sequences_count_double_and_are_not_split() -> None:
-    from handlers.blocks import build_ticket_card
+    from ui.blocks import build_ticket_card
 
     family = "👩\u200d👩\u200d👧"
     _, blocks = build_ticket_card(_ticket(title="🔥" * 150, description=family * 400))
@@ -108,7 +108,7 @@ def test_emoji_and_zwj_sequences_count_double_and_are_not_split() -> None:
 
 
 def test_a_rating_comment_of_ampersands_fits_its_context_element() -> None:
-    from handlers.blocks import build_triage_mirror
+    from ui.blocks import build_triage_mirror
 
     _, blocks = build_triage_mirror(_ticket(), None, rating=("not_helpful", "&" * 2000))
     assert_slack_accepts(blocks)
@@ -117,8 +117,8 @@ def test_a_rating_comment_of_ampersands_fits_its_context_element() -> None:
 def test_a_payment_link_that_fits_stays_in_the_step_text_and_a_long_one_gets_a_link_button() -> None:
     from datetime import UTC, datetime
 
-    from handlers.onboarding_blocks import build_checklist
     from onboarding.checklist import Checklist, StepRecord
+    from ui.onboarding import build_checklist
 
     at = datetime(2026, 1, 5, tzinfo=UTC)
     short = "https://buy.stripe.com/x?a=1&b=2"
@@ -190,7 +190,7 @@ def test_a_card_update_refused_for_a_channel_reason_shows_on_the_triage_card(bot
 
 
 def test_a_reduced_post_keeps_where_it_goes_and_cuts_the_text() -> None:
-    from handlers.blocks import build_reduced_post
+    from ui.blocks import build_reduced_post
 
     args = {"channel": "C1", "thread_ts": "1.2", "metadata": {"m": 1}, "text": "&amp;" * 1000, "blocks": [{}]}
     reduced = build_reduced_post(args)
@@ -206,7 +206,7 @@ def test_a_reduced_post_keeps_where_it_goes_and_cuts_the_text() -> None:
 
 
 def test_the_refusal_note_says_what_where_why_and_what_was_done() -> None:
-    from handlers.blocks import build_refusal_note
+    from ui.blocks import build_refusal_note
 
     note = build_refusal_note("checklist_update", "C0ACME", "invalid_blocks", reduced=True, ticket_number=None)
     assert note.startswith(":warning: Slack refused an update of the onboarding checklist in <#C0ACME>")

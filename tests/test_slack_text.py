@@ -6,9 +6,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from handlers.blocks import escape_text, fit_escaped
 from tickets.rules import description_from_message, title_from_message, validate_ticket_fields
 from tickets.slack_text import cut, is_blank, plain_text, slack_length, visible
+from ui.blocks import escape_text, fit_escaped
 
 
 def wire_escape(text: str) -> str:

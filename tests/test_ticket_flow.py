@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from bot.services import WAIT_FOR_CARD
+from services.tickets import WAIT_FOR_CARD
 from tests.conftest import CUSTOMER, CUSTOMER_CHANNEL, STAFF
 from tests.harness import TRIAGE, BotUnderTest, ticket_values
 from tests.slack_stub import CUSTOMER_TEAM

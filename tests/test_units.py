@@ -7,13 +7,13 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from bot.config import ConfigError, Mode, load_settings, normalize_database_url, parse_duration
-from bot.export import csv_safe
 from bot.logs import RedactSecrets
-from handlers.blocks import ModalContext, build_ticket_ack, build_ticket_card, build_ticket_modal, escape_text
+from config.settings import ConfigError, Mode, load_settings, normalize_database_url, parse_duration
+from services.export import csv_safe
 from tickets.model import TicketInfo
 from tickets.rules import Status, apply_thread_reply, humanize_duration, title_from_message, validate_ticket_fields
 from tickets.severity import SEVERITY_LEVELS, Severity, parse_severity
+from ui.blocks import ModalContext, build_ticket_ack, build_ticket_card, build_ticket_modal, escape_text
 
 T0 = datetime(2026, 11, 22, 9, 0, tzinfo=UTC)
 BASE_ENV = {"SLACK_BOT_TOKEN": "xoxb-1", "SLACK_SIGNING_SECRET": "s", "SUPPORT_TRIAGE_CHANNEL": "C0TRIAGE"}
@@ -43,7 +43,7 @@ def test_settings_defaults() -> None:
     settings = load_settings(BASE_ENV)
     assert settings.port == 3000
     assert settings.slack_api_base_url == "https://slack.com/api/"
-    assert settings.database_url.startswith("sqlite:///") and settings.database_url.endswith("support-bot.db")
+    assert settings.database_url.startswith("sqlite:///") and settings.database_url.endswith("support-store.db")
     assert settings.sla_targets[Severity.CRITICAL] == timedelta(minutes=30)
     assert settings.auto_migrate is True
     assert "xoxb" not in repr(settings)  # secrets never show up in a repr (and so in a log)
@@ -181,7 +181,7 @@ def test_background_with_no_waiting_room_holds_the_caller_until_a_worker_is_free
     """The after-ack pool: a submit waits for a free worker (bounded), then runs its task anyway."""
     import threading
 
-    from bot.deps import Background
+    from services.deps import Background
 
     pool = Background("test", 1, "failed", max_waiting=0, wait_s=10)
     release, ran = threading.Event(), []

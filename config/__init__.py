@@ -1,0 +1,1 @@
+"""Settings: read once from the environment by bot/, handed down to every layer."""

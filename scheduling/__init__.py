@@ -1,0 +1,1 @@
+"""Infrastructure: APScheduler with its jobs in the database, and leader election."""

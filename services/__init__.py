@@ -1,0 +1,1 @@
+"""Use cases: one function each; each owns its transaction and after-commit timer sync."""

@@ -1,0 +1,189 @@
+"""Use cases for a channel's life: the bot joining, staff choosing what a channel is, archive,
+removal, deletion, rename, sharing and a changed channel id.
+
+Each takes a session (the caller owns the transaction) and `now`; what Slack must be told goes
+into the outbox in the same transaction. Functions that stop or resume a ticket's alarms return
+the ticket ids, for the caller to re-point after commit (`Deps.sync_timers_of`).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import delete, insert, select, update
+from sqlalchemy.orm import Session
+
+from outbox import enqueue
+from store.models import Customer, CustomerChannel, OnboardingStep, Ticket
+from tickets.channels import ChannelState, GoneReason, on_bot_joined, on_shared, on_staff_choice, parse_state
+from tickets.rules import Status
+
+
+def _welcome(session: Session, channel_id: str, key: str, now: datetime) -> None:
+    enqueue(session, kind="welcome", dedupe_key=f"welcome:{channel_id}:{key}", now=now, payload={"channel": channel_id})
+
+
+def retire_staff_channels(session: Session, channel_ids: list[str]) -> int:
+    """The triage and digest channels are never customer channels. Versions before channel states
+    recorded them as such when the bot was invited there (the README's set-up step): they become
+    internal. Returns how many rows changed."""
+    ids = [c for c in channel_ids if c]
+    if not ids:
+        return 0
+    result = session.execute(
+        update(CustomerChannel)
+        .where(CustomerChannel.channel_id.in_(ids), CustomerChannel.state != ChannelState.INTERNAL.value)
+        .values(state=ChannelState.INTERNAL.value)
+    )
+    return result.rowcount or 0
+
+
+def open_tickets(session: Session, channel_id: str) -> list[int]:
+    """The ids of the tickets not yet resolved in a channel, oldest first."""
+    return list(
+        session.scalars(
+            select(Ticket.id)
+            .where(Ticket.channel_id == channel_id, Ticket.status != Status.RESOLVED.value)
+            .order_by(Ticket.id)
+        )
+    )
+
+
+def bot_joined(
+    session: Session,
+    *,
+    channel_id: str,
+    name: str,
+    is_ext_shared: bool,
+    inviter: str | None,
+    now: datetime,
+    key: str,
+) -> CustomerChannel:
+    """The bot is in a channel (conversations.info answered). A channel shared with another org is a
+    customer channel and gets the welcome; any other is pending, and the person who added the bot
+    is asked (privately) what it is, or triage if Slack did not say who. `key` names this join
+    (its event id): the same join applied twice owes each post once."""
+    channel = session.get(CustomerChannel, channel_id)
+    known = parse_state(channel.state) if channel is not None else None
+    outcome = on_bot_joined(known, is_ext_shared)
+    if channel is None:
+        channel = CustomerChannel(channel_id=channel_id, joined_at=now)
+        session.add(channel)
+    channel.name = name
+    channel.is_ext_shared = is_ext_shared
+    channel.active = True
+    channel.archived_at = None
+    channel.state = outcome.state.value
+    session.flush()
+    if outcome.welcome:
+        _welcome(session, channel_id, key, now)
+    if outcome.ask:
+        enqueue(
+            session,
+            kind="channel_question",
+            dedupe_key=f"channel_question:{channel_id}:{key}",
+            now=now,
+            payload={"channel": channel_id, "user": inviter},
+        )
+    return channel
+
+
+def choose_channel_state(
+    session: Session, *, channel_id: str, chosen: ChannelState, now: datetime
+) -> CustomerChannel | None:
+    """Staff chose what a channel is (customer or internal). None if the bot does not know it.
+
+    Becoming a customer channel owes its welcome (once: choosing again changes nothing).
+    """
+    channel = session.get(CustomerChannel, channel_id, with_for_update=True)
+    if channel is None:
+        return None
+    state, welcome = on_staff_choice(parse_state(channel.state) or ChannelState.PENDING, chosen)
+    channel.state = state.value
+    if welcome and not channel.gone:
+        _welcome(session, channel_id, f"chosen:{now.timestamp():.6f}", now)
+    return channel
+
+
+def channel_went_away(session: Session, *, channel_id: str, reason: GoneReason, now: datetime, key: str) -> list[int]:
+    """Archived, the bot removed, or deleted. If it was a live customer channel, triage is told once
+    which tickets were open there. Returns those tickets: their alarms must stop."""
+    channel = session.get(CustomerChannel, channel_id, with_for_update=True)
+    if channel is None:
+        return []
+    was_live = not channel.gone and channel.state == ChannelState.CUSTOMER
+    if reason == GoneReason.ARCHIVED:
+        channel.archived_at = channel.archived_at or now
+    else:
+        channel.active = False
+    if not was_live:
+        return []  # told already (archived, then the bot removed), or never a customer channel
+    still_open = open_tickets(session, channel_id)
+    enqueue(
+        session,
+        kind="channel_gone",
+        dedupe_key=f"channel_gone:{channel_id}:{key}",
+        now=now,
+        payload={"channel": channel_id, "name": channel.name, "reason": reason.value, "tickets": still_open},
+    )
+    return still_open
+
+
+def channel_unarchived(session: Session, *, channel_id: str) -> list[int]:
+    """The channel is back: its open tickets' alarms resume (re-derived from the tickets)."""
+    channel = session.get(CustomerChannel, channel_id, with_for_update=True)
+    if channel is None or channel.archived_at is None:
+        return []
+    channel.archived_at = None
+    return open_tickets(session, channel_id) if not channel.gone else []
+
+
+def channel_shared(session: Session, *, channel_id: str, is_ext_shared: bool, now: datetime, key: str) -> None:
+    """Shared with another org (or no longer): a pending channel that becomes shared is a customer
+    channel (welcome); one no longer shared stays what it is (its tickets go on)."""
+    channel = session.get(CustomerChannel, channel_id, with_for_update=True)
+    if channel is None:
+        return
+    channel.is_ext_shared = is_ext_shared
+    if is_ext_shared:
+        state, welcome = on_shared(parse_state(channel.state) or ChannelState.PENDING)
+        channel.state = state.value
+        if welcome and not channel.gone:
+            _welcome(session, channel_id, key, now)
+
+
+def channel_renamed(session: Session, *, channel_id: str, name: str) -> None:
+    channel = session.get(CustomerChannel, channel_id)
+    if channel is not None and name:
+        channel.name = name
+
+
+def channel_id_changed(session: Session, *, old_id: str, new_id: str) -> tuple[list[int], bool]:
+    """Slack gave the channel a new id (a private channel becoming shared: G… → C…). Its record,
+    tickets and onboarding move to the new id. Returns (the open tickets, whether an onboarding
+    moved): their alarms are keyed by the channel and must be re-pointed."""
+    old = session.get(CustomerChannel, old_id, with_for_update=True)
+    if old is None or old_id == new_id:
+        return [], False
+    if session.get(CustomerChannel, new_id) is None:
+        columns = {c.key: getattr(old, c.key) for c in CustomerChannel.__table__.columns}
+        session.execute(insert(CustomerChannel), [{**columns, "channel_id": new_id}])
+    session.execute(update(Ticket).where(Ticket.channel_id == old_id).values(channel_id=new_id))
+    moved_onboarding = False
+    customer = session.get(Customer, old_id)
+    if customer is not None:
+        if session.get(Customer, new_id) is None:
+            columns = {c.key: getattr(customer, c.key) for c in Customer.__table__.columns}
+            steps = [
+                {c.key: getattr(step, c.key) for c in OnboardingStep.__table__.columns}
+                for step in session.scalars(select(OnboardingStep).where(OnboardingStep.channel_id == old_id))
+            ]
+            session.execute(insert(Customer), [{**columns, "channel_id": new_id}])
+            if steps:
+                session.execute(insert(OnboardingStep), [{**step, "channel_id": new_id} for step in steps])
+            moved_onboarding = True
+        session.execute(delete(OnboardingStep).where(OnboardingStep.channel_id == old_id))
+        session.execute(delete(Customer).where(Customer.channel_id == old_id))
+    session.expunge_all()  # the ORM's copies of the old rows are stale now
+    session.execute(delete(CustomerChannel).where(CustomerChannel.channel_id == old_id))
+    return open_tickets(session, new_id), moved_onboarding

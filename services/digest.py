@@ -1,0 +1,69 @@
+"""The weekly digest: read the week from the database, render it, owe it to the digest channel."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from onboarding.steps import STEP_NUMBERS
+from outbox import enqueue
+from store.models import Customer, CustomerChannel, OnboardingStep, Ticket
+from tickets.digest import DigestOnboarding, DigestTicket, build_digest
+from tickets.severity import Severity
+from ui.digest import build_digest_message
+
+DIGEST_JOB = "weekly_digest"
+DIGEST_JOB_ID = "digest"
+WINDOW = timedelta(days=7)
+
+
+def enqueue_digest(session: Session, *, channel: str, now: datetime, key: str) -> bool:
+    """Owe the digest for the 7 days up to `now`; a second call with the same `key` owes nothing more."""
+    since = now - WINDOW
+    names = dict(session.execute(select(CustomerChannel.channel_id, CustomerChannel.name)).all())
+    companies = dict(session.execute(select(Customer.channel_id, Customer.company)).all())
+    tickets = [
+        DigestTicket(
+            number=t.id,
+            channel_id=t.channel_id,
+            customer_name=companies.get(t.channel_id) or names.get(t.channel_id) or t.channel_id,
+            severity=Severity(t.severity),
+            created_at=t.created_at,
+            first_response_at=t.first_response_at,
+            resolved_at=t.resolved_at,
+            breached=t.sla_breached_at is not None
+            or (t.first_response_at is not None and t.sla_due_at is not None and t.first_response_at > t.sla_due_at),
+        )
+        for t in session.scalars(select(Ticket).where((Ticket.created_at >= since) | (Ticket.resolved_at >= since)))
+    ]
+    progress = session.execute(
+        select(OnboardingStep.channel_id, func.count(), func.max(OnboardingStep.at))
+        .where(OnboardingStep.state != "pending")
+        .group_by(OnboardingStep.channel_id)
+    ).all()
+    settled = {channel_id: (count, last) for channel_id, count, last in progress}
+    onboardings = [
+        DigestOnboarding(
+            channel_id=c.channel_id,
+            company=c.company,
+            started_at=c.started_at,
+            settled_steps=settled.get(c.channel_id, (0, None))[0],
+            total_steps=len(STEP_NUMBERS),
+            last_change_at=settled.get(c.channel_id, (0, None))[1],
+        )
+        for c in session.scalars(select(Customer))
+    ]
+    digest = build_digest(tickets, onboardings, since=since, until=now)
+    text, blocks = build_digest_message(digest, names)
+    return (
+        enqueue(
+            session,
+            kind="message",
+            dedupe_key=f"digest:{key}",
+            now=now,
+            payload={"channel": channel, "text": text, "blocks": blocks},
+        )
+        is not None
+    )

@@ -1,0 +1,107 @@
+"""What the App Home shows, read from the database: staff see everything, a customer sees their org's."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import case, func, select
+from sqlalchemy.orm import Session
+
+from onboarding.steps import STEP_NUMBERS
+from store.models import Customer, CustomerChannel, OnboardingStep, Ticket
+from tickets.rules import Status
+from tickets.severity import Severity
+from ui.home import (
+    TICKETS_PER_PAGE,
+    HomeCustomer,
+    HomeTicket,
+    TicketPage,
+    severity_rank,
+    staff_page,
+)
+
+_COLUMNS = (
+    Ticket.id,
+    Ticket.channel_id,
+    Ticket.title,
+    Ticket.severity,
+    Ticket.status,
+    Ticket.assignee_id,
+    Ticket.created_at,
+    Ticket.first_response_at,
+    Ticket.sla_due_at,
+)
+
+
+def _home_ticket(row: tuple, now: datetime) -> HomeTicket:
+    number, channel_id, title, severity, status, assignee, created_at, first_response_at, due_at = row
+    return HomeTicket(
+        number=number,
+        channel_id=channel_id,
+        title=title,
+        severity=Severity(severity),
+        status=Status(status),
+        assignee_id=assignee,
+        created_at=created_at,
+        first_response_at=first_response_at,
+        sla_due_at=due_at,
+    )
+
+
+def staff_home_page(session: Session, now: datetime, page: int) -> tuple[TicketPage, list[HomeCustomer], int]:
+    """The page of open tickets the staff Home shows (sorted and paged here, in the database, as
+    `ui.home.build_staff_home` would), every customer's onboarding progress, and the
+    page number actually shown."""
+    is_open = Ticket.status != Status.RESOLVED.value
+    per_severity = {
+        Severity(severity): count
+        for severity, count in session.execute(
+            select(Ticket.severity, func.count()).where(is_open).group_by(Ticket.severity)
+        )
+    }
+    settled = func.sum(case((OnboardingStep.state != "pending", 1), else_=0))
+    customers = [
+        HomeCustomer(channel_id=channel_id, company=company, settled=int(done or 0), total=len(STEP_NUMBERS))
+        for channel_id, company, done in session.execute(
+            select(Customer.channel_id, Customer.company, settled)
+            .join(OnboardingStep, OnboardingStep.channel_id == Customer.channel_id, isouter=True)
+            .group_by(Customer.channel_id, Customer.company)
+        )
+    ]
+    page = staff_page(sum(per_severity.values()), len(customers), page)
+    rank = case({severity.value: severity_rank(severity) for severity in Severity}, value=Ticket.severity, else_=99)
+    rows = session.execute(
+        select(*_COLUMNS)
+        .where(is_open)
+        .order_by(rank, Ticket.created_at, Ticket.id)
+        .offset(page * TICKETS_PER_PAGE)
+        .limit(TICKETS_PER_PAGE)
+    )
+    tickets = TicketPage([_home_ticket(row, now) for row in rows], page * TICKETS_PER_PAGE, per_severity)
+    return tickets, customers, page
+
+
+def customer_home_data(session: Session, team_id: str | None, now: datetime) -> list[HomeTicket]:
+    """The open tickets of one customer org (by the reporter's team, as Slack reported it)."""
+    if not team_id:
+        return []
+    rows = session.execute(
+        select(*_COLUMNS).where(Ticket.reporter_team_id == team_id, Ticket.status != Status.RESOLVED.value)
+    )
+    return [_home_ticket(row, now) for row in rows]
+
+
+def customer_channel_for(session: Session, team_id: str | None) -> str | None:
+    """The support channel a customer org files tickets in (its most recent ticket's, else any of its)."""
+    if not team_id:
+        return None
+    recent = session.scalar(
+        select(Ticket.channel_id).where(Ticket.reporter_team_id == team_id).order_by(Ticket.id.desc()).limit(1)
+    )
+    if recent is not None:
+        return recent
+    return session.scalar(
+        select(CustomerChannel.channel_id)
+        .where(CustomerChannel.customer_team_id == team_id, CustomerChannel.active.is_(True))
+        .limit(1)
+    )

@@ -1,0 +1,561 @@
+"""Use cases over the database. Each takes a session (the caller owns the transaction) and `now`.
+
+No Slack calls here: what Slack must be told is written to the outbox in the same transaction.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import and_, bindparam, case, insert, or_, select, update
+from sqlalchemy.orm import Session
+
+from outbox import enqueue, enqueue_fresh
+from scheduling.scheduler import Timer
+from services.channels import bot_joined
+from store.db import Row, insert_new, insert_new_key
+from store.models import CustomerChannel, ProcessedEvent, Ticket, TicketEvent, TicketMessage
+from tickets import workflow
+from tickets.channels import ChannelState
+from tickets.model import TicketInfo
+from tickets.rules import Status
+from tickets.severity import Severity
+from tickets.sla import BusinessHours, critical_update_due, sla_deadlines
+
+SLA_WARN_JOB = "sla_warn"
+SLA_BREACH_JOB = "sla_breach"
+CRITICAL_UPDATE_JOB = "critical_update"
+TICKET_TIMER_PREFIXES = ("sla_warn:", "sla_breach:", "critical_update:")
+SETTLE_AUTHORS_JOB = "settle_reply_authors"  # look again at replies whose author was unknown
+SETTLE_AUTHORS_PREFIX = "reply_authors:"
+WAIT_FOR_CARD = timedelta(seconds=5)  # a new ticket's acknowledgement and mirror look again after this
+AUDIT_FIELD_NAMES = {"status": "status", "severity": "severity", "assignee_id": "assignee"}
+
+
+@dataclass(frozen=True)
+class SlaPolicy:
+    """First-response targets, optional business hours, and the Critical update cadence."""
+
+    targets: Mapping[Severity, timedelta]
+    hours: BusinessHours | None
+    critical_update_every: timedelta
+
+
+def claim_event(session: Session, event_id: str, now: datetime) -> bool:
+    """Record an Events API event id. False if any replica has already applied it.
+
+    Called inside the transaction that applies the event, so "recorded" and "applied" are one.
+    """
+    if not event_id:
+        return True
+    return insert_new(session, ProcessedEvent, {"event_id": event_id, "received_at": now})
+
+
+def customer_channel(session: Session, channel_id: str | None) -> CustomerChannel | None:
+    """The channel if tickets are filed there now: a customer channel the bot is in, not archived."""
+    if not channel_id:  # a payload without a channel (malformed, or not from a channel at all)
+        return None
+    channel = session.get(CustomerChannel, channel_id)
+    if channel is None or channel.gone or channel.state != ChannelState.CUSTOMER:
+        return None
+    return channel
+
+
+def register_channel(
+    session: Session, *, channel_id: str, name: str, is_ext_shared: bool, now: datetime, welcome_key: str
+) -> CustomerChannel:
+    """Remember a customer channel and owe it a welcome, whether or not it is shared (seeding, as the
+    bench does). The bot joining a channel goes through `services.channels.bot_joined` instead."""
+    channel = bot_joined(
+        session, channel_id=channel_id, name=name, is_ext_shared=True, inviter=None, now=now, key=welcome_key
+    )
+    channel.is_ext_shared = is_ext_shared
+    return channel
+
+
+def deactivate_channel(session: Session, channel_id: str) -> None:
+    channel = session.get(CustomerChannel, channel_id)
+    if channel is not None:
+        channel.active = False
+
+
+@dataclass(frozen=True)
+class NewTicket:
+    channel_id: str
+    reporter_id: str
+    reporter_is_staff: bool
+    severity: Severity
+    title: str
+    description: str
+    source: str
+    submission_key: str
+    reporter_team_id: str | None = None
+    source_ts: str | None = None
+    # The thread the source message is in (its parent's ts if it is a reply); defaults to source_ts.
+    source_thread_ts: str | None = None
+
+
+@dataclass(frozen=True)
+class FiledTicket:
+    number: int
+    created: bool  # False: the submission was seen before, and `number` is its ticket
+    timers: list[Timer]  # the alarms a new ticket asks for (empty if not created)
+
+
+_INSERT_EVENT = insert(TicketEvent.__table__)
+
+
+def file_ticket(session: Session, new: NewTicket, now: datetime, sla: SlaPolicy) -> FiledTicket:
+    """Store a ticket and owe its card, acknowledgement and triage mirror.
+
+    Idempotent on `submission_key`: a second call returns the first ticket, not created. Written
+    with one INSERT per table (no ORM unit of work): this runs before the submission is answered.
+    """
+    ticket = Ticket(
+        channel_id=new.channel_id,
+        reporter_id=new.reporter_id,
+        reporter_is_staff=new.reporter_is_staff,
+        severity=new.severity.value,
+        title=new.title.strip(),
+        description=(new.description or "").strip(),
+        status=Status.OPEN.value,
+        source=new.source,
+        submission_key=new.submission_key,
+        created_at=now,
+        updated_at=now,
+        reply_count=0,
+        reporter_team_id=new.reporter_team_id,
+        source_ts=new.source_ts,
+        source_thread_ts=new.source_thread_ts or new.source_ts,
+        sla_warned=False,
+        updates_owed=0,
+    )
+    _set_sla(ticket, sla)  # a transient object: never added to the session
+    number = insert_new_key(session, Ticket, {key: value for key, value in vars(ticket).items() if key[0] != "_"})
+    if number is None:
+        existing = session.scalar(select(Ticket.id).where(Ticket.submission_key == new.submission_key))
+        return FiledTicket(existing, False, [])
+    ticket.id = number
+    session.execute(
+        _INSERT_EVENT,
+        {
+            "ticket_id": number,
+            "at": now,
+            "actor_id": new.reporter_id,
+            "field": "created",
+            "old_value": None,
+            "new_value": Status.OPEN.value,
+            "reason": new.source,
+        },
+    )
+    # The acknowledgement (in the card's thread) and the triage mirror (linking to it) wait for the
+    # card: its delivery makes them due (`Post.then`), or, failing that, they look again later.
+    waiting = now + WAIT_FOR_CARD
+    posts = [("ticket_card", now), ("ticket_ack", waiting), ("triage_mirror", waiting)]
+    enqueue_fresh(session, [(kind, f"{kind}:{number}", due) for kind, due in posts], now=now, ticket_id=number)
+    return FiledTicket(number, True, ticket_timers(ticket))
+
+
+_CHANNELS = CustomerChannel.__table__
+# Where tickets are filed now (`customer_channel`'s rule in SQL): a customer channel the bot is in, not archived.
+_LIVE_CHANNEL = and_(
+    _CHANNELS.c.active.is_(True), _CHANNELS.c.state == ChannelState.CUSTOMER.value, _CHANNELS.c.archived_at.is_(None)
+)
+# Built once, on the Table: building an ORM select per submission was a fifth of this look-up's CPU.
+_CUSTOMER_TEAM = select(_CHANNELS.c.customer_team_id).where(
+    _CHANNELS.c.channel_id == bindparam("channel_id"), _LIVE_CHANNEL
+)
+
+
+def customer_team(session: Session, channel_id: str) -> tuple[bool, str | None]:
+    """(is it an active customer channel, the customer org seen filing there), in one small query."""
+    row = session.execute(_CUSTOMER_TEAM, {"channel_id": channel_id}).first()
+    return (False, None) if row is None else (True, row[0])
+
+
+_NOTE_CUSTOMER_TEAM = (
+    update(_CHANNELS)
+    .where(_CHANNELS.c.channel_id == bindparam("channel"), _CHANNELS.c.customer_team_id.is_(None))
+    .values(customer_team_id=bindparam("team"))
+)
+
+
+def note_customer_team(session: Session, channel_id: str, team_id: str) -> None:
+    """Remember the customer org of a channel (the first one seen filing a ticket there)."""
+    session.execute(_NOTE_CUSTOMER_TEAM, {"channel": channel_id, "team": team_id})
+
+
+def ticket_by_thread(session: Session, channel_id: str, thread_ts: str) -> Ticket | None:
+    """The ticket whose card is the root of this thread, locked for the rest of the transaction
+    (replies, reactions and actions on one ticket may arrive at several replicas at once)."""
+    return session.scalar(
+        select(Ticket).where(Ticket.channel_id == channel_id, Ticket.thread_ts == thread_ts).with_for_update()
+    )
+
+
+_TICKETS = Ticket.__table__
+_TICKET_BY_THREAD = (
+    select(_TICKETS)
+    .where(_TICKETS.c.channel_id == bindparam("channel_id"), _TICKETS.c.thread_ts == bindparam("thread_ts"))
+    .with_for_update()
+)
+
+
+def ticket_row_by_thread(session: Session, channel_id: str, thread_ts: str) -> Row | None:
+    """`ticket_by_thread` as a plain Row (save it with `store.db.save_row`): for thread replies."""
+    found = session.execute(_TICKET_BY_THREAD, {"channel_id": channel_id, "thread_ts": thread_ts}).mappings().first()
+    return None if found is None else Row(_TICKETS, found)
+
+
+# A ticket's conversation: its card's thread, or the thread of the message it was made from.
+_IN_CONVERSATION = and_(
+    _TICKETS.c.channel_id == bindparam("channel_id"),
+    or_(_TICKETS.c.thread_ts == bindparam("thread_ts"), _TICKETS.c.source_thread_ts == bindparam("thread_ts")),
+)
+_TICKET_BY_CONVERSATION = (
+    select(_TICKETS)
+    .where(_IN_CONVERSATION)
+    # The card's own thread first; then the newest ticket made from a message in that thread.
+    .order_by(case((_TICKETS.c.thread_ts == bindparam("thread_ts"), 0), else_=1), _TICKETS.c.id.desc())
+    .limit(1)
+    .with_for_update()
+)
+
+
+_TICKET_IN_CONVERSATION = select(_TICKETS.c.id).where(_IN_CONVERSATION).limit(1)
+
+
+def ticket_row_by_conversation(session: Session, channel_id: str, thread_ts: str) -> Row | None:
+    """The ticket a thread reply belongs to, as a locked Row (save it with `store.db.save_row`).
+
+    A ticket's conversation is its card's thread and the thread of the message it was made from
+    (🎫, shortcut, mention: `source_thread_ts`, the message's own ts or its parent's). One query,
+    served by the (channel_id, thread_ts) and (channel_id, source_thread_ts) indexes.
+    """
+    found = (
+        session.execute(_TICKET_BY_CONVERSATION, {"channel_id": channel_id, "thread_ts": thread_ts}).mappings().first()
+    )
+    return None if found is None else Row(_TICKETS, found)
+
+
+def conversation_has_ticket(session: Session, channel_id: str, thread_ts: str) -> bool:
+    """Whether `ticket_row_by_conversation` would find a ticket (a plain read, no lock)."""
+    found = session.execute(_TICKET_IN_CONVERSATION, {"channel_id": channel_id, "thread_ts": thread_ts}).first()
+    return found is not None
+
+
+def lock_ticket(session: Session, number: int) -> Ticket | None:
+    """The ticket, locked for the rest of the transaction."""
+    return session.get(Ticket, number, with_for_update=True)
+
+
+def ticket_by_source(session: Session, channel_id: str, ts: str) -> Ticket | None:
+    """The ticket made from a message (🎫 reaction, shortcut, mention), if there is one."""
+    return session.scalar(select(Ticket).where(Ticket.submission_key == f"msg:{channel_id}:{ts}"))
+
+
+def request_card_update(session: Session, ticket: Ticket, now: datetime) -> None:
+    """Owe a refresh of the ticket's two cards; each renders the ticket's state at delivery time."""
+    for kind in ("card_update", "mirror_update"):
+        enqueue(
+            session, kind=kind, dedupe_key=f"{kind}:{ticket.id}:{now.timestamp():.6f}", now=now, ticket_id=ticket.id
+        )
+
+
+def _set_sla(ticket: Ticket, sla: SlaPolicy) -> None:
+    """(Re)compute the first-response deadlines from creation, and the Critical update cadence."""
+    severity = Severity(ticket.severity)
+    deadlines = sla_deadlines(ticket.created_at, sla.targets[severity], severity, sla.hours)
+    ticket.sla_warn_at, ticket.sla_due_at = deadlines.warn_at, deadlines.due_at
+    ticket.next_update_due_at = (
+        critical_update_due(ticket.last_staff_message_at, ticket.created_at, sla.critical_update_every)
+        if severity == Severity.CRITICAL and ticket.status != Status.RESOLVED.value
+        else None
+    )
+
+
+def ticket_timers(ticket: Ticket) -> list[Timer]:
+    """The alarms a ticket's row asks for: SLA warning and breach (until answered), Critical updates."""
+    timers: list[Timer] = []
+    if ticket.status == Status.RESOLVED.value:
+        return timers
+    params = {"ticket_id": ticket.id}
+    if ticket.first_response_at is None:
+        if not ticket.sla_warned and ticket.sla_warn_at is not None:
+            timers.append(Timer(f"sla_warn:{ticket.id}", ticket.sla_warn_at, SLA_WARN_JOB, params))
+        if ticket.sla_breached_at is None and ticket.sla_due_at is not None:
+            timers.append(Timer(f"sla_breach:{ticket.id}", ticket.sla_due_at, SLA_BREACH_JOB, params))
+    if ticket.next_update_due_at is not None:
+        timers.append(Timer(f"critical_update:{ticket.id}", ticket.next_update_due_at, CRITICAL_UPDATE_JOB, params))
+    return timers
+
+
+def open_ticket_timers(session: Session) -> list[Timer]:
+    """The alarms of every open ticket in a live customer channel (none for archived or left ones)."""
+    live = select(_CHANNELS.c.channel_id).where(_LIVE_CHANNEL)
+    query = select(Ticket).where(Ticket.status != Status.RESOLVED.value, Ticket.channel_id.in_(live))
+    return [t for ticket in session.scalars(query) for t in ticket_timers(ticket)]
+
+
+def _state(ticket: Ticket) -> workflow.TicketState:
+    return workflow.TicketState(
+        status=Status(ticket.status),
+        severity=Severity(ticket.severity),
+        assignee_id=ticket.assignee_id,
+        first_response_at=ticket.first_response_at,
+        resolved_at=ticket.resolved_at,
+    )
+
+
+def _apply(
+    session: Session, ticket: Ticket, transition: workflow.Transition, actor: str | None, now: datetime, sla: SlaPolicy
+) -> list[workflow.Change]:
+    """Write a transition's new state and its audit trail; owe the card refreshes."""
+    state, changes = transition
+    if not changes:
+        return changes
+    severity_changed = state.severity.value != ticket.severity
+    resolved_now = state.status == Status.RESOLVED and ticket.status != Status.RESOLVED.value
+    if severity_changed:  # re-prioritised: the timers start over against the new target
+        ticket.sla_warned, ticket.sla_breached_at = False, None
+    ticket.status, ticket.severity, ticket.assignee_id = state.status.value, state.severity.value, state.assignee_id
+    ticket.first_response_at, ticket.resolved_at = state.first_response_at, state.resolved_at
+    ticket.updated_at = now
+    for change in changes:
+        if change.field not in AUDIT_FIELD_NAMES:
+            continue  # timestamps are on the ticket itself; the trail is for status, severity, assignee
+        session.add(
+            TicketEvent(
+                ticket_id=ticket.id,
+                at=now,
+                actor_id=actor,
+                field=AUDIT_FIELD_NAMES[change.field],
+                old_value=change.old,
+                new_value=change.new,
+                reason=change.reason,
+            )
+        )
+    if ticket.status == Status.RESOLVED.value:
+        ticket.next_update_due_at = None
+    else:
+        _set_sla(ticket, sla)
+    if resolved_now:
+        enqueue(
+            session,
+            kind="rating_request",
+            dedupe_key=f"rating_request:{ticket.id}:{now.timestamp():.6f}",
+            now=now,
+            ticket_id=ticket.id,
+        )
+    request_card_update(session, ticket, now)
+    return changes
+
+
+def ticket_action(
+    session: Session,
+    ticket: Ticket,
+    action: str,
+    *,
+    actor: str,
+    now: datetime,
+    sla: SlaPolicy,
+    assignee: str | None = None,
+    severity: Severity | None = None,
+    reason: str = "",
+) -> list[workflow.Change]:
+    """A staff action on a ticket. Raises ValueError for one the workflow does not allow."""
+    state = _state(ticket)
+    if action == "take":
+        transition = workflow.take(state, actor, now)
+    elif action == "reassign":
+        transition = workflow.reassign(state, assignee, now)
+    elif action == "severity":
+        transition = workflow.change_severity(state, severity or state.severity, reason)
+    elif action == "waiting":
+        transition = workflow.wait_on_customer(state)
+    elif action == "resolve":
+        transition = workflow.resolve(state, now)
+    else:
+        raise ValueError(f"unknown action {action!r}")
+    return _apply(session, ticket, transition, actor, now, sla)
+
+
+def record_thread_message(
+    session: Session,
+    ticket: Ticket | Row,
+    *,
+    ts: str,
+    user_id: str,
+    is_staff: Callable[[str], bool],
+    now: datetime,
+    sla: SlaPolicy,
+) -> bool:
+    """A message in a ticket's thread (False if it was recorded before). The first staff reply is
+    the first response; a customer reply brings a resolved or waiting ticket back to in progress,
+    and triage hears of it."""
+    from_staff = is_staff(user_id)
+    # Slack's ts is when the message was posted; never later than now (clock skew).
+    posted_at = _posted_at(ts, now)
+    message = {"ticket_id": ticket.id, "ts": ts, "user_id": user_id, "from_staff": from_staff, "posted_at": posted_at}
+    if not insert_new(session, TicketMessage, message):
+        return False  # seen already
+    ticket.reply_count += 1
+    ticket.updated_at = now
+    if from_staff:
+        ticket.last_staff_message_at = max(ticket.last_staff_message_at or posted_at, posted_at)
+        _apply(session, ticket, workflow.staff_reply(_state(ticket), posted_at), user_id, now, sla)
+        _set_sla(ticket, sla)
+    else:
+        _reopen_on_customer_reply(session, ticket, ts=ts, user_id=user_id, now=now, sla=sla)
+    return True
+
+
+def _reopen_on_customer_reply(
+    session: Session, ticket: Ticket | Row, *, ts: str, user_id: str, now: datetime, sla: SlaPolicy
+) -> None:
+    """A customer's reply brings a waiting or resolved ticket back to in progress; triage hears of it."""
+    changes = _apply(session, ticket, workflow.reopen_on_customer_reply(_state(ticket)), user_id, now, sla)
+    if changes:
+        enqueue(
+            session,
+            kind="triage_note",
+            dedupe_key=f"reopened:{ticket.id}:{ts}",
+            now=now,
+            ticket_id=ticket.id,
+            payload={"note": "reopened", "user": user_id},
+        )
+
+
+def record_reply(
+    session: Session,
+    ticket: Ticket | Row,
+    *,
+    ts: str,
+    user_id: str,
+    from_staff: bool | None,
+    now: datetime,
+    sla: SlaPolicy,
+) -> bool:
+    """A reply in a ticket's conversation whose author is staff (True), a customer (False), or not
+    known yet (None: the look-up failed). An unknown author's reply is recorded as neither: it
+    counts in `reply_count`, changes no status or SLA until `settle_reply_author` decides it.
+    False if the reply was recorded before."""
+    if from_staff is not None:
+        return record_thread_message(
+            session, ticket, ts=ts, user_id=user_id, is_staff=lambda _: from_staff, now=now, sla=sla
+        )
+    posted_at = _posted_at(ts, now)
+    message = {"ticket_id": ticket.id, "ts": ts, "user_id": user_id, "from_staff": None, "posted_at": posted_at}
+    if not insert_new(session, TicketMessage, message):
+        return False
+    ticket.reply_count += 1
+    ticket.updated_at = now
+    return True
+
+
+_MESSAGES = TicketMessage.__table__
+_UNSETTLED = select(_MESSAGES.c.ts, _MESSAGES.c.user_id).where(
+    _MESSAGES.c.ticket_id == bindparam("ticket_id"), _MESSAGES.c.from_staff.is_(None)
+)
+
+
+def unsettled_replies(session: Session, ticket_id: int) -> list[tuple[str, str]]:
+    """(ts, user id) of the ticket's replies whose author is not known yet, oldest first."""
+    return [(r.ts, r.user_id) for r in session.execute(_UNSETTLED.order_by(_MESSAGES.c.ts), {"ticket_id": ticket_id})]
+
+
+def settle_reply_author(
+    session: Session, ticket: Ticket, *, ts: str, from_staff: bool, now: datetime, sla: SlaPolicy
+) -> bool:
+    """Decide the author of a reply recorded as unknown (False if it was not pending).
+
+    A staff reply counts from when it was posted: the first response is dated to it even if a
+    later staff reply was seen first. A customer reply reopens a waiting or resolved ticket only
+    if no staff reply came after it.
+    """
+    message = session.scalar(
+        select(TicketMessage)
+        .where(TicketMessage.ticket_id == ticket.id, TicketMessage.ts == ts, TicketMessage.from_staff.is_(None))
+        .with_for_update()
+    )
+    if message is None:
+        return False
+    message.from_staff = from_staff
+    posted_at = message.posted_at
+    if from_staff:
+        ticket.last_staff_message_at = max(ticket.last_staff_message_at or posted_at, posted_at)
+        _apply(session, ticket, workflow.staff_reply(_state(ticket), posted_at), message.user_id, now, sla)
+        if ticket.first_response_at is not None and ticket.first_response_at > posted_at:
+            ticket.first_response_at = posted_at  # an earlier reply, now known to be staff's
+            request_card_update(session, ticket, now)
+        _set_sla(ticket, sla)
+    elif ticket.last_staff_message_at is None or ticket.last_staff_message_at <= posted_at:
+        _reopen_on_customer_reply(session, ticket, ts=ts, user_id=message.user_id, now=now, sla=sla)
+    return True
+
+
+def tickets_with_unsettled_replies(session: Session) -> list[int]:
+    """Tickets that have a reply whose author is not known yet (for the scheduler's reconcile)."""
+    return list(session.scalars(select(TicketMessage.ticket_id).where(TicketMessage.from_staff.is_(None)).distinct()))
+
+
+def _posted_at(ts: str, now: datetime) -> datetime:
+    """When a message was posted, from its Slack ts; never later than now (clock skew)."""
+    return min(datetime.fromtimestamp(float(ts), tz=now.tzinfo), now) if _is_ts(ts) else now
+
+
+def record_rating(
+    session: Session, ticket: Ticket, *, rating: str, user_id: str, now: datetime, comment: str | None = None
+) -> bool:
+    """Store the customer's rating (and comment); the triage card shows it."""
+    if rating not in ("helpful", "not_helpful"):
+        raise ValueError(f"unknown rating {rating!r}")
+    if ticket.rating == rating and ticket.rated_by == user_id and (comment is None or comment == ticket.rating_comment):
+        return False
+    ticket.rating, ticket.rated_by = rating, user_id
+    if comment is not None:
+        ticket.rating_comment = comment.strip()[:2000] or None
+    session.add(
+        TicketEvent(
+            ticket_id=ticket.id,
+            at=now,
+            actor_id=user_id,
+            field="rating",
+            old_value=None,
+            new_value=rating,
+            reason=ticket.rating_comment,
+        )
+    )
+    enqueue(
+        session,
+        kind="mirror_update",
+        dedupe_key=f"mirror_update:{ticket.id}:{now.timestamp():.6f}",
+        now=now,
+        ticket_id=ticket.id,
+    )
+    return True
+
+
+def _is_ts(ts: str) -> bool:
+    try:
+        float(ts)
+        return True
+    except ValueError:
+        return False
+
+
+def ticket_info(ticket: Ticket) -> TicketInfo:
+    return TicketInfo(
+        number=ticket.id,
+        channel_id=ticket.channel_id,
+        severity=Severity(ticket.severity),
+        title=ticket.title,
+        description=ticket.description,
+        reporter_id=ticket.reporter_id,
+        status=Status(ticket.status),
+        assignee_id=ticket.assignee_id,
+        created_at=ticket.created_at,
+        first_response_at=ticket.first_response_at,
+    )

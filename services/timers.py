@@ -1,0 +1,181 @@
+"""What each scheduled job does when it fires: one transaction, then the alarms are re-pointed."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from outbox import enqueue
+from scheduling.scheduler import Timer
+from services.deps import Deps
+from services.digest import DIGEST_JOB, DIGEST_JOB_ID, enqueue_digest
+from services.onboarding import (
+    NUDGE_JOB,
+    SCALING_JOB,
+    all_timers,
+    send_dashboard_nudge,
+    send_scaling_checkin,
+)
+from services.tickets import (
+    CRITICAL_UPDATE_JOB,
+    SETTLE_AUTHORS_JOB,
+    SETTLE_AUTHORS_PREFIX,
+    SLA_BREACH_JOB,
+    SLA_WARN_JOB,
+    customer_channel,
+    lock_ticket,
+    open_ticket_timers,
+    request_card_update,
+    settle_reply_author,
+    tickets_with_unsettled_replies,
+    unsettled_replies,
+)
+from store.models import Ticket
+
+log = logging.getLogger(__name__)
+
+
+class JobDispatcher:
+    def __init__(self, deps: Deps) -> None:
+        self._deps = deps
+
+    def __call__(self, kind: str, params: dict[str, Any]) -> None:
+        if kind == DIGEST_JOB:
+            self.digest()
+            return
+        if kind in (SLA_WARN_JOB, SLA_BREACH_JOB, CRITICAL_UPDATE_JOB):
+            self._ticket_timer(kind, int(params["ticket_id"]))
+            return
+        if kind == SETTLE_AUTHORS_JOB:
+            self.settle_reply_authors(int(params["ticket_id"]), int(params.get("attempt", 1)))
+            return
+        deps = self._deps
+        channel_id, number = params.get("channel_id", ""), int(params.get("number", 0))
+        now = deps.clock()
+        with deps.db.transaction() as session:
+            if kind == NUDGE_JOB:
+                customer = send_dashboard_nudge(
+                    session, channel_id=channel_id, number=number, policy=deps.reminder_policy, now=now
+                )
+            elif kind == SCALING_JOB:
+                customer = send_scaling_checkin(session, channel_id=channel_id, number=number, now=now)
+            else:
+                log.error("unknown job kind %r", kind)
+                return
+        if customer is not None:
+            deps.sync_customer_timers(customer)
+
+    def settle_reply_authors(self, ticket_id: int, attempt: int | None) -> bool:
+        """Look up the authors of the ticket's replies recorded as "author unknown" and apply each
+        one Slack now names (a staff reply dates the first response to its own ts). If some are
+        still unknown, try again later (`attempt` None: don't). True if none is left unknown."""
+        deps = self._deps
+        with deps.db.session() as session:
+            pending = unsettled_replies(session, ticket_id)
+        if not pending:
+            return True
+        decided: dict[str, bool] = {}
+        for ts, user_id in pending:
+            author = deps.directory.identify(user_id)
+            if author.known:
+                decided[ts] = author.is_staff
+        if decided:
+            with deps.db.transaction() as session:
+                ticket = lock_ticket(session, ticket_id)
+                if ticket is None:
+                    return True
+                for ts, from_staff in decided.items():
+                    settle_reply_author(
+                        session, ticket, ts=ts, from_staff=from_staff, now=deps.clock(), sla=deps.sla_policy
+                    )
+            deps.sync_ticket_timers(ticket)
+        if len(decided) == len(pending):
+            return True
+        if attempt is not None:
+            deps.settle_reply_authors_later(ticket_id, attempt + 1)
+        return False
+
+    def _ticket_timer(self, kind: str, ticket_id: int) -> None:
+        """SLA warning, SLA breach or Critical update reminder: each re-checks the ticket, acts at most once."""
+        deps = self._deps
+        if kind in (SLA_WARN_JOB, SLA_BREACH_JOB):
+            # A reply whose author was unknown may be the first response: name it before paging.
+            self.settle_reply_authors(ticket_id, None)
+        now = deps.clock()
+        with deps.db.transaction() as session:
+            ticket = session.get(Ticket, ticket_id, with_for_update=True)
+            if ticket is None:
+                return
+            if customer_channel(session, ticket.channel_id) is None:
+                # Archived, or the bot left: no warnings or pages (triage was told once); the
+                # alarms are cancelled below and re-derived if the channel comes back.
+                kind = ""
+            answered = ticket.first_response_at is not None or ticket.status == "resolved"
+            if kind == SLA_WARN_JOB and not answered and not ticket.sla_warned and ticket.sla_warn_at <= now:
+                ticket.sla_warned = True
+                # If it fell due while we were down, the breach escalation says it all.
+                if ticket.sla_due_at is None or ticket.sla_due_at > now:
+                    enqueue(
+                        session,
+                        kind="triage_note",
+                        dedupe_key=f"sla_warn:{ticket.id}:{ticket.severity}",
+                        now=now,
+                        ticket_id=ticket.id,
+                        payload={"note": "sla_warn"},
+                    )
+            elif (
+                kind == SLA_BREACH_JOB and not answered and ticket.sla_breached_at is None and ticket.sla_due_at <= now
+            ):
+                ticket.sla_breached_at = now
+                enqueue(
+                    session,
+                    kind="triage_note",
+                    dedupe_key=f"sla_breach:{ticket.id}:{ticket.severity}",
+                    now=now,
+                    ticket_id=ticket.id,
+                    payload={"note": "sla_breach"},
+                )
+                request_card_update(session, ticket, now)
+            elif (
+                kind == CRITICAL_UPDATE_JOB
+                and ticket.next_update_due_at is not None
+                and ticket.next_update_due_at <= now
+            ):
+                ticket.updates_owed += 1
+                enqueue(
+                    session,
+                    kind="triage_note",
+                    dedupe_key=f"update_owed:{ticket.id}:{ticket.updates_owed}",
+                    now=now,
+                    ticket_id=ticket.id,
+                    payload={"note": "update_owed", "count": ticket.updates_owed},
+                )
+                ticket.next_update_due_at = now + deps.settings.critical_update_every
+        deps.sync_ticket_timers(ticket)
+
+    def digest(self) -> bool:
+        """Owe this week's digest to the digest channel (once per minute it fires, whatever happens)."""
+        deps = self._deps
+        channel = deps.settings.digest_channel
+        if channel is None:
+            return False
+        now = deps.clock()
+        with deps.db.transaction() as session:
+            return enqueue_digest(session, channel=channel, now=now, key=now.strftime("%Y-%m-%dT%H:%M"))
+
+    def schedule_digest(self) -> None:
+        if self._deps.settings.digest_channel:
+            self._deps.scheduler.cron(DIGEST_JOB_ID, self._deps.settings.digest_schedule, DIGEST_JOB)
+        else:
+            self._deps.scheduler.cancel(DIGEST_JOB_ID)
+
+    def reconcile(self) -> int:
+        """Re-create any alarm the database asks for but the job store lacks."""
+        now = self._deps.clock()
+        with self._deps.db.session() as session:
+            timers = all_timers(session) + open_ticket_timers(session)
+            timers += [
+                Timer(f"{SETTLE_AUTHORS_PREFIX}{number}", now, SETTLE_AUTHORS_JOB, {"ticket_id": number, "attempt": 1})
+                for number in tickets_with_unsettled_replies(session)
+            ]
+        return self._deps.scheduler.reconcile(timers)

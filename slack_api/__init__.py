@@ -1,0 +1,1 @@
+"""Infrastructure: the Slack Web API clients, who-is-staff look-ups, authorization."""

@@ -1,0 +1,1 @@
+"""Infrastructure: the database (engine, ORM models, Alembic migrations)."""

@@ -1,0 +1,1 @@
+"""Block Kit: pure builders, user-facing strings, action and callback ids."""

@@ -1,0 +1,594 @@
+"""Block Kit builders: pure functions from plain values to Slack payloads.
+
+Every bit of text a customer typed goes through `escape_text` before it is put into mrkdwn.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from tickets.model import TicketInfo
+from tickets.rules import DESCRIPTION_MAX, STATUS_LABELS, TITLE_MAX, Status, humanize_duration
+from tickets.severity import SEVERITY_LEVELS, Severity
+from tickets.slack_text import cut, is_blank, slack_length, visible
+from ui import ids
+
+Blocks = list[dict[str, Any]]
+_BROADCAST_WORDS = re.compile(r"@(channel|here|everyone)\b", re.IGNORECASE)
+
+
+def escape_text(text: str) -> str:
+    """Make user text inert in mrkdwn: it shows as typed and can never ping anyone.
+
+    `&`, `<` and `>` are escaped (so `<!channel>`, `<@U123>`, `<!subteam^S1>` stay plain text);
+    bare `@here`-style words get a zero-width joiner after the `@` for clients that link them.
+    """
+    escaped = (text or "").replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return _BROADCAST_WORDS.sub(lambda m: "@\u2060" + m.group(1), escaped)
+
+
+# Slack's limits, with headroom: Slack does not define "character", so text is measured in UTF-16
+# units after escaping (`slack_length`) and kept this far below each documented limit.
+SECTION_TEXT_LIMIT = 2900  # section text: 3,000
+FIELD_TEXT_LIMIT = 1900  # section field, context element: 2,000
+INPUT_VALUE_LIMIT = 2900  # plain_text_input initial_value: 3,000 (and never over the input's max_length)
+OPTION_TEXT_LIMIT = 72  # option and button text: 75
+
+
+def _truncate(text: str, limit: int) -> str:
+    """Plain text (not mrkdwn) cut to `limit` Slack characters, never inside an emoji sequence."""
+    return cut(text or "", limit)
+
+
+def fit_escaped(text: str | None, limit: int) -> str:
+    """User text made inert for mrkdwn (`escape_text`), then cut to `limit` measured after escaping:
+    never inside an `&amp;` entity or an emoji sequence, ending in "…" when cut."""
+    return cut(escape_text(text or ""), limit)
+
+
+def _mrkdwn(text: str) -> dict[str, Any]:
+    return {"type": "mrkdwn", "text": text}
+
+
+def _plain(text: str) -> dict[str, Any]:
+    return {"type": "plain_text", "text": text, "emoji": True}
+
+
+@dataclass(frozen=True)
+class ModalContext:
+    """Where a ticket modal was opened from; it travels in the view's private_metadata."""
+
+    channel_id: str
+    source: str = "command"
+    message_ts: str | None = None  # the message a ticket is made from, or the ticket a form acts on
+    thread_ts: str | None = None  # that message's thread, if it is a reply (replies there count)
+
+    def encode(self) -> str:
+        data = {"c": self.channel_id, "s": self.source}
+        if self.message_ts:
+            data["m"] = self.message_ts
+        if self.thread_ts:
+            data["t"] = self.thread_ts
+        return json.dumps(data)
+
+    @staticmethod
+    def decode(raw: str | None) -> ModalContext | None:
+        try:
+            data = json.loads(raw or "")
+            message_ts, thread_ts = data.get("m"), data.get("t")
+            return ModalContext(
+                channel_id=str(data["c"]),
+                source=str(data.get("s", "command")),
+                message_ts=str(message_ts) if message_ts else None,
+                thread_ts=str(thread_ts) if thread_ts else None,
+            )
+        except (ValueError, KeyError, TypeError, AttributeError):
+            return None
+
+
+def severity_label(severity: Severity) -> str:
+    level = SEVERITY_LEVELS[severity]
+    return f"{level.emoji} {level.label}"
+
+
+def build_ticket_modal(
+    context: ModalContext, title: str = "", description: str = "", severity: Severity | None = None
+) -> dict[str, Any]:
+    """The /ticket modal: severity (with impact; `severity` preselected if given), examples, title,
+    description. `title` and `description` are plain text (as the person wrote them)."""
+    options = [
+        {
+            "text": _plain(severity_label(level.severity)),
+            "value": level.severity.value,
+            "description": _plain(_truncate(level.impact, 75)),
+        }
+        for level in SEVERITY_LEVELS.values()
+    ]
+    severity_element: dict[str, Any] = {"type": "radio_buttons", "action_id": ids.SEVERITY_BLOCK, "options": options}
+    if severity is not None:
+        severity_element["initial_option"] = next(o for o in options if o["value"] == severity.value)
+    examples = [_mrkdwn(f"*{level.label}*: " + ", ".join(level.examples)) for level in SEVERITY_LEVELS.values()]
+    title_element: dict[str, Any] = {
+        "type": "plain_text_input",
+        "action_id": ids.TITLE_BLOCK,
+        "max_length": TITLE_MAX,
+        "placeholder": _plain("Dashboards are not loading"),
+    }
+    if visible(title):
+        title_element["initial_value"] = _truncate(visible(title), TITLE_MAX)
+    severity_element: dict[str, Any] = {"type": "radio_buttons", "action_id": ids.SEVERITY_BLOCK, "options": options}
+    if severity is not None:
+        severity_element["initial_option"] = next(o for o in options if o["value"] == severity.value)
+    return {
+        "type": "modal",
+        "callback_id": ids.TICKET_MODAL,
+        "private_metadata": context.encode(),
+        "title": _plain("File a ticket"),
+        "submit": _plain("File ticket"),
+        "close": _plain("Cancel"),
+        "blocks": [
+            {
+                "type": "section",
+                "text": _mrkdwn("Tell us what is wrong. Pick the severity that matches the impact on you."),
+            },
+            {
+                "type": "input",
+                "block_id": ids.SEVERITY_BLOCK,
+                "label": _plain("Severity"),
+                "element": severity_element,
+            },
+            {"type": "context", "block_id": "severity_examples", "elements": examples},
+            {
+                "type": "input",
+                "block_id": ids.TITLE_BLOCK,
+                "label": _plain("Title"),
+                "element": title_element,
+            },
+            {
+                "type": "input",
+                "block_id": ids.DESCRIPTION_BLOCK,
+                "optional": True,
+                "label": _plain("Description"),
+                "element": {
+                    "type": "plain_text_input",
+                    "action_id": ids.DESCRIPTION_BLOCK,
+                    "multiline": True,
+                    "max_length": DESCRIPTION_MAX,
+                    "placeholder": _plain("What happened, what you expected, links, and since when"),
+                    **(
+                        {"initial_value": _truncate(description, min(DESCRIPTION_MAX, INPUT_VALUE_LIMIT))}
+                        if not is_blank(description)
+                        else {}
+                    ),
+                },
+            },
+        ],
+    }
+
+
+def _ticket_fields(ticket: TicketInfo, sla_text: str | None) -> list[dict[str, Any]]:
+    fields = [
+        _mrkdwn(f"*Severity*\n{severity_label(ticket.severity)}"),
+        _mrkdwn(f"*Status*\n{STATUS_LABELS[ticket.status]}"),
+        _mrkdwn(f"*Reported by*\n<@{ticket.reporter_id}>"),
+        _mrkdwn(f"*Assignee*\n{f'<@{ticket.assignee_id}>' if ticket.assignee_id else 'Not yet assigned'}"),
+    ]
+    if sla_text:
+        fields.append(_mrkdwn(f"*First response*\n{sla_text}"))
+    return fields
+
+
+def build_ticket_actions(ticket: TicketInfo) -> dict[str, Any]:
+    """Staff actions: Take it, Waiting on customer, Resolve, Reassign, Change severity."""
+    value = str(ticket.number)
+    elements: list[dict[str, Any]] = []
+    if ticket.status != Status.RESOLVED:
+        elements.append(
+            {
+                "type": "button",
+                "action_id": ids.TICKET_TAKE,
+                "text": _plain("Take it"),
+                "value": value,
+                "style": "primary",
+            }
+        )
+        if ticket.status != Status.WAITING_ON_CUSTOMER:
+            elements.append(
+                {
+                    "type": "button",
+                    "action_id": ids.TICKET_WAITING,
+                    "text": _plain("Waiting on customer"),
+                    "value": value,
+                }
+            )
+        elements.append({"type": "button", "action_id": ids.TICKET_RESOLVE, "text": _plain("Resolve"), "value": value})
+    elements.append({"type": "users_select", "action_id": ids.TICKET_REASSIGN, "placeholder": _plain("Reassign")})
+    elements.append(
+        {
+            "type": "overflow",
+            "action_id": ids.TICKET_MORE,
+            "options": [{"text": _plain("Change severity"), "value": f"severity:{value}"}],
+        }
+    )
+    return {"type": "actions", "block_id": f"{ids.TICKET_ACTIONS_BLOCK}{value}", "elements": elements}
+
+
+def build_ticket_card(
+    ticket: TicketInfo, sla_text: str | None = None, source_link: str | None = None
+) -> tuple[str, Blocks]:
+    """The ticket card in the customer channel: the thread root of the conversation."""
+    title = fit_escaped(ticket.title, 1000)
+    blocks: Blocks = [
+        {"type": "section", "text": _mrkdwn(f"*Ticket #{ticket.number}: {title}*")},
+        {"type": "section", "fields": _ticket_fields(ticket, sla_text)},
+    ]
+    if not is_blank(ticket.description):
+        blocks.append({"type": "section", "text": _mrkdwn(fit_escaped(ticket.description, SECTION_TEXT_LIMIT))})
+    blocks.append(build_ticket_actions(ticket))
+    hint = "Reply in this thread: the team sees every message here."
+    if source_link:
+        hint = f"Filed from <{source_link}|this message>. " + hint
+    blocks.append({"type": "context", "elements": [_mrkdwn(hint)]})
+    text = f"Ticket #{ticket.number} ({SEVERITY_LEVELS[ticket.severity].label}): {title}"
+    return text, blocks
+
+
+def build_ticket_ack(ticket: TicketInfo, target: timedelta) -> str:
+    """The first message in the ticket's thread: we have it, and when to expect an answer."""
+    label = SEVERITY_LEVELS[ticket.severity].label
+    return (
+        f"Thanks <@{ticket.reporter_id}>, ticket #{ticket.number} is with the team. "
+        f"For a {label} ticket we aim to give you a first response within {humanize_duration(target)}. "
+        "Add anything else that helps (screenshots, links, when it started) right here in this thread."
+    )
+
+
+def build_triage_mirror(
+    ticket: TicketInfo,
+    thread_link: str | None,
+    card_error: str | None = None,
+    sla_text: str | None = None,
+    rating: tuple[str, str | None] | None = None,
+    refused: tuple[str, str] | None = None,
+) -> tuple[str, Blocks]:
+    """The ticket's mirror in the internal triage channel, linking to the customer thread.
+
+    `refused` is (outbox kind, Slack's error) of the latest post about the ticket Slack refused
+    for good in the customer channel (an update of the card, the acknowledgement…)."""
+    level = SEVERITY_LEVELS[ticket.severity]
+    ping = "<!here> " if ticket.severity == Severity.CRITICAL and ticket.status != Status.RESOLVED else ""
+    title = fit_escaped(ticket.title, 1000)
+    headline = f"{ping}{level.emoji} *{level.label}* ticket #{ticket.number} in <#{ticket.channel_id}>: {title}"
+    links = [f"<{thread_link}|Open the customer thread>"] if thread_link else []
+    blocks: Blocks = [
+        {"type": "section", "text": _mrkdwn(headline)},
+        {"type": "section", "fields": _ticket_fields(ticket, sla_text)},
+    ]
+    if rating is not None:
+        verdict = ":+1: Helpful" if rating[0] == "helpful" else ":-1: Not helpful"
+        comment = f": “{fit_escaped(_truncate(rating[1], 500), FIELD_TEXT_LIMIT - 100)}”" if rating[1] else ""
+        blocks.append({"type": "context", "elements": [_mrkdwn(f"*Customer rating*: {verdict}{comment}")]})
+    if card_error:
+        blocks.append(
+            {
+                "type": "section",
+                "text": _mrkdwn(
+                    f":warning: The ticket card could not be posted in <#{ticket.channel_id}> "
+                    f"(`{fit_escaped(card_error, 500)}`): answer the customer there directly."
+                ),
+            }
+        )
+    elif refused is not None:
+        blocks.append(
+            {
+                "type": "section",
+                "text": _mrkdwn(
+                    f":warning: Slack refused {REFUSED_POSTS.get(refused[0], 'a post')} in <#{ticket.channel_id}> "
+                    f"(`{fit_escaped(refused[1], 500)}`): the customer may not see the latest; "
+                    "answer them there directly."
+                ),
+            }
+        )
+    blocks.append(build_ticket_actions(ticket))
+    if links:
+        blocks.append({"type": "context", "elements": [_mrkdwn(" · ".join(links))]})
+    text = f"{ping}{level.label} ticket #{ticket.number}: {title}"
+    return text, blocks
+
+
+def build_rating_request(ticket: TicketInfo) -> tuple[str, Blocks]:
+    """Asked in the thread when a ticket is resolved: one click, and an optional comment after."""
+    value = str(ticket.number)
+    text = f"Ticket #{ticket.number} is resolved. Did we help? One click tells the team."
+    return text, [
+        {"type": "section", "text": _mrkdwn(f":white_check_mark: {text}")},
+        {
+            "type": "actions",
+            "block_id": f"rating:{value}",
+            "elements": [
+                {"type": "button", "action_id": ids.RATE_HELPFUL, "text": _plain(":+1: Helpful"), "value": value},
+                {
+                    "type": "button",
+                    "action_id": ids.RATE_NOT_HELPFUL,
+                    "text": _plain(":-1: Not helpful"),
+                    "value": value,
+                },
+            ],
+        },
+        {"type": "context", "elements": [_mrkdwn("Not fixed after all? Just reply here and the ticket reopens.")]},
+    ]
+
+
+def build_severity_modal(ticket: TicketInfo, channel_id: str) -> dict[str, Any]:
+    """Change a ticket's severity, with the reason that goes into the audit trail."""
+    options = [
+        {
+            "text": _plain(severity_label(level.severity)),
+            "value": level.severity.value,
+            "description": _plain(_truncate(level.impact, 75)),
+        }
+        for level in SEVERITY_LEVELS.values()
+    ]
+    current = next(o for o in options if o["value"] == ticket.severity.value)
+    return {
+        "type": "modal",
+        "callback_id": ids.SEVERITY_MODAL,
+        "private_metadata": ModalContext(channel_id, "severity", str(ticket.number)).encode(),
+        "title": _plain(f"Ticket #{ticket.number}"[:24]),
+        "submit": _plain("Change severity"),
+        "close": _plain("Cancel"),
+        "blocks": [
+            {
+                "type": "input",
+                "block_id": ids.SEVERITY_BLOCK,
+                "label": _plain("Severity"),
+                "element": {
+                    "type": "radio_buttons",
+                    "action_id": ids.SEVERITY_BLOCK,
+                    "options": options,
+                    "initial_option": current,
+                },
+            },
+            {
+                "type": "input",
+                "block_id": ids.SEVERITY_REASON_BLOCK,
+                "label": _plain("Why?"),
+                "element": {
+                    "type": "plain_text_input",
+                    "action_id": ids.SEVERITY_REASON_BLOCK,
+                    "max_length": 500,
+                    "placeholder": _plain("Goes into the ticket's history"),
+                },
+            },
+        ],
+    }
+
+
+def build_rating_comment_modal(ticket_number: int, channel_id: str, rating: str) -> dict[str, Any]:
+    return {
+        "type": "modal",
+        "callback_id": ids.RATING_COMMENT_MODAL,
+        "private_metadata": ModalContext(channel_id, rating, str(ticket_number)).encode(),
+        "title": _plain("Thanks!"),
+        "submit": _plain("Send"),
+        "close": _plain("Skip"),
+        "blocks": [
+            {
+                "type": "input",
+                "block_id": ids.RATING_COMMENT_BLOCK,
+                "optional": True,
+                "label": _plain("Anything to add? (optional)"),
+                "element": {
+                    "type": "plain_text_input",
+                    "action_id": ids.RATING_COMMENT_BLOCK,
+                    "multiline": True,
+                    "max_length": 2000,
+                },
+            },
+        ],
+    }
+
+
+def build_triage_note(
+    note: str,
+    ticket: TicketInfo,
+    *,
+    user: str | None = None,
+    oncall: str | None = None,
+    sla_text: str | None = None,
+    thread_link: str | None = None,
+    count: int = 0,
+) -> str:
+    """Short notes to the triage channel about a ticket."""
+    ref = f"ticket #{ticket.number} ({SEVERITY_LEVELS[ticket.severity].label}) in <#{ticket.channel_id}>"
+    if thread_link:
+        ref += f" · <{thread_link}|thread>"
+    if note == "reopened":
+        return f":leftwards_arrow_with_hook: <@{user}> replied on {ref}: it is back in progress."
+    if note == "sla_warn":
+        return f":hourglass_flowing_sand: 75% of the first-response target is used on {ref}: {sla_text}."
+    if note == "sla_breach":
+        who = oncall_mention(oncall)
+        return f":rotating_light: {who}first response is overdue on {ref}: {sla_text}. Please pick it up."
+    if note == "update_owed":
+        return (
+            f":loudspeaker: The customer is owed an update on Critical {ref}: no staff message in the "
+            f"thread for a while (reminder {count})."
+        )
+    raise ValueError(f"unknown note {note!r}")
+
+
+REFUSED_POSTS = {
+    "ticket_card": "the ticket card",
+    "ticket_ack": "the acknowledgement in the ticket's thread",
+    "card_update": "an update of the ticket card",
+    "rating_request": "the rating request",
+    "triage_mirror": "the triage card",
+    "mirror_update": "an update of the triage card",
+    "triage_note": "a triage note",
+    "checklist_post": "the onboarding checklist",
+    "checklist_update": "an update of the onboarding checklist",
+    "welcome": "the welcome message",
+    "message": "a message",
+    "ephemeral": "a private note",
+}
+REDUCED_NOTE = "Shortened: Slack refused the full message. Full text in the thread / the ticket export."
+
+
+def build_reduced_post(args: dict[str, Any]) -> dict[str, Any] | None:
+    """A smaller version of a chat.postMessage / chat.update Slack refused as invalid: the
+    `text` fallback (already mrkdwn) cut well inside the limits, in one section, and a context
+    line saying where the full text is. None when there is nothing smaller to send."""
+    text = args.get("text") or ""
+    if "blocks" not in args and slack_length(text) <= SECTION_TEXT_LIMIT:
+        return None
+    short = cut(text, SECTION_TEXT_LIMIT) if not is_blank(text) else "(This message could not be shown.)"
+    kept = {key: args[key] for key in ("channel", "ts", "thread_ts", "metadata") if key in args}
+    return {
+        **kept,
+        "text": short,
+        "blocks": [
+            {"type": "section", "text": _mrkdwn(short)},
+            {"type": "context", "elements": [_mrkdwn(REDUCED_NOTE)]},
+        ],
+    }
+
+
+def build_refusal_note(
+    what: str, channel_id: str | None, error: str, *, reduced: bool, ticket_number: int | None
+) -> str:
+    """For triage: Slack refused a post (`what` is an outbox kind), and whether a shortened one went out."""
+    thing = REFUSED_POSTS.get(what, "a message")
+    about = f" for ticket #{ticket_number}" if ticket_number is not None else ""
+    where = f" in <#{channel_id}>" if channel_id and channel_id[:1] in "CG" else ""
+    outcome = (
+        "A shortened version was posted instead; the full text is in the ticket export."
+        if reduced
+        else "Nothing was posted: please follow up there directly."
+    )
+    return f":warning: Slack refused {thing}{about}{where} (`{fit_escaped(error, 100)}`). {outcome}"
+
+
+def oncall_mention(oncall: str | None) -> str:
+    """`<!subteam^S…>` for a user group, `<@U…>` for a user: configured by staff, never typed by a customer."""
+    if not oncall:
+        return ""
+    return f"<!subteam^{oncall}> " if oncall.startswith("S") else f"<@{oncall}> "
+
+
+def build_welcome() -> tuple[str, Blocks]:
+    """Posted when the bot joins a customer channel: how to file a ticket, with a button."""
+    text = (
+        ":wave: Hi! I help this channel's support run smoothly. To report a problem or ask for help, "
+        "press *File a ticket* below (anyone in this channel can), type `/ticket` if your workspace "
+        "has the app installed, or react to any message with :ticket:. "
+        "Every ticket gets a thread here, and the team is notified straight away."
+    )
+    blocks: Blocks = [
+        {"type": "section", "text": _mrkdwn(text)},
+        {
+            "type": "actions",
+            "elements": [
+                {
+                    "type": "button",
+                    "action_id": ids.FILE_TICKET_BUTTON,
+                    "text": _plain("File a ticket"),
+                    "style": "primary",
+                    "value": "open",
+                }
+            ],
+        },
+    ]
+    return "Hi! Press File a ticket (or type /ticket) to report a problem.", blocks
+
+
+NOT_A_CUSTOMER_CHANNEL = (
+    "Tickets are filed in a support channel that I am a member of. "
+    "Run `/ticket` there, or ask your account team to add me to your shared channel."
+)
+TICKET_SAVE_FAILED = "We could not save your ticket just now. Please press File ticket again in a moment."
+MODAL_OPEN_FAILED = (
+    "Sorry, I could not open the form just now (Slack did not answer in time). Please try again in a few seconds."
+)
+
+# --- Channels: which are customer channels ----------------------------------------------------
+TRIAGE_IS_NOT_FOR_TICKETS = "This is the triage channel; file tickets from a customer channel."
+CHANNEL_NOT_SET_UP = (
+    "This channel is not set up for tickets yet: the support team has been asked whether it is a "
+    "customer channel. Try again once they have chosen."
+)
+CHANNEL_CHOICE_STAFF_ONLY = "Only the support team can choose what this channel is used for."
+MENTION_IN_TRIAGE = (
+    "Mentions in the triage channel don't file tickets: customers file them in their channel. "
+    "To work on a ticket here, use the buttons on its card."
+)
+GONE_REASONS = {"archived": "was archived", "removed": "no longer has me in it", "deleted": "was deleted"}
+GONE_NOTE_MAX_TICKETS = 40
+
+
+def build_channel_question(channel_id: str, asked_user: str | None) -> tuple[str, Blocks]:
+    """Is a channel that is not shared with another org a customer channel? Asked privately of the
+    person who added the bot, or in triage if Slack did not say who. The buttons carry the channel id."""
+    if asked_user:
+        text = (
+            f"Thanks for adding me to <#{channel_id}>. It is not shared with another organisation, so I "
+            "won't treat it as a customer channel unless the support team says so. Is it one?"
+        )
+    else:
+        text = (
+            f"I was added to <#{channel_id}>, which is not shared with another organisation (Slack did not "
+            "say by whom). It gets no welcome and no tickets until someone on the team chooses:"
+        )
+    buttons = [
+        {
+            "type": "button",
+            "action_id": ids.CHANNEL_USE_AS_CUSTOMER,
+            "text": _plain("Use as a customer channel"),
+            "style": "primary",
+            "value": channel_id,
+        },
+        {
+            "type": "button",
+            "action_id": ids.CHANNEL_MARK_INTERNAL,
+            "text": _plain("Internal, ignore"),
+            "value": channel_id,
+        },
+    ]
+    blocks: Blocks = [
+        {"type": "section", "text": _mrkdwn(text)},
+        {"type": "actions", "block_id": ids.CHANNEL_CHOICE_BLOCK, "elements": buttons},
+    ]
+    return f"Is <#{channel_id}> a customer channel?", blocks
+
+
+def build_channel_choice_made(channel_id: str, customer: bool, user_id: str) -> str:
+    """What replaces the question once staff have chosen."""
+    if customer:
+        return (
+            f":white_check_mark: <@{user_id}> set up <#{channel_id}> as a customer channel: "
+            "I have posted the welcome there."
+        )
+    return f":zipper_mouth_face: <@{user_id}> marked <#{channel_id}> as internal: I will stay quiet there."
+
+
+def build_channel_gone_note(channel_id: str, name: str, reason: str, tickets: list[TicketInfo]) -> str:
+    """Told to triage once when a customer channel is archived, the bot removed, or deleted."""
+    label = f"#{escape_text(name)}" if name else f"<#{channel_id}>"
+    text = (
+        f":file_cabinet: Customer channel {label} {GONE_REASONS.get(reason, 'is gone')}: "
+        "I can't post there, so there are no more SLA warnings or pages for its tickets."
+    )
+    if not tickets:
+        return text + " No tickets were open there."
+    lines = [
+        f"• #{t.number} ({SEVERITY_LEVELS[t.severity].label}, {STATUS_LABELS.get(t.status, t.status.value)}): "
+        f"{escape_text(_truncate(t.title, 120))}"
+        for t in tickets[:GONE_NOTE_MAX_TICKETS]
+    ]
+    if len(tickets) > GONE_NOTE_MAX_TICKETS:
+        lines.append(f"…and {len(tickets) - GONE_NOTE_MAX_TICKETS} more.")
+    return text + f" Open there ({len(tickets)}):\n" + "\n".join(lines)

@@ -120,7 +120,10 @@ class Deps:
 
     def sync_customer_timers(self, customer: Customer) -> None:
         """Re-point a customer's alarms, off the request thread (see `timer_sync`)."""
-        channel_id = customer.channel_id
+        self.sync_customer_timers_of(customer.channel_id)
+
+    def sync_customer_timers_of(self, channel_id: str) -> None:
+        """Re-point the alarms of the customer in `channel_id`, off the request thread."""
         self.timer_sync.submit(self._sync_customer_now, channel_id)
 
     def sync_ticket_timers(self, ticket: Ticket | Row) -> None:

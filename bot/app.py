@@ -140,20 +140,6 @@ def build_runtime(settings: Settings, *, clock: Callable[[], datetime] = utcnow,
     outbox = Outbox(db, make_outbox_client(settings), planner, clock=clock)
     outbox.watch(db)
     scheduler = Scheduler(db.engine)
-    deps = Deps(
-        settings=settings,
-        db=db,
-        directory=directory,
-        outbox=outbox,
-        scheduler=scheduler,
-        clock=clock,
-        timer_sync=Background("timer-sync", 1, "updating scheduled jobs failed; the next reconcile restores them"),
-        # max_waiting=0: an ack waits (at most 1 s) for a free worker rather than queue its views.open
-        # behind others; a queue only grows under a burst, and its tail would outlive its trigger_id.
-        after_ack=Background("after-ack", 8, "a Slack call after an ack failed", max_waiting=0),
-        channels=CustomerChannels(db),
-        followups=followups,
-    )
 
     installation_store = None
     oauth_settings = None
@@ -172,6 +158,22 @@ def build_runtime(settings: Settings, *, clock: Callable[[], datetime] = utcnow,
             authorization_url=settings.slack_api_base_url.removesuffix("/").removesuffix("/api")
             + "/oauth/v2/authorize",
         )
+
+    deps = Deps(
+        settings=settings,
+        db=db,
+        directory=directory,
+        outbox=outbox,
+        scheduler=scheduler,
+        clock=clock,
+        timer_sync=Background("timer-sync", 1, "updating scheduled jobs failed; the next reconcile restores them"),
+        # max_waiting=0: an ack waits (at most 1 s) for a free worker rather than queue its views.open
+        # behind others; a queue only grows under a burst, and its tail would outlive its trigger_id.
+        after_ack=Background("after-ack", 8, "a Slack call after an ack failed", max_waiting=0),
+        channels=CustomerChannels(db),
+        followups=followups,
+        installation_store=installation_store,
+    )
 
     bolt = App(
         signing_secret=settings.slack_signing_secret or "unused-in-socket-mode",

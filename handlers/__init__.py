@@ -6,6 +6,7 @@ from types import ModuleType
 from typing import TYPE_CHECKING
 
 from handlers import actions, channels, commands, events, home, installs, tickets, views
+from handlers.routing import DECLARED_AS, provide_deps
 
 if TYPE_CHECKING:
     from slack_bolt import App
@@ -22,10 +23,17 @@ def surfaces() -> tuple[ModuleType, ...]:
 
 
 def register_all(app: App, deps: Deps) -> None:
+    """Make `deps` injectable into every listener, then attach each surface's routing table."""
+    app.use(provide_deps(deps))
     for surface in SURFACES:
-        surface.register(app, deps)
+        if hasattr(surface, "ROUTES"):
+            for route in surface.ROUTES:
+                route.attach(app)
+        else:  # a surface not yet moved to a ROUTES table
+            surface.register(app, deps)
 
 
 def declared(name: str) -> set[str]:
     """Everything the surfaces route for `name` ('COMMANDS', 'EVENTS', 'ACTIONS', 'VIEWS', 'SHORTCUTS')."""
-    return {item for surface in SURFACES for item in getattr(surface, name, ())}
+    routed = {r.key for s in SURFACES for r in getattr(s, "ROUTES", ()) if DECLARED_AS[r.kind] == name}
+    return routed | {item for surface in SURFACES for item in getattr(surface, name, ())}

@@ -9,6 +9,8 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from slack_sdk.oauth.installation_store import InstallationStore
+
 from config.settings import Settings
 from onboarding.reminders import ReminderPolicy
 from outbox import Outbox
@@ -98,6 +100,13 @@ class Deps:
     # bot joined, the message a 🎫 was put on): handlers register one per outbox kind; the planner
     # (services/posts.py) calls it with the row's payload and Slack's answer (`Post.on_answer`).
     followups: dict[str, Callable[[dict, dict], None]] = field(default_factory=dict)
+    # OAuth mode only (SLACK_CLIENT_ID set): customer orgs' installations; None in single-workspace mode.
+    installation_store: InstallationStore | None = None
+
+    def __deepcopy__(self, memo: dict[int, object]) -> Deps:
+        # Bolt deep-copies a request's context for its lazy listeners; the process's dependencies
+        # are shared by every request, never copied (handlers.routing.provide_deps puts them there).
+        return self
 
     @property
     def reminder_policy(self) -> ReminderPolicy:

@@ -35,7 +35,10 @@ from store.models import Ticket
 log = logging.getLogger(__name__)
 
 
-class JobDispatcher:
+class TimerJobs:
+    """The scheduled jobs' work: called with a job's kind and parameters when its alarm fires
+    (a `scheduling.jobs.JobRunner`), plus the leader's digest schedule and alarm reconcile."""
+
     def __init__(self, deps: Deps) -> None:
         self._deps = deps
 

@@ -59,6 +59,7 @@ class Pacer:
             return max(0.0, slot - now)
 
     def sent(self, key: str) -> None:
+        """The post to `key` leaves now: the channel's interval counts from this moment."""
         with self._lock:
             self._last_sent[key] = self._clock()
 

@@ -34,7 +34,7 @@ from services.channel_cache import CustomerChannels
 from services.channels import retire_staff_channels
 from services.deps import Background, Deps
 from services.posts import PostPlanner
-from services.timers import JobDispatcher
+from services.timers import TimerJobs
 from slack_api.authorize import HostOrInstallationAuthorize
 from slack_api.client import listener_client, make_background_client, make_interactive_client, make_outbox_client
 from slack_api.identity import Directory
@@ -73,7 +73,7 @@ class Runtime:
     bolt: App
     outbox: Outbox
     scheduler: Scheduler
-    dispatcher: JobDispatcher
+    dispatcher: TimerJobs
     wsgi: WSGIApp
     leadership: Leadership
     process_lock: SqliteProcessLock | None
@@ -230,7 +230,7 @@ def build_runtime(settings: Settings, *, clock: Callable[[], datetime] = utcnow,
         return next()
 
     register_all(bolt, deps)
-    dispatcher = JobDispatcher(deps)
+    dispatcher = TimerJobs(deps)
     leadership = Leadership(
         db.engine,
         on_elected=lambda: runtime._elected(),

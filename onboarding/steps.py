@@ -20,7 +20,7 @@ class StepOwner(StrEnum):
 
 
 @dataclass(frozen=True)
-class OnboardingStep:
+class StepDefinition:
     """One checklist step: its number in the sales guide, a stable key, and what it asks of whom."""
 
     number: int
@@ -38,8 +38,8 @@ INGESTION_READY = 7
 DASHBOARD_CALL = 8
 GUEST_ACCESS = 9
 
-ONBOARDING_STEPS: tuple[OnboardingStep, ...] = (
-    OnboardingStep(
+ONBOARDING_STEPS: tuple[StepDefinition, ...] = (
+    StepDefinition(
         CHANNEL_PEOPLE,
         "channel_people",
         "The right people are in this channel",
@@ -48,7 +48,7 @@ ONBOARDING_STEPS: tuple[OnboardingStep, ...] = (
         "a product manager, 2–3 power users, and customer success or sales if relevant. No bigger than that.",
         StepOwner.BOTH,
     ),
-    OnboardingStep(
+    StepDefinition(
         GITHUB_PROJECT,
         "github_project",
         "Implementation is tracked in a GitHub project",
@@ -57,7 +57,7 @@ ONBOARDING_STEPS: tuple[OnboardingStep, ...] = (
         "the first weeks.",
         StepOwner.POSTHOG,
     ),
-    OnboardingStep(
+    StepDefinition(
         INGESTION_READY,
         "ingestion_ready",
         "Ready to ingest events",
@@ -66,7 +66,7 @@ ONBOARDING_STEPS: tuple[OnboardingStep, ...] = (
         StepOwner.BOTH,
         accepts_link=True,
     ),
-    OnboardingStep(
+    StepDefinition(
         DASHBOARD_CALL,
         "dashboard_call",
         "Dashboard-setup call booked",
@@ -74,7 +74,7 @@ ONBOARDING_STEPS: tuple[OnboardingStep, ...] = (
         "At least one product manager from the customer joins: by now they are usually the key stakeholder.",
         StepOwner.BOTH,
     ),
-    OnboardingStep(
+    StepDefinition(
         GUEST_ACCESS,
         "guest_access",
         "PostHog team added as guests (optional)",
@@ -85,11 +85,11 @@ ONBOARDING_STEPS: tuple[OnboardingStep, ...] = (
     ),
 )
 
-STEPS_BY_NUMBER: MappingProxyType[int, OnboardingStep] = MappingProxyType({s.number: s for s in ONBOARDING_STEPS})
+STEPS_BY_NUMBER: MappingProxyType[int, StepDefinition] = MappingProxyType({s.number: s for s in ONBOARDING_STEPS})
 STEP_NUMBERS: tuple[int, ...] = tuple(s.number for s in ONBOARDING_STEPS)
 
 
-def step_by_number(number: int) -> OnboardingStep:
+def step_by_number(number: int) -> StepDefinition:
     """The step with this number; ValueError if there is none (numbers run 5–9, as in the sales guide)."""
     try:
         return STEPS_BY_NUMBER[number]

@@ -2,7 +2,8 @@
 
 APScheduler persists a job as an importable function plus arguments, so the function cannot be
 a bound method of our runtime. `run_job` is that function; the running process binds the real
-dispatcher (bot/app.py) at start-up. Jobs carry only ids, never objects.
+`JobRunner` (services.timers.TimerJobs, bound in bot/app.py) at start-up. Jobs carry only ids,
+never objects.
 """
 
 from __future__ import annotations
@@ -13,17 +14,20 @@ from typing import Any
 
 log = logging.getLogger(__name__)
 
-JobDispatcher = Callable[[str, dict[str, Any]], None]
-_dispatcher: JobDispatcher | None = None
+# What runs a fired job: called with the job kind and its stored parameters.
+JobRunner = Callable[[str, dict[str, Any]], None]
+_runner: JobRunner | None = None
 
 
-def bind(dispatcher: JobDispatcher | None) -> None:
-    global _dispatcher
-    _dispatcher = dispatcher
+def bind(runner: JobRunner | None) -> None:
+    """Route every job that fires from now on to `runner` (None: to nothing, as at shutdown)."""
+    global _runner
+    _runner = runner
 
 
 def run_job(kind: str, **params: Any) -> None:
-    if _dispatcher is None:
-        log.error("job %s fired with no dispatcher bound; it will be re-created at the next start", kind)
+    """The function APScheduler stores for every job: hand the job to the bound runner."""
+    if _runner is None:
+        log.error("job %s fired with no runner bound; it will be re-created at the next start", kind)
         return
-    _dispatcher(kind, params)
+    _runner(kind, params)

@@ -10,11 +10,21 @@ import functools
 import re
 from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
+from types import MappingProxyType
 
 from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session
 
-from outbox import CUSTOMER_TICKET_POSTS, Abandon, Defer, OutboxRow, Post
+from outbox import (
+    CUSTOMER_TICKET_POSTS,
+    Abandon,
+    Defer,
+    OutboxRow,
+    Post,
+    PostKind,
+    checklist_post_prefix,
+    ticket_post_key,
+)
 from services.onboarding import load_checklist
 from services.tickets import ticket_info
 from slack_api.identity import Directory
@@ -26,6 +36,7 @@ from ui.blocks import (
     build_channel_gone_note,
     build_channel_question,
     build_rating_request,
+    build_reduced_post,
     build_refusal_note,
     build_ticket_ack,
     build_ticket_card,
@@ -113,10 +124,15 @@ class PostPlanner:
         return None
 
     def __call__(self, session: Session, row: OutboxRow) -> Post:
-        plan = getattr(self, f"_plan_{row.kind}", None)
+        """The post that delivers `row` (its kind's plan, `_PLANS`), rendered from the database now.
+        Raises Defer while it waits on another post, Abandon if it can never be sent."""
+        plan = _PLANS.get(row.kind)
         if plan is None:
             raise Abandon(f"unknown outbox kind {row.kind!r}")
-        return plan(session, row)
+        post = plan(self, session, row)
+        if post.method in ("chat.postMessage", "chat.update"):
+            post.reduce = build_reduced_post  # what to send instead if Slack refuses it as invalid
+        return post
 
     @staticmethod
     def _ticket(session: Session, row: OutboxRow) -> Ticket:
@@ -133,7 +149,8 @@ class PostPlanner:
         """Why the ticket card failed for good, or None while it may still be posted."""
         return session.scalar(
             select(OutboxMessage.last_error).where(
-                OutboxMessage.dedupe_key == f"ticket_card:{ticket.id}", OutboxMessage.state == "failed"
+                OutboxMessage.dedupe_key == ticket_post_key(PostKind.TICKET_CARD, ticket.id),
+                OutboxMessage.state == "failed",
             )
         )
 
@@ -149,7 +166,10 @@ class PostPlanner:
             {"channel": ticket.channel_id, "text": text, "blocks": blocks, "unfurl_links": False},
             on_sent,
             pace_key=ticket.channel_id,
-            then=((f"ticket_ack:{ticket.id}", ticket.channel_id), (f"triage_mirror:{ticket.id}", self._triage_channel)),
+            then=(
+                (ticket_post_key(PostKind.TICKET_ACK, ticket.id), ticket.channel_id),
+                (ticket_post_key(PostKind.TRIAGE_MIRROR, ticket.id), self._triage_channel),
+            ),
         )
 
     def _plan_ticket_ack(self, session: Session, row: OutboxRow) -> Post:
@@ -203,7 +223,8 @@ class PostPlanner:
         return (
             session.scalar(
                 select(OutboxMessage.id).where(
-                    OutboxMessage.dedupe_key == f"triage_mirror:{ticket.id}", OutboxMessage.state == "failed"
+                    OutboxMessage.dedupe_key == ticket_post_key(PostKind.TRIAGE_MIRROR, ticket.id),
+                    OutboxMessage.state == "failed",
                 )
             )
             is not None
@@ -276,7 +297,7 @@ class PostPlanner:
             ticket_number=ticket.id if ticket is not None else None,
         )
         args = {"channel": self._triage_channel, "text": text}
-        if ticket is not None and ticket.triage_ts and payload.get("what") != "triage_mirror":
+        if ticket is not None and ticket.triage_ts and payload.get("what") != PostKind.TRIAGE_MIRROR:
             args["thread_ts"] = ticket.triage_ts
         return Post("chat.postMessage", args, pace_key=self._triage_channel)
 
@@ -385,10 +406,10 @@ class PostPlanner:
         if customer.checklist_ts is None:
             waiting = session.scalar(
                 select(OutboxMessage.id).where(
-                    OutboxMessage.kind == "checklist_post",
+                    OutboxMessage.kind == PostKind.CHECKLIST_POST,
                     OutboxMessage.state == "pending",
                     OutboxMessage.payload.is_not(None),
-                    OutboxMessage.dedupe_key.startswith(f"checklist:{customer.channel_id}:"),
+                    OutboxMessage.dedupe_key.startswith(checklist_post_prefix(customer.channel_id)),
                 )
             )
             if waiting is not None:
@@ -404,3 +425,29 @@ class PostPlanner:
         return Post(
             "chat.update", {"channel": customer.channel_id, "ts": customer.checklist_ts, "text": text, "blocks": blocks}
         )
+
+
+# Each kind of row and the plan that delivers it.
+_PLANS: Mapping[str, Callable[[PostPlanner, Session, OutboxRow], Post]] = MappingProxyType(
+    {
+        PostKind.TICKET_CARD: PostPlanner._plan_ticket_card,
+        PostKind.TICKET_ACK: PostPlanner._plan_ticket_ack,
+        PostKind.TRIAGE_MIRROR: PostPlanner._plan_triage_mirror,
+        PostKind.CARD_UPDATE: PostPlanner._plan_card_update,
+        PostKind.MIRROR_UPDATE: PostPlanner._plan_mirror_update,
+        PostKind.RATING_REQUEST: PostPlanner._plan_rating_request,
+        PostKind.TRIAGE_NOTE: PostPlanner._plan_triage_note,
+        PostKind.POST_REFUSED: PostPlanner._plan_post_refused,
+        PostKind.WELCOME: PostPlanner._plan_welcome,
+        PostKind.MESSAGE: PostPlanner._plan_message,
+        PostKind.EPHEMERAL: PostPlanner._plan_ephemeral,
+        PostKind.CHANNEL_JOIN: PostPlanner._plan_channel_join,
+        PostKind.INTAKE: PostPlanner._plan_intake,
+        PostKind.CHANNEL_QUESTION: PostPlanner._plan_channel_question,
+        PostKind.CHANNEL_GONE: PostPlanner._plan_channel_gone,
+        PostKind.CHECKLIST_POST: PostPlanner._plan_checklist_post,
+        PostKind.CHECKLIST_UPDATE: PostPlanner._plan_checklist_update,
+    }
+)
+if set(_PLANS) != set(PostKind):  # a kind nobody can deliver would only fail at its first post
+    raise RuntimeError(f"outbox kinds without a plan: {sorted(set(PostKind) - set(_PLANS))}")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from outbox import enqueue
+from outbox import PostKind, enqueue, triage_note_key
 from scheduling.scheduler import Timer
 from services.deps import Deps
 from services.digest import DIGEST_JOB, DIGEST_JOB_ID, enqueue_digest
@@ -35,7 +35,10 @@ from store.models import Ticket
 log = logging.getLogger(__name__)
 
 
-class JobDispatcher:
+class TimerJobs:
+    """The scheduled jobs' work: called with a job's kind and parameters when its alarm fires
+    (a `scheduling.jobs.JobRunner`), plus the leader's digest schedule and alarm reconcile."""
+
     def __init__(self, deps: Deps) -> None:
         self._deps = deps
 
@@ -117,8 +120,8 @@ class JobDispatcher:
                 if ticket.sla_due_at is None or ticket.sla_due_at > now:
                     enqueue(
                         session,
-                        kind="triage_note",
-                        dedupe_key=f"sla_warn:{ticket.id}:{ticket.severity}",
+                        kind=PostKind.TRIAGE_NOTE,
+                        dedupe_key=triage_note_key("sla_warn", ticket.id, ticket.severity),
                         now=now,
                         ticket_id=ticket.id,
                         payload={"note": "sla_warn"},
@@ -129,8 +132,8 @@ class JobDispatcher:
                 ticket.sla_breached_at = now
                 enqueue(
                     session,
-                    kind="triage_note",
-                    dedupe_key=f"sla_breach:{ticket.id}:{ticket.severity}",
+                    kind=PostKind.TRIAGE_NOTE,
+                    dedupe_key=triage_note_key("sla_breach", ticket.id, ticket.severity),
                     now=now,
                     ticket_id=ticket.id,
                     payload={"note": "sla_breach"},
@@ -144,8 +147,8 @@ class JobDispatcher:
                 ticket.updates_owed += 1
                 enqueue(
                     session,
-                    kind="triage_note",
-                    dedupe_key=f"update_owed:{ticket.id}:{ticket.updates_owed}",
+                    kind=PostKind.TRIAGE_NOTE,
+                    dedupe_key=triage_note_key("update_owed", ticket.id, ticket.updates_owed),
                     now=now,
                     ticket_id=ticket.id,
                     payload={"note": "update_owed", "count": ticket.updates_owed},

@@ -75,6 +75,58 @@ def test_posts_owed_during_an_outage_are_delivered_after_a_restart(slack: SlackS
     assert posts_for(slack, 1) == {"card": 1, "ack": 1, "mirror": 1}
 
 
+def test_a_worker_still_in_a_slack_call_after_its_stop_is_never_joined_by_a_second_on_its_partition(
+    slack: SlackStub, database_url: str
+) -> None:
+    """Deposed while a post is in flight longer than the stop waits, then re-elected (twice, the
+    second time while the new worker is still waiting): the partition's Slack calls stay one at a
+    time, each sent only after the one before it was answered, and every post goes once."""
+    from datetime import UTC, datetime
+
+    from outbox import Outbox, OutboxRow, Post, enqueue
+    from slack_api.client import KeepAliveWebClient
+    from store import migrate
+    from store.db import Database, make_engine
+
+    db = Database(make_engine(database_url))
+    migrate.upgrade(db.engine)
+    channels = [f"C0PART{n}" for n in range(3)]  # one channel each: no pacing between the posts
+    for channel_id in channels:
+        slack.add_channel(channel_id, channel_id.lower())
+
+    def planner(session: object, row: OutboxRow) -> Post:
+        channel_id = row.payload["channel"]
+        return Post("chat.postMessage", {"channel": channel_id, "text": row.payload["text"]}, pace_key=channel_id)
+
+    def owe(n: int) -> None:
+        with db.transaction() as session:
+            payload = {"channel": channels[n], "text": f"post {n}"}
+            enqueue(session, kind="note", dedupe_key=f"partition:{n}", now=datetime.now(UTC), payload=payload)
+
+    outbox = Outbox(db, KeepAliveWebClient(token=BOT_TOKEN, base_url=slack.url), planner, workers=1)
+    outbox.watch(db)
+    slack.delay = 2.0  # every Slack call takes 2 s: far longer than the stops below wait
+    owe(0)
+    outbox.start()
+    try:
+        first = slack.wait_for(lambda: slack.calls_to("chat.postMessage"))[0]
+        outbox.stop(timeout=0.1)  # deposed
+        owe(1)
+        owe(2)
+        outbox.start()  # re-elected: rows 1 and 2 are due, row 0's call has not been answered
+        outbox.stop(timeout=0.1)  # deposed and re-elected again before that answer
+        outbox.start()
+        assert time.monotonic() < first.at + slack.delay  # all of that happened during the first call
+        slack.wait_for(lambda: len(slack.posts()) == 3, timeout=20)
+    finally:
+        outbox.stop()
+        db.engine.dispose()
+    sent = slack.calls_to("chat.postMessage")
+    assert sorted(call.args["text"] for call in sent) == ["post 0", "post 1", "post 2"]
+    gaps = [later.at - earlier.at for earlier, later in zip(sent, sent[1:], strict=False)]
+    assert min(gaps) >= slack.delay - 0.01, gaps  # a call left only once the one before was answered
+
+
 def serve(slack: SlackStub, database_url: str, port: int, **env: str) -> subprocess.Popen[str]:
     clean = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "SUPPORT_", "DATABASE_URL"))}
     process = subprocess.Popen(

@@ -19,7 +19,7 @@ from onboarding.customer import (
     Plan,
 )
 from onboarding.reminders import DASHBOARD_CALL_AGENDA
-from onboarding.steps import A_TEAM_KEEP_IT_SMALL, A_TEAM_ROLES, INGESTION_READY, ONBOARDING_STEPS, OnboardingStep
+from onboarding.steps import A_TEAM_KEEP_IT_SMALL, A_TEAM_ROLES, INGESTION_READY, ONBOARDING_STEPS, StepDefinition
 from tickets.slack_text import cut, slack_length
 from ui import ids
 from ui.blocks import SECTION_TEXT_LIMIT, Blocks, ModalContext, _mrkdwn, _plain, _truncate, escape_text
@@ -184,7 +184,7 @@ def _link_line(link: str) -> str:
     return f":link: <{link.replace('&', '&amp;')}|Payment link>"
 
 
-def _step_buttons(step: OnboardingStep, record: StepRecord, link_button: str | None = None) -> list[dict[str, Any]]:
+def _step_buttons(step: StepDefinition, record: StepRecord, link_button: str | None = None) -> list[dict[str, Any]]:
     value = str(step.number)
     if link_button:  # a url button (≤ 3,000 characters, not escaped): the link did not fit the text
         buttons = [{**_button(ids.PAYMENT_LINK_VISIT_BUTTON, "Open payment link", value), "url": link_button}]
@@ -195,7 +195,7 @@ def _step_buttons(step: OnboardingStep, record: StepRecord, link_button: str | N
     return [*_pending_buttons(step, record, value), *buttons]
 
 
-def _pending_buttons(step: OnboardingStep, record: StepRecord, value: str) -> list[dict[str, Any]]:
+def _pending_buttons(step: StepDefinition, record: StepRecord, value: str) -> list[dict[str, Any]]:
     buttons = [_button(ids.STEP_MARK_DONE_BUTTON, "Mark done", value, "primary")]
     if step.can_decline:
         buttons.append(_button(ids.STEP_DECLINE_BUTTON, "Decline", value))
@@ -205,7 +205,7 @@ def _pending_buttons(step: OnboardingStep, record: StepRecord, value: str) -> li
     return buttons
 
 
-def _step_blocks(step: OnboardingStep, record: StepRecord) -> Blocks:
+def _step_blocks(step: StepDefinition, record: StepRecord) -> Blocks:
     """The step's text and its buttons. A payment link goes in the text if it fits after escaping
     (Slack's 3,000 counts `&amp;` as 5), else on a url button, whose url is not escaped."""
     lines = [f"*{step.number}. {step.title}*", step.meaning]

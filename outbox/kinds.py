@@ -1,0 +1,87 @@
+"""Every kind of outbox row, and the dedupe keys more than one module must agree on.
+
+A row's `kind` says what its delivery posts (services/posts.py plans one per kind); its
+`dedupe_key` makes owing the same post twice a no-op (`enqueue` adds no second row with the key).
+Keys that another module reads back (a row waiting on the ticket card looks the card's row up by
+key) are built here, so writer and reader cannot drift apart.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+
+
+class PostKind(StrEnum):
+    """What an outbox row delivers. A StrEnum: the stored value is the plain string."""
+
+    # A ticket, in its customer channel
+    TICKET_CARD = "ticket_card"  # the ticket's card; its thread is the conversation
+    TICKET_ACK = "ticket_ack"  # "it is with the team", in the card's thread
+    CARD_UPDATE = "card_update"  # the card re-rendered (chat.update)
+    RATING_REQUEST = "rating_request"  # after resolving, in the card's thread
+    # A ticket, in triage
+    TRIAGE_MIRROR = "triage_mirror"  # the ticket's triage card
+    MIRROR_UPDATE = "mirror_update"  # the triage card re-rendered (chat.update)
+    TRIAGE_NOTE = "triage_note"  # SLA warning/breach, update owed, reopened... (payload["note"])
+    POST_REFUSED = "post_refused"  # Slack refused a post for good: triage is told
+    # Channels
+    WELCOME = "welcome"  # the bot joined a customer channel
+    CHANNEL_JOIN = "channel_join"  # read a channel the bot joined (conversations.info), then register it
+    CHANNEL_QUESTION = "channel_question"  # "is this a customer channel?"
+    CHANNEL_GONE = "channel_gone"  # triage: a customer channel was archived, left or deleted
+    INTAKE = "intake"  # read a message someone put a 🎫 on, then file its ticket
+    # Onboarding
+    CHECKLIST_POST = "checklist_post"  # the onboarding checklist
+    CHECKLIST_UPDATE = "checklist_update"  # the checklist re-rendered (chat.update)
+    # Anything else
+    MESSAGE = "message"  # a message to a channel or DM: given as text/blocks, or rendered late
+    EPHEMERAL = "ephemeral"  # a note only one user sees
+
+
+# Posts in a ticket's customer channel: when one fails for good, the triage card says so.
+CUSTOMER_TICKET_POSTS = (PostKind.TICKET_CARD, PostKind.TICKET_ACK, PostKind.CARD_UPDATE, PostKind.RATING_REQUEST)
+
+
+def ticket_post_key(kind: PostKind, ticket_id: int) -> str:
+    """The key of a post a ticket gets once (its card, acknowledgement, triage mirror):
+    "ticket_card:12". Rows waiting on the card find it by this key."""
+    return f"{kind}:{ticket_id}"
+
+
+def repeat_key(kind: PostKind, about: int | str, now: datetime) -> str:
+    """The key of a post owed afresh at each change (a card update, a rating request): the kind,
+    what it is about (a ticket id or channel id) and `now` to the microsecond."""
+    return f"{kind}:{about}:{now.timestamp():.6f}"
+
+
+def triage_note_key(note: str, ticket_id: int, which: object) -> str:
+    """The key of a triage note (`note` as in payload["note"]: "sla_warn", "sla_breach",
+    "update_owed", "reopened"), once per ticket and `which` (the severity, a count, a ts)."""
+    return f"{note}:{ticket_id}:{which}"
+
+
+def checklist_post_prefix(channel_id: str) -> str:
+    """What every checklist post's key in a channel starts with (a pending one is looked up by it)."""
+    return f"checklist:{channel_id}:"
+
+
+def checklist_post_key(channel_id: str, request_key: str) -> str:
+    """The key of the checklist post a request (`request_key`: its event or action id) owes."""
+    return checklist_post_prefix(channel_id) + request_key
+
+
+def refused_mirror_update_key(ticket_id: int, refused_row_id: int) -> str:
+    """The triage card's update that shows a refused customer-channel post (row `refused_row_id`)."""
+    return f"{PostKind.MIRROR_UPDATE}:{ticket_id}:refused:{refused_row_id}"
+
+
+def refusal_note_key(refused_row_id: int) -> str:
+    """The key of the note telling triage Slack refused a post: once per refused row."""
+    return f"{PostKind.POST_REFUSED}:{refused_row_id}"
+
+
+def gone_channel_note_key(about: int | str | None, reason: str) -> str:
+    """The key of the note telling triage a post's channel is gone (`reason`: Slack's error):
+    once per ticket (or channel, `about`) and reason, however many posts it refuses."""
+    return f"{PostKind.POST_REFUSED}:{about}:{reason}"

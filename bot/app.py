@@ -135,7 +135,7 @@ class Runtime:
 def build_runtime(settings: Settings, *, clock: Callable[[], datetime] = utcnow, socket_mode: bool = False) -> Runtime:
     db = Database(make_engine(settings.database_url))
     directory = Directory(make_background_client(settings))
-    followups: dict[str, Callable[[dict, dict], None]] = {}  # filled once deps exist, and by register_all
+    followups: dict[str, Callable[[dict, dict], None]] = {}  # the use cases finishing outbox reads, once deps exist
     planner = PostPlanner(
         directory, settings.triage_channel or "", settings.sla_targets, clock, settings.oncall, followups
     )
@@ -176,7 +176,6 @@ def build_runtime(settings: Settings, *, clock: Callable[[], datetime] = utcnow,
         followups=followups,
         installation_store=installation_store,
     )
-    followups["channel_join"] = functools.partial(finish_join, deps)
 
     bolt = App(
         signing_secret=settings.slack_signing_secret or "unused-in-socket-mode",
@@ -232,6 +231,7 @@ def build_runtime(settings: Settings, *, clock: Callable[[], datetime] = utcnow,
         )
         return next()
 
+    followups["channel_join"] = functools.partial(finish_join, deps)
     register_all(bolt, deps)
     dispatcher = JobDispatcher(deps)
     leadership = Leadership(

@@ -47,17 +47,6 @@ def why_not_here(deps: Deps, channel_id: str) -> str:
     return CHANNEL_NOT_SET_UP if pending else NOT_A_CUSTOMER_CHANNEL
 
 
-def tickets_refused_here(deps: Deps, channel_id: str, *, remembered: bool = False) -> str | None:
-    """None if tickets are filed in `channel_id` now (a live customer channel); else why not, for the
-    person asking (`why_not_here`). `remembered`: a "yes" may come from `deps.channels`' memory (the
-    /ticket hot path; staff channels are refused first); otherwise the database is read."""
-    if remembered and channel_id in staff_channels(deps):
-        return TRIAGE_IS_NOT_FOR_TICKETS
-    if deps.channels.is_customer_channel(channel_id, fresh=not remembered):
-        return None
-    return why_not_here(deps, channel_id)
-
-
 def _welcome(session: Session, channel_id: str, key: str, now: datetime) -> None:
     enqueue(session, kind="welcome", dedupe_key=f"welcome:{channel_id}:{key}", now=now, payload={"channel": channel_id})
 
@@ -226,3 +215,14 @@ def channel_id_changed(session: Session, *, old_id: str, new_id: str) -> tuple[l
     session.expunge_all()  # the ORM's copies of the old rows are stale now
     session.execute(delete(CustomerChannel).where(CustomerChannel.channel_id == old_id))
     return open_tickets(session, new_id), moved_onboarding
+
+
+def tickets_refused_here(deps: Deps, channel_id: str, *, remembered: bool = False) -> str | None:
+    """None if tickets are filed in `channel_id` now (a live customer channel); else why not, for the
+    person asking (`why_not_here`). `remembered`: a "yes" may come from `deps.channels`' memory (the
+    /ticket hot path; staff channels are refused first); otherwise the database is read."""
+    if remembered and channel_id in staff_channels(deps):
+        return TRIAGE_IS_NOT_FOR_TICKETS
+    if deps.channels.is_customer_channel(channel_id, fresh=not remembered):
+        return None
+    return why_not_here(deps, channel_id)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import io
 import json
 import logging
@@ -31,6 +32,7 @@ from scheduling import jobs
 from scheduling.leader import Leadership, SqliteProcessLock
 from scheduling.scheduler import Scheduler
 from services.channel_cache import CustomerChannels
+from services.channel_events import finish_join
 from services.channels import retire_staff_channels
 from services.deps import Background, Deps
 from services.posts import PostPlanner
@@ -133,7 +135,7 @@ class Runtime:
 def build_runtime(settings: Settings, *, clock: Callable[[], datetime] = utcnow, socket_mode: bool = False) -> Runtime:
     db = Database(make_engine(settings.database_url))
     directory = Directory(make_background_client(settings))
-    followups: dict[str, Callable[[dict, dict], None]] = {}  # filled by the handlers (register_all)
+    followups: dict[str, Callable[[dict, dict], None]] = {}  # the use cases finishing outbox reads, once deps exist
     planner = PostPlanner(
         directory, settings.triage_channel or "", settings.sla_targets, clock, settings.oncall, followups
     )
@@ -229,6 +231,7 @@ def build_runtime(settings: Settings, *, clock: Callable[[], datetime] = utcnow,
         )
         return next()
 
+    followups["channel_join"] = functools.partial(finish_join, deps)
     register_all(bolt, deps)
     dispatcher = TimerJobs(deps)
     leadership = Leadership(

@@ -2,43 +2,43 @@
 whether a channel that is not shared with another org is a customer channel, and the channel
 events (archive, unarchive, the bot removed, deleted, renamed, shared, unshared, a new id).
 
-Each event is applied with its event id in one transaction, so a retried event is applied once.
+Each listener reads the event into plain values and calls one use case (services/channel_events.py),
+which applies it with its event id in one transaction, so a retried event is applied once.
 """
 
 from __future__ import annotations
 
-import logging
 from typing import Any
 
-from slack_bolt import Ack, App, BoltContext, Respond
+from slack_bolt import Ack, BoltContext, Respond
 
+from handlers.routing import action, event
 from handlers.staff import not_staff
-from outbox import enqueue
-from services.channels import (
-    bot_joined,
-    channel_id_changed,
-    channel_renamed,
-    channel_shared,
-    channel_unarchived,
-    channel_went_away,
-    choose_channel_state,
-    open_tickets,
+from services.channel_events import (
+    ChannelChoice,
+    bot_added,
+    channel_back,
+    channel_gone,
+    channel_moved,
+    channel_named,
+    choose_channel,
+    member_left,
+    sharing_changed,
 )
+from services.channels import is_internal, staff_channels, why_not_here
 from services.deps import Deps
-from services.tickets import claim_event
 from slack_api.identity import payload_team
-from store.models import Customer, CustomerChannel
 from tickets.channels import ChannelState, GoneReason
 from ui import ids
 from ui.blocks import (
+    CHANNEL_CHOICE_BOT_GONE,
     CHANNEL_CHOICE_STAFF_ONLY,
-    CHANNEL_NOT_SET_UP,
-    NOT_A_CUSTOMER_CHANNEL,
     TRIAGE_IS_NOT_FOR_TICKETS,
     build_channel_choice_made,
 )
 
-log = logging.getLogger(__name__)
+# Still imported from here by handlers/tickets.py; they live in services/channels.py.
+__all__ = ["is_internal", "on_bot_added", "staff_channels", "why_not_here"]
 
 GONE_EVENTS = {
     "channel_archive": GoneReason.ARCHIVED,
@@ -51,39 +51,7 @@ GONE_EVENTS = {
 BACK_EVENTS = ("channel_unarchive", "group_unarchive")
 RENAME_EVENTS = ("channel_rename", "group_rename")
 SHARING_EVENTS = ("channel_shared", "channel_unshared")
-EVENTS = (
-    *GONE_EVENTS,
-    *BACK_EVENTS,
-    *RENAME_EVENTS,
-    *SHARING_EVENTS,
-    "member_left_channel",
-    "channel_id_changed",
-)
-ACTIONS = (ids.CHANNEL_USE_AS_CUSTOMER, ids.CHANNEL_MARK_INTERNAL)
 CHOICES = {ids.CHANNEL_USE_AS_CUSTOMER: ChannelState.CUSTOMER, ids.CHANNEL_MARK_INTERNAL: ChannelState.INTERNAL}
-NOT_IN_CHANNEL = "I am no longer in that channel, so there is nothing to set up."
-
-
-def staff_channels(deps: Deps) -> set[str]:
-    """The triage and digest channels: never customer channels, whatever happens in them."""
-    return {c for c in (deps.settings.triage_channel, deps.settings.digest_channel) if c}
-
-
-def is_internal(deps: Deps, channel_id: str) -> bool:
-    """Staff said "Internal, ignore" for this channel: the bot stays quiet there."""
-    with deps.db.session() as session:
-        channel = session.get(CustomerChannel, channel_id) if channel_id else None
-        return channel is not None and channel.state == ChannelState.INTERNAL
-
-
-def why_not_here(deps: Deps, channel_id: str) -> str:
-    """Why tickets can't be filed in a channel that is not a customer channel, for the person asking."""
-    if channel_id in staff_channels(deps):
-        return TRIAGE_IS_NOT_FOR_TICKETS
-    with deps.db.session() as session:
-        channel = session.get(CustomerChannel, channel_id) if channel_id else None
-        pending = channel is not None and not channel.gone and channel.state == ChannelState.PENDING
-    return CHANNEL_NOT_SET_UP if pending else NOT_A_CUSTOMER_CHANNEL
 
 
 def _channel_id(event: dict[str, Any]) -> str:
@@ -93,116 +61,106 @@ def _channel_id(event: dict[str, Any]) -> str:
     return channel if isinstance(channel, str) else ""
 
 
+def _event_id(body: dict[str, Any]) -> str:
+    """The id the event is claimed by ("" if Slack sent none: applied, unclaimed)."""
+    return body.get("event_id", "")
+
+
+def _event_key(event: dict[str, Any], body: dict[str, Any]) -> str:
+    """What names this event in the outbox's dedupe keys: its id, else its ts."""
+    return body.get("event_id") or event.get("event_ts") or ""
+
+
 def on_bot_added(deps: Deps, event: dict[str, Any], body: dict[str, Any]) -> None:
-    """The bot was added to a channel. No Slack call here: the outbox reads the channel
-    (conversations.info) with its retry policy and then registers it (`complete_join`)."""
-    channel_id = _channel_id(event)
-    if not channel_id or channel_id in staff_channels(deps):
-        return  # triage and digest: no welcome, no customer channel
-    event_id = body.get("event_id") or event.get("event_ts") or ""
-    now = deps.clock()
-    with deps.db.transaction() as session:
-        if not claim_event(session, body.get("event_id", ""), now):
-            return
-        enqueue(
-            session,
-            kind="channel_join",
-            dedupe_key=f"channel_join:{channel_id}:{event_id}",
-            now=now,
-            payload={"channel": channel_id, "inviter": event.get("inviter") or None, "key": event_id},
+    """member_joined_channel for the bot itself (routed by handlers/events.py): the outbox reads
+    the channel, then registers it (services.channel_events.finish_join)."""
+    bot_added(
+        deps,
+        channel_id=_channel_id(event),
+        inviter=event.get("inviter") or None,
+        event_id=_event_id(body),
+        key=_event_key(event, body),
+    )
+
+
+def went_away(event: dict[str, Any], body: dict[str, Any], deps: Deps) -> None:
+    """Archived, the bot removed, deleted."""
+    if channel_id := _channel_id(event):
+        reason = GONE_EVENTS[event["type"]]
+        channel_gone(deps, channel_id=channel_id, reason=reason, event_id=_event_id(body), key=_event_key(event, body))
+
+
+def someone_left(event: dict[str, Any], body: dict[str, Any], deps: Deps) -> None:
+    if channel_id := _channel_id(event):
+        member_left(
+            deps,
+            channel_id=channel_id,
+            user_id=event.get("user") or "",
+            event_id=_event_id(body),
+            key=_event_key(event, body),
         )
 
 
-def register(app: App, deps: Deps) -> None:
-    def complete_join(payload: dict[str, Any], answer: dict[str, Any]) -> None:
-        """conversations.info answered for a channel the bot joined: register it (idempotent)."""
-        info = answer.get("channel") or {}
-        with deps.db.transaction() as session:
-            channel = bot_joined(
-                session,
-                channel_id=payload["channel"],
-                name=info.get("name") or "",
-                is_ext_shared=bool(info.get("is_ext_shared")),
-                inviter=payload.get("inviter"),
-                now=deps.clock(),
-                key=payload.get("key") or "",
-            )
-            back = open_tickets(session, channel.channel_id)  # added back after a removal: alarms resume
-        deps.sync_timers_of(back)
+def came_back(event: dict[str, Any], body: dict[str, Any], deps: Deps) -> None:
+    if channel_id := _channel_id(event):
+        channel_back(deps, channel_id=channel_id, event_id=_event_id(body))
 
-    deps.followups["channel_join"] = complete_join
 
-    def channel_event(event: dict[str, Any], body: dict[str, Any]) -> None:
-        kind, channel_id = event.get("type", ""), _channel_id(event)
-        if not channel_id:
-            return
-        if kind == "member_left_channel" and event.get("user") != deps.directory.host().bot_user_id:
-            return  # someone else left: nothing changes for the channel
-        now, event_id = deps.clock(), body.get("event_id") or event.get("event_ts") or ""
-        resync: list[int] = []
-        with deps.db.transaction() as session:
-            if not claim_event(session, body.get("event_id", ""), now):
-                return
-            if kind in GONE_EVENTS or kind == "member_left_channel":
-                reason = GONE_EVENTS.get(kind, GoneReason.REMOVED)
-                resync = channel_went_away(session, channel_id=channel_id, reason=reason, now=now, key=event_id)
-            elif kind in BACK_EVENTS:
-                resync = channel_unarchived(session, channel_id=channel_id)
-            elif kind in RENAME_EVENTS:
-                name = (event.get("channel") or {}).get("name") if isinstance(event.get("channel"), dict) else None
-                channel_renamed(session, channel_id=channel_id, name=name or "")
-            elif kind in SHARING_EVENTS:
-                shared = kind == "channel_shared" or bool(event.get("is_ext_shared"))
-                channel_shared(session, channel_id=channel_id, is_ext_shared=shared, now=now, key=event_id)
-        deps.channels.forget(channel_id)
-        deps.sync_timers_of(resync)
+def renamed(event: dict[str, Any], body: dict[str, Any], deps: Deps) -> None:
+    if channel_id := _channel_id(event):
+        name = (event.get("channel") or {}).get("name") if isinstance(event.get("channel"), dict) else None
+        channel_named(deps, channel_id=channel_id, name=name or "", event_id=_event_id(body))
 
-    def id_changed(event: dict[str, Any], body: dict[str, Any]) -> None:
-        old_id, new_id = event.get("old_channel_id") or "", event.get("new_channel_id") or ""
-        if not old_id or not new_id:
-            return
-        with deps.db.transaction() as session:
-            if not claim_event(session, body.get("event_id", ""), deps.clock()):
-                return
-            tickets, moved_onboarding = channel_id_changed(session, old_id=old_id, new_id=new_id)
-        deps.channels.forget(old_id)
-        deps.sync_timers_of(tickets)
-        if moved_onboarding:
-            deps.forget_customer_timers(old_id)
-            with deps.db.session() as session:
-                customer = session.get(Customer, new_id)
-            if customer is not None:
-                deps.sync_customer_timers(customer)
 
-    def choose(ack: Ack, body: dict[str, Any], action: dict[str, Any], context: BoltContext) -> None:
-        """Runs before the HTTP answer: the choice is stored when Slack hears "ok"."""
-        ack()
-        user_id = (body.get("user") or {}).get("id", "")
-        refusal = not_staff(deps, user_id, CHANNEL_CHOICE_STAFF_ONLY, payload_team(body))
-        if refusal:
-            context["tell_user"] = refusal
-            return
-        channel_id, chosen = action.get("value") or "", CHOICES[action["action_id"]]
-        if channel_id in staff_channels(deps):
-            context["tell_user"] = TRIAGE_IS_NOT_FOR_TICKETS
-            return
-        with deps.db.transaction() as session:
-            channel = choose_channel_state(session, channel_id=channel_id, chosen=chosen, now=deps.clock())
-            gone = channel is None or channel.gone
-        deps.channels.forget(channel_id)
-        if gone:
-            context["tell_user"] = NOT_IN_CHANNEL
-            return
+def sharing(event: dict[str, Any], body: dict[str, Any], deps: Deps) -> None:
+    if channel_id := _channel_id(event):
+        shared = event["type"] == "channel_shared" or bool(event.get("is_ext_shared"))
+        sharing_changed(
+            deps,
+            channel_id=channel_id,
+            is_ext_shared=shared,
+            event_id=_event_id(body),
+            key=_event_key(event, body),
+        )
+
+
+def id_changed(event: dict[str, Any], body: dict[str, Any], deps: Deps) -> None:
+    old_id, new_id = event.get("old_channel_id") or "", event.get("new_channel_id") or ""
+    if old_id and new_id:
+        channel_moved(deps, old_id=old_id, new_id=new_id, event_id=_event_id(body))
+
+
+def choose(ack: Ack, body: dict[str, Any], action: dict[str, Any], context: BoltContext, deps: Deps) -> None:
+    """Runs before the HTTP answer: the choice is stored when Slack hears "ok"."""
+    ack()
+    user_id = (body.get("user") or {}).get("id", "")
+    refusal = not_staff(deps, user_id, CHANNEL_CHOICE_STAFF_ONLY, payload_team(body))
+    if refusal:
+        context["tell_user"] = refusal
+        return
+    channel_id, chosen = action.get("value") or "", CHOICES[action["action_id"]]
+    outcome = choose_channel(deps, channel_id=channel_id, chosen=chosen)
+    if outcome == ChannelChoice.STAFF_CHANNEL:
+        context["tell_user"] = TRIAGE_IS_NOT_FOR_TICKETS
+    elif outcome == ChannelChoice.BOT_GONE:
+        context["tell_user"] = CHANNEL_CHOICE_BOT_GONE
+    else:
         context["chosen"] = build_channel_choice_made(channel_id, chosen == ChannelState.CUSTOMER, user_id)
 
-    def answer_choice(context: BoltContext, respond: Respond) -> None:
-        if context.get("chosen"):
-            respond(text=context["chosen"], replace_original=True)
-        elif context.get("tell_user"):
-            respond(text=context["tell_user"], response_type="ephemeral", replace_original=False)
 
-    for kind in (*GONE_EVENTS, *BACK_EVENTS, *RENAME_EVENTS, *SHARING_EVENTS, "member_left_channel"):
-        app.event(kind)(channel_event)
-    app.event("channel_id_changed")(id_changed)
-    for action_id in ACTIONS:
-        app.action(action_id)(ack=choose, lazy=[answer_choice])
+def answer_choice(context: BoltContext, respond: Respond) -> None:
+    if context.get("chosen"):
+        respond(text=context["chosen"], replace_original=True)
+    elif context.get("tell_user"):
+        respond(text=context["tell_user"], response_type="ephemeral", replace_original=False)
+
+
+ROUTES = (
+    *(event(kind, went_away) for kind in GONE_EVENTS),
+    event("member_left_channel", someone_left),
+    *(event(kind, came_back) for kind in BACK_EVENTS),
+    *(event(kind, renamed) for kind in RENAME_EVENTS),
+    *(event(kind, sharing) for kind in SHARING_EVENTS),
+    event("channel_id_changed", id_changed),
+    *(action(action_id, choose, answer_choice) for action_id in CHOICES),
+)

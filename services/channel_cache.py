@@ -29,9 +29,10 @@ class CustomerChannels:
         self._until: dict[str, float] = {}
         self._lock = threading.Lock()
 
-    def is_customer_channel(self, channel_id: str) -> bool:
+    def is_customer_channel(self, channel_id: str, *, fresh: bool = False) -> bool:
+        """Whether tickets are filed in `channel_id` now; `fresh`: ask the database even if a "yes" is remembered."""
         now = self._clock()
-        if self._until.get(channel_id, 0.0) > now:
+        if not fresh and self._until.get(channel_id, 0.0) > now:
             return True
         with self._db.session() as session:
             known = customer_channel(session, channel_id) is not None

@@ -1,14 +1,16 @@
-"""Use cases for a channel's life: the bot joining, staff choosing what a channel is, archive,
-removal, deletion, rename, sharing and a changed channel id.
+"""A channel's life: what the bot knows of a channel (read by listeners: may tickets be filed here,
+and if not, why), and the steps that change it: the bot joining, staff choosing what a channel is,
+archive, removal, deletion, rename, sharing and a changed channel id.
 
-Each takes a session (the caller owns the transaction) and `now`; what Slack must be told goes
-into the outbox in the same transaction. Functions that stop or resume a ticket's alarms return
-the ticket ids, for the caller to re-point after commit (`Deps.sync_timers_of`).
+The steps take a session (their use case, in services/channel_events.py, owns the transaction) and
+`now`; what Slack must be told goes into the outbox in the same transaction. Steps that stop or
+resume a ticket's alarms return the ticket ids, for the use case to re-point after the commit.
 """
 
 from __future__ import annotations
 
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from sqlalchemy import delete, insert, select, update
 from sqlalchemy.orm import Session
@@ -17,6 +19,32 @@ from outbox import enqueue
 from store.models import Customer, CustomerChannel, OnboardingStep, Ticket
 from tickets.channels import ChannelState, GoneReason, on_bot_joined, on_shared, on_staff_choice, parse_state
 from tickets.rules import Status
+from ui.blocks import CHANNEL_NOT_SET_UP, NOT_A_CUSTOMER_CHANNEL, TRIAGE_IS_NOT_FOR_TICKETS
+
+if TYPE_CHECKING:
+    from services.deps import Deps
+
+
+def staff_channels(deps: Deps) -> set[str]:
+    """The triage and digest channels: never customer channels, whatever happens in them."""
+    return {c for c in (deps.settings.triage_channel, deps.settings.digest_channel) if c}
+
+
+def is_internal(deps: Deps, channel_id: str) -> bool:
+    """Staff said "Internal, ignore" for this channel: the bot stays quiet there."""
+    with deps.db.session() as session:
+        channel = session.get(CustomerChannel, channel_id) if channel_id else None
+        return channel is not None and channel.state == ChannelState.INTERNAL
+
+
+def why_not_here(deps: Deps, channel_id: str) -> str:
+    """Why tickets can't be filed in a channel that is not a customer channel, for the person asking."""
+    if channel_id in staff_channels(deps):
+        return TRIAGE_IS_NOT_FOR_TICKETS
+    with deps.db.session() as session:
+        channel = session.get(CustomerChannel, channel_id) if channel_id else None
+        pending = channel is not None and not channel.gone and channel.state == ChannelState.PENDING
+    return CHANNEL_NOT_SET_UP if pending else NOT_A_CUSTOMER_CHANNEL
 
 
 def _welcome(session: Session, channel_id: str, key: str, now: datetime) -> None:
@@ -187,3 +215,14 @@ def channel_id_changed(session: Session, *, old_id: str, new_id: str) -> tuple[l
     session.expunge_all()  # the ORM's copies of the old rows are stale now
     session.execute(delete(CustomerChannel).where(CustomerChannel.channel_id == old_id))
     return open_tickets(session, new_id), moved_onboarding
+
+
+def tickets_refused_here(deps: Deps, channel_id: str, *, remembered: bool = False) -> str | None:
+    """None if tickets are filed in `channel_id` now (a live customer channel); else why not, for the
+    person asking (`why_not_here`). `remembered`: a "yes" may come from `deps.channels`' memory (the
+    /ticket hot path; staff channels are refused first); otherwise the database is read."""
+    if remembered and channel_id in staff_channels(deps):
+        return TRIAGE_IS_NOT_FOR_TICKETS
+    if deps.channels.is_customer_channel(channel_id, fresh=not remembered):
+        return None
+    return why_not_here(deps, channel_id)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
@@ -16,9 +17,14 @@ from ui.home import (
     HomeCustomer,
     HomeTicket,
     TicketPage,
+    build_customer_home,
+    build_staff_home_page,
     severity_rank,
     staff_page,
 )
+
+if TYPE_CHECKING:
+    from services.deps import Deps
 
 _COLUMNS = (
     Ticket.id,
@@ -105,3 +111,31 @@ def customer_channel_for(session: Session, team_id: str | None) -> str | None:
         .where(CustomerChannel.customer_team_id == team_id, CustomerChannel.active.is_(True))
         .limit(1)
     )
+
+
+def home_view(deps: Deps, user_id: str, page: int) -> dict[str, Any] | None:
+    """Page `page` (0-based; out of range: the nearest) of `user_id`'s Home view, or None when Slack
+    could not say who they are just now: the Home they have stays (staff never see a customer's
+    Home, nor a customer staff's, by a failure)."""
+    who = deps.directory.identify(user_id)
+    if not who.known:
+        return None
+    staff, team_id = who.is_staff, who.team_id
+    if not staff and team_id == deps.directory.host().team_id:
+        # A guest of our own workspace looks up with our team id: "their org's tickets" would be
+        # every ticket staff or any other guest filed, for any customer. Show no org's tickets.
+        team_id = None
+    now = deps.clock()
+    with deps.db.session() as session:
+        if staff:
+            tickets, customers, page = staff_home_page(session, now, page)
+            return build_staff_home_page(tickets, customers, page, now)
+        return build_customer_home(customer_home_data(session, team_id, now), page, now)
+
+
+def home_ticket_channel(deps: Deps, user_id: str) -> str | None:
+    """Where the Home's File-a-ticket button files for `user_id`: their org's support channel, or
+    None if it has none (or Slack could not say which org they are in)."""
+    team_id = deps.directory.team_of(user_id)
+    with deps.db.session() as session:
+        return customer_channel_for(session, team_id)

@@ -1,14 +1,17 @@
-"""Onboarding use cases over the database: start, mark steps, nudge. The rules live in onboarding/.
+"""Onboarding over the database: start, mark steps, nudge. The rules live in onboarding/.
 
-Each function takes a session (the caller owns the transaction) and `now`; what Slack must be told
-goes to the outbox in the same transaction, and the timers a customer needs are derived from its
-row (`customer_timers`), so the scheduler can always be brought back in line with the database.
+The steps take a session (the caller owns the transaction) and `now`; what Slack must be told goes
+to the outbox in the same transaction, and the timers a customer needs are derived from its row
+(`customer_timers`), so the scheduler can always be brought back in line with the database. The use
+cases the listeners call (`resume_onboarding`, `change_step`, `payment_link_of`) take `deps` and own
+their unit of work.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -19,7 +22,11 @@ from onboarding.reminders import ReminderPolicy, next_nudge_at, scaling_mileston
 from onboarding.steps import DASHBOARD_CALL, INGESTION_READY, STEP_NUMBERS
 from outbox import enqueue
 from scheduling.scheduler import Timer
+from services.unit_of_work import unit_of_work
 from store.models import Customer, OnboardingStep
+
+if TYPE_CHECKING:
+    from services.deps import Deps
 
 NUDGE_JOB = "dashboard_nudge"
 SCALING_JOB = "scaling_checkin"
@@ -270,3 +277,51 @@ def warn_channel_size(session: Session, *, channel_id: str, count: int, max_memb
         },
     )
     return True
+
+
+def resume_onboarding(deps: Deps, *, channel_id: str, request_key: str) -> str | None:
+    """/onboard in `channel_id`: if it is onboarding already, owe its current checklist again (once
+    per `request_key`) and return the company's name; None if it is not onboarding (start it)."""
+    with unit_of_work(deps) as uow:
+        customer = uow.session.get(Customer, channel_id)
+        if customer is None:
+            return None
+        repost_checklist(uow.session, channel_id, uow.now, request_key)
+        return customer.company
+
+
+@dataclass(frozen=True)
+class StepChange:
+    """What came of a step button: `refused` is the checklist rule's reason when the change is not
+    allowed (nothing stored); `onboarding` is False when the channel is not onboarding (any more)."""
+
+    onboarding: bool
+    refused: str | None = None
+
+
+def change_step(deps: Deps, *, channel_id: str, number: int, state: StepState, by: str) -> StepChange:
+    """Staff member `by` set step `number` of `channel_id`'s checklist to `state` (a no-op if it
+    has it already); the checklist is re-rendered and the customer's nudges re-pointed after the
+    commit. The caller has checked that `by` is staff."""
+    try:
+        with unit_of_work(deps) as uow:
+            customer, changed = mark_onboarding_step(
+                uow.session,
+                channel_id=channel_id,
+                number=number,
+                state=state,
+                by=by,
+                policy=deps.reminder_policy,
+                now=uow.now,
+            )
+            if changed:
+                uow.resync_customer(channel_id)
+    except ValueError as exc:  # raised in the block: rolled back
+        return StepChange(onboarding=True, refused=str(exc))
+    return StepChange(onboarding=customer is not None)
+
+
+def payment_link_of(deps: Deps, channel_id: str) -> str | None:
+    """The payment link on step 7 of `channel_id`'s checklist, if one was attached."""
+    with deps.db.session() as session:
+        return load_checklist(session, channel_id)[INGESTION_READY].link

@@ -281,3 +281,17 @@ def test_a_nudge_due_while_down_is_sent_once_after_restart(slack: SlackStub, dat
     with running_bot(slack, database_url, **env):  # and a further restart does not send it again
         time.sleep(2)
     assert len(nudges_to(slack, STAFF)) == 1
+
+
+def test_a_step_button_where_nothing_is_onboarding_says_so(bot: BotUnderTest, channel: str) -> None:
+    status, _, _ = bot.click("onboarding_step_done", user=STAFF, channel=channel, value="6")
+    assert status == 200
+    assert "no onboarding" in bot.slack.wait_for(lambda: bot.slack.responses)[0]["text"]
+    assert bot.sql("SELECT count(*) FROM onboarding_steps")[0][0] == 0
+
+
+def test_a_step_button_without_a_step_number_is_out_of_date(bot: BotUnderTest, channel: str) -> None:
+    message = start_onboarding(bot)
+    bot.click("onboarding_step_done", user=STAFF, channel=channel, message_ts=message["ts"], value="six")
+    assert "out of date" in bot.slack.wait_for(lambda: bot.slack.responses)[0]["text"]
+    assert bot.sql("SELECT count(*) FROM onboarding_steps WHERE state != 'pending'")[0][0] == 0

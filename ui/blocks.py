@@ -522,6 +522,7 @@ CHANNEL_NOT_SET_UP = (
     "customer channel. Try again once they have chosen."
 )
 CHANNEL_CHOICE_STAFF_ONLY = "Only the support team can choose what this channel is used for."
+CHANNEL_CHOICE_BOT_GONE = "I am no longer in that channel, so there is nothing to set up."
 MENTION_IN_TRIAGE = (
     "Mentions in the triage channel don't file tickets: customers file them in their channel. "
     "To work on a ticket here, use the buttons on its card."

@@ -318,3 +318,23 @@ def build_customer_home(tickets: Sequence[HomeTicket], page: int, now: datetime)
         blocks.extend(_customer_ticket_block(ticket, now) for ticket in page_tickets)
     blocks.extend(_paging(page, pages))
     return _view(blocks, page)
+
+
+def build_no_channel_yet_modal() -> dict[str, Any]:
+    """The Home's File-a-ticket button, for a customer whose org has no support channel with us yet
+    (or none Slack could place them in): where tickets are filed instead."""
+    return {
+        "type": "modal",
+        "title": _plain("File a ticket"),
+        "close": _plain("OK"),
+        "blocks": [
+            {
+                "type": "section",
+                "text": _mrkdwn(
+                    "Tickets are filed in your shared support channel with us: press *File a ticket* there, react "
+                    "to a message with :ticket:, or mention me. Once you have filed one, this button files the "
+                    "next one too."
+                ),
+            }
+        ],
+    }

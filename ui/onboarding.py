@@ -334,6 +334,23 @@ STEP_BUTTONS_STAFF_ONLY = (
     "Thanks! Steps are ticked off by the PostHog team. Tell us in this channel when your part is done "
     "and we will mark it."
 )
+STEP_BUTTON_OUT_OF_DATE = "That button is out of date. Run /onboard to get the current checklist."
+NO_ONBOARDING_HERE = "There is no onboarding in that channel any more."
+
+
+def build_onboarding_under_way(company: str) -> str:
+    """/onboard in a channel already onboarding: its checklist was posted again instead."""
+    return f"Onboarding for {escape_text(company)} is already under way: I have posted its current checklist again."
+
+
+def build_step_refused(problem: str) -> str:
+    """A step button asked for a change the checklist does not allow (`problem`: the rule's words)."""
+    return f"That step cannot be changed that way ({problem})."
+
+
+def build_dashboard_call_booked(channel_id: str) -> str:
+    """The CS owner's nudge button: step 8's call is booked, so the nudges stop."""
+    return f"Marked the dashboard-setup call as booked for <#{channel_id}>. No more reminders."
 
 
 def build_scaling_checkin(company: str, channel_id: str, month: int) -> tuple[str, Blocks]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import io
 import json
 import logging
@@ -33,6 +34,7 @@ from scheduling.scheduler import Scheduler
 from services.channel_cache import CustomerChannels
 from services.channels import retire_staff_channels
 from services.deps import Background, Deps
+from services.filing import complete_intake
 from services.posts import PostPlanner
 from services.timers import JobDispatcher
 from slack_api.authorize import HostOrInstallationAuthorize
@@ -174,6 +176,7 @@ def build_runtime(settings: Settings, *, clock: Callable[[], datetime] = utcnow,
         followups=followups,
         installation_store=installation_store,
     )
+    followups["intake"] = functools.partial(complete_intake, deps)
 
     bolt = App(
         signing_secret=settings.slack_signing_secret or "unused-in-socket-mode",

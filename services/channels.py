@@ -9,6 +9,7 @@ the ticket ids, for the caller to re-point after commit (`Deps.sync_timers_of`).
 from __future__ import annotations
 
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from sqlalchemy import delete, insert, select, update
 from sqlalchemy.orm import Session
@@ -17,6 +18,32 @@ from outbox import enqueue
 from store.models import Customer, CustomerChannel, OnboardingStep, Ticket
 from tickets.channels import ChannelState, GoneReason, on_bot_joined, on_shared, on_staff_choice, parse_state
 from tickets.rules import Status
+from ui.blocks import CHANNEL_NOT_SET_UP, NOT_A_CUSTOMER_CHANNEL, TRIAGE_IS_NOT_FOR_TICKETS
+
+if TYPE_CHECKING:
+    from services.deps import Deps
+
+
+def staff_channels(deps: Deps) -> set[str]:
+    """The triage and digest channels: never customer channels, whatever happens in them."""
+    return {c for c in (deps.settings.triage_channel, deps.settings.digest_channel) if c}
+
+
+def is_internal(deps: Deps, channel_id: str) -> bool:
+    """Staff said "Internal, ignore" for this channel: the bot stays quiet there."""
+    with deps.db.session() as session:
+        channel = session.get(CustomerChannel, channel_id) if channel_id else None
+        return channel is not None and channel.state == ChannelState.INTERNAL
+
+
+def why_not_here(deps: Deps, channel_id: str) -> str:
+    """Why tickets can't be filed in a channel that is not a customer channel, for the person asking."""
+    if channel_id in staff_channels(deps):
+        return TRIAGE_IS_NOT_FOR_TICKETS
+    with deps.db.session() as session:
+        channel = session.get(CustomerChannel, channel_id) if channel_id else None
+        pending = channel is not None and not channel.gone and channel.state == ChannelState.PENDING
+    return CHANNEL_NOT_SET_UP if pending else NOT_A_CUSTOMER_CHANNEL
 
 
 def _welcome(session: Session, channel_id: str, key: str, now: datetime) -> None:

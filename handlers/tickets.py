@@ -8,6 +8,7 @@ what the person is told, or the modal that follows, goes in a lazy listener afte
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from slack_bolt import Ack, BoltContext, Respond
@@ -18,7 +19,7 @@ from handlers.routing import action, event, message_shortcut, view
 from services import filing, ticket_actions
 from services.deps import Deps
 from services.filing import RESOLVE_EMOJI, TICKET_EMOJI
-from services.ticket_actions import BUTTON_ACTIONS
+from services.ticket_actions import BUTTON_ACTIONS, CardClick
 from slack_api.identity import payload_team
 from slack_api.message_kinds import readable_text
 from tickets.rules import description_from_message, title_from_message, validate_ticket_fields
@@ -46,12 +47,19 @@ def _channel_of(body: dict[str, Any]) -> str:
     return (body.get("channel") or {}).get("id", "")
 
 
+def _click(body: dict[str, Any], action: dict[str, Any]) -> CardClick:
+    """Who clicked (the payload's `user.team_id` first: another org is a customer for sure), in
+    which channel, on which ticket."""
+    return CardClick(body["user"]["id"], payload_team(body), _channel_of(body), _ticket_number(action))
+
+
 def _field(values: dict[str, Any], block: str) -> dict[str, Any]:
     """A modal input's state (its block id and action id are the same)."""
     return (values.get(block) or {}).get(block) or {}
 
 
-def _ephemeral(respond: Respond) -> Any:
+def _ephemeral(respond: Respond) -> Callable[[str], object]:
+    """Tell the person who clicked, privately, leaving the message they clicked on as it is."""
     return lambda text: respond(text=text, response_type="ephemeral", replace_original=False)
 
 
@@ -66,27 +74,14 @@ def staff_action(ack: Ack, body: dict[str, Any], action: dict[str, Any], context
     """Take / Waiting / Resolve / Reassign on a card. Applied before the HTTP answer, so the change
     is stored when Slack hears "ok"."""
     ack()
-    context["tell_user"] = ticket_actions.act_on_ticket(
-        deps,
-        user_id=body["user"]["id"],
-        team_hint=payload_team(body),
-        channel_id=_channel_of(body),
-        number=_ticket_number(action),
-        action=BUTTON_ACTIONS[action["action_id"]],
-        assignee=action.get("selected_user"),
-    )
+    verb = BUTTON_ACTIONS[action["action_id"]]
+    context["tell_user"] = ticket_actions.act_on_ticket(deps, _click(body, action), verb, action.get("selected_user"))
 
 
 def more_menu(ack: Ack, body: dict[str, Any], action: dict[str, Any], context: BoltContext, deps: Deps) -> None:
     """The card's ⋯ menu: the severity form is built now, opened by `open_severity_modal`."""
     ack()
-    answer = ticket_actions.severity_form(
-        deps,
-        user_id=body["user"]["id"],
-        team_hint=payload_team(body),
-        channel_id=_channel_of(body),
-        number=_ticket_number(action),
-    )
+    answer = ticket_actions.severity_form(deps, _click(body, action))
     context["severity_modal"], context["tell_user"] = answer.view, answer.refusal
 
 
@@ -117,14 +112,8 @@ def submit_severity(ack: Ack, body: dict[str, Any], view: dict[str, Any], deps: 
 def rate(ack: Ack, body: dict[str, Any], action: dict[str, Any], context: BoltContext, deps: Deps) -> None:
     """👍 / 👎 under a resolved ticket: stored now; the comment form follows (`ask_for_comment`)."""
     ack()
-    answer = ticket_actions.rate_ticket(
-        deps,
-        user_id=body["user"]["id"],
-        team_hint=payload_team(body),
-        channel_id=_channel_of(body),
-        number=_ticket_number(action),
-        rating="helpful" if action["action_id"] == ids.RATE_HELPFUL else "not_helpful",
-    )
+    rating = "helpful" if action["action_id"] == ids.RATE_HELPFUL else "not_helpful"
+    answer = ticket_actions.rate_ticket(deps, _click(body, action), rating)
     context["comment_modal"], context["tell_user"] = answer.view, answer.refusal
 
 

@@ -44,6 +44,17 @@ BUTTON_ACTIONS = {
 
 
 @dataclass(frozen=True)
+class CardClick:
+    """A click on a ticket's card (or under it): who (`user_id`, of team `team_hint` as the payload
+    states it), in which channel, on which ticket (None: the payload named none)."""
+
+    user_id: str
+    team_hint: str | None
+    channel_id: str
+    number: int | None
+
+
+@dataclass(frozen=True)
 class Answer:
     """What a click leads to: a modal to open (`view`), or words for the person (`refusal`), or neither."""
 
@@ -59,29 +70,20 @@ def _ticket_here(deps: Deps, session: Session, number: int | None, channel_id: s
     return ticket
 
 
-def act_on_ticket(
-    deps: Deps,
-    *,
-    user_id: str,
-    team_hint: str | None,
-    channel_id: str,
-    number: int | None,
-    action: str,
-    assignee: str | None = None,
-) -> str | None:
-    """A card button ('take', 'waiting', 'resolve', 'reassign' to `assignee`) clicked by `user_id`
-    in `channel_id` on ticket `number`. Staff only; the ticket must belong to that channel (or it is
-    triage). Returns why nothing changed, or None (changed, or already so)."""
-    refusal = not_staff(deps, user_id, STAFF_ONLY, team_hint)
+def act_on_ticket(deps: Deps, click: CardClick, action: str, assignee: str | None = None) -> str | None:
+    """A card button ('take', 'waiting', 'resolve', 'reassign' to `assignee`). Staff only; the
+    ticket must belong to the channel clicked in (or it is triage). Returns why nothing changed, or
+    None (changed, or already so)."""
+    refusal = not_staff(deps, click.user_id, STAFF_ONLY, click.team_hint)
     if refusal:
         return refusal
     try:
         with unit_of_work(deps) as uow:
-            ticket = _ticket_here(deps, uow.session, number, channel_id)
+            ticket = _ticket_here(deps, uow.session, click.number, click.channel_id)
             if ticket is None:
                 return NOT_THIS_CHANNEL
             changes = ticket_action(
-                uow.session, ticket, action, actor=user_id, now=uow.now, sla=deps.sla_policy, assignee=assignee
+                uow.session, ticket, action, actor=click.user_id, now=uow.now, sla=deps.sla_policy, assignee=assignee
             )
             if changes:
                 uow.resync_ticket(ticket.id)
@@ -90,16 +92,16 @@ def act_on_ticket(
     return None
 
 
-def severity_form(deps: Deps, *, user_id: str, team_hint: str | None, channel_id: str, number: int | None) -> Answer:
-    """The ⋯ menu's "Change severity": the form for ticket `number` (staff only, this channel's)."""
-    refusal = not_staff(deps, user_id, STAFF_ONLY, team_hint)
+def severity_form(deps: Deps, click: CardClick) -> Answer:
+    """The ⋯ menu's "Change severity": the form for the ticket (staff only, the channel's own)."""
+    refusal = not_staff(deps, click.user_id, STAFF_ONLY, click.team_hint)
     if refusal:
         return Answer(refusal=refusal)
     with deps.db.session() as session:
-        ticket = _ticket_here(deps, session, number, channel_id)
+        ticket = _ticket_here(deps, session, click.number, click.channel_id)
         if ticket is None:
             return Answer(refusal=NOT_THIS_CHANNEL)
-        return Answer(view=build_severity_modal(ticket_info(ticket), channel_id))
+        return Answer(view=build_severity_modal(ticket_info(ticket), click.channel_id))
 
 
 def change_severity(
@@ -142,20 +144,18 @@ def change_severity(
     return {}
 
 
-def rate_ticket(
-    deps: Deps, *, user_id: str, team_hint: str | None, channel_id: str, number: int | None, rating: str
-) -> Answer:
-    """The customer rated ticket `number` ('helpful' or 'not_helpful') in its own channel: stored,
-    and the comment form is the answer. Staff, and people Slack could not name, are told why not."""
-    who = deps.directory.identify(user_id, team_hint)  # the payload's team first: another org is a customer
+def rate_ticket(deps: Deps, click: CardClick, rating: str) -> Answer:
+    """The customer rated the ticket ('helpful' or 'not_helpful') in its own channel: stored, and
+    the comment form is the answer. Staff, and people Slack could not name, are told why not."""
+    who = deps.directory.identify(click.user_id, click.team_hint)  # the payload's team first: another org
     if not who.known or who.is_staff:
         return Answer(refusal=RATINGS_ARE_FOR_CUSTOMERS if who.is_staff else WHO_ARE_YOU_UNKNOWN)
     with unit_of_work(deps) as uow:
-        ticket = _ticket_here(deps, uow.session, number, channel_id)
-        if ticket is None or ticket.channel_id != channel_id:
+        ticket = _ticket_here(deps, uow.session, click.number, click.channel_id)
+        if ticket is None or ticket.channel_id != click.channel_id:
             return Answer(refusal=NOT_THIS_CHANNEL)
-        record_rating(uow.session, ticket, rating=rating, user_id=user_id, now=uow.now)
-        return Answer(view=build_rating_comment_modal(ticket.id, channel_id, rating))
+        record_rating(uow.session, ticket, rating=rating, user_id=click.user_id, now=uow.now)
+        return Answer(view=build_rating_comment_modal(ticket.id, click.channel_id, rating))
 
 
 def add_rating_comment(deps: Deps, *, user_id: str, origin: ModalContext | None, comment: str | None) -> None:

@@ -22,19 +22,18 @@ from services.channels import (
     channel_unarchived,
     channel_went_away,
     choose_channel_state,
-    is_internal,  # noqa: F401  (re-exported: other surfaces still import it from here)
     open_tickets,
-    staff_channels,
-    why_not_here,  # noqa: F401  (re-exported, as is_internal)
 )
 from services.deps import Deps
 from services.tickets import claim_event
 from slack_api.identity import payload_team
-from store.models import Customer
+from store.models import Customer, CustomerChannel
 from tickets.channels import ChannelState, GoneReason
 from ui import ids
 from ui.blocks import (
     CHANNEL_CHOICE_STAFF_ONLY,
+    CHANNEL_NOT_SET_UP,
+    NOT_A_CUSTOMER_CHANNEL,
     TRIAGE_IS_NOT_FOR_TICKETS,
     build_channel_choice_made,
 )
@@ -63,6 +62,28 @@ EVENTS = (
 ACTIONS = (ids.CHANNEL_USE_AS_CUSTOMER, ids.CHANNEL_MARK_INTERNAL)
 CHOICES = {ids.CHANNEL_USE_AS_CUSTOMER: ChannelState.CUSTOMER, ids.CHANNEL_MARK_INTERNAL: ChannelState.INTERNAL}
 NOT_IN_CHANNEL = "I am no longer in that channel, so there is nothing to set up."
+
+
+def staff_channels(deps: Deps) -> set[str]:
+    """The triage and digest channels: never customer channels, whatever happens in them."""
+    return {c for c in (deps.settings.triage_channel, deps.settings.digest_channel) if c}
+
+
+def is_internal(deps: Deps, channel_id: str) -> bool:
+    """Staff said "Internal, ignore" for this channel: the bot stays quiet there."""
+    with deps.db.session() as session:
+        channel = session.get(CustomerChannel, channel_id) if channel_id else None
+        return channel is not None and channel.state == ChannelState.INTERNAL
+
+
+def why_not_here(deps: Deps, channel_id: str) -> str:
+    """Why tickets can't be filed in a channel that is not a customer channel, for the person asking."""
+    if channel_id in staff_channels(deps):
+        return TRIAGE_IS_NOT_FOR_TICKETS
+    with deps.db.session() as session:
+        channel = session.get(CustomerChannel, channel_id) if channel_id else None
+        pending = channel is not None and not channel.gone and channel.state == ChannelState.PENDING
+    return CHANNEL_NOT_SET_UP if pending else NOT_A_CUSTOMER_CHANNEL
 
 
 def _channel_id(event: dict[str, Any]) -> str:

@@ -14,7 +14,7 @@ from typing import Any
 from slack_bolt import Ack, BoltContext, Respond
 from slack_sdk import WebClient
 
-from handlers.modal import open_modal, open_ticket_modal
+from handlers.modal import answer_submission, open_modal, open_ticket_modal
 from handlers.routing import action, event, message_shortcut, view
 from services import filing, ticket_actions
 from services.deps import Deps
@@ -102,10 +102,7 @@ def submit_severity(ack: Ack, body: dict[str, Any], view: dict[str, Any], deps: 
         severity=parse_severity(_field(values, ids.SEVERITY_BLOCK).get("selected_option", {}).get("value")),
         reason=_field(values, ids.SEVERITY_REASON_BLOCK).get("value") or "",
     )
-    if errors:
-        ack(response_action="errors", errors=errors)
-    else:
-        ack()
+    answer_submission(ack, errors)
 
 
 # -- the customer's rating ------------------------------------------------------------------------

@@ -7,6 +7,7 @@ from typing import Any
 
 from slack_bolt import Ack
 
+from handlers.modal import answer_submission
 from handlers.routing import view
 from services.deps import Deps
 from services.filing import file_from_form
@@ -29,14 +30,6 @@ def _selected(values: dict[str, Any], block: str) -> str | None:
     return (_value(values, block).get("selected_option") or {}).get("value")
 
 
-def _errors(ack: Ack, errors: dict[str, str]) -> None:
-    """Answer a submission: its errors by block id (the form stays open), or none (it closes)."""
-    if errors:
-        ack(response_action="errors", errors=errors)
-    else:
-        ack()
-
-
 def submit_ticket(ack: Ack, body: dict[str, Any], view: dict[str, Any], deps: Deps) -> None:
     """The ticket form: checked here (the form's own rules), then filed (`file_from_form`)."""
     values = (view.get("state") or {}).get("values") or {}
@@ -55,7 +48,7 @@ def submit_ticket(ack: Ack, body: dict[str, Any], view: dict[str, Any], deps: De
     if origin is None:
         problems[ids.TITLE_BLOCK] = TICKET_FORM_EXPIRED
     if problems:
-        _errors(ack, problems)
+        answer_submission(ack, problems)
         return
     refusal = file_from_form(
         deps,
@@ -67,7 +60,7 @@ def submit_ticket(ack: Ack, body: dict[str, Any], view: dict[str, Any], deps: De
         title=title,
         description=description,
     )
-    _errors(ack, {ids.TITLE_BLOCK: refusal} if refusal else {})
+    answer_submission(ack, {ids.TITLE_BLOCK: refusal} if refusal else {})
 
 
 def submit_onboarding(ack: Ack, body: dict[str, Any], view: dict[str, Any], deps: Deps) -> None:
@@ -89,7 +82,7 @@ def submit_onboarding(ack: Ack, body: dict[str, Any], view: dict[str, Any], deps
         origin=ModalContext.decode(view.get("private_metadata")),
         form=form,
     )
-    _errors(ack, errors)
+    answer_submission(ack, errors)
 
 
 def submit_payment_link(ack: Ack, body: dict[str, Any], view: dict[str, Any], deps: Deps) -> None:
@@ -101,7 +94,7 @@ def submit_payment_link(ack: Ack, body: dict[str, Any], view: dict[str, Any], de
         origin=ModalContext.decode(view.get("private_metadata")),
         link=_value(values, ids.PAYMENT_LINK_BLOCK).get("value") or "",
     )
-    _errors(ack, errors)
+    answer_submission(ack, errors)
 
 
 ROUTES = (

@@ -35,6 +35,7 @@ from services.channel_cache import CustomerChannels
 from services.channel_events import finish_join
 from services.channels import retire_staff_channels
 from services.deps import Background, Deps
+from services.filing import complete_intake
 from services.posts import PostPlanner
 from services.timers import TimerJobs
 from slack_api.authorize import HostOrInstallationAuthorize
@@ -176,6 +177,7 @@ def build_runtime(settings: Settings, *, clock: Callable[[], datetime] = utcnow,
         followups=followups,
         installation_store=installation_store,
     )
+    followups["intake"] = functools.partial(complete_intake, deps)
 
     bolt = App(
         signing_secret=settings.slack_signing_secret or "unused-in-socket-mode",

@@ -1,4 +1,5 @@
-"""Opening modals: views.open within the trigger's 3 seconds, or a clear word to the user."""
+"""Modals: opening one (views.open within the trigger's 3 seconds, or a clear word to the user), and
+answering a submission."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
+from slack_bolt import Ack
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
 
@@ -39,3 +41,11 @@ def open_modal(client: WebClient, trigger_id: str, view: dict[str, Any], tell_us
             tell_user(MODAL_OPEN_FAILED)
         except Exception:  # the response_url may be down as well; the warning above is all we have
             log.warning("could not tell the user that the modal failed to open")
+
+
+def answer_submission(ack: Ack, errors: dict[str, str]) -> None:
+    """Answer a view submission: its errors by block id (the form stays open), or none (it closes)."""
+    if errors:
+        ack(response_action="errors", errors=errors)
+    else:
+        ack()

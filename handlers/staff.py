@@ -1,23 +1,8 @@
-"""The staff-only gate shared by every surface: staff, a customer, or "Slack could not say"."""
+"""The staff-only gate, for the surfaces that still ask it themselves (the gate is services/staff.py)."""
 
 from __future__ import annotations
 
-from services.deps import Deps
+from services.staff import not_staff
+from ui.messages import WHO_ARE_YOU_UNKNOWN
 
-WHO_ARE_YOU_UNKNOWN = (
-    "I couldn't check who you are just now (Slack didn't answer), so nothing changed. Try again in a moment."
-)
-
-
-def not_staff(deps: Deps, user_id: str, staff_only_text: str, team_hint: str | None = None) -> str | None:
-    """Why `user_id` may not do a staff-only thing, or None if they may.
-
-    A customer (another org, or a guest of ours) gets `staff_only_text`; someone Slack could not
-    look up just now (429, 5xx, timeout) gets "try again", never "you are a customer".
-    `team_hint`: the team the payload states (an interaction's `user.team_id`), used first.
-    """
-    who = deps.directory.identify(user_id, team_hint)
-    if not who.known:
-        return WHO_ARE_YOU_UNKNOWN
-    return None if who.is_staff else staff_only_text
-
+__all__ = ["WHO_ARE_YOU_UNKNOWN", "not_staff"]

@@ -1,4 +1,9 @@
-"""Use cases over the database. Each takes a session (the caller owns the transaction) and `now`.
+"""A ticket's steps over the database: file, look up, change, record a reply or a rating, and the
+alarms a ticket's row asks for. Each takes a session (the caller owns the transaction) and `now`.
+
+The use cases the listeners call are built from these steps and own their unit of work:
+services/filing.py (filing a ticket), services/ticket_actions.py (staff actions, ✅, the rating),
+services/replies.py (a reply in a ticket's conversation).
 
 No Slack calls here: what Slack must be told is written to the outbox in the same transaction.
 """

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from handlers.message_kinds import MessageKind, message_kind, readable_text, thread_reply
 from slack_api.identity import HostIdentity, Who, classify_user, event_team, payload_team
+from slack_api.message_kinds import MessageKind, message_kind, readable_text, thread_reply
 
 HOST = HostIdentity(team_id="T0HOST", enterprise_id=None, bot_user_id="U0BOT", bot_id="B0BOT", url="https://x/")
 GRID = HostIdentity(team_id="T0HOST", enterprise_id="E0GRID", bot_user_id="U0BOT", bot_id="B0BOT", url="https://x/")

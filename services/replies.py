@@ -1,0 +1,48 @@
+"""Use case: a person's reply in a ticket's conversation (its card's thread, or the thread of the
+message it was made from), recorded once, in one unit of work with its Slack event."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from services.tickets import conversation_has_ticket, record_reply, ticket_row_by_conversation, ticket_timers
+from services.unit_of_work import unit_of_work
+from store.db import save_row
+
+if TYPE_CHECKING:
+    from services.deps import Deps
+
+
+def record_thread_reply(
+    deps: Deps, *, channel_id: str, thread_ts: str, ts: str, user_id: str, team_hint: str | None, event_id: str
+) -> None:
+    """`user_id` (of team `team_hint`, as the event states it) wrote message `ts` in thread
+    `thread_ts` of `channel_id`. If that thread is a ticket's conversation, the reply is recorded
+    (staff: a first response; a customer: a waiting or resolved ticket reopens). An author Slack
+    can't name yet is recorded as unknown and looked up again later (a scheduled job)."""
+    author = deps.directory.identify_cached(user_id, team_hint)
+    if author is None:  # users.info it takes: never wait on Slack (a 429's Retry-After) holding the lock
+        with deps.db.session() as session:
+            if not conversation_has_ticket(session, channel_id, thread_ts):
+                return
+        author = deps.directory.identify(user_id, team_hint)
+    with unit_of_work(deps) as uow:
+        ticket = ticket_row_by_conversation(uow.session, channel_id, thread_ts)
+        if ticket is None or not uow.claim(event_id):
+            return
+        timers_before = ticket_timers(ticket)
+        recorded = record_reply(
+            uow.session,
+            ticket,
+            ts=ts,
+            user_id=user_id,
+            from_staff=author.is_staff if author.known else None,
+            now=uow.now,
+            sla=deps.sla_policy,
+        )
+        save_row(uow.session, ticket)
+        if ticket_timers(ticket) != timers_before:  # most replies change no alarm: leave the job store be
+            uow.resync_ticket(ticket.id)
+        if recorded and not author.known:  # Slack could not say who wrote it: look again shortly
+            ticket_id = ticket.id
+            uow.then(lambda: deps.settle_reply_authors_later(ticket_id))

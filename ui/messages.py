@@ -1,0 +1,56 @@
+"""What the bot says to one person about their ticket, rating, 🎫, mention or form: plain strings
+(Slack mrkdwn) and small pure builders. The use cases in services/ choose one; listeners send it."""
+
+from __future__ import annotations
+
+# -- who may do what ------------------------------------------------------------------------------
+WHO_ARE_YOU_UNKNOWN = (
+    "I couldn't check who you are just now (Slack didn't answer), so nothing changed. Try again in a moment."
+)
+STAFF_ONLY = "Only the support team can change a ticket. Reply in the ticket's thread and they will pick it up."
+NOT_THIS_CHANNEL = "That ticket does not belong to this channel, so nothing was changed."
+RATINGS_ARE_FOR_CUSTOMERS = "Ratings are for the customer: thanks for closing the loop!"
+
+# -- a ticket from a message (🎫, the Create-ticket shortcut, a mention) ----------------------------
+OWN_MESSAGE_NO_TICKET = (
+    "That is one of my own messages, so it can't become a ticket. "
+    "To report a problem, use /ticket or the “File a ticket” button, or 🎫 the message that describes it."
+)
+MESSAGE_GONE = "I couldn't find that message (was it deleted?), so no ticket was filed."
+MENTION_HELP = (
+    "Tell me what is wrong after the mention, e.g. “@support dashboards won't load”, and I will file a ticket."
+)
+
+# -- forms ------------------------------------------------------------------------------------------
+PICK_A_SEVERITY = "Please pick a severity."
+TICKET_FORM_EXPIRED = "This form has expired. Please close it and file the ticket again."
+ONBOARD_FORM_EXPIRED = "This form has expired. Please run /onboard again."
+PICK_A_CLOUD = "Please pick a cloud provider."
+PICK_A_PLAN = "Please pick a plan."
+SAVE_FAILED = "That could not be saved just now. Please press the button again in a moment."
+PLAIN_HTTPS_LINK = "Use a plain https:// link."
+
+
+def already_a_ticket(number: int) -> str:
+    """A 🎫 on a message that is already ticket `number`."""
+    return f"That message is already ticket #{number}: follow it in the ticket's thread."
+
+
+def already_a_ticket_short(number: int) -> str:
+    """The Create-ticket shortcut on a message that is already ticket `number`."""
+    return f"That message is already ticket #{number}."
+
+
+def card_of_ticket(number: int) -> str:
+    """A 🎫 (or the shortcut) on the card of ticket `number`, not on a message of the customer's."""
+    return f"That is the card of ticket #{number}: reply in its thread to add to it."
+
+
+def action_refused(problem: str) -> str:
+    """A card button the workflow does not allow now (`problem`: the workflow's words, no period)."""
+    return f"That did not change the ticket: {problem}."
+
+
+def severity_refused(problem: str) -> str:
+    """The severity form's error for a change the workflow does not allow (`problem`: its words)."""
+    return f"{problem}".capitalize() + "."

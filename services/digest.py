@@ -12,11 +12,25 @@ from outbox import enqueue
 from store.models import Customer, CustomerChannel, OnboardingStep, Ticket
 from tickets.digest import DigestOnboarding, DigestTicket, build_digest
 from tickets.severity import Severity
+from tickets.sla import sla_state
 from ui.digest import build_digest_message
 
 DIGEST_JOB = "weekly_digest"
 DIGEST_JOB_ID = "digest"
 WINDOW = timedelta(days=7)
+
+
+def _breached(ticket: Ticket, now: datetime) -> bool:
+    """Whether the ticket missed its first-response SLA: the breach alarm went off, or its SLA state
+    (tickets.sla.sla_state, as the cards show it) at its resolution, or at `now` if still open, is breached."""
+    if ticket.sla_breached_at is not None:
+        return True
+    if ticket.sla_due_at is None:
+        return False
+    at = min(ticket.resolved_at, now) if ticket.resolved_at is not None else now
+    return sla_state(
+        created_at=ticket.created_at, first_response_at=ticket.first_response_at, due_at=ticket.sla_due_at, now=at
+    ).breached
 
 
 def enqueue_digest(session: Session, *, channel: str, now: datetime, key: str) -> bool:
@@ -33,8 +47,7 @@ def enqueue_digest(session: Session, *, channel: str, now: datetime, key: str) -
             created_at=t.created_at,
             first_response_at=t.first_response_at,
             resolved_at=t.resolved_at,
-            breached=t.sla_breached_at is not None
-            or (t.first_response_at is not None and t.sla_due_at is not None and t.first_response_at > t.sla_due_at),
+            breached=_breached(t, now),
         )
         for t in session.scalars(select(Ticket).where((Ticket.created_at >= since) | (Ticket.resolved_at >= since)))
     ]

@@ -17,7 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from onboarding.checklist import Checklist, StepRecord, StepState, attach_link, mark_step
-from onboarding.customer import CloudProvider, Plan
+from onboarding.customer import CloudProvider, Plan, should_warn_channel_size
 from onboarding.reminders import ReminderPolicy, next_nudge_at, scaling_milestones
 from onboarding.steps import DASHBOARD_CALL, INGESTION_READY, STEP_NUMBERS
 from outbox import enqueue
@@ -260,7 +260,7 @@ def send_scaling_checkin(session: Session, *, channel_id: str, number: int, now:
 def warn_channel_size(session: Session, *, channel_id: str, count: int, max_members: int, now: datetime) -> bool:
     """Tell the CS owner once that the customer's side of the channel is bigger than the A-team."""
     customer = session.get(Customer, channel_id, with_for_update=True)
-    if customer is None or customer.size_warned or count <= max_members:
+    if customer is None or not should_warn_channel_size(count, max_members, customer.size_warned):
         return False
     customer.size_warned = True
     enqueue(

@@ -1,5 +1,6 @@
 """Real-shaped `message` and `reaction_added` events (shapes from Slack's event reference and the
-bolt-python scenario fixtures in ../shared/peer-payloads), and a 🎫-filed ticket to reply to."""
+bolt-python scenario fixtures in ../shared/peer-payloads). Wrap one in
+`fakeslack.payloads.event_callback` to deliver it."""
 
 from __future__ import annotations
 
@@ -8,9 +9,7 @@ import time
 import uuid
 from typing import Any
 
-from tests.conftest import CUSTOMER
-from tests.harness import BotUnderTest
-from tests.slack_stub import CUSTOMER_TEAM, HOST_TEAM
+from fakeslack.workspace import CUSTOMER, CUSTOMER_TEAM, HOST_TEAM
 
 _n = itertools.count(1)
 
@@ -21,6 +20,7 @@ def new_ts(seconds_ago: float = 0.0) -> str:
 
 
 def rich_text(text: str) -> list[dict[str, Any]]:
+    """The `rich_text` blocks a Slack client sends with a plain message `text`."""
     return [
         {
             "type": "rich_text",
@@ -75,25 +75,6 @@ def ticket_reaction(channel: str, ts: str, user: str, reaction: str = "ticket", 
     }
 
 
-def ticket_from_message(
-    bot: BotUnderTest,
-    channel: str,
-    *,
-    author: str = CUSTOMER,
-    reactor: str = CUSTOMER,
-    text: str = "Exports fail since this morning",
-    thread_ts: str | None = None,
-    ts: str | None = None,
-) -> dict[str, Any]:
-    """A customer's message M, 🎫'd: returns M's ts, the ticket number and its card's ts."""
-    ts = ts or new_ts(seconds_ago=60)
-    bot.slack.add_message(channel, ts, author, text, thread_ts=thread_ts)
-    status, _, _ = bot.event(ticket_reaction(channel, ts, reactor, item_user=author))
-    assert status == 200
-    number = bot.slack.wait_for(lambda: bot.sql("SELECT id FROM tickets WHERE source_ts = :ts", ts=ts))[0][0]
-    card_ts = bot.slack.wait_for(lambda: bot.sql("SELECT thread_ts FROM tickets WHERE id = :n", n=number)[0][0])
-    return {"source_ts": ts, "number": number, "card_ts": card_ts}
-
-
 def customer_message(channel: str, text: str, **kwargs: Any) -> dict[str, Any]:
+    """A message of the customer `CUSTOMER`, from the customer's organisation (see `person_message`)."""
     return person_message(channel, CUSTOMER, text, team=CUSTOMER_TEAM, **kwargs)

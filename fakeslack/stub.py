@@ -4,7 +4,7 @@ It answers the methods support-bot uses with Slack-shaped JSON, keeps the messag
 (so chat.update and conversations.history behave), and can be told to fail: a status code for
 the next N calls of a method, a 429 with Retry-After, or a full outage until cleared.
 
-It is as strict as Slack (tests/slack_rules.py): a message with blocks Slack would refuse is
+It is as strict as Slack (fakeslack/rules.py): a message with blocks Slack would refuse is
 answered `invalid_blocks` (HTTP 200, `errors` naming each json-pointer), a view
 `invalid_arguments`. Per user: `make_guest`, `fail_user` (429 / 5xx / timeout for the next N
 look-ups). Per channel: `archive` (`is_archived`), `remove_bot` (`not_in_channel`),
@@ -25,15 +25,14 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qsl, urlparse
 
-from tests.slack_rules import message_errors, view_errors
-
-HOST_TEAM = "T0HOST"
-CUSTOMER_TEAM = "T0CUSTOMER"
-BOT_USER = "U0BOT"
+from fakeslack.rules import message_errors, view_errors
+from fakeslack.workspace import BOT_USER, CUSTOMER_TEAM, HOST_TEAM
 
 
 @dataclass
 class Call:
+    """One Web API call the stub answered: the method ("chat.postMessage"), its arguments, the token."""
+
     method: str
     args: dict[str, Any]
     token: str | None
@@ -43,6 +42,8 @@ class Call:
 
 @dataclass
 class Fault:
+    """A failure the stub answers with instead of success, for the next `times` matching calls."""
+
     method: str  # "*" for every method
     status: int
     times: int
@@ -59,6 +60,12 @@ class Fault:
 
 
 class SlackStub:
+    """The Slack Web API on 127.0.0.1 (`start()` binds a free port; `url` is the API base URL).
+
+    Holds the workspace's users, channels and messages, records every call (`calls`, `calls_to`),
+    and answers as strictly as Slack does; `wait_for` polls a condition until it holds.
+    """
+
     def __init__(self, host_team: str = HOST_TEAM, bot_user: str = BOT_USER) -> None:
         self.host_team = host_team
         self.bot_user = bot_user

@@ -12,11 +12,8 @@ from typing import Any
 
 from sqlalchemy import text
 
-from store.models import Customer
-from tests.conftest import CUSTOMER, CUSTOMER_CHANNEL, STAFF
-from tests.harness import BOT_USER, TRIAGE, BotUnderTest, running_bot
-from tests.slack_stub import HOST_TEAM, SlackStub
-from tests.test_ticket_actions import filed
+from fakeslack import BOT_USER, CUSTOMER, CUSTOMER_CHANNEL, HOST_TEAM, STAFF, TRIAGE, SlackStub
+from tests.support import BotUnderTest, add_customer, filed, running_bot
 
 INTERNAL = "C0INTERNAL"
 
@@ -44,25 +41,6 @@ def buttons(blocks: list[dict]) -> list[tuple[str, str]]:
 
 def triage_notes(slack: SlackStub, words: str) -> list[dict]:
     return [p for p in slack.posts(TRIAGE) if words in p["text"]]
-
-
-def add_customer(bot: BotUnderTest, channel: str) -> None:
-    """An onboarding under way in `channel` (as /onboard stores it)."""
-    now = datetime.now(UTC)
-    with bot.runtime.db.transaction() as session:
-        session.add(
-            Customer(
-                channel_id=channel,
-                company="Acme",
-                cloud_provider="us",
-                plan="cloud",
-                monthly_spend=5000,
-                cs_owner_id=STAFF,
-                started_by=STAFF,
-                started_at=now,
-                updated_at=now,
-            )
-        )
 
 
 def settle(bot: BotUnderTest, seconds: float = 1.0) -> None:

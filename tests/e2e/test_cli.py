@@ -8,7 +8,6 @@ import json
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -17,30 +16,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import CUSTOMER
-from tests.harness import BotUnderTest, bot_env
-from tests.slack_stub import SlackStub
-from tests.test_ticket_flow import file_ticket
-
-CLI = [sys.executable, "-m", "bot.cli"]
-
-
-def run_cli(*args: str, env: dict[str, str], timeout: float = 60) -> subprocess.CompletedProcess[str]:
-    clean = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "SUPPORT_", "DATABASE_URL"))}
-    return subprocess.run(
-        [*CLI, *args],
-        env={**clean, **env},
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        cwd=Path(__file__).resolve().parent.parent,
-    )
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+from fakeslack import CUSTOMER, SlackStub, bot_env
+from tests.support import CLI, BotUnderTest, file_ticket, free_port, run_cli
 
 
 def test_console_script_is_installed() -> None:
@@ -186,7 +163,7 @@ def test_export_tickets_json_and_csv(bot: BotUnderTest, channel: str, database_u
 
 
 def test_reminders_and_onboarding_export(bot: BotUnderTest, channel: str, database_url: str) -> None:
-    from tests.test_onboarding_flow import start_onboarding
+    from tests.support import start_onboarding
 
     message = start_onboarding(bot, company="=cmd|' /C calc'!A0")
     bot.click("onboarding_step_done", user="U0STAFF", channel=channel, message_ts=message["ts"], value="5")
@@ -218,9 +195,9 @@ def test_reminders_and_onboarding_export(bot: BotUnderTest, channel: str, databa
     assert row["company"].startswith("'=")  # formula injection neutralised
 
 
-def test_support_bot_bench_runs_the_benchmark_suite(capsys: pytest.CaptureFixture[str]) -> None:
+def test_support_bot_bench_runs_the_benchmark_suite(capfd: pytest.CaptureFixture[str]) -> None:
     from bot.cli import main
 
-    # An unknown scenario is refused by the suite itself, before anything starts.
+    # An unknown scenario is refused by the suite itself (a `python -m bench` process), before anything starts.
     assert main(["bench", "--only", "nope"]) == 2
-    assert "unknown scenario(s) nope; choose from ack, submit, replies, scheduler, apphome" in capsys.readouterr().err
+    assert "unknown scenario(s) nope; choose from ack, submit, replies, scheduler, apphome" in capfd.readouterr().err

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from tests.conftest import CUSTOMER, STAFF
-from tests.harness import BotUnderTest
+from fakeslack import CUSTOMER, STAFF
+from tests.support import BotUnderTest
 
 
 def test_the_shortcuts_form_starts_at_medium_and_files_medium_untouched(bot: BotUnderTest, channel: str) -> None:

@@ -9,7 +9,7 @@ from urllib.parse import urlencode
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from tests.harness import BotUnderTest
+from tests.support import BotUnderTest
 
 JSONISH = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=30),

@@ -7,8 +7,8 @@ from collections.abc import Iterator
 import pytest
 from slack_sdk import WebClient
 
+from fakeslack import CUSTOMER_TEAM, HOST_TEAM, SlackStub
 from slack_api.identity import Directory, Who
-from tests.slack_stub import CUSTOMER_TEAM, HOST_TEAM, SlackStub
 
 
 @pytest.fixture

@@ -13,10 +13,9 @@ from urllib.parse import urlencode
 
 import pytest
 
+from fakeslack import CUSTOMER, HOST_TEAM
 from handlers.payload_shape import payload_problem
-from tests.conftest import CUSTOMER
-from tests.harness import BotUnderTest
-from tests.slack_stub import HOST_TEAM
+from tests.support import BotUnderTest
 
 FORM = "application/x-www-form-urlencoded"
 

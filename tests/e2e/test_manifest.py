@@ -4,15 +4,14 @@ from __future__ import annotations
 
 import json
 import time
-from pathlib import Path
 
 import yaml
 
+from fakeslack import CUSTOMER
 from handlers import declared
-from tests.conftest import CUSTOMER
-from tests.harness import BotUnderTest
+from tests.support import REPO, BotUnderTest
 
-MANIFEST = yaml.safe_load((Path(__file__).resolve().parent.parent / "app_manifest.yml").read_text())
+MANIFEST = yaml.safe_load((REPO / "app_manifest.yml").read_text())
 
 
 def manifest_events() -> set[str]:

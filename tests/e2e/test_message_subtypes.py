@@ -12,10 +12,9 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import CUSTOMER, STAFF
-from tests.harness import BotUnderTest
-from tests.slack_messages import customer_message, new_ts, person_message, ticket_from_message, ticket_reaction
-from tests.slack_stub import BOT_USER, CUSTOMER_TEAM, HOST_TEAM
+from fakeslack import BOT_USER, CUSTOMER, CUSTOMER_TEAM, HOST_TEAM, STAFF
+from fakeslack.messages import customer_message, new_ts, person_message, ticket_reaction
+from tests.support import BotUnderTest, ticket_from_message
 
 
 def _state(bot: BotUnderTest) -> tuple:

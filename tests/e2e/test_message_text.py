@@ -6,8 +6,9 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from tests.conftest import CUSTOMER, STAFF
-from tests.harness import BotUnderTest, ticket_values
+from fakeslack import CUSTOMER, STAFF
+from fakeslack.payloads import ticket_values
+from tests.support import BotUnderTest
 
 WIRE = (
     "Exports fail for A&amp;B when rows &lt;= 5, see <https://app.example.com/insights/abc|this insight> cc <@UCUST2>"

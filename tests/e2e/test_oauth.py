@@ -8,9 +8,8 @@ import urllib.error
 import urllib.request
 from urllib.parse import parse_qs, urlparse
 
-from tests.conftest import CUSTOMER, CUSTOMER_CHANNEL
-from tests.harness import BOT_TOKEN, BotUnderTest, running_bot
-from tests.slack_stub import CUSTOMER_TEAM, SlackStub
+from fakeslack import BOT_TOKEN, CUSTOMER, CUSTOMER_CHANNEL, CUSTOMER_TEAM, SlackStub
+from tests.support import BotUnderTest, running_bot
 
 OAUTH = {"SLACK_CLIENT_ID": "1111.2222", "SLACK_CLIENT_SECRET": "oauth-client-secret-value"}
 

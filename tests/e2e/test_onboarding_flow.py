@@ -6,49 +6,14 @@ import json
 import time
 from typing import Any
 
-from tests.conftest import CUSTOMER, CUSTOMER_CHANNEL, STAFF, STAFF_2
-from tests.harness import BotUnderTest, running_bot
-from tests.slack_stub import CUSTOMER_TEAM, SlackStub
+from fakeslack import CUSTOMER, CUSTOMER_CHANNEL, CUSTOMER_TEAM, STAFF, STAFF_2, SlackStub
+from tests.support import BotUnderTest, nudges_to, onboard_values, running_bot, start_onboarding
 
 FAST_NUDGES = {
     "SUPPORT_DASHBOARD_NUDGE_AFTER": "2s",
     "SUPPORT_DASHBOARD_NUDGE_EVERY": "2s",
     "SUPPORT_DASHBOARD_NUDGE_MAX": "3",
 }
-
-
-def onboard_values(
-    company: str = "Acme Inc", spend: str = "2,500", plan: str = "scale", owner: str = STAFF, events: str = "1,000,000"
-) -> dict[str, Any]:
-    def text(block: str, value: str) -> dict[str, Any]:
-        return {block: {block: {"type": "plain_text_input", "value": value}}}
-
-    return {
-        **text("company", company),
-        **text("monthly_events", events),
-        **text("maus", ""),
-        **text("monthly_spend", spend),
-        "cloud_provider": {"cloud_provider": {"type": "static_select", "selected_option": {"value": "aws"}}},
-        "plan": {"plan": {"type": "static_select", "selected_option": {"value": plan}}},
-        "cs_owner": {"cs_owner": {"type": "users_select", "selected_user": owner}},
-    }
-
-
-def start_onboarding(bot: BotUnderTest, channel: str = CUSTOMER_CHANNEL, **values: Any) -> dict[str, Any]:
-    """Staff runs /onboard and submits the modal; returns the checklist message once posted."""
-    opened = len(bot.slack.calls_to("views.open"))
-    status, _, _ = bot.slash("/onboard", user=STAFF, channel=channel)
-    assert status == 200
-    bot.slack.wait_for(lambda: len(bot.slack.calls_to("views.open")) > opened)
-    view = bot.opened_view()
-    assert view["callback_id"] == "onboard_modal"
-    status, body, _ = bot.submit_view(view, onboard_values(**values), user=STAFF)
-    assert status == 200 and body in (b"", b"{}"), body
-    return checklist_message(bot, channel)
-
-
-def checklist_message(bot: BotUnderTest, channel: str = CUSTOMER_CHANNEL) -> dict[str, Any]:
-    return bot.slack.wait_for(lambda: [p for p in bot.slack.posts(channel) if "of 5" in json.dumps(p)])[-1]
 
 
 def step_buttons(message: dict[str, Any]) -> dict[tuple[str, str], dict[str, Any]]:
@@ -212,10 +177,6 @@ def test_channel_growing_past_the_a_team_warns_the_cs_owner_once(bot: BotUnderTe
     bot.event({"type": "member_joined_channel", "user": customers[8], "channel": channel})
     time.sleep(0.5)
     assert len([p for p in bot.slack.posts(STAFF_2) if "more than the 8" in p["text"]]) == 1
-
-
-def nudges_to(slack: SlackStub, user: str) -> list[dict[str, Any]]:
-    return [p for p in slack.posts(user) if "dashboard-setup call" in p["text"]]
 
 
 def test_nudges_arrive_as_dms_and_stop_when_step_8_is_done(slack: SlackStub, database_url: str) -> None:

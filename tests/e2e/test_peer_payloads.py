@@ -17,16 +17,15 @@ import json
 import logging
 import time
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
 import pytest
 
-from tests.harness import BotUnderTest, reset_database, running_bot
-from tests.slack_stub import HOST_TEAM, SlackStub
+from fakeslack import HOST_TEAM, SlackStub
+from tests.support import REPO, BotUnderTest, reset_database, running_bot
 
-PEER_PAYLOADS = Path(__file__).resolve().parent.parent.parent / "shared" / "peer-payloads"
+PEER_PAYLOADS = REPO.parent / "shared" / "peer-payloads"
 CHANNEL = "CCUST1"
 SETTLE_S = 0.3  # quiet this long (no new Slack call, no new log record) = the request's work is done
 SETTLE_MAX_S = 5.0

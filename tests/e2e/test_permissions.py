@@ -9,11 +9,8 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import CUSTOMER, STAFF
-from tests.harness import BotUnderTest
-from tests.slack_stub import CUSTOMER_TEAM
-from tests.test_onboarding_flow import start_onboarding
-from tests.test_ticket_actions import filed
+from fakeslack import CUSTOMER, CUSTOMER_TEAM, STAFF
+from tests.support import BotUnderTest, filed, start_onboarding
 
 OTHER_CUSTOMER, OTHER_TEAM, OTHER_CHANNEL = "U0GLOBEX", "T0GLOBEX", "C0GLOBEX"
 

@@ -17,12 +17,22 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import CUSTOMER, CUSTOMER_CHANNEL, STAFF, STAFF_2
-from tests.harness import TRIAGE, BotUnderTest, running_bot, ticket_values
-from tests.slack_messages import customer_message, new_ts, person_message, ticket_from_message, ticket_reaction
-from tests.slack_rules import message_errors
-from tests.slack_stub import BOT_USER, CUSTOMER_TEAM, HOST_TEAM, Fault, SlackStub
-from tests.test_ticket_actions import filed
+from fakeslack import (
+    BOT_USER,
+    CUSTOMER,
+    CUSTOMER_CHANNEL,
+    CUSTOMER_TEAM,
+    HOST_TEAM,
+    STAFF,
+    STAFF_2,
+    TRIAGE,
+    Fault,
+    SlackStub,
+)
+from fakeslack.messages import customer_message, new_ts, person_message, ticket_reaction
+from fakeslack.payloads import ticket_values
+from fakeslack.rules import message_errors
+from tests.support import BotUnderTest, filed, running_bot, ticket_from_message
 
 # The bot mentions a ticket's reporter on purpose (`<@U0CUST>`); what must never appear is a live
 # token the *text* carried: a broadcast, a group, another person, a disguised or typed link.
@@ -219,7 +229,7 @@ def test_a_click_while_users_info_is_rate_limited_for_long_is_answered_within_3_
 
 
 def test_a_changed_id_keeps_the_source_thread_and_onboarding(bot: BotUnderTest) -> None:
-    from tests.test_channels import add_customer
+    from tests.support import add_customer
 
     bot.join_channel("G0OLD2", name="acme")
     bot.slack.wait_for(lambda: bot.slack.posts("G0OLD2"))
@@ -494,7 +504,7 @@ def test_the_app_home_with_many_long_escaped_tickets_is_a_valid_view(bot: BotUnd
         _react(bot, channel, f"{n} " + "&lt;&amp;&gt; 👩‍👩‍👧 " * 40)
     assert bot.event({"type": "app_home_opened", "user": STAFF, "tab": "home", "channel": "D0HOME"})[0] == 200
     publish = bot.slack.wait_for(lambda: bot.slack.calls_to("views.publish"))[-1]
-    from tests.slack_rules import view_errors
+    from fakeslack.rules import view_errors
 
     assert view_errors(publish.args["view"]) == []
 
@@ -503,7 +513,7 @@ def test_the_app_home_with_many_long_escaped_tickets_is_a_valid_view(bot: BotUnd
 
 
 def test_the_stub_refuses_an_initial_value_longer_than_max_length() -> None:
-    from tests.slack_rules import view_errors
+    from fakeslack.rules import view_errors
 
     view = {
         "type": "modal",

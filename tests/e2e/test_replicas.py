@@ -17,12 +17,18 @@ import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.exc import OperationalError
 
-from tests.conftest import CUSTOMER, CUSTOMER_CHANNEL, POSTGRES_URL, STAFF, postgres_available
-from tests.harness import BOT_TOKEN, TRIAGE, ticket_values
-from tests.slack_stub import SlackStub
-from tests.test_cli import free_port
-from tests.test_onboarding_flow import nudges_to, onboard_values
-from tests.test_resilience import Remote, posts_for, serve
+from fakeslack import BOT_TOKEN, CUSTOMER, CUSTOMER_CHANNEL, STAFF, TRIAGE, SlackStub
+from fakeslack.payloads import ticket_values
+from tests.support import (
+    POSTGRES_URL,
+    Remote,
+    free_port,
+    nudges_to,
+    onboard_values,
+    postgres_available,
+    posts_for,
+    serve,
+)
 
 pytestmark = pytest.mark.skipif(
     postgres_available() is not None, reason=postgres_available() or "PostgreSQL is needed for several replicas"

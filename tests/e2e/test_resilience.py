@@ -10,25 +10,23 @@ import subprocess
 import sys
 import threading
 import time
-import urllib.request
 from pathlib import Path
 from typing import Any
 
-from tests.conftest import CUSTOMER, CUSTOMER_CHANNEL, STAFF
-from tests.harness import BOT_TOKEN, SIGNING_SECRET, TRIAGE, BotUnderTest, bot_env, running_bot, ticket_values
-from tests.slack_stub import BOT_USER, HOST_TEAM, SlackStub
-from tests.test_cli import free_port
-from tests.test_ticket_flow import file_ticket
-
-
-def posts_for(slack: SlackStub, number: int) -> dict[str, int]:
-    """How many cards, acknowledgements and triage mirrors Slack holds for ticket `number`."""
-    everything = slack.posts()
-    cards = [p for p in everything if p["channel"] != TRIAGE and p["text"].startswith(f"Ticket #{number} (")]
-    card_ts = {c["ts"] for c in cards}
-    acks = [p for p in everything if p.get("thread_ts") in card_ts and "is with the team" in p["text"]]
-    mirrors = [p for p in everything if p["channel"] == TRIAGE and f"ticket #{number}:" in p["text"]]
-    return {"card": len(cards), "ack": len(acks), "mirror": len(mirrors)}
+from fakeslack import (
+    BOT_TOKEN,
+    BOT_USER,
+    CUSTOMER,
+    CUSTOMER_CHANNEL,
+    HOST_TEAM,
+    SIGNING_SECRET,
+    STAFF,
+    TRIAGE,
+    SlackStub,
+    bot_env,
+)
+from fakeslack.payloads import ticket_values
+from tests.support import BotUnderTest, Remote, file_ticket, free_port, posts_for, running_bot, serve
 
 
 def all_delivered(bot_or_sql: Any, slack: SlackStub, numbers: list[int]) -> bool:
@@ -73,46 +71,6 @@ def test_posts_owed_during_an_outage_are_delivered_after_a_restart(slack: SlackS
         slack.wait_for(lambda: all_delivered(bot, slack, [1]), timeout=30)
         time.sleep(1)
     assert posts_for(slack, 1) == {"card": 1, "ack": 1, "mirror": 1}
-
-
-def serve(slack: SlackStub, database_url: str, port: int, **env: str) -> subprocess.Popen[str]:
-    clean = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "SUPPORT_", "DATABASE_URL"))}
-    process = subprocess.Popen(
-        [sys.executable, "-m", "bot.cli", "serve", "--host", "127.0.0.1", "--port", str(port)],
-        env={**clean, **bot_env(slack, database_url), **env},
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        cwd=Path(__file__).resolve().parent.parent,
-    )
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise AssertionError(f"serve exited: {process.stdout.read() if process.stdout else ''}")
-        try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2) as response:
-                if response.status == 200:
-                    return process
-        except OSError:
-            time.sleep(0.2)
-    process.kill()
-    raise AssertionError("serve did not come up")
-
-
-class Remote(BotUnderTest):
-    """The request helpers of BotUnderTest, aimed at a server running in another process."""
-
-    def __init__(self, slack: SlackStub, port: int, database_url: str) -> None:
-        from store.db import make_engine
-
-        self.slack, self.url = slack, f"http://127.0.0.1:{port}"
-        self.engine = make_engine(database_url)
-
-    def sql(self, query: str, **params: Any) -> list[Any]:
-        from sqlalchemy import text
-
-        with self.engine.connect() as conn:
-            return list(conn.execute(text(query), params))
 
 
 def test_kill_9_mid_submission_loses_nothing_and_posts_nothing_twice(slack: SlackStub, database_url: str) -> None:

@@ -8,11 +8,9 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import insert
 
+from fakeslack import CUSTOMER, CUSTOMER_CHANNEL, CUSTOMER_TEAM, STAFF, TRIAGE, SlackStub
 from store.models import Customer, CustomerChannel, Ticket
-from tests.conftest import CUSTOMER, CUSTOMER_CHANNEL, STAFF
-from tests.harness import TRIAGE, BotUnderTest, running_bot
-from tests.slack_stub import CUSTOMER_TEAM, SlackStub
-from tests.test_ticket_actions import filed, updates_to
+from tests.support import BotUnderTest, filed, running_bot, updates_to
 
 
 def notes(slack: SlackStub, words: str) -> list[dict]:
@@ -183,7 +181,7 @@ def test_staff_home_stays_under_100_blocks_with_1000_customers(bot: BotUnderTest
 
 
 def test_weekly_digest_is_scheduled_and_can_be_posted_now(slack: SlackStub, database_url: str) -> None:
-    from tests.test_cli import run_cli
+    from tests.support import run_cli
 
     env = {"SUPPORT_DIGEST_CHANNEL": "C0DIGEST", "SUPPORT_DIGEST_SCHEDULE": "0 9 * * mon"}
     with running_bot(slack, database_url, **env) as bot:

@@ -12,11 +12,9 @@ import pytest
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
+from fakeslack import BOT_TOKEN, CUSTOMER, SlackStub
 from slack_api.client import KeepAliveWebClient
-from tests.conftest import CUSTOMER
-from tests.harness import BOT_TOKEN, BotUnderTest
-from tests.slack_stub import SlackStub
-from tests.test_cli import free_port
+from tests.support import BotUnderTest, free_port
 
 
 @pytest.fixture

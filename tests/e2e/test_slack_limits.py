@@ -7,9 +7,8 @@ from typing import Any
 
 from slack_sdk.models.blocks import Block
 
-from tests.conftest import STAFF
-from tests.harness import BotUnderTest
-from tests.test_onboarding_flow import checklist_message, start_onboarding
+from fakeslack import STAFF
+from tests.support import BotUnderTest, checklist_message, start_onboarding
 from tickets.slack_text import slack_length
 
 # A 2,000-character payment link with 185 `&` (issue 14): 2,740 characters once escaped for mrkdwn.
@@ -134,8 +133,8 @@ def test_a_payment_link_that_fits_stays_in_the_step_text_and_a_long_one_gets_a_l
 
 # -- a post Slack refuses is never a silent loss -------------------------------------------------
 def test_a_card_slack_refuses_as_invalid_goes_out_reduced_and_triage_is_told(bot: BotUnderTest, channel: str) -> None:
-    from tests.harness import TRIAGE
-    from tests.test_ticket_flow import file_ticket
+    from fakeslack import TRIAGE
+    from tests.support import file_ticket
 
     bot.slack.fail("chat.postMessage", status=200, error="invalid_blocks", channel=channel)
     file_ticket(bot, title="A&B exports fail")
@@ -153,7 +152,7 @@ def test_a_card_slack_refuses_as_invalid_goes_out_reduced_and_triage_is_told(bot
 
 
 def test_a_post_refused_twice_is_reported_to_triage_as_not_posted(bot: BotUnderTest, channel: str) -> None:
-    from tests.harness import TRIAGE
+    from fakeslack import TRIAGE
 
     bot.slack.fail("chat.postMessage", status=200, error="msg_too_long", channel=channel, times=2)
     bot.slack.add_message(channel, "1700001000.000100", "U0CUST", "Exports fail")
@@ -168,8 +167,8 @@ def test_a_post_refused_twice_is_reported_to_triage_as_not_posted(bot: BotUnderT
 
 
 def test_a_card_update_refused_for_a_channel_reason_shows_on_the_triage_card(bot: BotUnderTest, channel: str) -> None:
-    from tests.harness import TRIAGE
-    from tests.test_ticket_actions import filed
+    from fakeslack import TRIAGE
+    from tests.support import filed
 
     t = filed(bot)
     bot.slack.fail("chat.update", status=200, error="is_archived", channel=channel, times=5)
@@ -218,7 +217,7 @@ def test_the_refusal_note_says_what_where_why_and_what_was_done() -> None:
 def test_a_welcome_refused_because_the_channel_is_archived_is_told_to_triage_once(
     bot: BotUnderTest, slack: Any
 ) -> None:
-    from tests.harness import TRIAGE
+    from fakeslack import TRIAGE
 
     slack.fail("chat.postMessage", status=200, error="is_archived", channel="C0GONE", times=10)
     bot.join_channel("C0GONE", name="gone")
@@ -229,7 +228,7 @@ def test_a_welcome_refused_because_the_channel_is_archived_is_told_to_triage_onc
 def test_a_private_note_refused_for_a_person_is_not_a_triage_note(bot: BotUnderTest, channel: str) -> None:
     import time
 
-    from tests.harness import TRIAGE
+    from fakeslack import TRIAGE
 
     bot.slack.fail("chat.postEphemeral", status=200, error="user_not_in_channel")
     event = {"type": "app_mention", "user": "U0CUST", "channel": channel, "ts": "1700003000.000303", "text": "<@U0BOT>"}

@@ -13,8 +13,8 @@ import pytest
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from tests.slack_rules import message_errors, view_errors
-from tests.slack_stub import HOST_TEAM, SlackStub
+from fakeslack import HOST_TEAM, SlackStub
+from fakeslack.rules import message_errors, view_errors
 
 CHANNEL = "C0STUB"
 

@@ -4,33 +4,17 @@ from __future__ import annotations
 
 import json
 import time
-from typing import Any
 
 import pytest
 
-from tests.conftest import CUSTOMER, STAFF, STAFF_2
-from tests.harness import TRIAGE, BotUnderTest
-from tests.slack_stub import CUSTOMER_TEAM
-from tests.test_ticket_flow import file_ticket
+from fakeslack import CUSTOMER, CUSTOMER_TEAM, STAFF, STAFF_2, TRIAGE
+from tests.support import BotUnderTest, filed, updates_to
 
 OTHER_CHANNEL = "C0GLOBEX"
 
 
-def filed(bot: BotUnderTest, **kwargs: Any) -> dict[str, Any]:
-    """File a ticket and wait for its card and triage mirror; returns ts values and the ticket id."""
-    file_ticket(bot, **kwargs)
-    number = bot.sql("SELECT max(id) FROM tickets")[0][0]
-    bot.slack.wait_for(lambda: bot.sql("SELECT thread_ts, triage_ts FROM tickets WHERE id = :n", n=number)[0][1])
-    card_ts, triage_ts = bot.sql("SELECT thread_ts, triage_ts FROM tickets WHERE id = :n", n=number)[0]
-    return {"number": number, "card_ts": card_ts, "triage_ts": triage_ts}
-
-
 def row(bot: BotUnderTest, number: int) -> tuple:
     return tuple(bot.sql("SELECT status, assignee_id, severity FROM tickets WHERE id = :n", n=number)[0])
-
-
-def updates_to(bot: BotUnderTest, ts: str) -> list[dict[str, Any]]:
-    return [c.args for c in bot.slack.calls_to("chat.update") if c.args["ts"] == ts]
 
 
 def test_take_it_on_the_triage_card_updates_both_cards(bot: BotUnderTest, channel: str) -> None:
@@ -218,7 +202,7 @@ def test_mentioning_the_bot_files_a_ticket(bot: BotUnderTest, channel: str) -> N
 
 
 def test_audit_trail_in_the_exports(bot: BotUnderTest, channel: str, database_url: str) -> None:
-    from tests.test_cli import run_cli
+    from tests.support import run_cli
 
     t = filed(bot)
     bot.click("ticket_take", user=STAFF, channel=TRIAGE, value=str(t["number"]))

@@ -6,10 +6,9 @@ from __future__ import annotations
 import time
 from datetime import UTC, datetime
 
-from tests.conftest import CUSTOMER, CUSTOMER_CHANNEL, STAFF, STAFF_2
-from tests.harness import TRIAGE, BotUnderTest, running_bot
-from tests.slack_messages import customer_message, new_ts, person_message, ticket_from_message
-from tests.slack_stub import SlackStub
+from fakeslack import CUSTOMER, CUSTOMER_CHANNEL, STAFF, STAFF_2, TRIAGE, SlackStub
+from fakeslack.messages import customer_message, new_ts, person_message
+from tests.support import BotUnderTest, running_bot, ticket_from_message
 
 
 def _overdue_notes(slack: SlackStub) -> list[dict]:

@@ -7,9 +7,9 @@ import time
 
 import pytest
 
-from tests.conftest import CUSTOMER, CUSTOMER_CHANNEL, STAFF
-from tests.harness import TRIAGE, BotUnderTest, ticket_values
-from tests.test_ticket_flow import file_ticket
+from fakeslack import CUSTOMER, CUSTOMER_CHANNEL, STAFF, TRIAGE
+from fakeslack.payloads import ticket_values
+from tests.support import BotUnderTest, file_ticket
 
 
 def _nothing_happened(bot: BotUnderTest) -> None:
@@ -55,7 +55,7 @@ def test_unverified_requests_get_401_and_leave_nothing(bot: BotUnderTest, how: d
 
 def test_signature_over_a_different_body_is_refused(bot: BotUnderTest) -> None:
     ts = int(time.time())
-    from tests.harness import sign
+    from fakeslack import sign
 
     body = b"command=%2Fticket&channel_id=C0ACME&user_id=U0CUST&trigger_id=t"
     headers = {"X-Slack-Request-Timestamp": str(ts), "X-Slack-Signature": sign(b"other body", ts)}

@@ -4,28 +4,9 @@ from __future__ import annotations
 
 import json
 
+from fakeslack import CUSTOMER, CUSTOMER_TEAM, STAFF, TRIAGE
 from services.tickets import WAIT_FOR_CARD
-from tests.conftest import CUSTOMER, CUSTOMER_CHANNEL, STAFF
-from tests.harness import TRIAGE, BotUnderTest, ticket_values
-from tests.slack_stub import CUSTOMER_TEAM
-
-
-def file_ticket(
-    bot: BotUnderTest,
-    *,
-    user: str = CUSTOMER,
-    channel: str = CUSTOMER_CHANNEL,
-    severity: str = "high",
-    title: str = "Dashboards are not loading",
-) -> dict:
-    opened = len(bot.slack.calls_to("views.open"))
-    status, body, _ = bot.slash("/ticket", user=user, channel=channel, text=title)
-    assert status == 200
-    bot.slack.wait_for(lambda: len(bot.slack.calls_to("views.open")) > opened)
-    view = bot.opened_view()
-    status, body, _ = bot.submit_view(view, ticket_values(severity=severity, title=title), user=user)
-    assert status == 200 and body in (b"", b"{}"), body
-    return view
+from tests.support import BotUnderTest, file_ticket
 
 
 def test_slash_command_opens_modal_with_four_severities(bot: BotUnderTest, channel: str) -> None:

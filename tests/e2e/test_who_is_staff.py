@@ -15,10 +15,10 @@ from datetime import UTC, datetime
 
 import pytest
 
-from tests.conftest import CUSTOMER, CUSTOMER_CHANNEL, STAFF, STAFF_2
-from tests.harness import TRIAGE, BotUnderTest, running_bot, ticket_values
-from tests.slack_messages import person_message, ticket_from_message
-from tests.slack_stub import CUSTOMER_TEAM, HOST_TEAM, SlackStub
+from fakeslack import CUSTOMER, CUSTOMER_CHANNEL, CUSTOMER_TEAM, HOST_TEAM, STAFF, STAFF_2, TRIAGE, SlackStub
+from fakeslack.messages import person_message
+from fakeslack.payloads import ticket_values
+from tests.support import BotUnderTest, running_bot, ticket_from_message
 
 GUEST = "U0GUEST"
 

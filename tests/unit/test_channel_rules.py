@@ -1,17 +1,12 @@
-"""Channel rules (tickets/channels.py), the channel builders (ui/blocks.py) and the migration
-that adds channel state: pure code tested directly, the migration on a real database."""
+"""Channel rules (tickets/channels.py) and the channel builders (ui/blocks.py): pure code tested
+directly (the migration that adds channel state: tests/integration/test_channel_migration.py)."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from pathlib import Path
 
 import pytest
-from alembic import command
-from sqlalchemy import text
 
-from store.db import make_engine
-from store.migrate import _config, upgrade
 from tickets.channels import ChannelState, JoinOutcome, on_bot_joined, on_shared, on_staff_choice, parse_state
 from tickets.model import TicketInfo
 from tickets.rules import Status
@@ -96,23 +91,3 @@ def test_gone_note_lists_open_tickets_escaped_and_capped() -> None:
     assert "was deleted" in many and "Open there (45)" in many and "…and 5 more." in many
     assert "#41 " not in many
     assert "No tickets were open there." in build_channel_gone_note("C0A", "", "removed", [])
-
-
-def test_migration_keeps_existing_channels_as_customer_channels(tmp_path: Path) -> None:
-    engine = make_engine(f"sqlite:///{tmp_path / 'old.db'}")
-    with engine.connect() as conn:
-        command.upgrade(_config(conn), "0004")
-        conn.execute(
-            text(
-                "INSERT INTO customer_channels (channel_id, name, is_ext_shared, active, joined_at) "
-                "VALUES ('C0OLD', 'acme', 1, 1, '2026-01-05 00:00:00')"
-            )
-        )
-        conn.commit()
-    upgrade(engine)
-    with engine.connect() as conn:
-        assert conn.execute(text("SELECT state, archived_at FROM customer_channels")).all() == [("customer", None)]
-        command.downgrade(_config(conn), "0004")
-        conn.commit()
-        assert conn.execute(text("SELECT channel_id FROM customer_channels")).all() == [("C0OLD",)]
-    engine.dispose()

@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy import text
 
 from fakeslack import BOT_USER, CUSTOMER, CUSTOMER_CHANNEL, HOST_TEAM, STAFF, TRIAGE, SlackStub
-from tests.support import BotUnderTest, add_customer, filed, running_bot
+from tests.support import BotUnderTest, add_customer, drained, filed, running_bot
 
 INTERNAL = "C0INTERNAL"
 
@@ -43,11 +43,6 @@ def triage_notes(slack: SlackStub, words: str) -> list[dict]:
     return [p for p in slack.posts(TRIAGE) if words in p["text"]]
 
 
-def settle(bot: BotUnderTest, seconds: float = 1.0) -> None:
-    """Let the outbox and timer threads do anything they were going to do."""
-    time.sleep(seconds)
-    bot.runtime.deps.timer_sync.drain()
-
 
 # --- the triage channel is never a customer channel ------------------------------------------------
 
@@ -58,7 +53,7 @@ def test_inviting_the_bot_to_triage_posts_no_welcome_and_ticket_there_is_answere
     bot.slack.add_channel(TRIAGE, "support-triage", is_ext_shared=False)
     status, _, _ = joined(bot, TRIAGE, event_id="EvTriageJoin")
     assert status == 200
-    settle(bot)
+    drained(bot)
     assert bot.slack.posts(TRIAGE) == []
     assert bot.sql("SELECT count(*) FROM customer_channels WHERE active")[0][0] == 0
 
@@ -67,7 +62,7 @@ def test_inviting_the_bot_to_triage_posts_no_welcome_and_ticket_there_is_answere
     answer = json.loads(body)
     assert answer["response_type"] == "ephemeral"
     assert "this is the triage channel" in answer["text"].lower()
-    time.sleep(0.3)
+    drained(bot)
     assert bot.slack.calls_to("views.open") == []
 
 
@@ -95,7 +90,7 @@ def test_a_triage_channel_an_older_version_recorded_as_a_customer_channel_is_int
 def test_a_staff_mention_in_triage_files_no_ticket(bot: BotUnderTest, channel: str) -> None:
     bot.slack.add_channel(TRIAGE, "support-triage", is_ext_shared=False)
     joined(bot, TRIAGE)
-    settle(bot)
+    drained(bot)
     mention = {
         "type": "app_mention",
         "user": STAFF,
@@ -107,7 +102,7 @@ def test_a_staff_mention_in_triage_files_no_ticket(bot: BotUnderTest, channel: s
     assert status == 200
     hint = bot.slack.wait_for(lambda: ephemerals(bot.slack, STAFF))[0]
     assert hint["channel"] == TRIAGE and "don't file tickets" in hint["text"]
-    settle(bot, 0.5)
+    drained(bot)
     assert bot.sql("SELECT count(*) FROM tickets")[0][0] == 0
 
 
@@ -115,7 +110,7 @@ def test_the_digest_channel_is_not_a_customer_channel_either(slack: SlackStub, d
     with running_bot(slack, database_url, SUPPORT_DIGEST_CHANNEL="C0DIGEST") as bot:
         slack.add_channel("C0DIGEST", "support-digest", is_ext_shared=False)
         assert joined(bot, "C0DIGEST")[0] == 200
-        settle(bot)
+        drained(bot)
         assert slack.posts("C0DIGEST") == [] and ephemerals(slack) == []
         assert channel_row(bot, "C0DIGEST") is None
 
@@ -131,7 +126,7 @@ def test_an_unshared_channel_is_pending_until_staff_choose_customer(bot: BotUnde
         ("channel_use_as_customer", "C0GUESTS"),
         ("channel_mark_internal", "C0GUESTS"),
     ]
-    settle(bot, 0.5)
+    drained(bot)
     assert bot.slack.posts("C0GUESTS") == []  # no welcome while pending
     assert channel_row(bot, "C0GUESTS")[0] == "pending"
 
@@ -162,7 +157,7 @@ def test_an_unshared_channel_is_pending_until_staff_choose_customer(bot: BotUnde
     bot.click("channel_use_as_customer", user=STAFF, channel="C0GUESTS", value="C0GUESTS")  # again: no 2nd welcome
     bot.slash("/ticket", user=STAFF, channel="C0GUESTS")
     bot.slack.wait_for(lambda: bot.slack.calls_to("views.open"))
-    settle(bot, 0.5)
+    drained(bot)
     assert len(bot.slack.posts("C0GUESTS")) == 1
     assert bot.sql("SELECT count(*) FROM tickets")[0][0] == 0
 
@@ -177,7 +172,7 @@ def test_internal_ignore_keeps_the_bot_quiet_even_after_it_is_added_again(bot: B
     assert "support channel" in json.loads(body)["text"]
 
     joined(bot, INTERNAL, event_id="EvRejoin")
-    settle(bot)
+    drained(bot)
     assert bot.slack.posts(INTERNAL) == [] and len(ephemerals(bot.slack)) == 1
 
 
@@ -222,7 +217,7 @@ def test_archiving_stops_sla_pages_tells_triage_once_and_unarchive_resumes(slack
         assert bot.event(left)[0] == 200  # archiving also takes the bot out: still one note
         note = slack.wait_for(lambda: triage_notes(slack, "was archived"))[0]
         assert f"#{t['number']}" in note["text"] and "Exports are empty" in note["text"]
-        settle(bot)
+        drained(bot)
         assert not [j for j in bot.runtime.scheduler.jobs() if j.job_id.startswith("sla_")]
         time.sleep(3.5)  # past the 3 s target
         assert triage_notes(slack, "75%") == [] and triage_notes(slack, "overdue") == []
@@ -234,7 +229,7 @@ def test_archiving_stops_sla_pages_tells_triage_once_and_unarchive_resumes(slack
 
         unarchive = {"type": "channel_unarchive", "channel": CUSTOMER_CHANNEL, "user": STAFF, "event_ts": "2.3"}
         assert bot.event(unarchive)[0] == 200
-        settle(bot, 0.5)
+        drained(bot)
         assert triage_notes(slack, "overdue") == []  # unarchived, but the bot is not back in it yet
         bot.join_channel(CUSTOMER_CHANNEL, name="acme-support")  # someone adds the bot again
         slack.wait_for(lambda: triage_notes(slack, "overdue"), timeout=10)  # the timers are back
@@ -258,14 +253,14 @@ def test_the_bot_removed_or_the_channel_deleted_tells_triage_once(bot: BotUnderT
     note = bot.slack.wait_for(lambda: triage_notes(bot.slack, "no longer has me"))[0]
     assert "#1" in note["text"]
     assert bot.event({"type": "channel_deleted", "channel": channel, "event_ts": "3.2"})[0] == 200
-    settle(bot)
+    drained(bot)
     assert len(triage_notes(bot.slack, "acme-support")) == 1
     assert channel_row(bot, channel)[:2] in (("customer", False), ("customer", 0))
 
 
 def test_someone_else_leaving_changes_nothing(bot: BotUnderTest, channel: str) -> None:
     assert bot.event({"type": "member_left_channel", "user": CUSTOMER, "channel": channel})[0] == 200
-    settle(bot, 0.3)
+    drained(bot)
     assert channel_row(bot, channel)[:3] in (("customer", True, False), ("customer", 1, 0))
 
 
@@ -319,7 +314,7 @@ def test_ticket_reaction_while_history_is_rate_limited_files_one_ticket_later(bo
     assert [tuple(r) for r in rows] == [("Feature flags return 500", "reaction")]
     assert bot.slack.count("conversations.history") >= 6  # the failures really reached the bot
     bot.slack.wait_for(lambda: triage_notes(bot.slack, "Feature flags"))
-    settle(bot)
+    drained(bot)
     assert bot.sql("SELECT count(*) FROM tickets")[0][0] == 1
     assert len([p for p in bot.slack.posts(channel) if "Ticket #1" in p["text"]]) == 1
 
@@ -344,7 +339,7 @@ def test_joining_while_conversations_info_fails_registers_later_with_one_welcome
     welcome = bot.slack.wait_for(lambda: bot.slack.posts("C0LATER"), timeout=20)
     assert channel_row(bot, "C0LATER")[0] == "customer"
     assert bot.slack.count("conversations.info") >= 4
-    settle(bot)
+    drained(bot)
     assert len(bot.slack.posts("C0LATER")) == len(welcome) == 1
 
 

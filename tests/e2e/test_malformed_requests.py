@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import json
 import logging
-import time
 from typing import Any
 from urllib.parse import urlencode
 
@@ -15,7 +14,7 @@ import pytest
 
 from fakeslack import CUSTOMER, HOST_TEAM
 from handlers.payload_shape import payload_problem
-from tests.support import BotUnderTest
+from tests.support import BotUnderTest, drained
 
 FORM = "application/x-www-form-urlencoded"
 
@@ -32,7 +31,7 @@ def _send_and_check(
     caplog.clear()
     with caplog.at_level(logging.INFO):
         status, _, _ = bot.request(body, content_type)
-        time.sleep(0.2)  # anything a background thread would log
+        drained(bot)  # anything a background thread would log
     warnings, bad = _warnings_and_errors(caplog)
     assert [w for w in warnings if "malformed" in w] == [w for w in warnings if problem in w]
     assert len([w for w in warnings if problem in w]) == 1, warnings
@@ -179,7 +178,7 @@ def test_a_global_shortcut_with_the_message_shortcuts_id_is_not_ours(
     }
     caplog.clear()
     status, _, _ = bot.interactive(payload)
-    time.sleep(0.3)
+    drained(bot)
     assert status == 404
     assert [r for r in caplog.records if r.levelno >= logging.ERROR or r.exc_info] == []
     assert bot.slack.calls_to("views.open") == []

@@ -7,14 +7,13 @@ message_changed, message_deleted, thread_broadcast, file_share) and Slack's even
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 import pytest
 
 from fakeslack import BOT_USER, CUSTOMER, CUSTOMER_TEAM, HOST_TEAM, STAFF
 from fakeslack.messages import customer_message, new_ts, person_message, ticket_reaction
-from tests.support import BotUnderTest, ticket_from_message
+from tests.support import BotUnderTest, drained, ticket_from_message
 
 
 def _state(bot: BotUnderTest) -> tuple:
@@ -285,5 +284,5 @@ def test_a_customers_check_mark_on_the_card_is_answered_privately(bot: BotUnderT
     event = ticket_reaction(channel, t["card_ts"], "U0CUSTNEW", reaction="white_check_mark", user_team=CUSTOMER_TEAM)
     bot.event(event)
     assert "Only the support team" in bot.slack.wait_for(lambda: _ephemerals(bot, "U0CUSTNEW"))[0]
-    time.sleep(0.2)
+    drained(bot)
     assert bot.sql("SELECT status FROM tickets")[0][0] == "open"

@@ -7,7 +7,7 @@ import time
 from typing import Any
 
 from fakeslack import CUSTOMER, CUSTOMER_CHANNEL, CUSTOMER_TEAM, STAFF, STAFF_2, SlackStub
-from tests.support import BotUnderTest, nudges_to, onboard_values, running_bot, start_onboarding
+from tests.support import BotUnderTest, drained, nudges_to, onboard_values, running_bot, start_onboarding
 
 FAST_NUDGES = {
     "SUPPORT_DASHBOARD_NUDGE_AFTER": "2s",
@@ -46,7 +46,7 @@ def test_customer_onboard_is_refused_and_nothing_posted(bot: BotUnderTest, chann
     assert status == 200
     refusal = bot.slack.wait_for(lambda: bot.slack.responses)[0]
     assert "PostHog team" in refusal["text"]
-    time.sleep(0.3)
+    drained(bot)
     assert bot.slack.calls_to("views.open") == []
     assert len(bot.slack.posts()) == before
     assert bot.sql("SELECT count(*) FROM customers")[0][0] == 0
@@ -94,7 +94,7 @@ def test_marking_steps_updates_the_message_in_place(bot: BotUnderTest, channel: 
 
     # The same click again (a double click, a retry): nothing changes, no second update.
     bot.click("onboarding_step_done", user=STAFF_2, channel=channel, message_ts=message["ts"], value="5")
-    time.sleep(0.8)
+    drained(bot)
     assert len(bot.slack.calls_to("chat.update")) == 1
     assert bot.sql("SELECT by_user FROM onboarding_steps WHERE number = 5")[0][0] == STAFF
 
@@ -116,7 +116,7 @@ def test_customer_clicking_a_step_is_refused(bot: BotUnderTest, channel: str) ->
     assert status == 200
     answer = bot.slack.wait_for(lambda: bot.slack.responses)[0]
     assert "PostHog team" in answer["text"] and answer.get("replace_original") in (False, "false")
-    time.sleep(0.3)
+    drained(bot)
     assert bot.slack.calls_to("chat.update") == []
     assert bot.sql("SELECT state FROM onboarding_steps WHERE number = 6")[0][0] == "pending"
 
@@ -168,14 +168,14 @@ def test_channel_growing_past_the_a_team_warns_the_cs_owner_once(bot: BotUnderTe
         bot.slack.add_user(user, CUSTOMER_TEAM)
     bot.slack.members[channel] = ["U0BOT", STAFF, *customers[:8]]
     bot.event({"type": "member_joined_channel", "user": customers[7], "channel": channel})
-    time.sleep(0.3)
+    drained(bot)
     assert not [p for p in bot.slack.posts(STAFF_2) if "more than the 8" in p["text"]]
     bot.slack.members[channel].append(customers[8])
     bot.event({"type": "member_joined_channel", "user": customers[8], "channel": channel})
     warning = bot.slack.wait_for(lambda: [p for p in bot.slack.posts(STAFF_2) if "more than the 8" in p["text"]])
     assert "9 people" in warning[0]["text"]
     bot.event({"type": "member_joined_channel", "user": customers[8], "channel": channel})
-    time.sleep(0.5)
+    drained(bot)
     assert len([p for p in bot.slack.posts(STAFF_2) if "more than the 8" in p["text"]]) == 1
 
 

@@ -4,13 +4,12 @@ another channel}. Only staff change anything; the others get an explanation and 
 from __future__ import annotations
 
 import json
-import time
 from typing import Any
 
 import pytest
 
 from fakeslack import CUSTOMER, CUSTOMER_TEAM, STAFF
-from tests.support import BotUnderTest, filed, start_onboarding
+from tests.support import BotUnderTest, drained, filed, start_onboarding
 
 OTHER_CUSTOMER, OTHER_TEAM, OTHER_CHANNEL = "U0GLOBEX", "T0GLOBEX", "C0GLOBEX"
 
@@ -86,7 +85,7 @@ def test_non_staff_change_nothing_and_are_told(
     click_for(bot, world, action, role)
     answer = bot.slack.wait_for(lambda: bot.slack.responses)[-1]
     assert answer["text"] and answer.get("response_type", "ephemeral") == "ephemeral"
-    time.sleep(0.3)
+    drained(bot)
     assert snapshot(bot) == before
     assert len(bot.slack.calls_to("views.open")) == opened  # no form opened for them either
 

@@ -32,7 +32,7 @@ from fakeslack import (
 from fakeslack.messages import customer_message, new_ts, person_message, ticket_reaction
 from fakeslack.payloads import ticket_values
 from fakeslack.rules import message_errors
-from tests.support import BotUnderTest, filed, running_bot, ticket_from_message
+from tests.support import BotUnderTest, drained, filed, running_bot, ticket_from_message
 
 # The bot mentions a ticket's reporter on purpose (`<@U0CUST>`); what must never appear is a live
 # token the *text* carried: a broadcast, a group, another person, a disguised or typed link.
@@ -257,7 +257,7 @@ def test_archive_of_a_channel_the_bot_never_knew_is_quiet(bot: BotUnderTest, cap
             {"type": "channel_shared", "connected_team_id": CUSTOMER_TEAM, "channel": "C0UNKNOWN", "event_ts": "6.4"},
         ):
             assert bot.event(event)[0] == 200
-    time.sleep(0.5)
+    drained(bot)
     assert not [r for r in caplog.records if r.levelno >= logging.ERROR or r.exc_info]
     assert bot.slack.posts(TRIAGE) == [] and bot.slack.posts("C0UNKNOWN") == []
 
@@ -266,10 +266,10 @@ def test_the_triage_channel_shared_with_a_customer_is_still_not_a_customer_chann
     bot.slack.add_channel(TRIAGE, "support-triage", is_ext_shared=False)
     event = {"type": "member_joined_channel", "user": BOT_USER, "channel": TRIAGE, "channel_type": "C"}
     bot.event({**event, "team": HOST_TEAM, "event_ts": "7.1", "inviter": STAFF})
-    time.sleep(1.0)
+    drained(bot)
     shared = {"type": "channel_shared", "connected_team_id": CUSTOMER_TEAM, "channel": TRIAGE, "event_ts": "7.2"}
     assert bot.event(shared)[0] == 200
-    time.sleep(1.0)
+    drained(bot)
     assert not [p for p in bot.slack.posts(TRIAGE) if "welcome" in p["text"].lower()]
     assert bot.sql("SELECT count(*) FROM customer_channels WHERE active AND state = 'customer'")[0][0] == 0
 
@@ -290,7 +290,7 @@ def test_ticket_reaction_on_a_reply_when_replies_times_out_files_one_ticket_late
     assert time.monotonic() - started < 3.0
     rows = bot.slack.wait_for(lambda: bot.sql("SELECT title FROM tickets"), timeout=40)
     assert [r[0] for r in rows] == ["Funnels are empty"]
-    time.sleep(1.0)
+    drained(bot)
     assert bot.sql("SELECT count(*) FROM tickets")[0][0] == 1
 
 
@@ -345,7 +345,7 @@ def test_an_edited_mention_resent_as_app_mention_files_no_second_ticket(bot: Bot
         "channel_type": "channel",
     }
     assert bot.event(changed)[0] == 200
-    time.sleep(0.5)
+    drained(bot)
     assert bot.sql("SELECT count(*) FROM tickets")[0][0] == 1
     _card(bot, channel)
     assert len([p for p in bot.slack.posts(channel) if "Ticket #" in p["text"]]) == 1
@@ -440,7 +440,7 @@ def test_ticket_reaction_on_a_huddle_notice_is_not_silently_ignored(bot: BotUnde
     )
     assert bot.event(ticket_reaction(channel, ts, STAFF))[0] == 200
     bot.settle("intake")
-    time.sleep(0.5)
+    drained(bot)
     filed_one = bot.sql("SELECT count(*) FROM tickets")[0][0] == 1
     told = bool(_ephemerals(bot, STAFF))
     assert filed_one or told
@@ -472,7 +472,7 @@ def test_the_shortcut_on_a_very_long_message_opens_a_valid_form(bot: BotUnderTes
     message = {"ts": new_ts(seconds_ago=10), "text": text, "user": CUSTOMER}
     bot.shortcut("create_ticket", user=STAFF, channel=channel, message=message)
     bot.slack.wait_for(lambda: bot.slack.calls_to("views.open"))
-    time.sleep(0.3)
+    drained(bot)
     assert not bot.slack.responses  # no "could not open the form"
     view = bot.opened_view()
     status, body, _ = bot.submit_view(
@@ -618,7 +618,7 @@ def test_a_message_edited_to_add_a_mention_files_one_ticket(bot: BotUnderTest, c
     assert bot.event(edited)[0] == 200
     assert bot.event({**edited, "edited": {"user": CUSTOMER, "ts": new_ts()}})[0] == 200  # edited again
     bot.slack.wait_for(lambda: bot.sql("SELECT id FROM tickets"))
-    time.sleep(0.5)
+    drained(bot)
     assert [r[0] for r in bot.sql("SELECT title FROM tickets")] == ["heatmaps are blank"]
 
 
@@ -637,7 +637,7 @@ def test_the_bot_removed_from_a_pending_channel_tells_triage_nothing_about_ticke
     bot.slack.wait_for(lambda: _ephemerals(bot, STAFF))
     left = {"type": "channel_left", "channel": "C0PEND", "actor_id": STAFF, "event_ts": "8.1"}
     assert bot.event(left)[0] == 200
-    time.sleep(1.0)
+    drained(bot)
     assert not [p for p in bot.slack.posts(TRIAGE) if "no longer has me" in p["text"] or "open" in p["text"]]
 
 
@@ -729,7 +729,7 @@ def test_an_app_mentioning_the_bot_files_no_ticket_without_a_reporter(
     caplog.clear()
     with caplog.at_level(logging.INFO):
         assert bot.event(event)[0] == 200
-        time.sleep(1.0)
+        drained(bot)
     assert bot.sql("SELECT count(*) FROM tickets WHERE reporter_id = '' OR reporter_id IS NULL")[0][0] == 0
     assert not [r for r in caplog.records if r.levelno >= logging.ERROR or r.exc_info]
 

@@ -26,7 +26,7 @@ from fakeslack import (
     bot_env,
 )
 from fakeslack.payloads import ticket_values
-from tests.support import BotUnderTest, Remote, file_ticket, free_port, posts_for, running_bot, serve
+from tests.support import BotUnderTest, Remote, drained, file_ticket, free_port, posts_for, running_bot, serve
 
 
 def all_delivered(bot_or_sql: Any, slack: SlackStub, numbers: list[int]) -> bool:
@@ -43,7 +43,7 @@ def test_slack_failing_then_recovering_delivers_every_post_exactly_once(bot: Bot
     numbers = [row[0] for row in bot.sql("SELECT id FROM tickets ORDER BY id")]
     assert numbers == [1, 2, 3]
     slack.wait_for(lambda: all_delivered(bot, slack, numbers), timeout=60)
-    time.sleep(1)
+    drained(bot)
     assert all_delivered(bot, slack, numbers)
     assert bot.sql("SELECT count(*) FROM outbox WHERE state != 'sent'")[0][0] == 0
     assert bot.sql("SELECT max(attempts) FROM outbox")[0][0] > 1
@@ -53,7 +53,7 @@ def test_a_post_slack_stored_but_whose_answer_was_lost_is_not_sent_again(bot: Bo
     bot.slack.fail_after_accept("chat.postMessage", status=500, times=3)
     file_ticket(bot, title="Answer lost")
     bot.slack.wait_for(lambda: all_delivered(bot, bot.slack, [1]), timeout=30)
-    time.sleep(1.5)
+    drained(bot)
     assert posts_for(bot.slack, 1) == {"card": 1, "ack": 1, "mirror": 1}
     assert bot.slack.calls_to("conversations.history") or bot.slack.calls_to("conversations.replies")
 
@@ -69,7 +69,7 @@ def test_posts_owed_during_an_outage_are_delivered_after_a_restart(slack: SlackS
     slack.recover()
     with running_bot(slack, database_url) as bot:
         slack.wait_for(lambda: all_delivered(bot, slack, [1]), timeout=30)
-        time.sleep(1)
+        drained(bot)
     assert posts_for(slack, 1) == {"card": 1, "ack": 1, "mirror": 1}
 
 
@@ -216,7 +216,7 @@ def test_sla_timers_survive_a_restart(slack: SlackStub, database_url: str) -> No
     time.sleep(3.5)  # the breach falls due while the bot is down
     with running_bot(slack, database_url, SUPPORT_SLA_HIGH="3s") as bot:
         slack.wait_for(lambda: [p for p in slack.posts(TRIAGE) if "response is overdue" in p["text"]], timeout=10)
-        time.sleep(1.5)
+        drained(bot)
     assert len([p for p in slack.posts(TRIAGE) if "response is overdue" in p["text"]]) == 1
     assert [p for p in slack.posts(TRIAGE) if "75%" in p["text"]] == []  # no stale warning after the fact
 

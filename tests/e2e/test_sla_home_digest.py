@@ -10,7 +10,7 @@ from sqlalchemy import insert
 
 from fakeslack import CUSTOMER, CUSTOMER_CHANNEL, CUSTOMER_TEAM, STAFF, TRIAGE, SlackStub
 from store.models import Customer, CustomerChannel, Ticket
-from tests.support import BotUnderTest, filed, running_bot, updates_to
+from tests.support import BotUnderTest, drained, filed, running_bot, updates_to
 
 
 def notes(slack: SlackStub, words: str) -> list[dict]:
@@ -28,7 +28,7 @@ def test_warning_at_75_percent_then_breach_escalates_to_oncall(slack: SlackStub,
         card = slack.wait_for(lambda: [u for u in updates_to(bot, t["card_ts"]) if "overdue" in json.dumps(u)])
         assert "overdue by" in json.dumps(card[-1]["blocks"])
         assert bot.sql("SELECT sla_warned, sla_breached_at IS NOT NULL FROM tickets")[0] in ((True, True), (1, 1))
-        time.sleep(1.5)
+        drained(bot)
         assert len(notes(slack, "75%")) == 1 and len(notes(slack, "overdue")) == 1  # each fires once
 
 
@@ -77,7 +77,7 @@ def test_critical_tickets_remind_triage_that_an_update_is_owed(slack: SlackStub,
         reminder = slack.wait_for(lambda: notes(slack, "owed an update"), timeout=10)[0]
         assert reminder["thread_ts"] == t["triage_ts"]
         bot.click("ticket_resolve", user=STAFF, channel=TRIAGE, value=str(t["number"]))
-        time.sleep(0.5)
+        drained(bot)
         count = len(notes(slack, "owed an update"))
         time.sleep(3)
         assert len(notes(slack, "owed an update")) == count  # resolved: no more reminders

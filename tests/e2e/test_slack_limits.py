@@ -8,7 +8,7 @@ from typing import Any
 from slack_sdk.models.blocks import Block
 
 from fakeslack import STAFF
-from tests.support import BotUnderTest, checklist_message, start_onboarding
+from tests.support import BotUnderTest, checklist_message, drained, start_onboarding
 from tickets.slack_text import slack_length
 
 # A 2,000-character payment link with 185 `&` (issue 14): 2,740 characters once escaped for mrkdwn.
@@ -226,7 +226,6 @@ def test_a_welcome_refused_because_the_channel_is_archived_is_told_to_triage_onc
 
 
 def test_a_private_note_refused_for_a_person_is_not_a_triage_note(bot: BotUnderTest, channel: str) -> None:
-    import time
 
     from fakeslack import TRIAGE
 
@@ -234,5 +233,5 @@ def test_a_private_note_refused_for_a_person_is_not_a_triage_note(bot: BotUnderT
     event = {"type": "app_mention", "user": "U0CUST", "channel": channel, "ts": "1700003000.000303", "text": "<@U0BOT>"}
     bot.event(event)
     bot.slack.wait_for(lambda: bot.sql("SELECT state FROM outbox WHERE kind = 'ephemeral'") == [("failed",)])
-    time.sleep(0.5)
+    drained(bot)
     assert not [p for p in bot.slack.posts(TRIAGE) if "Slack refused" in p["text"]]

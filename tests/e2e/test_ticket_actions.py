@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import json
-import time
 
 import pytest
 
 from fakeslack import CUSTOMER, CUSTOMER_TEAM, STAFF, STAFF_2, TRIAGE
-from tests.support import BotUnderTest, filed, updates_to
+from tests.support import BotUnderTest, drained, filed, updates_to
 
 OTHER_CHANNEL = "C0GLOBEX"
 
@@ -46,7 +45,7 @@ def test_customers_cannot_use_staff_actions(bot: BotUnderTest, channel: str, act
     assert status == 200
     answer = bot.slack.wait_for(lambda: bot.slack.responses)[0]
     assert "Only the support team" in answer["text"]
-    time.sleep(0.3)
+    drained(bot)
     assert row(bot, t["number"]) == ("open", None, "high")
     assert bot.slack.calls_to("chat.update") == []
 

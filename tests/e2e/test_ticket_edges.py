@@ -9,11 +9,11 @@ import pytest
 
 from fakeslack import CUSTOMER, CUSTOMER_CHANNEL, STAFF, TRIAGE
 from fakeslack.payloads import ticket_values
-from tests.support import BotUnderTest, file_ticket
+from tests.support import BotUnderTest, drained, file_ticket
 
 
 def _nothing_happened(bot: BotUnderTest) -> None:
-    time.sleep(0.3)
+    drained(bot)
     assert bot.sql("SELECT count(*) FROM tickets")[0][0] == 0
     assert bot.sql("SELECT count(*) FROM processed_events")[0][0] == 0
     assert bot.slack.calls_to("views.open") == []
@@ -70,7 +70,7 @@ def test_ticket_outside_a_customer_channel_gets_an_ephemeral_answer(bot: BotUnde
     answer = json.loads(body)
     assert "support channel" in answer["text"]
     assert answer.get("response_type", "ephemeral") == "ephemeral"
-    time.sleep(0.3)
+    drained(bot)
     assert bot.slack.calls_to("views.open") == []
 
 
@@ -91,10 +91,10 @@ def test_submitting_the_same_view_twice_files_one_ticket(bot: BotUnderTest, chan
     view = file_ticket(bot)
     status, body, _ = bot.submit_view(view, ticket_values(), user=CUSTOMER)
     assert status == 200
-    time.sleep(0.3)
+    drained(bot)
     assert bot.sql("SELECT count(*) FROM tickets")[0][0] == 1
     bot.slack.wait_for(lambda: bot.slack.posts(TRIAGE))
-    time.sleep(0.5)
+    drained(bot)
     assert len(bot.slack.posts(TRIAGE)) == 1
 
 

@@ -18,7 +18,7 @@ import pytest
 from fakeslack import CUSTOMER, CUSTOMER_CHANNEL, CUSTOMER_TEAM, HOST_TEAM, STAFF, STAFF_2, TRIAGE, SlackStub
 from fakeslack.messages import person_message
 from fakeslack.payloads import ticket_values
-from tests.support import BotUnderTest, running_bot, ticket_from_message
+from tests.support import BotUnderTest, drained, running_bot, ticket_from_message
 
 GUEST = "U0GUEST"
 
@@ -178,7 +178,7 @@ def test_app_home_is_not_replaced_while_slack_cannot_say_who_opened_it(bot: BotU
     bot.slack.fail("users.info", status=500, times=1)  # the directory's client does not retry a 500
     assert bot.event(opened)[0] == 200
     bot.slack.wait_for(lambda: bot.slack.calls_to("users.info"))
-    time.sleep(0.5)
+    drained(bot)
     assert bot.slack.calls_to("views.publish") == []
     assert bot.event(opened)[0] == 200
     published = bot.slack.wait_for(lambda: bot.slack.calls_to("views.publish"))[0].args["view"]

@@ -125,20 +125,16 @@ class BotUnderTest:
         return self.request(payloads.interactive_body(payload), "application/x-www-form-urlencoded", **kwargs)
 
     # -- what Slack sends ---------------------------------------------------------------------
+    def _reply_ids(self, kind: str) -> dict[str, str]:
+        """A fresh trigger id, and a response URL at the stub (`kind` + a number, e.g. "cmd12")."""
+        n = next(_ids)
+        return {"response_url": self.slack.response_url(f"{kind}{n}"), "trigger_id": f"trigger-{n}"}
+
     def slash(
         self, command: str, *, user: str, channel: str, text: str = "", team: str = HOST_TEAM, **kwargs: Any
     ) -> tuple[int, bytes, dict[str, str]]:
-        n = next(_ids)
-        fields = payloads.slash_command(
-            command,
-            user=user,
-            channel=channel,
-            text=text,
-            team=team,
-            response_url=self.slack.response_url(f"cmd{n}"),
-            trigger_id=f"trigger-{n}",
-        )
-        return self.form(fields, **kwargs)
+        where = {"user": user, "channel": channel, "team": team, **self._reply_ids("cmd")}
+        return self.form(payloads.slash_command(command, text=text, **where), **kwargs)
 
     def submit_view(
         self, view: dict[str, Any], values: dict[str, Any], *, user: str, team: str = HOST_TEAM, **kwargs: Any
@@ -158,18 +154,9 @@ class BotUnderTest:
         action_extra: dict[str, Any] | None = None,
         **kwargs: Any,
     ) -> tuple[int, bytes, dict[str, str]]:
-        n = next(_ids)
-        payload = payloads.block_actions(
-            action_id,
-            user=user,
-            channel=channel,
-            message_ts=message_ts,
-            value=value,
-            team=team,
-            action_extra=action_extra,
-            response_url=self.slack.response_url(f"act{n}"),
-            trigger_id=f"trigger-{n}",
-        )
+        where = {"user": user, "channel": channel, "team": team, **self._reply_ids("act")}
+        extra = {"message_ts": message_ts, "value": value, "action_extra": action_extra}
+        payload = payloads.block_actions(action_id, **extra, **where)
         return self.interactive(payload, **kwargs)
 
     def shortcut(
@@ -183,17 +170,8 @@ class BotUnderTest:
         **kwargs: Any,
     ) -> tuple[int, bytes, dict[str, str]]:
         """A message shortcut ("message_action") on `message`."""
-        n = next(_ids)
-        payload = payloads.message_action(
-            callback_id,
-            user=user,
-            channel=channel,
-            message=message,
-            team=team,
-            response_url=self.slack.response_url(f"sc{n}"),
-            trigger_id=f"trigger-{n}",
-        )
-        return self.interactive(payload, **kwargs)
+        where = {"user": user, "channel": channel, "team": team, **self._reply_ids("sc")}
+        return self.interactive(payloads.message_action(callback_id, message=message, **where), **kwargs)
 
     def event(
         self,
@@ -240,8 +218,10 @@ class BotUnderTest:
     def settle(self, kind: str = "intake", timeout: float = 10.0) -> None:
         """Wait until no outbox row of `kind` is pending: a 🎫 is read and filed after the answer."""
         self.slack.wait_for(
-            lambda: not self.sql("SELECT id FROM outbox WHERE kind = :kind AND state = 'pending'", kind=kind)
-            and self.sql("SELECT 1"),
+            lambda: (
+                not self.sql("SELECT id FROM outbox WHERE kind = :kind AND state = 'pending'", kind=kind)
+                and self.sql("SELECT 1")
+            ),
             timeout=timeout,
         )
 

@@ -43,7 +43,6 @@ def triage_notes(slack: SlackStub, words: str) -> list[dict]:
     return [p for p in slack.posts(TRIAGE) if words in p["text"]]
 
 
-
 # --- the triage channel is never a customer channel ------------------------------------------------
 
 

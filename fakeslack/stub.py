@@ -54,6 +54,7 @@ class Fault:
     delay: float = 0.0  # seconds to wait before answering (a timeout, if longer than the client's)
 
     def applies(self, method: str, args: dict[str, Any]) -> bool:
+        """Whether this fault answers a call of `method` with `args` (and still has times left)."""
         if self.times <= 0 or self.method not in ("*", method):
             return False
         return all(args.get(key) == value for key, value in (self.match or {}).items())
@@ -91,16 +92,20 @@ class SlackStub:
     # -- set-up ------------------------------------------------------------------------
     @property
     def url(self) -> str:
+        """The Web API base URL ("http://127.0.0.1:PORT/api/"); only once started."""
         assert self._server is not None
         return f"http://127.0.0.1:{self._server.server_address[1]}/api/"
 
     def response_url(self, key: str = "r") -> str:
+        """A `response_url` at the stub; what is posted to it is kept in `responses`."""
         return self.url.replace("/api/", f"/respond/{key}")
 
     def add_user(self, user_id: str, team_id: str = HOST_TEAM, **extra: Any) -> None:
+        """A person in `team_id` (the host workspace by default); `extra` adds users.info fields."""
         self.users[user_id] = {"id": user_id, "team_id": team_id, "name": user_id.lower(), **extra}
 
     def add_channel(self, channel_id: str, name: str, is_ext_shared: bool = True) -> None:
+        """A channel conversations.info knows (Slack Connect-shared unless `is_ext_shared` is False)."""
         self.channels[channel_id] = {
             "id": channel_id,
             "name": name,
@@ -162,6 +167,7 @@ class SlackStub:
             self.channels[channel_id]["is_archived"] = True
 
     def unarchive(self, channel_id: str) -> None:
+        """Undo `archive`."""
         self.channel_errors.pop(channel_id, None)
         if channel_id in self.channels:
             self.channels[channel_id]["is_archived"] = False
@@ -190,18 +196,22 @@ class SlackStub:
             self._faults.append(Fault(method, status, times, after_accept=True))
 
     def outage(self, status: int = 503) -> None:
+        """Every method answers HTTP `status` until `recover()`."""
         self.fail("*", status=status, times=10**9)
 
     def recover(self) -> None:
+        """Clear every fault (outages included)."""
         with self._lock:
             self._faults.clear()
 
     # -- reading what happened ------------------------------------------------------------
     def calls_to(self, method: str) -> list[Call]:
+        """The calls of `method` ("views.open"), oldest first."""
         with self._lock:
             return [c for c in self.calls if c.method == method]
 
     def count(self, method: str) -> int:
+        """How many calls of `method` arrived."""
         with self._lock:
             return sum(1 for c in self.calls if c.method == method)
 
@@ -241,6 +251,8 @@ class SlackStub:
             )
 
     def wait_for(self, predicate: Any, timeout: float = 10.0) -> Any:
+        """Poll `predicate()` every 20 ms until it is truthy and return that value; AssertionError after
+        `timeout` seconds."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             result = predicate()
@@ -251,6 +263,7 @@ class SlackStub:
 
     # -- server -------------------------------------------------------------------------
     def start(self) -> SlackStub:
+        """Serve on a free port of 127.0.0.1 in a background thread; returns self."""
         stub = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -336,12 +349,14 @@ class SlackStub:
         return self
 
     def stop(self) -> None:
+        """Stop serving and close the socket."""
         if self._server is not None:
             self._server.shutdown()
             self._server.server_close()
 
     # -- the Web API ------------------------------------------------------------------------
     def answer(self, method: str, args: dict[str, Any]) -> dict[str, Any]:
+        """The JSON body Slack would answer `method` called with `args` (faults are applied before, by the server)."""
         if method == "auth.test":
             return {
                 "ok": True,

@@ -270,12 +270,11 @@ def _wait_until_idle(pool: Executor, workers: int, deadline: float) -> None:
 def _pools(bot: BotUnderTest) -> list[tuple[Executor, int]]:
     """The thread pools that finish a request after its answer: Bolt's lazy listeners, the
     after-ack calls and the timer sync (services.deps.Background)."""
-    lazy = bot.runtime.bolt.listener_runner.lazy_listener_runner.executor
-    found: list[tuple[Executor, int]] = []
-    for pool in (lazy, bot.runtime.deps.after_ack._executor, bot.runtime.deps.timer_sync._executor):
-        if isinstance(pool, ThreadPoolExecutor):
-            found.append((pool, pool._max_workers))
-    return found
+    deps = bot.runtime.deps
+    pools = [bot.runtime.bolt.listener_runner.lazy_listener_runner.executor]
+    pools += [getattr(background, "_executor", None) for background in (deps.after_ack, deps.timer_sync)]
+    # ThreadPoolExecutor keeps its size private; it is the one number this check needs.
+    return [(pool, pool._max_workers) for pool in pools if isinstance(pool, ThreadPoolExecutor)]
 
 
 def _as_utc(value: datetime | str) -> datetime:
@@ -310,6 +309,7 @@ def drained(bot: BotUnderTest, *, timeout: float = 10.0, horizon: float = 2.0) -
             raise AssertionError(f"the bot was still busy after {timeout} s: {', '.join(busy)}")
         for pool, workers in _pools(bot):
             _wait_until_idle(pool, workers, deadline)
+        bot.runtime.deps.timer_sync.drain()  # its public promise, should its pool change shape
         busy = _still_to_do(bot, horizon)
         calm = 0 if busy else calm + 1
         if busy:

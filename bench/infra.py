@@ -24,8 +24,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from tests.harness import BOT_TOKEN, SIGNING_SECRET, TRIAGE
-from tests.slack_stub import SlackStub
+from fakeslack import SlackStub
+from fakeslack import bot_env as slack_settings
 
 if TYPE_CHECKING:  # bench.remote_stub imports this module
     from bench.remote_stub import Stub
@@ -187,19 +187,10 @@ class ServerProcess:
 
 
 def bot_env(slack_url: str, database_url: str, **extra: str) -> dict[str, str]:
+    """The environment of a server process under test: this one's, without its support-bot settings,
+    plus the settings of a bot pointed at the stub (fakeslack.bot_env), quiet logs, and `extra`."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "SUPPORT_", "DATABASE_URL"))}
-    env.update(
-        {
-            "SLACK_BOT_TOKEN": BOT_TOKEN,
-            "SLACK_SIGNING_SECRET": SIGNING_SECRET,
-            "SLACK_API_BASE_URL": slack_url,
-            "DATABASE_URL": database_url,
-            "SUPPORT_TRIAGE_CHANNEL": TRIAGE,
-            "LOG_LEVEL": "WARNING",
-            "PYTHONUNBUFFERED": "1",
-        }
-    )
-    env.update(extra)
+    env.update(slack_settings(slack_url, database_url, LOG_LEVEL="WARNING", PYTHONUNBUFFERED="1", **extra))
     return env
 
 

@@ -4,42 +4,20 @@ requests signed the way Slack signs them, back to back (closed loop), timing eac
 from __future__ import annotations
 
 import http.client
-import json
 import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import urlencode
 
 from bench.infra import HOST
-from tests.harness import SIGNING_SECRET, sign
+from fakeslack.signing import signed_headers
 
-FORM = "application/x-www-form-urlencoded"
-JSON = "application/json"
 Check = Callable[[int, bytes], bool]
 
 
 def ok_200(status: int, body: bytes) -> bool:
     return status == 200
-
-
-def signed_headers(body: bytes, content_type: str, extra: dict[str, str] | None = None) -> dict[str, str]:
-    ts = int(time.time())
-    return {
-        "Content-Type": content_type,
-        "X-Slack-Request-Timestamp": str(ts),
-        "X-Slack-Signature": sign(body, ts, SIGNING_SECRET),
-        **(extra or {}),
-    }
-
-
-def form_body(fields: dict[str, str]) -> bytes:
-    return urlencode(fields).encode()
-
-
-def interactive_body(payload: dict[str, Any]) -> bytes:
-    return form_body({"payload": json.dumps(payload)})
 
 
 class Connection:

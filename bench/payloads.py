@@ -1,5 +1,5 @@
-"""Slack-shaped request bodies (the same shapes tests/harness.py sends), and the users and channels
-the benchmarks use."""
+"""The request bodies the benchmarks send (built by fakeslack.payloads, as the tests' are), and the
+users and channels the benchmarks use."""
 
 from __future__ import annotations
 
@@ -8,10 +8,22 @@ import json
 import time
 from typing import Any
 
-from bench.load import FORM, JSON, form_body, interactive_body
 from bench.remote_stub import Stub
-from tests.harness import ticket_values
-from tests.slack_stub import BOT_USER, CUSTOMER_TEAM, HOST_TEAM
+from fakeslack import CUSTOMER_TEAM, HOST_TEAM
+from fakeslack.payloads import app_home_opened as home_opened_event
+from fakeslack.payloads import (
+    bot_joined_channel,
+    event_callback,
+    form_body,
+    interactive_body,
+    json_body,
+    slash_command,
+    thread_message,
+    ticket_values,
+    view_submission,
+)
+from fakeslack.signing import FORM, JSON
+from fakeslack.signing import retry_headers as retry_headers
 
 _ids = itertools.count(1)
 RUN = f"{int(time.time()) % 100000:05d}"  # keeps ids unique across runs against one stub or database
@@ -44,100 +56,39 @@ def slash(stub: Stub, command: str, *, user: str, channel: str, text: str = "") 
     """A slash command; returns (body, content type, trigger id)."""
     n = next_id()
     trigger_id = f"trigger-{RUN}-{n}"
-    return (
-        form_body(
-            {
-                "token": "deprecated",
-                "team_id": HOST_TEAM,
-                "channel_id": channel,
-                "channel_name": "x",
-                "user_id": user,
-                "user_name": user.lower(),
-                "command": command,
-                "text": text,
-                "api_app_id": "A0APP",
-                "response_url": stub.response_url(f"cmd{n}"),
-                "trigger_id": trigger_id,
-            }
-        ),
-        FORM,
-        trigger_id,
+    fields = slash_command(
+        command, user=user, channel=channel, text=text, response_url=stub.response_url(f"cmd{n}"), trigger_id=trigger_id
     )
+    return form_body(fields), FORM, trigger_id
 
 
 def ticket_submission(*, user: str, channel: str, title: str, severity: str = "high") -> tuple[bytes, str, str]:
-    """A view_submission of the ticket modal; returns (body, content type, view id)."""
+    """A view_submission of the ticket modal by a customer; returns (body, content type, view id)."""
     n = next_id()
     view_id = f"VB{RUN}{n:07d}"
-    payload = {
-        "type": "view_submission",
-        "team": {"id": HOST_TEAM},
-        "user": {"id": user, "team_id": CUSTOMER_TEAM},
-        "api_app_id": "A0APP",
-        "trigger_id": f"trigger-{RUN}-{n}",
-        "view": {
-            "id": view_id,
-            "type": "modal",
-            "callback_id": "ticket_modal",
-            "private_metadata": json.dumps({"c": channel, "s": "command"}),
-            "state": {"values": ticket_values(severity=severity, title=title, description="Benchmark ticket")},
-            "team_id": HOST_TEAM,
-            "app_id": "A0APP",
-        },
+    view = {
+        "id": view_id,
+        "type": "modal",
+        "callback_id": "ticket_modal",
+        "private_metadata": json.dumps({"c": channel, "s": "command"}),
     }
+    values = ticket_values(severity=severity, title=title, description="Benchmark ticket")
+    payload = view_submission(view, values, user=user, user_team=CUSTOMER_TEAM, trigger_id=f"trigger-{RUN}-{n}")
     return interactive_body(payload), FORM, view_id
 
 
 def event(event: dict[str, Any], event_id: str) -> tuple[bytes, str]:
-    body = {
-        "token": "deprecated",
-        "team_id": HOST_TEAM,
-        "api_app_id": "A0APP",
-        "type": "event_callback",
-        "event": event,
-        "event_id": event_id,
-        "event_time": int(time.time()),
-        "authorizations": [{"team_id": HOST_TEAM, "user_id": BOT_USER, "is_bot": True}],
-    }
-    return json.dumps(body).encode(), JSON
+    """An Events API request of `event`; returns (body, content type)."""
+    return json_body(event_callback(event, event_id=event_id)), JSON
 
 
 def bot_joined(channel: str) -> tuple[bytes, str]:
-    return event(
-        {
-            "type": "member_joined_channel",
-            "user": BOT_USER,
-            "channel": channel,
-            "channel_type": "C",
-            "team": HOST_TEAM,
-            "event_ts": f"{time.time():.6f}",
-        },
-        f"EvJ{RUN}{next_id():07d}",
-    )
+    return event(bot_joined_channel(channel), f"EvJ{RUN}{next_id():07d}")
 
 
 def home_opened(user: str) -> tuple[bytes, str]:
-    return event(
-        {"type": "app_home_opened", "user": user, "channel": "D0HOME", "tab": "home", "event_ts": f"{time.time():.6f}"},
-        f"EvH{RUN}{next_id():07d}",
-    )
+    return event(home_opened_event(user), f"EvH{RUN}{next_id():07d}")
 
 
 def thread_reply(*, channel: str, thread_ts: str, user: str, ts: str, event_id: str) -> tuple[bytes, str]:
-    return event(
-        {
-            "type": "message",
-            "channel": channel,
-            "user": user,
-            "text": "Any news on this?",
-            "ts": ts,
-            "thread_ts": thread_ts,
-            "channel_type": "channel",
-            "event_ts": ts,
-        },
-        event_id,
-    )
-
-
-def retry_headers(n: int = 1) -> dict[str, str]:
-    return {"X-Slack-Retry-Num": str(n), "X-Slack-Retry-Reason": "http_timeout"}
+    return event(thread_message(channel, thread_ts, user, "Any news on this?", ts=ts, event_ts=ts), event_id)

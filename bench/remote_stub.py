@@ -19,7 +19,7 @@ from contextlib import contextmanager, suppress
 from typing import Any
 
 from bench.infra import REPO
-from tests.slack_stub import SlackStub
+from fakeslack import SlackStub
 
 _METHODS = frozenset({"add_user", "add_channel", "count", "arrivals", "posts"})
 

@@ -34,8 +34,7 @@ from bench.infra import (
 )
 from bench.load import Client, Connection, LoadStats, percentile, run_load
 from bench.remote_stub import RemoteStub, Stub, remote_slack_stub
-from tests.harness import TRIAGE
-from tests.slack_stub import HOST_TEAM, SlackStub
+from fakeslack import HOST_TEAM, TRIAGE, SlackStub
 
 
 @dataclass
@@ -627,12 +626,12 @@ def _seed_onboarding(
     way /onboard does it. The scheduler is started paused, so jobs are stored but none runs."""
     from bot.app import build_runtime
     from config.settings import load_settings
+    from fakeslack import bot_env
     from onboarding.customer import CloudProvider, Plan
     from services.onboarding import CustomerRecord, start_onboarding
     from services.tickets import register_channel
     from store import migrate
     from store.db import make_engine
-    from tests.harness import bot_env
 
     engine = make_engine(url)
     migrate.upgrade(engine)

@@ -239,17 +239,20 @@ def cmd_digest(args: argparse.Namespace) -> int:
 
 
 def cmd_bench(bench_args: list[str]) -> int:
-    """`python -m bench` under another name. The suite (and the Slack stub it uses) lives in the
-    source checkout, beside this package, not in an installed wheel."""
+    """`python -m bench` under another name: run in the source checkout beside this package (the
+    suite is not part of an installed wheel), with this interpreter; returns its exit status."""
+    import subprocess
     from pathlib import Path
 
     checkout = Path(__file__).resolve().parent.parent
     if not (checkout / "bench" / "cli.py").is_file():
         return _fail("bench: the benchmark suite runs from a source checkout of support-bot (python -m bench)")
-    sys.path.insert(0, str(checkout))
-    from bench.cli import main as bench_main
-
-    return bench_main(bench_args)
+    with subprocess.Popen([sys.executable, "-m", "bench", *bench_args], cwd=checkout) as bench:
+        while True:
+            try:
+                return bench.wait()
+            except KeyboardInterrupt:
+                continue  # Ctrl-C reached the suite too: it stops its servers and drops its databases first
 
 
 def build_parser() -> argparse.ArgumentParser:

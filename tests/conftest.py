@@ -1,4 +1,5 @@
-"""Fixtures: a database per test (SQLite file, or TEST_DATABASE_URL reset), a Slack stub, the bot."""
+"""Fixtures for every tier: a database per test (SQLite file, or TEST_DATABASE_URL reset), a Slack
+stub, the bot. Helpers are in tests/support.py, Slack itself in fakeslack/."""
 
 from __future__ import annotations
 
@@ -8,29 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.harness import BotUnderTest, reset_database, running_bot
-from tests.slack_stub import CUSTOMER_TEAM, HOST_TEAM, SlackStub
-
-POSTGRES_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
-
-STAFF = "U0STAFF"
-STAFF_2 = "U0STAFF2"
-CUSTOMER = "U0CUST"
-CUSTOMER_CHANNEL = "C0ACME"
-
-
-def postgres_available(url: str = POSTGRES_URL) -> str | None:
-    """None if PostgreSQL answers at `url`, else why not."""
-    from sqlalchemy import create_engine
-
-    try:
-        engine = create_engine(url, connect_args={"connect_timeout": 3})
-        with engine.connect() as conn:
-            conn.exec_driver_sql("SELECT 1")
-        engine.dispose()
-        return None
-    except Exception as exc:  # noqa: BLE001 - any failure means "skip with the reason"
-        return f"PostgreSQL not reachable at {url}: {type(exc).__name__}"
+from fakeslack import CUSTOMER, CUSTOMER_CHANNEL, CUSTOMER_TEAM, HOST_TEAM, STAFF, STAFF_2, SlackStub
+from tests.support import BotUnderTest, reset_database, running_bot
 
 
 @pytest.fixture(scope="session")

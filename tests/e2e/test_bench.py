@@ -1,0 +1,117 @@
+"""`python -m bench --quick` keeps working: every scenario runs, moves data, loses and doubles nothing."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.support import REPO
+
+
+@pytest.mark.timeout(180)
+def test_quick_benchmark_runs_every_scenario(tmp_path: Path) -> None:
+    out = tmp_path / "bench.json"
+    done = subprocess.run(
+        [sys.executable, "-m", "bench", "--quick", "--json", str(out)],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=150,
+    )
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    report = json.loads(out.read_text())
+    results = report["results"]
+    assert set(results) == {"ack", "submit", "replies", "scheduler", "apphome"}
+    assert "targets" in done.stdout and "/ticket ack" in done.stdout
+
+    ack = results["ack"]["runs"]
+    assert {(r["target"], r["clients"]) for r in ack} >= {("bare", 20), ("bare+modal", 20), ("support-bot", 20)}
+    assert all(r["throughput_per_s"] > 0 and r["requests"] > 0 for r in ack)
+    for opened, sent in results["ack"]["modals_opened"].values():
+        assert opened == sent
+    # Every server that opens the form has its time from command to views.open, none later than 3 s.
+    for run in ack:
+        if run["target"] == "bare":
+            assert "modal_p99_ms" not in run
+        else:
+            assert 0 < run["modal_p50_ms"] <= run["modal_p99_ms"] <= run["modal_max_ms"] < 3000
+            assert run["modals_late"] == 0
+    assert "command sent -> views.open at the stub" in done.stdout
+    # Where the CPU went, per command: the server always, the stub when a form opens. /proc counts
+    # in 10 ms ticks, so a quick run's small levels may read 0: sum each server's levels.
+    cpu_sums: dict[tuple[str, str], dict[str, float]] = {}
+    for run in ack:
+        sums = cpu_sums.setdefault((run["target"], run["db"]), {})
+        for part, ms in run["cpu_ms_per_command"].items():
+            sums[part] = sums.get(part, 0.0) + ms
+    for (target, _), sums in cpu_sums.items():
+        assert sums["server"] > 0 and sums["load_generator"] > 0
+        if target != "bare":
+            assert sums["slack_stub"] > 0
+
+    submit = results["submit"]["runs"]
+    assert [r["clients"] for r in submit] == [5, 20]
+    for run in submit:
+        assert run["throughput_per_s"] > 0
+        assert run["tickets_acked"] == run["tickets_stored"] == run["tickets_posted"] > 0
+
+    replies = results["replies"]["runs"]
+    assert replies and replies[0]["db"] == "sqlite"
+    for run in replies:
+        assert run["throughput_per_s"] > 0 and run["events_acked"] > 0
+        assert run["lost"] == 0 and run["duplicated"] == 0 and run["event_ids_not_recorded"] == 0
+        assert run["retries_sent"] > 0
+
+    (sched,) = results["scheduler"]["runs"]
+    assert sched["schedule_all"]["jobs_stored"] > 0 and sched["start_with_jobs"]["ready_s"] > 0
+    nudges = sched["nudges"]
+    assert nudges["delivered_after_2s_more"] == nudges["distinct_customers"] == nudges["customers"]
+
+    (home,) = results["apphome"]["runs"]
+    assert home["build"]["builds"] == home["event_to_publish"]["requests"] > 0
+    assert home["build"]["p99_ms"] > 0 and home["event_to_publish"]["p99_ms"] > 0
+    # The staff Home lists open tickets, within Slack's 100-block limit for a Home view.
+    assert 10 < home["build"]["max_blocks"] <= 100 and 10 < home["event_to_publish"]["max_blocks"] <= 100
+
+
+def test_modal_latency_counts_late_and_missing_forms() -> None:
+    from bench.scenarios import _modal_latency
+
+    sent = {"a": 10.0, "b": 10.0, "c": 10.0, "d": 10.0}
+    opened = {"a": 10.010, "b": 10.020, "c": 13.5, "x": 11.0}  # c is too late, d never opened
+    got = _modal_latency(sent, opened)
+    assert got["modal_p50_ms"] == pytest.approx(20.0)
+    assert got["modal_max_ms"] == pytest.approx(3500.0)
+    assert got["modals_late"] == 2
+
+
+def test_the_stub_in_its_own_process_answers_and_reports() -> None:
+    """The ack scenario's stub runs in a child process; what it saw comes back over its pipe."""
+    import urllib.request
+
+    from bench.remote_stub import remote_slack_stub
+
+    minimal_modal = {  # the smallest modal Slack accepts
+        "type": "modal",
+        "title": {"type": "plain_text", "text": "Bench"},
+        "blocks": [{"type": "section", "text": {"type": "mrkdwn", "text": "hi"}}],
+    }
+    with remote_slack_stub() as stub:
+        stub.add_user("U1", "T1")
+        request = urllib.request.Request(
+            stub.url + "views.open",
+            data=json.dumps({"trigger_id": "t-1", "view": minimal_modal}).encode(),
+            headers={"Content-Type": "application/json"},
+        )
+        with urllib.request.urlopen(request, timeout=10) as answer:
+            assert json.loads(answer.read())["ok"] is True
+        with urllib.request.urlopen(stub.url + "users.info?user=U1", timeout=10) as answer:
+            assert json.loads(answer.read())["user"]["team_id"] == "T1"
+        assert stub.count("views.open") == 1
+        assert list(stub.arrivals("views.open", "trigger_id")) == ["t-1"]
+        process = stub._process
+    assert process.poll() is not None  # stopped with the context

@@ -1,0 +1,506 @@
+"""The tests' one support module: a support-bot driven the way Slack drives it (signed HTTP requests
+to /slack/events, `BotUnderTest`), and the steps several tests share (file a ticket, start an
+onboarding, run the CLI, serve in a subprocess). Slack itself (the stub, payloads, signing) is
+`fakeslack`. Fixtures are in conftest.py; tests import helpers from here, never from each other.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import os
+import socket
+import subprocess
+import sys
+import threading
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from concurrent.futures import Executor, ThreadPoolExecutor
+from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import text
+
+from bot.app import Runtime, build_runtime
+from bot.server import HttpServer
+from config.settings import Settings, load_settings
+from fakeslack import payloads
+from fakeslack.messages import new_ts, ticket_reaction
+from fakeslack.payloads import ticket_values
+from fakeslack.signing import SIGNING_SECRET, bot_env, retry_headers, sign
+from fakeslack.stub import SlackStub
+from fakeslack.workspace import CUSTOMER, CUSTOMER_CHANNEL, HOST_TEAM, STAFF, TRIAGE
+
+REPO = Path(__file__).resolve().parent.parent
+"""The checkout: the working directory of the subprocesses the tests start."""
+CLI = [sys.executable, "-m", "bot.cli"]
+
+POSTGRES_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+
+
+def postgres_available(url: str = POSTGRES_URL) -> str | None:
+    """None if PostgreSQL answers at `url`, else why not."""
+    from sqlalchemy import create_engine
+
+    try:
+        engine = create_engine(url, connect_args={"connect_timeout": 3})
+        with engine.connect() as conn:
+            conn.exec_driver_sql("SELECT 1")
+        engine.dispose()
+        return None
+    except Exception as exc:  # noqa: BLE001 - any failure means "skip with the reason"
+        return f"PostgreSQL not reachable at {url}: {type(exc).__name__}"
+
+
+_ids = itertools.count(1)
+
+
+def reset_database(url: str) -> None:
+    """Drop everything support-bot owns, so a test starts from an empty schema."""
+    from sqlalchemy import inspect
+
+    from store.db import make_engine
+
+    engine = make_engine(url)
+    with engine.begin() as conn:
+        tables = inspect(conn).get_table_names()
+        if conn.dialect.name == "postgresql":
+            for table in tables:
+                conn.execute(text(f'DROP TABLE IF EXISTS "{table}" CASCADE'))
+        else:
+            conn.exec_driver_sql("PRAGMA foreign_keys=OFF")
+            for table in tables:
+                conn.execute(text(f'DROP TABLE IF EXISTS "{table}"'))
+    engine.dispose()
+
+
+class BotUnderTest:
+    """A support-bot runtime served over real HTTP on 127.0.0.1, plus Slack-shaped request helpers."""
+
+    def __init__(self, runtime: Runtime, server: HttpServer, slack: SlackStub) -> None:
+        self.runtime = runtime
+        self.server = server
+        self.slack = slack
+        self.url = f"http://127.0.0.1:{server.port}"
+
+    # -- raw HTTP ---------------------------------------------------------------------------
+    def request(
+        self,
+        body: bytes,
+        content_type: str,
+        *,
+        signed: bool = True,
+        timestamp: int | None = None,
+        secret: str = SIGNING_SECRET,
+        headers: dict[str, str] | None = None,
+        path: str = "/slack/events",
+    ) -> tuple[int, bytes, dict[str, str]]:
+        ts = int(time.time()) if timestamp is None else timestamp
+        all_headers = {"Content-Type": content_type, **(headers or {})}
+        if signed:
+            all_headers["X-Slack-Request-Timestamp"] = str(ts)
+            all_headers["X-Slack-Signature"] = sign(body, ts, secret)
+        req = urllib.request.Request(self.url + path, data=body, headers=all_headers, method="POST")
+        try:
+            with urllib.request.urlopen(req, timeout=30) as response:
+                return response.status, response.read(), dict(response.headers)
+        except urllib.error.HTTPError as error:
+            return error.code, error.read(), dict(error.headers)
+
+    def get(self, path: str) -> tuple[int, bytes]:
+        try:
+            with urllib.request.urlopen(self.url + path, timeout=10) as response:
+                return response.status, response.read()
+        except urllib.error.HTTPError as error:
+            return error.code, error.read()
+
+    def form(self, fields: dict[str, str], **kwargs: Any) -> tuple[int, bytes, dict[str, str]]:
+        return self.request(payloads.form_body(fields), "application/x-www-form-urlencoded", **kwargs)
+
+    def interactive(self, payload: dict[str, Any], **kwargs: Any) -> tuple[int, bytes, dict[str, str]]:
+        return self.request(payloads.interactive_body(payload), "application/x-www-form-urlencoded", **kwargs)
+
+    # -- what Slack sends ---------------------------------------------------------------------
+    def _reply_ids(self, kind: str) -> dict[str, str]:
+        """A fresh trigger id, and a response URL at the stub (`kind` + a number, e.g. "cmd12")."""
+        n = next(_ids)
+        return {"response_url": self.slack.response_url(f"{kind}{n}"), "trigger_id": f"trigger-{n}"}
+
+    def slash(
+        self, command: str, *, user: str, channel: str, text: str = "", team: str = HOST_TEAM, **kwargs: Any
+    ) -> tuple[int, bytes, dict[str, str]]:
+        where = {"user": user, "channel": channel, "team": team, **self._reply_ids("cmd")}
+        return self.form(payloads.slash_command(command, text=text, **where), **kwargs)
+
+    def submit_view(
+        self, view: dict[str, Any], values: dict[str, Any], *, user: str, team: str = HOST_TEAM, **kwargs: Any
+    ) -> tuple[int, bytes, dict[str, str]]:
+        payload = payloads.view_submission(view, values, user=user, team=team, trigger_id=f"trigger-{next(_ids)}")
+        return self.interactive(payload, **kwargs)
+
+    def click(
+        self,
+        action_id: str,
+        *,
+        user: str,
+        channel: str,
+        message_ts: str = "1.000001",
+        value: str = "",
+        team: str = HOST_TEAM,
+        action_extra: dict[str, Any] | None = None,
+        **kwargs: Any,
+    ) -> tuple[int, bytes, dict[str, str]]:
+        where = {"user": user, "channel": channel, "team": team, **self._reply_ids("act")}
+        extra = {"message_ts": message_ts, "value": value, "action_extra": action_extra}
+        payload = payloads.block_actions(action_id, **extra, **where)
+        return self.interactive(payload, **kwargs)
+
+    def shortcut(
+        self,
+        callback_id: str,
+        *,
+        user: str,
+        channel: str,
+        message: dict[str, Any],
+        team: str = HOST_TEAM,
+        **kwargs: Any,
+    ) -> tuple[int, bytes, dict[str, str]]:
+        """A message shortcut ("message_action") on `message`."""
+        where = {"user": user, "channel": channel, "team": team, **self._reply_ids("sc")}
+        return self.interactive(payloads.message_action(callback_id, message=message, **where), **kwargs)
+
+    def event(
+        self,
+        event: dict[str, Any],
+        *,
+        event_id: str | None = None,
+        retry_num: int | None = None,
+        team_id: str = HOST_TEAM,
+        **kwargs: Any,
+    ) -> tuple[int, bytes, dict[str, str]]:
+        body = payloads.event_callback(event, event_id=event_id or f"Ev{next(_ids):08d}", team_id=team_id)
+        headers = dict(kwargs.pop("headers", {}) or {})
+        if retry_num is not None:
+            headers.update(retry_headers(retry_num))
+        return self.request(payloads.json_body(body), "application/json", headers=headers, **kwargs)
+
+    # -- composite steps --------------------------------------------------------------------
+    def join_channel(
+        self, channel: str, name: str = "acme-support", ext_shared: bool = True, inviter: str | None = None
+    ) -> None:
+        """The bot is added to a channel, as Slack reports it; returns once the bot has registered it
+        (the outbox reads the channel with conversations.info first)."""
+        self.slack.add_channel(channel, name, ext_shared)
+        status, _, _ = self.event(payloads.bot_joined_channel(channel, inviter=inviter))
+        assert status == 200
+        self.slack.wait_for(
+            lambda: self.sql("SELECT 1 FROM customer_channels WHERE channel_id = :c AND active", c=channel)
+        )
+
+    def thread_reply(
+        self, channel: str, thread_ts: str, user: str, text: str = "On it", **kwargs: Any
+    ) -> tuple[int, bytes, dict[str, str]]:
+        n = next(_ids)
+        reply = payloads.thread_message(
+            channel, thread_ts, user, text, ts=f"{int(time.time())}.{n:06d}", event_ts=payloads.now_ts()
+        )
+        return self.event(reply, **kwargs)
+
+    def opened_view(self, index: int = -1) -> dict[str, Any]:
+        """The view of a views.open call, with the id Slack gave it."""
+        call = self.slack.calls_to("views.open")[index]
+        return {**call.args["view"], "id": f"VOPEN{index if index >= 0 else len(self.slack.calls_to('views.open'))}"}
+
+    def settle(self, kind: str = "intake", timeout: float = 10.0) -> None:
+        """Wait until no outbox row of `kind` is pending: a 🎫 is read and filed after the answer."""
+        self.slack.wait_for(
+            lambda: (
+                not self.sql("SELECT id FROM outbox WHERE kind = :kind AND state = 'pending'", kind=kind)
+                and self.sql("SELECT 1")
+            ),
+            timeout=timeout,
+        )
+
+    def sql(self, query: str, **params: Any) -> list[Any]:
+        with self.runtime.db.engine.connect() as conn:
+            return list(conn.execute(text(query), params))
+
+
+@contextmanager
+def running_bot(slack: SlackStub, database_url: str, **env: str) -> Iterator[BotUnderTest]:
+    settings: Settings = load_settings(bot_env(slack, database_url, **env))
+    from store import migrate
+    from store.db import make_engine
+
+    engine = make_engine(settings.database_url)
+    migrate.upgrade(engine)
+    engine.dispose()
+    runtime = build_runtime(settings)
+    server = HttpServer(runtime, "127.0.0.1", 0, threads=8)
+    server.start()
+    runtime.start()
+    try:
+        yield BotUnderTest(runtime, server, slack)
+    finally:
+        server.stop()
+        runtime.stop()
+
+
+# -- waiting until the bot is idle -----------------------------------------------------------------
+def _wait_until_idle(pool: Executor, workers: int, deadline: float) -> None:
+    """Return once every worker of the thread pool `pool` is free and nothing is queued in it.
+
+    `workers` tasks that wait for each other can only all run once every task queued before them
+    has been taken (the queue is FIFO) and every worker has finished what it held.
+    """
+    timeout = max(0.1, deadline - time.monotonic())
+    everyone = threading.Barrier(workers, timeout=timeout)
+    waits = [pool.submit(everyone.wait) for _ in range(workers)]
+    try:
+        for wait in waits:
+            wait.result(timeout=timeout)
+    except (threading.BrokenBarrierError, TimeoutError) as error:
+        raise AssertionError(f"a background worker was still busy after {timeout:.1f} s") from error
+
+
+def _pools(bot: BotUnderTest) -> list[tuple[Executor, int]]:
+    """The thread pools that finish a request after its answer: Bolt's lazy listeners, the
+    after-ack calls and the timer sync (services.deps.Background)."""
+    deps = bot.runtime.deps
+    pools = [bot.runtime.bolt.listener_runner.lazy_listener_runner.executor]
+    pools += [getattr(background, "_executor", None) for background in (deps.after_ack, deps.timer_sync)]
+    # ThreadPoolExecutor keeps its size private; it is the one number this check needs.
+    return [(pool, pool._max_workers) for pool in pools if isinstance(pool, ThreadPoolExecutor)]
+
+
+def _as_utc(value: datetime | str) -> datetime:
+    when = datetime.fromisoformat(value) if isinstance(value, str) else value
+    return when if when.tzinfo else when.replace(tzinfo=UTC)
+
+
+def _still_to_do(bot: BotUnderTest, horizon: float) -> list[str]:
+    """What the bot still has to do within `horizon` seconds: due outbox rows and scheduled jobs."""
+    soon = datetime.now(UTC) + timedelta(seconds=horizon)
+    rows = bot.sql("SELECT kind, next_attempt_at FROM outbox WHERE state = 'pending'")
+    jobs = bot.runtime.scheduler.jobs() if bot.runtime.scheduler.running else []
+    return [f"outbox row {kind}" for kind, at in rows if _as_utc(at) <= soon] + [
+        f"job {job.job_id}" for job in jobs if job.next_run_time is not None and job.next_run_time <= soon
+    ]
+
+
+def drained(bot: BotUnderTest, *, timeout: float = 10.0, horizon: float = 2.0) -> None:
+    """Wait until the bot has done everything that follows from what it was sent so far: no work
+    left in the pools that finish a request after its answer, no outbox row pending that falls due
+    within `horizon` seconds (pacing defers rows by about a second), no scheduled job due by then.
+    Checked twice in a row, since finishing one piece of work may start another.
+
+    Use it instead of sleeping before asserting that something did NOT happen. Rows and jobs due
+    later than `horizon` (a retry after a 429, an SLA alarm) are not waited for.
+    Raises AssertionError, naming what is still to do, if the bot is not idle within `timeout` s.
+    """
+    deadline = time.monotonic() + timeout
+    calm, busy = 0, ["nothing checked yet"]
+    while calm < 2:
+        if time.monotonic() > deadline:
+            raise AssertionError(f"the bot was still busy after {timeout} s: {', '.join(busy)}")
+        for pool, workers in _pools(bot):
+            _wait_until_idle(pool, workers, deadline)
+        bot.runtime.deps.timer_sync.drain()  # its public promise, should its pool change shape
+        busy = _still_to_do(bot, horizon)
+        calm = 0 if busy else calm + 1
+        if busy:
+            time.sleep(0.05)
+
+
+# -- steps several tests share -----------------------------------------------------------------------
+def file_ticket(
+    bot: BotUnderTest,
+    *,
+    user: str = CUSTOMER,
+    channel: str = CUSTOMER_CHANNEL,
+    severity: str = "high",
+    title: str = "Dashboards are not loading",
+) -> dict:
+    """`user` runs /ticket in `channel` and submits the form; returns the view that was submitted."""
+    opened = len(bot.slack.calls_to("views.open"))
+    status, body, _ = bot.slash("/ticket", user=user, channel=channel, text=title)
+    assert status == 200
+    bot.slack.wait_for(lambda: len(bot.slack.calls_to("views.open")) > opened)
+    view = bot.opened_view()
+    status, body, _ = bot.submit_view(view, ticket_values(severity=severity, title=title), user=user)
+    assert status == 200 and body in (b"", b"{}"), body
+    return view
+
+
+def filed(bot: BotUnderTest, **kwargs: Any) -> dict[str, Any]:
+    """File a ticket and wait for its card and triage mirror; returns ts values and the ticket id."""
+    file_ticket(bot, **kwargs)
+    number = bot.sql("SELECT max(id) FROM tickets")[0][0]
+    bot.slack.wait_for(lambda: bot.sql("SELECT thread_ts, triage_ts FROM tickets WHERE id = :n", n=number)[0][1])
+    card_ts, triage_ts = bot.sql("SELECT thread_ts, triage_ts FROM tickets WHERE id = :n", n=number)[0]
+    return {"number": number, "card_ts": card_ts, "triage_ts": triage_ts}
+
+
+def updates_to(bot: BotUnderTest, ts: str) -> list[dict[str, Any]]:
+    """The arguments of every chat.update of the message `ts`, oldest first."""
+    return [c.args for c in bot.slack.calls_to("chat.update") if c.args["ts"] == ts]
+
+
+def ticket_from_message(
+    bot: BotUnderTest,
+    channel: str,
+    *,
+    author: str = CUSTOMER,
+    reactor: str = CUSTOMER,
+    text: str = "Exports fail since this morning",
+    thread_ts: str | None = None,
+    ts: str | None = None,
+) -> dict[str, Any]:
+    """A customer's message M, 🎫'd: returns M's ts, the ticket number and its card's ts."""
+    ts = ts or new_ts(seconds_ago=60)
+    bot.slack.add_message(channel, ts, author, text, thread_ts=thread_ts)
+    status, _, _ = bot.event(ticket_reaction(channel, ts, reactor, item_user=author))
+    assert status == 200
+    number = bot.slack.wait_for(lambda: bot.sql("SELECT id FROM tickets WHERE source_ts = :ts", ts=ts))[0][0]
+    card_ts = bot.slack.wait_for(lambda: bot.sql("SELECT thread_ts FROM tickets WHERE id = :n", n=number)[0][0])
+    return {"source_ts": ts, "number": number, "card_ts": card_ts}
+
+
+def add_customer(bot: BotUnderTest, channel: str) -> None:
+    """An onboarding under way in `channel` (as /onboard stores it)."""
+    from store.models import Customer
+
+    now = datetime.now(UTC)
+    with bot.runtime.db.transaction() as session:
+        session.add(
+            Customer(
+                channel_id=channel,
+                company="Acme",
+                cloud_provider="us",
+                plan="cloud",
+                monthly_spend=5000,
+                cs_owner_id=STAFF,
+                started_by=STAFF,
+                started_at=now,
+                updated_at=now,
+            )
+        )
+
+
+def onboard_values(
+    company: str = "Acme Inc", spend: str = "2,500", plan: str = "scale", owner: str = STAFF, events: str = "1,000,000"
+) -> dict[str, Any]:
+    """`state.values` of the /onboard form filled in."""
+
+    def text(block: str, value: str) -> dict[str, Any]:
+        return {block: {block: {"type": "plain_text_input", "value": value}}}
+
+    return {
+        **text("company", company),
+        **text("monthly_events", events),
+        **text("maus", ""),
+        **text("monthly_spend", spend),
+        "cloud_provider": {"cloud_provider": {"type": "static_select", "selected_option": {"value": "aws"}}},
+        "plan": {"plan": {"type": "static_select", "selected_option": {"value": plan}}},
+        "cs_owner": {"cs_owner": {"type": "users_select", "selected_user": owner}},
+    }
+
+
+def checklist_message(bot: BotUnderTest, channel: str = CUSTOMER_CHANNEL) -> dict[str, Any]:
+    """The onboarding checklist posted in `channel` (waits for it)."""
+    return bot.slack.wait_for(lambda: [p for p in bot.slack.posts(channel) if "of 5" in json.dumps(p)])[-1]
+
+
+def start_onboarding(bot: BotUnderTest, channel: str = CUSTOMER_CHANNEL, **values: Any) -> dict[str, Any]:
+    """Staff runs /onboard and submits the modal; returns the checklist message once posted."""
+    opened = len(bot.slack.calls_to("views.open"))
+    status, _, _ = bot.slash("/onboard", user=STAFF, channel=channel)
+    assert status == 200
+    bot.slack.wait_for(lambda: len(bot.slack.calls_to("views.open")) > opened)
+    view = bot.opened_view()
+    assert view["callback_id"] == "onboard_modal"
+    status, body, _ = bot.submit_view(view, onboard_values(**values), user=STAFF)
+    assert status == 200 and body in (b"", b"{}"), body
+    return checklist_message(bot, channel)
+
+
+def nudges_to(slack: SlackStub, user: str) -> list[dict[str, Any]]:
+    """The onboarding nudges (reminders to book the set-up call) sent to `user`."""
+    return [p for p in slack.posts(user) if "dashboard-setup call" in p["text"]]
+
+
+def posts_for(slack: SlackStub, number: int) -> dict[str, int]:
+    """How many cards, acknowledgements and triage mirrors Slack holds for ticket `number`."""
+    everything = slack.posts()
+    cards = [p for p in everything if p["channel"] != TRIAGE and p["text"].startswith(f"Ticket #{number} (")]
+    card_ts = {c["ts"] for c in cards}
+    acks = [p for p in everything if p.get("thread_ts") in card_ts and "is with the team" in p["text"]]
+    mirrors = [p for p in everything if p["channel"] == TRIAGE and f"ticket #{number}:" in p["text"]]
+    return {"card": len(cards), "ack": len(acks), "mirror": len(mirrors)}
+
+
+# -- processes ---------------------------------------------------------------------------------------
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on right now."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def clean_environ() -> dict[str, str]:
+    """This process's environment without any support-bot setting (SLACK_*, SUPPORT_*, DATABASE_URL)."""
+    return {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "SUPPORT_", "DATABASE_URL"))}
+
+
+def run_cli(*args: str, env: dict[str, str], timeout: float = 60) -> subprocess.CompletedProcess[str]:
+    """`support-bot *args` in a subprocess with only the settings in `env`; output captured as text."""
+    return subprocess.run(
+        [*CLI, *args],
+        env={**clean_environ(), **env},
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        cwd=REPO,
+    )
+
+
+def serve(slack: SlackStub, database_url: str, port: int, **env: str) -> subprocess.Popen[str]:
+    """`support-bot serve` on `port` in a subprocess, pointed at the stub; returns once /healthz answers."""
+    process = subprocess.Popen(
+        [*CLI, "serve", "--host", "127.0.0.1", "--port", str(port)],
+        env={**clean_environ(), **bot_env(slack, database_url), **env},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        cwd=REPO,
+    )
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise AssertionError(f"serve exited: {process.stdout.read() if process.stdout else ''}")
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2) as response:
+                if response.status == 200:
+                    return process
+        except OSError:
+            time.sleep(0.2)
+    process.kill()
+    raise AssertionError("serve did not come up")
+
+
+class Remote(BotUnderTest):
+    """The request helpers of BotUnderTest, aimed at a server running in another process."""
+
+    def __init__(self, slack: SlackStub, port: int, database_url: str) -> None:
+        from store.db import make_engine
+
+        self.slack, self.url = slack, f"http://127.0.0.1:{port}"
+        self.engine = make_engine(database_url)
+
+    def sql(self, query: str, **params: Any) -> list[Any]:
+        with self.engine.connect() as conn:
+            return list(conn.execute(text(query), params))

@@ -1,0 +1,33 @@
+"""The worker pools that finish a request after its answer (services.deps.Background)."""
+
+from __future__ import annotations
+
+
+def test_background_with_no_waiting_room_holds_the_caller_until_a_worker_is_free() -> None:
+    """The after-ack pool: a submit waits for a free worker (bounded), then runs its task anyway."""
+    import threading
+
+    from services.deps import Background
+
+    pool = Background("test", 1, "failed", max_waiting=0, wait_s=10)
+    release, ran = threading.Event(), []
+    pool.submit(lambda: (release.wait(10), ran.append("first")))
+    second = threading.Thread(target=pool.submit, args=(lambda: ran.append("second"),))
+    second.start()
+    second.join(0.3)
+    assert second.is_alive()  # the only worker is busy and nothing may wait behind it
+    release.set()
+    second.join(10)
+    assert not second.is_alive()
+    pool.drain()
+    assert ran == ["first", "second"]
+
+    short = Background("test", 1, "failed", max_waiting=0, wait_s=0.05)
+    blocker = threading.Event()
+    short.submit(blocker.wait, 10)
+    short.submit(ran.append, "queued after the wait")  # returns after 50 ms, and is not dropped
+    blocker.set()
+    short.drain()
+    assert ran[-1] == "queued after the wait"
+    pool.stop()
+    short.stop()

@@ -1,0 +1,76 @@
+"""Settings from the environment: durations, defaults, overrides, and errors that name the setting."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from config.settings import ConfigError, Mode, load_settings, normalize_database_url, parse_duration
+from tickets.severity import Severity
+
+BASE_ENV = {"SLACK_BOT_TOKEN": "xoxb-1", "SLACK_SIGNING_SECRET": "s", "SUPPORT_TRIAGE_CHANNEL": "C0TRIAGE"}
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("30s", timedelta(seconds=30)),
+        ("15m", timedelta(minutes=15)),
+        ("2h", timedelta(hours=2)),
+        ("7d", timedelta(days=7)),
+        (" 4h ", timedelta(hours=4)),
+    ],
+)
+def test_parse_duration(raw: str, expected: timedelta) -> None:
+    assert parse_duration(raw) == expected
+
+
+@pytest.mark.parametrize("raw", ["", "0m", "2w", "h", "1.5h", "-3m", "10"])
+def test_parse_duration_rejects(raw: str) -> None:
+    with pytest.raises(ValueError):
+        parse_duration(raw)
+
+
+def test_settings_defaults() -> None:
+    settings = load_settings(BASE_ENV)
+    assert settings.port == 3000
+    assert settings.slack_api_base_url == "https://slack.com/api/"
+    assert settings.database_url.startswith("sqlite:///") and settings.database_url.endswith("support-store.db")
+    assert settings.sla_targets[Severity.CRITICAL] == timedelta(minutes=30)
+    assert settings.auto_migrate is True
+    assert "xoxb" not in repr(settings)  # secrets never show up in a repr (and so in a log)
+
+
+def test_settings_overrides() -> None:
+    settings = load_settings(
+        {
+            **BASE_ENV,
+            "PORT": "8080",
+            "SUPPORT_SLA_LOW": "3d",
+            "SLACK_API_BASE_URL": "http://127.0.0.1:9/api",
+            "DATABASE_URL": "postgres://u@h/db",
+        }
+    )
+    assert settings.port == 8080
+    assert settings.sla_targets[Severity.LOW] == timedelta(days=3)
+    assert settings.slack_api_base_url == "http://127.0.0.1:9/api/"
+    assert settings.database_url == "postgresql+psycopg://u@h/db"
+
+
+def test_settings_name_the_broken_setting() -> None:
+    with pytest.raises(ConfigError) as error:
+        load_settings({**BASE_ENV, "SUPPORT_SLA_CRITICAL": "fast"})
+    assert error.value.setting == "SUPPORT_SLA_CRITICAL"
+    with pytest.raises(ConfigError) as error:
+        load_settings({**BASE_ENV}, Mode.SOCKET)
+    assert error.value.setting == "SLACK_APP_TOKEN"
+
+
+def test_database_mode_needs_no_slack_settings() -> None:
+    assert load_settings({"DATABASE_URL": "sqlite:///x.db"}, Mode.DATABASE).slack_bot_token is None
+
+
+def test_normalize_database_url() -> None:
+    assert normalize_database_url("postgresql://a@b/c") == "postgresql+psycopg://a@b/c"
+    assert normalize_database_url("sqlite:///x") == "sqlite:///x"

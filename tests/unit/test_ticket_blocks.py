@@ -1,0 +1,64 @@
+"""The ticket Block Kit builders (ui/blocks.py): escaping, the modal within Slack's limits, the card and the ack."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+
+from tickets.model import TicketInfo
+from tickets.rules import Status
+from tickets.severity import SEVERITY_LEVELS, Severity
+from ui.blocks import ModalContext, build_ticket_ack, build_ticket_card, build_ticket_modal, escape_text
+
+T0 = datetime(2026, 11, 22, 9, 0, tzinfo=UTC)
+
+
+@pytest.mark.parametrize(
+    ("typed", "shown"),
+    [
+        ("<!channel> hi", "&lt;!channel&gt; hi"),
+        ("<@U123> & <!subteam^S1>", "&lt;@U123&gt; &amp; &lt;!subteam^S1&gt;"),
+        ("a < b > c", "a &lt; b &gt; c"),
+        ("ping @here now", "ping @\u2060here now"),
+        ("mail me@herewego.com", "mail me@herewego.com"),
+    ],
+)
+def test_escape_text(typed: str, shown: str) -> None:
+    assert escape_text(typed) == shown
+
+
+def test_modal_fits_slack_limits() -> None:
+    view = build_ticket_modal(ModalContext("C1"), title="t" * 400)
+    assert len(view["title"]["text"]) <= 24 and len(view["submit"]["text"]) <= 24
+    assert len(view["blocks"]) <= 100 and len(view["private_metadata"]) <= 3000
+    severity = next(b for b in view["blocks"] if b.get("block_id") == "severity")
+    for option in severity["element"]["options"]:
+        assert len(option["text"]["text"]) <= 75 and len(option["description"]["text"]) <= 75
+    title = next(b for b in view["blocks"] if b.get("block_id") == "title")
+    assert len(title["element"]["initial_value"]) == title["element"]["max_length"] == 150
+    assert ModalContext.decode(view["private_metadata"]) == ModalContext("C1", "command")
+    assert ModalContext.decode("not json") is None
+
+
+def test_ticket_card_and_ack() -> None:
+    info = TicketInfo(
+        number=7,
+        channel_id="C1",
+        severity=Severity.CRITICAL,
+        title="Down <!here>",
+        description="",
+        reporter_id="U1",
+        status=Status.OPEN,
+        assignee_id=None,
+        created_at=T0,
+        first_response_at=None,
+    )
+    text, blocks = build_ticket_card(info)
+    assert text == "Ticket #7 (Critical): Down &lt;!here&gt;"
+    assert [b["type"] for b in blocks] == ["section", "section", "actions", "context"]  # no empty description
+    actions = [e["action_id"] for e in blocks[2]["elements"]]
+    assert actions == ["ticket_take", "ticket_waiting", "ticket_resolve", "ticket_reassign", "ticket_more"]
+    assert "Not yet assigned" in str(blocks)
+    ack = build_ticket_ack(info, SEVERITY_LEVELS[Severity.CRITICAL].default_first_response)
+    assert "30 min" in ack and "<@U1>" in ack

@@ -27,7 +27,7 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 from config.settings import Settings
 from handlers import register_all
 from handlers.payload_shape import payload_problem
-from outbox import Outbox, utcnow
+from outbox import Outbox, PostKind, utcnow
 from scheduling import jobs
 from scheduling.leader import Leadership, SqliteProcessLock
 from scheduling.scheduler import Scheduler
@@ -177,7 +177,9 @@ def build_runtime(settings: Settings, *, clock: Callable[[], datetime] = utcnow,
         followups=followups,
         installation_store=installation_store,
     )
-    followups["intake"] = functools.partial(complete_intake, deps)
+    # The use cases that finish a request once the outbox has made its Slack read.
+    followups[PostKind.INTAKE] = functools.partial(complete_intake, deps)
+    followups[PostKind.CHANNEL_JOIN] = functools.partial(finish_join, deps)
 
     bolt = App(
         signing_secret=settings.slack_signing_secret or "unused-in-socket-mode",
@@ -233,7 +235,6 @@ def build_runtime(settings: Settings, *, clock: Callable[[], datetime] = utcnow,
         )
         return next()
 
-    followups["channel_join"] = functools.partial(finish_join, deps)
     register_all(bolt, deps)
     dispatcher = TimerJobs(deps)
     leadership = Leadership(

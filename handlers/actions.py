@@ -11,12 +11,12 @@ from slack_sdk import WebClient
 
 from handlers.modal import open_modal, open_ticket_modal
 from handlers.routing import ack_only, action
-from handlers.staff import not_staff
 from onboarding.checklist import StepState
 from onboarding.steps import DASHBOARD_CALL
 from services.channels import tickets_refused_here
 from services.deps import Deps
 from services.onboarding import change_step, payment_link_of
+from services.staff import not_staff
 from slack_api.identity import payload_team
 from ui import ids
 from ui.blocks import ModalContext

@@ -13,7 +13,6 @@ from typing import Any
 from slack_bolt import Ack, BoltContext, Respond
 
 from handlers.routing import action, event
-from handlers.staff import not_staff
 from services.channel_events import (
     ChannelChoice,
     bot_added,
@@ -27,6 +26,7 @@ from services.channel_events import (
 )
 from services.channels import is_internal, staff_channels, why_not_here
 from services.deps import Deps
+from services.staff import not_staff
 from slack_api.identity import payload_team
 from tickets.channels import ChannelState, GoneReason
 from ui import ids

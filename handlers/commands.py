@@ -16,10 +16,10 @@ from slack_sdk import WebClient
 
 from handlers.modal import open_modal, open_ticket_modal
 from handlers.routing import command
-from handlers.staff import not_staff
 from services.channels import tickets_refused_here
 from services.deps import Deps
 from services.onboarding import resume_onboarding
+from services.staff import not_staff
 from tickets.slack_text import plain_text
 from ui.blocks import ModalContext
 from ui.onboarding import ONBOARD_STAFF_ONLY, build_onboard_modal, build_onboarding_under_way

@@ -12,7 +12,7 @@ from __future__ import annotations
 from enum import Enum
 from typing import TYPE_CHECKING, Any
 
-from outbox import enqueue
+from outbox import PostKind, enqueue
 from services.channels import (
     bot_joined,
     channel_id_changed,
@@ -43,7 +43,7 @@ def bot_added(deps: Deps, *, channel_id: str, inviter: str | None, event_id: str
             return
         enqueue(
             uow.session,
-            kind="channel_join",
+            kind=PostKind.CHANNEL_JOIN,
             dedupe_key=f"channel_join:{channel_id}:{key}",
             now=uow.now,
             payload={"channel": channel_id, "inviter": inviter, "key": key},

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import delete, insert, select, update
 from sqlalchemy.orm import Session
 
-from outbox import enqueue
+from outbox import PostKind, enqueue
 from store.models import Customer, CustomerChannel, OnboardingStep, Ticket
 from tickets.channels import ChannelState, GoneReason, on_bot_joined, on_shared, on_staff_choice, parse_state
 from tickets.rules import Status
@@ -48,7 +48,8 @@ def why_not_here(deps: Deps, channel_id: str) -> str:
 
 
 def _welcome(session: Session, channel_id: str, key: str, now: datetime) -> None:
-    enqueue(session, kind="welcome", dedupe_key=f"welcome:{channel_id}:{key}", now=now, payload={"channel": channel_id})
+    dedupe_key = f"welcome:{channel_id}:{key}"
+    enqueue(session, kind=PostKind.WELCOME, dedupe_key=dedupe_key, now=now, payload={"channel": channel_id})
 
 
 def retire_staff_channels(session: Session, channel_ids: list[str]) -> int:
@@ -108,7 +109,7 @@ def bot_joined(
     if outcome.ask:
         enqueue(
             session,
-            kind="channel_question",
+            kind=PostKind.CHANNEL_QUESTION,
             dedupe_key=f"channel_question:{channel_id}:{key}",
             now=now,
             payload={"channel": channel_id, "user": inviter},
@@ -149,7 +150,7 @@ def channel_went_away(session: Session, *, channel_id: str, reason: GoneReason, 
     still_open = open_tickets(session, channel_id)
     enqueue(
         session,
-        kind="channel_gone",
+        kind=PostKind.CHANNEL_GONE,
         dedupe_key=f"channel_gone:{channel_id}:{key}",
         now=now,
         payload={"channel": channel_id, "name": channel.name, "reason": reason.value, "tickets": still_open},

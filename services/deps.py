@@ -97,7 +97,7 @@ class Deps:
     after_ack: Background
     channels: CustomerChannels
     # Work that finishes a request once Slack answers a read the outbox made for it (the channel the
-    # bot joined, the message a 🎫 was put on): handlers register one per outbox kind; the planner
+    # bot joined, the message a 🎫 was put on): bot/app.py registers one use case per outbox kind; the planner
     # (services/posts.py) calls it with the row's payload and Slack's answer (`Post.on_answer`).
     followups: dict[str, Callable[[dict, dict], None]] = field(default_factory=dict)
     # OAuth mode only (SLACK_CLIENT_ID set): customer orgs' installations; None in single-workspace mode.

@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from onboarding.steps import STEP_NUMBERS
-from outbox import enqueue
+from outbox import PostKind, enqueue
 from store.models import Customer, CustomerChannel, OnboardingStep, Ticket
 from tickets.digest import DigestOnboarding, DigestTicket, build_digest
 from tickets.severity import Severity
@@ -73,7 +73,7 @@ def enqueue_digest(session: Session, *, channel: str, now: datetime, key: str) -
     return (
         enqueue(
             session,
-            kind="message",
+            kind=PostKind.MESSAGE,
             dedupe_key=f"digest:{key}",
             now=now,
             payload={"channel": channel, "text": text, "blocks": blocks},

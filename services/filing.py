@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 from slack_sdk.errors import SlackApiError
 from sqlalchemy.exc import SQLAlchemyError
 
-from outbox import enqueue
+from outbox import PostKind, enqueue
 from services.channels import is_internal, staff_channels, why_not_here
 from services.tickets import (
     NewTicket,
@@ -149,7 +149,7 @@ def tell_once(deps: Deps, event_id: str, *, dedupe_key: str, channel_id: str, us
     with unit_of_work(deps) as uow:
         if uow.claim(event_id):
             payload = {"channel": channel_id, "user": user_id, "text": text}
-            enqueue(uow.session, kind="ephemeral", dedupe_key=dedupe_key, now=uow.now, payload=payload)
+            enqueue(uow.session, kind=PostKind.EPHEMERAL, dedupe_key=dedupe_key, now=uow.now, payload=payload)
 
 
 def tell_reactor(
@@ -189,7 +189,8 @@ def ticket_reaction(deps: Deps, *, channel_id: str, ts: str, reactor: str, event
     with unit_of_work(deps) as uow:
         if uow.claim(event_id):
             payload = {"channel": channel_id, "ts": ts, "user": reactor}
-            enqueue(uow.session, kind="intake", dedupe_key=f"intake:{channel_id}:{ts}", now=uow.now, payload=payload)
+            key = f"intake:{channel_id}:{ts}"
+            enqueue(uow.session, kind=PostKind.INTAKE, dedupe_key=key, now=uow.now, payload=payload)
 
 
 def _fetch_message(deps: Deps, channel_id: str, ts: str, history: Mapping[str, Any]) -> dict[str, Any] | None:
@@ -279,7 +280,7 @@ def file_from_mention(deps: Deps, *, event: Mapping[str, Any], event_id: str) ->
             if uow.claim(event_id):
                 payload = {"channel": channel_id, "user": event.get("user", ""), "text": MENTION_HELP}
                 key = f"mention_help:{channel_id}:{ts}"
-                enqueue(uow.session, kind="ephemeral", dedupe_key=key, now=uow.now, payload=payload)
+                enqueue(uow.session, kind=PostKind.EPHEMERAL, dedupe_key=key, now=uow.now, payload=payload)
             return
     file_from_message(deps, channel_id=channel_id, message=event, source="mention", event_id=event_id, text=text)
 

@@ -20,7 +20,7 @@ from onboarding.checklist import Checklist, StepRecord, StepState, attach_link, 
 from onboarding.customer import CloudProvider, Plan, should_warn_channel_size
 from onboarding.reminders import ReminderPolicy, next_nudge_at, scaling_milestones
 from onboarding.steps import DASHBOARD_CALL, INGESTION_READY, STEP_NUMBERS
-from outbox import enqueue
+from outbox import PostKind, checklist_post_key, enqueue, repeat_key
 from scheduling.scheduler import Timer
 from services.unit_of_work import unit_of_work
 from store.models import Customer, OnboardingStep
@@ -93,8 +93,8 @@ def all_timers(session: Session) -> list[Timer]:
 def _request_checklist_update(session: Session, channel_id: str, now: datetime) -> None:
     enqueue(
         session,
-        kind="checklist_update",
-        dedupe_key=f"checklist_update:{channel_id}:{now.timestamp():.6f}",
+        kind=PostKind.CHECKLIST_UPDATE,
+        dedupe_key=repeat_key(PostKind.CHECKLIST_UPDATE, channel_id, now),
         now=now,
         payload={"channel": channel_id},
     )
@@ -140,7 +140,7 @@ def start_onboarding(
         _save_checklist(session, channel_id, Checklist())
         enqueue(
             session,
-            kind="message",
+            kind=PostKind.MESSAGE,
             dedupe_key=f"a_team:{channel_id}",
             now=now,
             payload={"channel": channel_id, "render": "a_team"},
@@ -152,8 +152,8 @@ def start_onboarding(
 def repost_checklist(session: Session, channel_id: str, now: datetime, request_key: str) -> None:
     enqueue(
         session,
-        kind="checklist_post",
-        dedupe_key=f"checklist:{channel_id}:{request_key}",
+        kind=PostKind.CHECKLIST_POST,
+        dedupe_key=checklist_post_key(channel_id, request_key),
         now=now,
         payload={"channel": channel_id},
     )
@@ -221,7 +221,7 @@ def send_dashboard_nudge(
         return customer
     enqueue(
         session,
-        kind="message",
+        kind=PostKind.MESSAGE,
         dedupe_key=f"nudge:{channel_id}:{number}",
         now=now,
         payload={
@@ -248,7 +248,7 @@ def send_scaling_checkin(session: Session, *, channel_id: str, number: int, now:
         return customer
     enqueue(
         session,
-        kind="message",
+        kind=PostKind.MESSAGE,
         dedupe_key=f"scaling:{channel_id}:{number}",
         now=now,
         payload={"channel": customer.cs_owner_id, "render": "scaling", "customer": channel_id, "number": number},
@@ -265,7 +265,7 @@ def warn_channel_size(session: Session, *, channel_id: str, count: int, max_memb
     customer.size_warned = True
     enqueue(
         session,
-        kind="message",
+        kind=PostKind.MESSAGE,
         dedupe_key=f"size_warning:{channel_id}",
         now=now,
         payload={

@@ -19,7 +19,7 @@ from onboarding.customer import (
     parse_plan,
     validate_customer_fields,
 )
-from outbox import enqueue
+from outbox import PostKind, enqueue
 from services.onboarding import CustomerRecord, set_payment_link, start_onboarding, warn_channel_size
 from services.staff import not_staff
 from services.tickets import customer_channel
@@ -93,7 +93,8 @@ def start_from_form(
             if created and not dedicated_slack_eligible(plan, record.monthly_spend):
                 note = build_spend_note(record.monthly_spend, plan)
                 payload = {"channel": origin.channel_id, "user": user_id, "text": note}
-                enqueue(uow.session, kind="ephemeral", dedupe_key=f"spend_note:{view_id}", now=uow.now, payload=payload)
+                key = f"spend_note:{view_id}"
+                enqueue(uow.session, kind=PostKind.EPHEMERAL, dedupe_key=key, now=uow.now, payload=payload)
             uow.resync_customer(origin.channel_id)
     except SQLAlchemyError:
         log.exception("could not start onboarding in %s", origin.channel_id)

@@ -356,7 +356,7 @@ class PostPlanner:
         )
 
     def _plan_intake(self, session: Session, row: OutboxRow) -> Post:
-        """A 🎫 on a message: read the message, then file the ticket (handlers/tickets.py)."""
+        """A 🎫 on a message: read the message, then file the ticket (services/filing.complete_intake)."""
         ts = row.payload["ts"]
         args = {"channel": row.payload["channel"], "latest": ts, "oldest": ts, "inclusive": "true", "limit": 1}
         return Post("conversations.history", args, on_answer=self._followup(row), as_form=True)

@@ -17,7 +17,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import and_, bindparam, case, insert, or_, select, update
 from sqlalchemy.orm import Session
 
-from outbox import enqueue, enqueue_fresh
+from outbox import PostKind, enqueue, enqueue_fresh, repeat_key, ticket_post_key, triage_note_key
 from scheduling.scheduler import Timer
 from services.channels import bot_joined
 from store.db import Row, insert_new, insert_new_key
@@ -158,8 +158,9 @@ def file_ticket(session: Session, new: NewTicket, now: datetime, sla: SlaPolicy)
     # The acknowledgement (in the card's thread) and the triage mirror (linking to it) wait for the
     # card: its delivery makes them due (`Post.then`), or, failing that, they look again later.
     waiting = now + WAIT_FOR_CARD
-    posts = [("ticket_card", now), ("ticket_ack", waiting), ("triage_mirror", waiting)]
-    enqueue_fresh(session, [(kind, f"{kind}:{number}", due) for kind, due in posts], now=now, ticket_id=number)
+    posts = [(PostKind.TICKET_CARD, now), (PostKind.TICKET_ACK, waiting), (PostKind.TRIAGE_MIRROR, waiting)]
+    rows = [(kind, ticket_post_key(kind, number), due) for kind, due in posts]
+    enqueue_fresh(session, rows, now=now, ticket_id=number)
     return FiledTicket(number, True, ticket_timers(ticket))
 
 
@@ -263,9 +264,9 @@ def ticket_by_source(session: Session, channel_id: str, ts: str) -> Ticket | Non
 
 def request_card_update(session: Session, ticket: Ticket, now: datetime) -> None:
     """Owe a refresh of the ticket's two cards; each renders the ticket's state at delivery time."""
-    for kind in ("card_update", "mirror_update"):
+    for kind in (PostKind.CARD_UPDATE, PostKind.MIRROR_UPDATE):
         enqueue(
-            session, kind=kind, dedupe_key=f"{kind}:{ticket.id}:{now.timestamp():.6f}", now=now, ticket_id=ticket.id
+            session, kind=kind, dedupe_key=repeat_key(kind, ticket.id, now), now=now, ticket_id=ticket.id
         )
 
 
@@ -349,8 +350,8 @@ def _apply(
     if resolved_now:
         enqueue(
             session,
-            kind="rating_request",
-            dedupe_key=f"rating_request:{ticket.id}:{now.timestamp():.6f}",
+            kind=PostKind.RATING_REQUEST,
+            dedupe_key=repeat_key(PostKind.RATING_REQUEST, ticket.id, now),
             now=now,
             ticket_id=ticket.id,
         )
@@ -425,8 +426,8 @@ def _reopen_on_customer_reply(
     if changes:
         enqueue(
             session,
-            kind="triage_note",
-            dedupe_key=f"reopened:{ticket.id}:{ts}",
+            kind=PostKind.TRIAGE_NOTE,
+            dedupe_key=triage_note_key("reopened", ticket.id, ts),
             now=now,
             ticket_id=ticket.id,
             payload={"note": "reopened", "user": user_id},
@@ -535,8 +536,8 @@ def record_rating(
     )
     enqueue(
         session,
-        kind="mirror_update",
-        dedupe_key=f"mirror_update:{ticket.id}:{now.timestamp():.6f}",
+        kind=PostKind.MIRROR_UPDATE,
+        dedupe_key=repeat_key(PostKind.MIRROR_UPDATE, ticket.id, now),
         now=now,
         ticket_id=ticket.id,
     )

@@ -1,9 +1,9 @@
-"""Ticket lifecycle rules: statuses, the first staff reply, and first-response targets."""
+"""Ticket rules: statuses and their labels, form validation, titles and descriptions from a message,
+durations as cards show them. Status changes are tickets/workflow.py."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import timedelta
 from enum import StrEnum
 
 from tickets.slack_text import cut, is_blank, visible
@@ -25,35 +25,6 @@ STATUS_LABELS = {
     Status.WAITING_ON_CUSTOMER: "Waiting on customer",
     Status.RESOLVED: "Resolved",
 }
-
-
-@dataclass(frozen=True)
-class ReplyOutcome:
-    """What a reply in a ticket's thread changes."""
-
-    first_response_at: datetime | None
-    status: Status
-
-
-def apply_thread_reply(
-    *, status: Status, first_response_at: datetime | None, from_staff: bool, at: datetime
-) -> ReplyOutcome:
-    """A reply in the thread: the first staff reply is the first response and starts work.
-
-    A customer reply on a resolved or waiting ticket brings it back to in-progress.
-    """
-    if from_staff:
-        first = first_response_at or at
-        new_status = Status.IN_PROGRESS if status == Status.OPEN else status
-        return ReplyOutcome(first, new_status)
-    if status in (Status.RESOLVED, Status.WAITING_ON_CUSTOMER):
-        return ReplyOutcome(first_response_at, Status.IN_PROGRESS)
-    return ReplyOutcome(first_response_at, status)
-
-
-def first_response_due(created_at: datetime, target: timedelta) -> datetime:
-    """When the first response is due (wall-clock; business hours come with SLA timers)."""
-    return created_at + target
 
 
 def validate_ticket_fields(title: str | None, description: str | None) -> dict[str, str]:

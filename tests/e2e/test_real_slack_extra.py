@@ -194,7 +194,7 @@ def test_a_stranger_is_not_staff(bot: BotUnderTest, channel: str) -> None:
 @pytest.mark.xfail(
     strict=True,
     reason=(
-        "handlers/views.py submit_ticket (and handlers/tickets.py file_from_message) file the ticket "
+        "services/filing.py file_from_form (and the 🎫/shortcut/mention paths) file the ticket "
         "even when Directory.identify answers unknown (users.info failed), so a staff member's "
         "ticket is stored reporter_is_staff=False; tickets.reporter_is_staff is a non-null Boolean "
         "with no 'unknown' and nothing re-decides it later (needs a nullable column + a re-check job)"

@@ -4,7 +4,7 @@ A row is written in the same transaction as the change that owes it (a ticket, a
 nothing owed is lost when Slack is down or the process dies; worker threads deliver due rows.
 
   kinds.py         PostKind (every kind of row) and the dedupe keys several modules share
-  rows.py          enqueue / enqueue_fresh (in the caller's transaction) and delivery's Core statements
+  rows.py          enqueue and its forms (fresh, repeat, triage note) in the caller's transaction; Core statements
   post.py          the planner's contract: OutboxRow in, Post out (or Defer / Abandon)
   pacing.py        Pacer: about one new message per channel per second
   slack_errors.py  what a Slack error means: wait, retry, send less, or give up
@@ -27,7 +27,7 @@ from outbox.kinds import (
 )
 from outbox.pacing import POST_INTERVAL_PER_CHANNEL, Pacer
 from outbox.post import Abandon, Defer, OutboxRow, Planner, Post
-from outbox.rows import enqueue, enqueue_fresh, utcnow
+from outbox.rows import enqueue, enqueue_fresh, enqueue_repeat, enqueue_triage_note, utcnow
 from outbox.slack_errors import CHANNEL_GONE, REFUSED_AS_INVALID
 from outbox.workers import Outbox
 
@@ -50,6 +50,8 @@ __all__ = [
     "checklist_post_prefix",
     "enqueue",
     "enqueue_fresh",
+    "enqueue_repeat",
+    "enqueue_triage_note",
     "gone_channel_note_key",
     "refusal_note_key",
     "refused_mirror_update_key",

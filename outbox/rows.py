@@ -12,6 +12,7 @@ from typing import Any
 from sqlalchemy import bindparam, insert, or_, select, update
 from sqlalchemy.orm import Session
 
+from outbox.kinds import PostKind, repeat_key, triage_note_key
 from outbox.post import OutboxRow
 from store.models import OutboxMessage
 
@@ -86,6 +87,31 @@ DUE = select(COL.id).where(COL.state == "pending", COL.next_attempt_at <= bindpa
 DUE_IN_PARTITION = (
     DUE.where(COL.id % bindparam("workers") == bindparam("partition")).order_by(COL.id).limit(bindparam("limit"))
 )
+
+
+def enqueue_repeat(
+    session: Session,
+    kind: PostKind,
+    about: int | str,
+    now: datetime,
+    *,
+    ticket_id: int | None = None,
+    payload: dict[str, Any] | None = None,
+) -> OutboxMessage | None:
+    """Owe a post that is owed afresh at each change (a card, mirror or checklist update, a rating
+    request), keyed by `repeat_key(kind, about, now)`; `about` is the ticket id or channel id."""
+    key = repeat_key(kind, about, now)
+    return enqueue(session, kind=kind, dedupe_key=key, now=now, ticket_id=ticket_id, payload=payload)
+
+
+def enqueue_triage_note(
+    session: Session, note: str, ticket_id: int, which: object, now: datetime, **details: Any
+) -> OutboxMessage | None:
+    """Owe triage a note about ticket `ticket_id` (`note`: "sla_warn", "sla_breach", "update_owed",
+    "reopened"), once per `which` (the severity, a count, a ts); `details` go into its payload."""
+    key = triage_note_key(note, ticket_id, which)
+    payload = {"note": note, **details}
+    return enqueue(session, kind=PostKind.TRIAGE_NOTE, dedupe_key=key, now=now, ticket_id=ticket_id, payload=payload)
 
 
 def enqueue_fresh(

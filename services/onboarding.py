@@ -20,7 +20,7 @@ from onboarding.checklist import Checklist, StepRecord, StepState, attach_link, 
 from onboarding.customer import CloudProvider, Plan, should_warn_channel_size
 from onboarding.reminders import ReminderPolicy, next_nudge_at, scaling_milestones
 from onboarding.steps import DASHBOARD_CALL, INGESTION_READY, STEP_NUMBERS
-from outbox import PostKind, checklist_post_key, enqueue, repeat_key
+from outbox import PostKind, checklist_post_key, enqueue, enqueue_repeat
 from scheduling.scheduler import Timer
 from services.unit_of_work import unit_of_work
 from store.models import Customer, OnboardingStep
@@ -91,13 +91,7 @@ def all_timers(session: Session) -> list[Timer]:
 
 
 def _request_checklist_update(session: Session, channel_id: str, now: datetime) -> None:
-    enqueue(
-        session,
-        kind=PostKind.CHECKLIST_UPDATE,
-        dedupe_key=repeat_key(PostKind.CHECKLIST_UPDATE, channel_id, now),
-        now=now,
-        payload={"channel": channel_id},
-    )
+    enqueue_repeat(session, PostKind.CHECKLIST_UPDATE, channel_id, now, payload={"channel": channel_id})
 
 
 def start_onboarding(
@@ -219,19 +213,7 @@ def send_dashboard_nudge(
     if due > now:
         customer.next_nudge_at = due  # fired early (settings changed): wait for the real time
         return customer
-    enqueue(
-        session,
-        kind=PostKind.MESSAGE,
-        dedupe_key=f"nudge:{channel_id}:{number}",
-        now=now,
-        payload={
-            "channel": customer.cs_owner_id,
-            "render": "nudge",
-            "customer": channel_id,
-            "number": number,
-            "max": policy.max_count,
-        },
-    )
+    _tell_cs_owner(session, customer, "nudge", f"nudge:{channel_id}:{number}", now, number=number, max=policy.max_count)
     customer.nudges_sent = number
     customer.last_nudge_at = now
     customer.next_nudge_at = next_nudge_at(policy, customer.started_at, number, now, False)
@@ -246,13 +228,7 @@ def send_scaling_checkin(session: Session, *, channel_id: str, number: int, now:
     milestones = scaling_milestones(customer.started_at)
     if number > len(milestones) or milestones[number - 1][1] > now:
         return customer
-    enqueue(
-        session,
-        kind=PostKind.MESSAGE,
-        dedupe_key=f"scaling:{channel_id}:{number}",
-        now=now,
-        payload={"channel": customer.cs_owner_id, "render": "scaling", "customer": channel_id, "number": number},
-    )
+    _tell_cs_owner(session, customer, "scaling", f"scaling:{channel_id}:{number}", now, number=number)
     customer.milestones_sent = number
     return customer
 
@@ -263,20 +239,15 @@ def warn_channel_size(session: Session, *, channel_id: str, count: int, max_memb
     if customer is None or not should_warn_channel_size(count, max_members, customer.size_warned):
         return False
     customer.size_warned = True
-    enqueue(
-        session,
-        kind=PostKind.MESSAGE,
-        dedupe_key=f"size_warning:{channel_id}",
-        now=now,
-        payload={
-            "channel": customer.cs_owner_id,
-            "render": "size_warning",
-            "customer": channel_id,
-            "count": count,
-            "max": max_members,
-        },
-    )
+    _tell_cs_owner(session, customer, "size_warning", f"size_warning:{channel_id}", now, count=count, max=max_members)
     return True
+
+
+def _tell_cs_owner(session: Session, customer: Customer, render: str, key: str, now: datetime, **details: int) -> None:
+    """Owe the customer's CS owner a DM about the customer, rendered at delivery time by `render`
+    (services/posts.py: "nudge", "scaling", "size_warning"), once per dedupe `key`."""
+    payload = {"channel": customer.cs_owner_id, "render": render, "customer": customer.channel_id, **details}
+    enqueue(session, kind=PostKind.MESSAGE, dedupe_key=key, now=now, payload=payload)
 
 
 def resume_onboarding(deps: Deps, *, channel_id: str, request_key: str) -> str | None:

@@ -17,7 +17,13 @@ from datetime import datetime, timedelta
 from sqlalchemy import and_, bindparam, case, insert, or_, select, update
 from sqlalchemy.orm import Session
 
-from outbox import PostKind, enqueue, enqueue_fresh, repeat_key, ticket_post_key, triage_note_key
+from outbox import (
+    PostKind,
+    enqueue_fresh,
+    enqueue_repeat,
+    enqueue_triage_note,
+    ticket_post_key,
+)
 from scheduling.scheduler import Timer
 from services.channels import bot_joined
 from store.db import Row, insert_new, insert_new_key
@@ -265,9 +271,7 @@ def ticket_by_source(session: Session, channel_id: str, ts: str) -> Ticket | Non
 def request_card_update(session: Session, ticket: Ticket, now: datetime) -> None:
     """Owe a refresh of the ticket's two cards; each renders the ticket's state at delivery time."""
     for kind in (PostKind.CARD_UPDATE, PostKind.MIRROR_UPDATE):
-        enqueue(
-            session, kind=kind, dedupe_key=repeat_key(kind, ticket.id, now), now=now, ticket_id=ticket.id
-        )
+        enqueue_repeat(session, kind, ticket.id, now, ticket_id=ticket.id)
 
 
 def _set_sla(ticket: Ticket, sla: SlaPolicy) -> None:
@@ -348,13 +352,7 @@ def _apply(
     else:
         _set_sla(ticket, sla)
     if resolved_now:
-        enqueue(
-            session,
-            kind=PostKind.RATING_REQUEST,
-            dedupe_key=repeat_key(PostKind.RATING_REQUEST, ticket.id, now),
-            now=now,
-            ticket_id=ticket.id,
-        )
+        enqueue_repeat(session, PostKind.RATING_REQUEST, ticket.id, now, ticket_id=ticket.id)
     request_card_update(session, ticket, now)
     return changes
 
@@ -424,14 +422,7 @@ def _reopen_on_customer_reply(
     """A customer's reply brings a waiting or resolved ticket back to in progress; triage hears of it."""
     changes = _apply(session, ticket, workflow.reopen_on_customer_reply(_state(ticket)), user_id, now, sla)
     if changes:
-        enqueue(
-            session,
-            kind=PostKind.TRIAGE_NOTE,
-            dedupe_key=triage_note_key("reopened", ticket.id, ts),
-            now=now,
-            ticket_id=ticket.id,
-            payload={"note": "reopened", "user": user_id},
-        )
+        enqueue_triage_note(session, "reopened", ticket.id, ts, now, user=user_id)
 
 
 def record_reply(
@@ -534,13 +525,7 @@ def record_rating(
             reason=ticket.rating_comment,
         )
     )
-    enqueue(
-        session,
-        kind=PostKind.MIRROR_UPDATE,
-        dedupe_key=repeat_key(PostKind.MIRROR_UPDATE, ticket.id, now),
-        now=now,
-        ticket_id=ticket.id,
-    )
+    enqueue_repeat(session, PostKind.MIRROR_UPDATE, ticket.id, now, ticket_id=ticket.id)
     return True
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from outbox import PostKind, enqueue, triage_note_key
+from outbox import enqueue_triage_note
 from scheduling.scheduler import Timer
 from services.deps import Deps
 from services.digest import DIGEST_JOB, DIGEST_JOB_ID, enqueue_digest
@@ -118,26 +118,12 @@ class TimerJobs:
                 ticket.sla_warned = True
                 # If it fell due while we were down, the breach escalation says it all.
                 if ticket.sla_due_at is None or ticket.sla_due_at > now:
-                    enqueue(
-                        session,
-                        kind=PostKind.TRIAGE_NOTE,
-                        dedupe_key=triage_note_key("sla_warn", ticket.id, ticket.severity),
-                        now=now,
-                        ticket_id=ticket.id,
-                        payload={"note": "sla_warn"},
-                    )
+                    enqueue_triage_note(session, "sla_warn", ticket.id, ticket.severity, now)
             elif (
                 kind == SLA_BREACH_JOB and not answered and ticket.sla_breached_at is None and ticket.sla_due_at <= now
             ):
                 ticket.sla_breached_at = now
-                enqueue(
-                    session,
-                    kind=PostKind.TRIAGE_NOTE,
-                    dedupe_key=triage_note_key("sla_breach", ticket.id, ticket.severity),
-                    now=now,
-                    ticket_id=ticket.id,
-                    payload={"note": "sla_breach"},
-                )
+                enqueue_triage_note(session, "sla_breach", ticket.id, ticket.severity, now)
                 request_card_update(session, ticket, now)
             elif (
                 kind == CRITICAL_UPDATE_JOB
@@ -145,14 +131,8 @@ class TimerJobs:
                 and ticket.next_update_due_at <= now
             ):
                 ticket.updates_owed += 1
-                enqueue(
-                    session,
-                    kind=PostKind.TRIAGE_NOTE,
-                    dedupe_key=triage_note_key("update_owed", ticket.id, ticket.updates_owed),
-                    now=now,
-                    ticket_id=ticket.id,
-                    payload={"note": "update_owed", "count": ticket.updates_owed},
-                )
+                owed = ticket.updates_owed
+                enqueue_triage_note(session, "update_owed", ticket.id, owed, now, count=owed)
                 ticket.next_update_due_at = now + deps.settings.critical_update_every
         deps.sync_ticket_timers(ticket)
 

@@ -42,6 +42,19 @@ CLI = [sys.executable, "-m", "bot.cli"]
 POSTGRES_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 
 
+def texts_in(node: Any) -> Iterator[str]:
+    """Every string under a `text` key (plain or mrkdwn), anywhere in a Block Kit payload."""
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if key == "text" and isinstance(value, str):
+                yield value
+            else:
+                yield from texts_in(value)
+    elif isinstance(node, list):
+        for item in node:
+            yield from texts_in(item)
+
+
 def postgres_available(url: str = POSTGRES_URL) -> str | None:
     """None if PostgreSQL answers at `url`, else why not."""
     from sqlalchemy import create_engine

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 
+from tests.support import texts_in
 from tickets.rules import Status
 from tickets.severity import Severity
 from ui.home import (
@@ -65,19 +65,6 @@ def many_tickets(count: int) -> list[HomeTicket]:
 
 def many_customers(count: int) -> list[HomeCustomer]:
     return [HomeCustomer(f"C{n:06d}", f"{NASTY} Company {n} " + "&" * 90, n % 6, 5) for n in range(count)]
-
-
-def _texts(node: Any) -> Iterator[str]:
-    """Every string under a `text` key, anywhere in a payload."""
-    if isinstance(node, dict):
-        for key, value in node.items():
-            if key == "text" and isinstance(value, str):
-                yield value
-            else:
-                yield from _texts(value)
-    elif isinstance(node, list):
-        for item in node:
-            yield from _texts(item)
 
 
 def _buttons(view: dict[str, Any]) -> list[dict[str, Any]]:
@@ -169,7 +156,7 @@ def test_staff_home_orders_by_severity_then_oldest_first_and_skips_resolved() ->
     view = build_staff_home(tickets, [], 0, NOW)
     assert_valid_home(view)
     assert _ticket_numbers(view) == [4, 2, 5, 3, 1]
-    headings = [t for t in _texts(view["blocks"]) if t.startswith("*:")]
+    headings = [t for t in texts_in(view["blocks"]) if t.startswith("*:")]
     assert headings == [
         "*:red_circle: Critical* · 2 open",
         "*:large_orange_circle: High* · 2 open",
@@ -182,7 +169,7 @@ def test_staff_ticket_line_has_channel_status_age_sla_and_assignee() -> None:
         home_ticket(7, age=timedelta(hours=3), assignee="U0STAFF", status=Status.IN_PROGRESS, sla="overdue by 5 min"),
         home_ticket(8, age=timedelta(minutes=20)),
     ]
-    texts = list(_texts(build_staff_home(tickets, [], 0, NOW)["blocks"]))
+    texts = list(texts_in(build_staff_home(tickets, [], 0, NOW)["blocks"]))
     assert "*#7 · Ticket 7*\n<#C0ACME> · In progress · opened 3 h ago · overdue by 5 min · <@U0STAFF>" in texts
     assert "*#8 · Ticket 8*\n<#C0ACME> · Open · opened 20 min ago · first response due in 25 min · unassigned" in texts
 
@@ -191,7 +178,7 @@ def test_staff_home_escapes_titles_and_company_names() -> None:
     view = build_staff_home([home_ticket(1, title=NASTY)], [HomeCustomer("C0EVIL", "<!channel> & Co", 1, 5)], 0, NOW)
     payload = json.dumps(view)
     assert "<!channel>" not in payload and "<@U0BOSS>" not in payload
-    texts = list(_texts(view["blocks"]))
+    texts = list(texts_in(view["blocks"]))
     assert any(t.startswith("*#1 · &lt;!channel&gt; &amp; &lt;@U0BOSS&gt; @\u2060here*") for t in texts)
     assert "*&lt;!channel&gt; &amp; Co* <#C0EVIL>\n`▓░░░░ 1/5`" in texts
 
@@ -213,7 +200,7 @@ def test_customers_show_progress_and_an_open_channel_url_button() -> None:
         "value": "C0ACME",
         "url": "https://slack.com/app_redirect?channel=C0ACME",
     }
-    assert "No open tickets. :tada:" in list(_texts(view["blocks"]))
+    assert "No open tickets. :tada:" in list(texts_in(view["blocks"]))
 
 
 def test_a_malformed_channel_id_gets_no_link_and_no_button() -> None:
@@ -225,7 +212,7 @@ def test_a_malformed_channel_id_gets_no_link_and_no_button() -> None:
 def test_an_empty_staff_home() -> None:
     view = build_staff_home([], [], 0, NOW)
     assert_valid_home(view)
-    texts = list(_texts(view["blocks"]))
+    texts = list(texts_in(view["blocks"]))
     assert "No open tickets. :tada:" in texts
     assert "No customers onboarding." in texts
     assert _action_ids(view) == []
@@ -241,7 +228,7 @@ def test_paging_buttons_point_at_the_neighbouring_pages() -> None:
     ]
     assert [(b["action_id"], b["value"]) for b in _buttons(last)] == [(HOME_PAGE_PREV_BUTTON, "1")]
     assert json.loads(middle["private_metadata"]) == {"page": 1}
-    assert any(t.startswith("Page 2 of 3 · tickets 41–80 of 85") for t in _texts(middle["blocks"]))
+    assert any(t.startswith("Page 2 of 3 · tickets 41–80 of 85") for t in texts_in(middle["blocks"]))
 
 
 def test_out_of_range_pages_show_the_nearest_page() -> None:
@@ -262,7 +249,7 @@ def test_every_ticket_and_customer_appears_exactly_once_across_pages() -> None:
         seen_tickets += _ticket_numbers(view)
         seen_customers += _customer_channels(view)
         if page >= 2:
-            assert "All customers are on earlier pages." in list(_texts(view["blocks"]))
+            assert "All customers are on earlier pages." in list(texts_in(view["blocks"]))
     assert sorted(seen_tickets) == list(range(1, 131))
     assert sorted(seen_customers) == sorted(c.channel_id for c in customers)
     assert HOME_PAGE_NEXT_BUTTON not in _action_ids(build_staff_home(tickets, customers, pages - 1, NOW))
@@ -282,7 +269,7 @@ def test_ten_thousand_tickets_and_a_thousand_customers_stay_under_100_blocks_and
         assert len(_customer_channels(view)) <= CUSTOMERS_PER_PAGE
     # Critical tickets come first, oldest first: number 10,000 (n % 4 == 0 is Critical; age grows with n).
     assert _ticket_numbers(views[0])[:3] == [10_000, 9_996, 9_992]
-    assert f"Page 1 of {pages}" in next(t for t in _texts(views[0]["blocks"]) if t.startswith("Page"))
+    assert f"Page 1 of {pages}" in next(t for t in texts_in(views[0]["blocks"]) if t.startswith("Page"))
     assert "<!channel>" not in json.dumps(views)
     assert elapsed < 2.0, f"building 5 pages took {elapsed:.2f}s"
 
@@ -307,7 +294,7 @@ def test_customer_home_shows_only_given_tickets_and_the_file_a_ticket_button() -
     assert "<@U0STAFF>" not in payload  # no assignee
     assert "first response due" not in payload  # no SLA text
     assert "Onboarding" not in payload  # no customers section
-    texts = list(_texts(view["blocks"]))
+    texts = list(texts_in(view["blocks"]))
     assert "*#11 · Flags API down*\n:red_circle: Critical · Open · opened 1 h ago · <#C0ACME>" in texts
 
 
@@ -316,7 +303,7 @@ def test_an_empty_customer_home_still_offers_to_file_a_ticket() -> None:
     assert_valid_home(view)
     assert _ticket_numbers(view) == []
     assert _action_ids(view) == [FILE_TICKET_HOME_BUTTON]
-    assert "You have no tickets yet." in list(_texts(view["blocks"]))
+    assert "You have no tickets yet." in list(texts_in(view["blocks"]))
 
 
 def test_customer_home_escapes_titles_and_pages() -> None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -11,6 +10,7 @@ import pytest
 
 from onboarding.checklist import Checklist, StepRecord, StepState, attach_link, mark_step, new_checklist
 from onboarding.customer import Plan, validate_customer_fields
+from tests.support import texts_in
 from ui import ids
 from ui.blocks import ModalContext
 from ui.onboarding import (
@@ -29,19 +29,6 @@ T0 = datetime(2026, 11, 1, 9, 0, tzinfo=UTC)
 STAFF = "U0STAFF"
 CHANNEL = "C0ACME"
 NASTY_COMPANY = "<!channel> & Co"
-
-
-def _texts(node: Any) -> Iterator[str]:
-    """Every string under a `text` key (plain or mrkdwn), anywhere in a payload."""
-    if isinstance(node, dict):
-        for key, value in node.items():
-            if key == "text" and isinstance(value, str):
-                yield value
-            else:
-                yield from _texts(value)
-    elif isinstance(node, list):
-        for item in node:
-            yield from _texts(item)
 
 
 def _buttons(blocks: list[dict[str, Any]]) -> list[tuple[str, str, str]]:
@@ -252,7 +239,7 @@ def test_a_strange_user_id_is_not_turned_into_a_mention() -> None:
 def test_a_team_guidance_names_the_roles_and_says_keep_it_small() -> None:
     text, blocks = build_a_team_guidance()
     _assert_valid_message(text, blocks)
-    body = "\n".join(_texts(blocks))
+    body = "\n".join(texts_in(blocks))
     for word in ("engineering", "data", "product management", "2–3 power users", "customer success", "sales"):
         assert word in body
     assert "(if relevant)" in body
@@ -262,7 +249,7 @@ def test_a_team_guidance_names_the_roles_and_says_keep_it_small() -> None:
 def test_nudge_names_the_customer_links_the_channel_and_lists_the_agenda() -> None:
     text, blocks = build_nudge("Acme", CHANNEL, T0, 2, 3)
     _assert_valid_message(text, blocks)
-    body = "\n".join(_texts(blocks))
+    body = "\n".join(texts_in(blocks))
     assert "*Acme*" in body and f"<#{CHANNEL}>" in body and f"<#{CHANNEL}>" in text
     for word in ("Acquisition", "Activation", "Retention", "Referral", "Revenue"):
         assert word in body
@@ -277,7 +264,7 @@ def test_nudge_names_the_customer_links_the_channel_and_lists_the_agenda() -> No
 
 def test_last_nudge_says_so() -> None:
     _, blocks = build_nudge("Acme", CHANNEL, T0, 3, 3)
-    assert "Reminder 3 of 3. This is the last one." in "\n".join(_texts(blocks))
+    assert "Reminder 3 of 3. This is the last one." in "\n".join(texts_in(blocks))
 
 
 def test_channel_size_warning_and_spend_note() -> None:

@@ -190,7 +190,7 @@ def bot_env(slack_url: str, database_url: str, **extra: str) -> dict[str, str]:
     """The environment of a server process under test: this one's, without its support-bot settings,
     plus the settings of a bot pointed at the stub (fakeslack.bot_env), quiet logs, and `extra`."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "SUPPORT_", "DATABASE_URL"))}
-    env.update(slack_settings(slack_url, database_url, LOG_LEVEL="WARNING", PYTHONUNBUFFERED="1", **extra))
+    env.update(slack_settings(slack_url, database_url, **{"LOG_LEVEL": "WARNING", "PYTHONUNBUFFERED": "1", **extra}))
     return env
 
 

@@ -1,7 +1,7 @@
 """Who is staff: guests of our own workspace are customers, and a failed users.info look-up is
 never taken (or cached) as "customer": it is decided once Slack answers. Issue 14, section 3.
 
-About the 429 cases: the directory's client (bot/slack_client.make_background_client) retries a
+About the 429 cases: the directory's client (slack_api/client.make_background_client) retries a
 429 once itself (RateLimitErrorRetryHandler(1), after Retry-After), so a look-up that really fails
 needs users.info to fail twice in a row; a 500 is not retried by that client, so one is enough.
 Each test checks the failed calls did reach the stub.

@@ -12,6 +12,7 @@ from datetime import timedelta
 from enum import StrEnum
 from pathlib import Path
 
+from tickets.intake import IntakeMode
 from tickets.severity import SEVERITY_LEVELS, Severity
 from tickets.sla import BusinessHours, parse_business_hours
 
@@ -85,6 +86,17 @@ class Settings:
     def oauth_enabled(self) -> bool:
         """Multi-workspace mode: customer orgs can install the app (OAuth distribution)."""
         return bool(self.slack_client_id and self.slack_client_secret)
+
+    # Every customer message heard (issue 16): the default intake mode of a customer channel, the
+    # "track this?" cooldown, the window in which one customer's messages join one conversation,
+    # the response target of a conversation with no severity yet, and the next-response targets.
+    intake_mode: IntakeMode = IntakeMode.ALL
+    ask_cooldown: timedelta = timedelta(hours=1)
+    message_grouping: timedelta = timedelta(minutes=2)
+    sla_untriaged: timedelta = SEVERITY_LEVELS[Severity.MEDIUM].default_first_response
+    next_response_targets: Mapping[Severity, timedelta] = field(
+        default_factory=lambda: {s: lvl.default_first_response for s, lvl in SEVERITY_LEVELS.items()}
+    )
 
     dashboard_nudge_after: timedelta = timedelta(days=7)
     dashboard_nudge_every: timedelta = timedelta(days=3)
@@ -161,6 +173,16 @@ def _digest_schedule(env: Mapping[str, str]) -> str:
     return raw
 
 
+def _intake_mode(env: Mapping[str, str]) -> IntakeMode:
+    raw = (env.get("SUPPORT_INTAKE") or "").strip().lower()
+    if not raw:
+        return IntakeMode.ALL
+    try:
+        return IntakeMode(raw)
+    except ValueError:
+        raise ConfigError("SUPPORT_INTAKE", f"must be all, ask or explicit, not {raw!r}") from None
+
+
 def _port(raw: str | None, name: str = "PORT") -> int:
     if raw is None or not str(raw).strip():
         return 3000
@@ -189,6 +211,10 @@ def load_settings(env: Mapping[str, str], mode: Mode = Mode.HTTP) -> Settings:
         severity: _duration(env, f"SUPPORT_SLA_{severity.name}", level.default_first_response)
         for severity, level in SEVERITY_LEVELS.items()
     }
+    next_response_targets = {
+        severity: _duration(env, f"SUPPORT_NEXT_RESPONSE_{severity.name}", sla_targets[severity])
+        for severity in SEVERITY_LEVELS
+    }
     digest_channel = (env.get("SUPPORT_DIGEST_CHANNEL") or "").strip() or None
     if digest_channel is not None and not _CHANNEL_ID.match(digest_channel):
         raise ConfigError("SUPPORT_DIGEST_CHANNEL", "must be a channel ID such as C0123456789, not a name")
@@ -201,6 +227,11 @@ def load_settings(env: Mapping[str, str], mode: Mode = Mode.HTTP) -> Settings:
         database_url=database_url,
         log_level=log_level,
         sla_targets=sla_targets,
+        next_response_targets=next_response_targets,
+        sla_untriaged=_duration(env, "SUPPORT_SLA_UNTRIAGED", sla_targets[Severity.MEDIUM]),
+        intake_mode=_intake_mode(env),
+        ask_cooldown=_duration(env, "SUPPORT_ASK_COOLDOWN", timedelta(hours=1)),
+        message_grouping=_duration(env, "SUPPORT_MESSAGE_GROUPING", timedelta(minutes=2)),
         auto_migrate=_bool(env, "SUPPORT_AUTO_MIGRATE", True),
         dashboard_nudge_after=_duration(env, "SUPPORT_DASHBOARD_NUDGE_AFTER", timedelta(days=7)),
         dashboard_nudge_every=_duration(env, "SUPPORT_DASHBOARD_NUDGE_EVERY", timedelta(days=3)),

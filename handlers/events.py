@@ -12,10 +12,12 @@ from slack_sdk import WebClient
 
 from handlers.channels import on_bot_added
 from handlers.routing import event
+from services.conversations import CustomerMessage, hear_message
 from services.deps import Deps
 from services.onboarding_requests import check_channel_size
 from services.replies import record_thread_reply
-from slack_api.message_kinds import thread_reply
+from slack_api.message_kinds import readable_text, thread_reply, top_level_message
+from tickets.slack_text import plain_text
 
 
 def member_joined(event: dict[str, Any], body: dict[str, Any], client: WebClient, deps: Deps) -> None:
@@ -28,10 +30,12 @@ def member_joined(event: dict[str, Any], body: dict[str, Any], client: WebClient
 
 
 def message(event: dict[str, Any], body: dict[str, Any], deps: Deps) -> None:
-    """A person's reply in a ticket's conversation: the card's thread or the source message's.
-    Apps, workflows, edits, deletions and notices are not replies (slack_api/message_kinds.py)."""
+    """A person's reply in a ticket's conversation (the card's thread or the source message's), or
+    a top-level message the channel's intake may track (services/conversations.py). Apps,
+    workflows, edits, deletions and notices are neither (slack_api/message_kinds.py)."""
     reply = thread_reply(event)
     if reply is None:
+        _top_level(event, body, deps)
         return
     record_thread_reply(
         deps,
@@ -42,6 +46,17 @@ def message(event: dict[str, Any], body: dict[str, Any], deps: Deps) -> None:
         team_hint=reply.team_hint,
         event_id=body.get("event_id", ""),
     )
+
+
+def _top_level(event: dict[str, Any], body: dict[str, Any], deps: Deps) -> None:
+    said = top_level_message(event)
+    if said is None:
+        return
+    wire = readable_text(event)
+    if f"<@{deps.directory.host().bot_user_id}" in wire:
+        return  # a mention of the bot: app_mention files it (handlers/tickets.py)
+    heard = CustomerMessage(said.channel_id, said.ts, said.user_id, said.team_hint, plain_text(wire))
+    hear_message(deps, heard, event_id=body.get("event_id", ""))
 
 
 ROUTES = (

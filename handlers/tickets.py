@@ -140,6 +140,8 @@ def reaction_added(event: dict[str, Any], body: dict[str, Any], deps: Deps) -> N
     if item.get("type") != "message" or reaction not in (TICKET_EMOJI, RESOLVE_EMOJI):
         return
     channel_id, ts, user_id = item.get("channel", ""), item.get("ts", ""), event.get("user", "")
+    if user_id == deps.directory.host().bot_user_id:
+        return  # our own ✅ on a resolved conversation's message
     event_id = body.get("event_id", "")
     if reaction == RESOLVE_EMOJI:
         ticket_actions.resolve_by_reaction(

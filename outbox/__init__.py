@@ -27,7 +27,7 @@ from outbox.kinds import (
 )
 from outbox.pacing import POST_INTERVAL_PER_CHANNEL, Pacer
 from outbox.post import Abandon, Defer, OutboxRow, Planner, Post
-from outbox.rows import enqueue, enqueue_fresh, enqueue_repeat, enqueue_triage_note, utcnow
+from outbox.rows import enqueue, enqueue_fresh, enqueue_repeat, enqueue_triage_note, reaction_post, utcnow
 from outbox.slack_errors import CHANNEL_GONE, REFUSED_AS_INVALID
 from outbox.workers import Outbox
 
@@ -53,6 +53,7 @@ __all__ = [
     "enqueue_repeat",
     "enqueue_triage_note",
     "gone_channel_note_key",
+    "reaction_post",
     "refusal_note_key",
     "refused_mirror_update_key",
     "repeat_key",

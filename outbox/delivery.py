@@ -119,11 +119,14 @@ class Delivery:
                     else:
                         response = self._client.api_call(post.method, json=post.args)
                 except SlackApiError as error:
-                    smaller = self._reduced(row_id, kind, post, error)
-                    if smaller is None:
-                        raise
-                    refused = error_code(error)
-                    response = self._client.api_call(post.method, json=smaller)
+                    if error_code(error) in post.done_errors:
+                        response = error.response  # already so: nothing more to do
+                    else:
+                        smaller = self._reduced(row_id, kind, post, error)
+                        if smaller is None:
+                            raise
+                        refused = error_code(error)
+                        response = self._client.api_call(post.method, json=smaller)
                 ts = response.get("ts") or post.args.get("ts") or ""
                 if post.on_answer is not None:
                     post.on_answer(response.data if isinstance(response.data, dict) else {})
@@ -276,7 +279,7 @@ class Delivery:
                 error=str(code),
                 failed=True,
                 then=then,
-                refused=(row, post, str(code)) if row is not None else None,
+                refused=(row, post, str(code)) if row is not None and not (post and post.quiet) else None,
             )
 
     def _retry(self, row_id: int, error: str) -> None:

@@ -31,6 +31,7 @@ class PostKind(StrEnum):
     CHANNEL_QUESTION = "channel_question"  # "is this a customer channel?"
     CHANNEL_GONE = "channel_gone"  # triage: a customer channel was archived, left or deleted
     INTAKE = "intake"  # read a message someone put a 🎫 on, then file its ticket
+    REACTION = "reaction"  # add or remove the bot's reaction on a customer's message (👀 heard, ✅ resolved)
     # Onboarding
     CHECKLIST_POST = "checklist_post"  # the onboarding checklist
     CHECKLIST_UPDATE = "checklist_update"  # the checklist re-rendered (chat.update)
@@ -59,6 +60,11 @@ def triage_note_key(note: str, ticket_id: int, which: object) -> str:
     """The key of a triage note (`note` as in payload["note"]: "sla_warn", "sla_breach",
     "update_owed", "reopened"), once per ticket and `which` (the severity, a count, a ts)."""
     return f"{note}:{ticket_id}:{which}"
+
+
+def reaction_key(channel_id: str, ts: str, name: str, op: str, now: datetime) -> str:
+    """The key of one reaction change (`op`: "add" or "remove") on a message, owed at `now`."""
+    return f"{PostKind.REACTION}:{channel_id}:{ts}:{name}:{op}:{now.timestamp():.6f}"
 
 
 def checklist_post_prefix(channel_id: str) -> str:

@@ -43,6 +43,12 @@ class Post:
     # as sent, the smaller args to send once instead, or None if there is nothing smaller. Only
     # for chat.postMessage and chat.update; None: the refusal fails the row.
     reduce: Callable[[dict[str, Any]], dict[str, Any] | None] | None = None
+    # Slack errors that mean the call's effect is already there (reactions.add's already_reacted,
+    # reactions.remove's no_reaction): the row counts as sent.
+    done_errors: tuple[str, ...] = ()
+    # Errors that fail the row quietly: logged, triage is not told (a reaction on a message the
+    # customer has since deleted is nobody's problem).
+    quiet: bool = False
 
 
 class Defer(Exception):

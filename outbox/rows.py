@@ -12,7 +12,7 @@ from typing import Any
 from sqlalchemy import bindparam, insert, or_, select, update
 from sqlalchemy.orm import Session
 
-from outbox.kinds import PostKind, repeat_key, triage_note_key
+from outbox.kinds import PostKind, reaction_key, repeat_key, triage_note_key
 from outbox.post import OutboxRow
 from store.models import OutboxMessage
 
@@ -114,23 +114,37 @@ def enqueue_triage_note(
     return enqueue(session, kind=PostKind.TRIAGE_NOTE, dedupe_key=key, now=now, ticket_id=ticket_id, payload=payload)
 
 
+def reaction_post(
+    channel_id: str, ts: str, name: str, op: str, now: datetime
+) -> tuple[str, str, datetime, dict[str, Any]]:
+    """The `enqueue_fresh` entry that adds (`op` "add") or removes ("remove") the bot's reaction
+    `name` (an emoji name, no colons) on message `ts` of `channel_id`."""
+    payload = {"channel": channel_id, "ts": ts, "name": name, "op": op}
+    return PostKind.REACTION, reaction_key(channel_id, ts, name, op, now), now, payload
+
+
 def enqueue_fresh(
-    session: Session, posts: list[tuple[str, str, datetime]], *, now: datetime, ticket_id: int
+    session: Session,
+    posts: list[tuple[str, str, datetime]] | list[tuple[str, str, datetime, dict[str, Any]]],
+    *,
+    now: datetime,
+    ticket_id: int,
 ) -> list[int]:
-    """Owe several posts, each `(kind, dedupe_key, due_at)`, in one INSERT, with no look for an
-    earlier row: the keys must name something made in this very transaction. Returns the ids."""
+    """Owe several posts, each `(kind, dedupe_key, due_at)` or `(kind, dedupe_key, due_at, payload)`,
+    in one INSERT, with no look for an earlier row: the keys must name something made in this very
+    transaction (or carry `now`, as `reaction_post`'s do). Returns the ids."""
     rows = [
         {
-            "kind": kind,
-            "dedupe_key": key,
+            "kind": post[0],
+            "dedupe_key": post[1],
             "ticket_id": ticket_id,
-            "payload": {},
+            "payload": post[3] if len(post) > 3 else {},
             "state": "pending",
             "attempts": 0,
-            "next_attempt_at": due_at,
+            "next_attempt_at": post[2],
             "created_at": now,
         }
-        for kind, key, due_at in posts
+        for post in posts
     ]
     ids = list(session.scalars(INSERT_DUE, rows))
     session.info.setdefault(DUE_ROWS, []).extend(

@@ -116,7 +116,13 @@ class Deps:
     @property
     def sla_policy(self) -> SlaPolicy:
         s = self.settings
-        return SlaPolicy(s.sla_targets, s.business_hours, s.critical_update_every)
+        return SlaPolicy(
+            s.sla_targets,
+            s.business_hours,
+            s.critical_update_every,
+            untriaged=s.sla_untriaged,
+            next_response=s.next_response_targets,
+        )
 
     def _sync(self, key: str, timers: list[Timer], prefixes: tuple[str, ...]) -> None:
         """After a commit: point the alarms for `key` at what its row now asks for; clear the rest."""

@@ -342,6 +342,18 @@ class PostPlanner:
             "chat.postEphemeral", {"channel": payload["channel"], "user": payload["user"], "text": payload["text"]}
         )
 
+    def _plan_reaction(self, session: Session, row: OutboxRow) -> Post:
+        """The bot's reaction on a customer's message: 👀 when it is tracked, ✅ when resolved.
+        Already there (or already gone) counts as done; a message deleted since fails quietly."""
+        payload = row.payload
+        method = "reactions.add" if payload.get("op") == "add" else "reactions.remove"
+        return Post(
+            method,
+            {"channel": payload["channel"], "timestamp": payload["ts"], "name": payload["name"]},
+            done_errors=("already_reacted", "no_reaction"),
+            quiet=True,
+        )
+
     # -- channels ----------------------------------------------------------------------------------
     def _followup(self, row: OutboxRow) -> Callable[[dict], None]:
         followup = self._followups.get(row.kind)
@@ -443,6 +455,7 @@ _PLANS: Mapping[str, Callable[[PostPlanner, Session, OutboxRow], Post]] = Mappin
         PostKind.EPHEMERAL: PostPlanner._plan_ephemeral,
         PostKind.CHANNEL_JOIN: PostPlanner._plan_channel_join,
         PostKind.INTAKE: PostPlanner._plan_intake,
+        PostKind.REACTION: PostPlanner._plan_reaction,
         PostKind.CHANNEL_QUESTION: PostPlanner._plan_channel_question,
         PostKind.CHANNEL_GONE: PostPlanner._plan_channel_gone,
         PostKind.CHECKLIST_POST: PostPlanner._plan_checklist_post,

@@ -22,16 +22,18 @@ from outbox import (
     enqueue_fresh,
     enqueue_repeat,
     enqueue_triage_note,
+    reaction_post,
     ticket_post_key,
 )
 from scheduling.scheduler import Timer
 from services.channels import bot_joined
 from store.db import Row, insert_new, insert_new_key
-from store.models import CustomerChannel, ProcessedEvent, Ticket, TicketEvent, TicketMessage
+from store.models import CustomerChannel, ProcessedEvent, Ticket, TicketEvent, TicketMessage, TicketThread
 from tickets import workflow
 from tickets.channels import ChannelState
+from tickets.intake import CONVERSATION_SOURCE, HEARD_EMOJI, RESOLVED_EMOJI
 from tickets.model import TicketInfo
-from tickets.rules import Status
+from tickets.rules import CLOSED_STATUSES, Status
 from tickets.severity import Severity
 from tickets.sla import BusinessHours, critical_update_due, sla_deadlines
 
@@ -42,16 +44,32 @@ TICKET_TIMER_PREFIXES = ("sla_warn:", "sla_breach:", "critical_update:")
 SETTLE_AUTHORS_JOB = "settle_reply_authors"  # look again at replies whose author was unknown
 SETTLE_AUTHORS_PREFIX = "reply_authors:"
 WAIT_FOR_CARD = timedelta(seconds=5)  # a new ticket's acknowledgement and mirror look again after this
+CLOSED = tuple(sorted(status.value for status in CLOSED_STATUSES))  # for SQL: status.in_(CLOSED)
+_TICKETS = Ticket.__table__
 AUDIT_FIELD_NAMES = {"status": "status", "severity": "severity", "assignee_id": "assignee"}
 
 
 @dataclass(frozen=True)
 class SlaPolicy:
-    """First-response targets, optional business hours, and the Critical update cadence."""
+    """First-response targets, optional business hours, the Critical update cadence, the target of
+    a conversation with no severity yet (default: Medium's) and the next-response targets (default:
+    the first-response ones)."""
 
     targets: Mapping[Severity, timedelta]
     hours: BusinessHours | None
     critical_update_every: timedelta
+    untriaged: timedelta | None = None
+    next_response: Mapping[Severity, timedelta] | None = None
+
+    def first_response_target(self, severity: Severity | None) -> timedelta:
+        if severity is None:
+            return self.untriaged if self.untriaged is not None else self.targets[Severity.MEDIUM]
+        return self.targets[severity]
+
+    def next_response_target(self, severity: Severity | None) -> timedelta:
+        if severity is None or self.next_response is None:
+            return self.first_response_target(severity)
+        return self.next_response[severity]
 
 
 def claim_event(session: Session, event_id: str, now: datetime) -> bool:
@@ -97,7 +115,7 @@ class NewTicket:
     channel_id: str
     reporter_id: str
     reporter_is_staff: bool
-    severity: Severity
+    severity: Severity | None  # None: a conversation (source "message"), until someone sets one
     title: str
     description: str
     source: str
@@ -121,18 +139,25 @@ _INSERT_EVENT = insert(TicketEvent.__table__)
 def file_ticket(session: Session, new: NewTicket, now: datetime, sla: SlaPolicy) -> FiledTicket:
     """Store a ticket and owe its card, acknowledgement and triage mirror.
 
+    A conversation (source "message": a customer's plain message, `source_ts`) gets no card: the
+    customer's message is its thread, the bot puts 👀 on it, and triage gets its mirror at once.
+    Its status is new until staff answer.
+
     Idempotent on `submission_key`: a second call returns the first ticket, not created. Written
     with one INSERT per table (no ORM unit of work): this runs before the submission is answered.
     """
+    conversation = new.source == CONVERSATION_SOURCE and new.source_ts is not None
     ticket = Ticket(
         channel_id=new.channel_id,
         reporter_id=new.reporter_id,
         reporter_is_staff=new.reporter_is_staff,
-        severity=new.severity.value,
+        severity=None if new.severity is None else new.severity.value,
         title=new.title.strip(),
         description=(new.description or "").strip(),
-        status=Status.OPEN.value,
+        status=(Status.NEW if conversation else Status.OPEN).value,
         source=new.source,
+        thread_ts=new.source_ts if conversation else None,
+        waiting_since=now,
         submission_key=new.submission_key,
         created_at=now,
         updated_at=now,
@@ -157,10 +182,17 @@ def file_ticket(session: Session, new: NewTicket, now: datetime, sla: SlaPolicy)
             "actor_id": new.reporter_id,
             "field": "created",
             "old_value": None,
-            "new_value": Status.OPEN.value,
+            "new_value": ticket.status,
             "reason": new.source,
         },
     )
+    if conversation:
+        assert new.source_ts is not None
+        add_conversation_thread(session, number, new.channel_id, new.source_ts, new.reporter_id, now)
+        mirror = (PostKind.TRIAGE_MIRROR, ticket_post_key(PostKind.TRIAGE_MIRROR, number), now)
+        heard = reaction_post(new.channel_id, new.source_ts, HEARD_EMOJI, "add", now)
+        enqueue_fresh(session, [mirror, heard], now=now, ticket_id=number)
+        return FiledTicket(number, True, ticket_timers(ticket))
     # The acknowledgement (in the card's thread) and the triage mirror (linking to it) wait for the
     # card: its delivery makes them due (`Post.then`), or, failing that, they look again later.
     waiting = now + WAIT_FOR_CARD
@@ -168,6 +200,37 @@ def file_ticket(session: Session, new: NewTicket, now: datetime, sla: SlaPolicy)
     rows = [(kind, ticket_post_key(kind, number), due) for kind, due in posts]
     enqueue_fresh(session, rows, now=now, ticket_id=number)
     return FiledTicket(number, True, ticket_timers(ticket))
+
+
+def add_conversation_thread(
+    session: Session, ticket_id: int, channel_id: str, ts: str, user_id: str, now: datetime
+) -> bool:
+    """Record a top-level customer message as part of conversation `ticket_id`: replies in its
+    thread join the ticket. False if that message was recorded before (a retry)."""
+    row = {"channel_id": channel_id, "thread_ts": ts, "ticket_id": ticket_id, "user_id": user_id}
+    return insert_new(session, TicketThread, {**row, "posted_at": ts_time(ts, now)})
+
+
+_THREADS = TicketThread.__table__
+_LATEST_CONVERSATION = (
+    select(_THREADS.c.ticket_id, _THREADS.c.posted_at)
+    .join(_TICKETS, _TICKETS.c.id == _THREADS.c.ticket_id)
+    .where(
+        _THREADS.c.channel_id == bindparam("channel_id"),
+        _TICKETS.c.reporter_id == bindparam("user_id"),
+        _TICKETS.c.source == CONVERSATION_SOURCE,
+        _TICKETS.c.status.not_in(CLOSED),
+    )
+    .order_by(_THREADS.c.posted_at.desc())
+    .limit(1)
+)
+
+
+def latest_conversation(session: Session, channel_id: str, user_id: str) -> tuple[int, datetime] | None:
+    """(ticket id, when its latest top-level message was posted) of the customer's newest open
+    conversation in the channel, or None."""
+    found = session.execute(_LATEST_CONVERSATION, {"channel_id": channel_id, "user_id": user_id}).first()
+    return None if found is None else (found[0], found[1])
 
 
 _CHANNELS = CustomerChannel.__table__
@@ -207,7 +270,6 @@ def ticket_by_thread(session: Session, channel_id: str, thread_ts: str) -> Ticke
     )
 
 
-_TICKETS = Ticket.__table__
 _TICKET_BY_THREAD = (
     select(_TICKETS)
     .where(_TICKETS.c.channel_id == bindparam("channel_id"), _TICKETS.c.thread_ts == bindparam("thread_ts"))
@@ -237,6 +299,20 @@ _TICKET_BY_CONVERSATION = (
 
 
 _TICKET_IN_CONVERSATION = select(_TICKETS.c.id).where(_IN_CONVERSATION).limit(1)
+# A thread started by a customer message that joined a conversation (grouping): ticket_threads.
+_TICKET_BY_JOINED_THREAD = (
+    select(_TICKETS)
+    .where(
+        _TICKETS.c.id
+        == select(_THREADS.c.ticket_id)
+        .where(_THREADS.c.channel_id == bindparam("channel_id"), _THREADS.c.thread_ts == bindparam("thread_ts"))
+        .scalar_subquery()
+    )
+    .with_for_update()
+)
+_JOINED_THREAD = select(_THREADS.c.ticket_id).where(
+    _THREADS.c.channel_id == bindparam("channel_id"), _THREADS.c.thread_ts == bindparam("thread_ts")
+)
 
 
 def ticket_row_by_conversation(session: Session, channel_id: str, thread_ts: str) -> Row | None:
@@ -246,15 +322,17 @@ def ticket_row_by_conversation(session: Session, channel_id: str, thread_ts: str
     (🎫, shortcut, mention: `source_thread_ts`, the message's own ts or its parent's). One query,
     served by the (channel_id, thread_ts) and (channel_id, source_thread_ts) indexes.
     """
-    found = (
-        session.execute(_TICKET_BY_CONVERSATION, {"channel_id": channel_id, "thread_ts": thread_ts}).mappings().first()
-    )
+    params = {"channel_id": channel_id, "thread_ts": thread_ts}
+    found = session.execute(_TICKET_BY_CONVERSATION, params).mappings().first()
+    if found is None:  # a later message of a conversation (grouping): its own thread joins it too
+        found = session.execute(_TICKET_BY_JOINED_THREAD, params).mappings().first()
     return None if found is None else Row(_TICKETS, found)
 
 
 def conversation_has_ticket(session: Session, channel_id: str, thread_ts: str) -> bool:
     """Whether `ticket_row_by_conversation` would find a ticket (a plain read, no lock)."""
-    found = session.execute(_TICKET_IN_CONVERSATION, {"channel_id": channel_id, "thread_ts": thread_ts}).first()
+    params = {"channel_id": channel_id, "thread_ts": thread_ts}
+    found = session.execute(_TICKET_IN_CONVERSATION, params).first() or session.execute(_JOINED_THREAD, params).first()
     return found is not None
 
 
@@ -274,14 +352,19 @@ def request_card_update(session: Session, ticket: Ticket, now: datetime) -> None
         enqueue_repeat(session, kind, ticket.id, now, ticket_id=ticket.id)
 
 
+def severity_of(ticket: Ticket | Row) -> Severity | None:
+    """The ticket's severity, or None for a conversation nobody has given one yet."""
+    return None if ticket.severity is None else Severity(ticket.severity)
+
+
 def _set_sla(ticket: Ticket, sla: SlaPolicy) -> None:
     """(Re)compute the first-response deadlines from creation, and the Critical update cadence."""
-    severity = Severity(ticket.severity)
-    deadlines = sla_deadlines(ticket.created_at, sla.targets[severity], severity, sla.hours)
+    severity = severity_of(ticket)
+    deadlines = sla_deadlines(ticket.created_at, sla.first_response_target(severity), severity, sla.hours)
     ticket.sla_warn_at, ticket.sla_due_at = deadlines.warn_at, deadlines.due_at
     ticket.next_update_due_at = (
         critical_update_due(ticket.last_staff_message_at, ticket.created_at, sla.critical_update_every)
-        if severity == Severity.CRITICAL and ticket.status != Status.RESOLVED.value
+        if severity == Severity.CRITICAL and ticket.status not in CLOSED
         else None
     )
 
@@ -289,7 +372,7 @@ def _set_sla(ticket: Ticket, sla: SlaPolicy) -> None:
 def ticket_timers(ticket: Ticket) -> list[Timer]:
     """The alarms a ticket's row asks for: SLA warning and breach (until answered), Critical updates."""
     timers: list[Timer] = []
-    if ticket.status == Status.RESOLVED.value:
+    if ticket.status in CLOSED:
         return timers
     params = {"ticket_id": ticket.id}
     if ticket.first_response_at is None:
@@ -305,14 +388,14 @@ def ticket_timers(ticket: Ticket) -> list[Timer]:
 def open_ticket_timers(session: Session) -> list[Timer]:
     """The alarms of every open ticket in a live customer channel (none for archived or left ones)."""
     live = select(_CHANNELS.c.channel_id).where(_LIVE_CHANNEL)
-    query = select(Ticket).where(Ticket.status != Status.RESOLVED.value, Ticket.channel_id.in_(live))
+    query = select(Ticket).where(Ticket.status.not_in(CLOSED), Ticket.channel_id.in_(live))
     return [t for ticket in session.scalars(query) for t in ticket_timers(ticket)]
 
 
 def _state(ticket: Ticket) -> workflow.TicketState:
     return workflow.TicketState(
         status=Status(ticket.status),
-        severity=Severity(ticket.severity),
+        severity=severity_of(ticket),
         assignee_id=ticket.assignee_id,
         first_response_at=ticket.first_response_at,
         resolved_at=ticket.resolved_at,
@@ -326,11 +409,13 @@ def _apply(
     state, changes = transition
     if not changes:
         return changes
-    severity_changed = state.severity.value != ticket.severity
+    severity_changed = state.severity != severity_of(ticket)
+    was_closed = ticket.status in CLOSED
     resolved_now = state.status == Status.RESOLVED and ticket.status != Status.RESOLVED.value
     if severity_changed:  # re-prioritised: the timers start over against the new target
         ticket.sla_warned, ticket.sla_breached_at = False, None
-    ticket.status, ticket.severity, ticket.assignee_id = state.status.value, state.severity.value, state.assignee_id
+    ticket.status, ticket.assignee_id = state.status.value, state.assignee_id
+    ticket.severity = None if state.severity is None else state.severity.value
     ticket.first_response_at, ticket.resolved_at = state.first_response_at, state.resolved_at
     ticket.updated_at = now
     for change in changes:
@@ -347,14 +432,33 @@ def _apply(
                 reason=change.reason,
             )
         )
-    if ticket.status == Status.RESOLVED.value:
+    if ticket.status in CLOSED:
         ticket.next_update_due_at = None
     else:
         _set_sla(ticket, sla)
     if resolved_now:
         enqueue_repeat(session, PostKind.RATING_REQUEST, ticket.id, now, ticket_id=ticket.id)
+    if ticket.source == CONVERSATION_SOURCE and was_closed != (ticket.status in CLOSED):
+        _show_state_on_messages(session, ticket, now)
     request_card_update(session, ticket, now)
     return changes
+
+
+def _show_state_on_messages(session: Session, ticket: Ticket | Row, now: datetime) -> None:
+    """A conversation closed or reopened: the bot's reaction on each of its top-level messages
+    follows (👀 while open; ✅ once resolved; none once closed as noise)."""
+    threads = session.scalars(
+        select(TicketThread.thread_ts).where(TicketThread.ticket_id == ticket.id).order_by(TicketThread.thread_ts)
+    ).all()
+    if ticket.status == Status.RESOLVED.value:
+        changes = [(HEARD_EMOJI, "remove"), (RESOLVED_EMOJI, "add")]
+    elif ticket.status == Status.NOISE.value:
+        changes = [(HEARD_EMOJI, "remove")]
+    else:
+        changes = [(RESOLVED_EMOJI, "remove"), (HEARD_EMOJI, "add")]
+    posts = [reaction_post(ticket.channel_id, ts, name, op, now) for ts in threads for name, op in changes]
+    if posts:
+        enqueue_fresh(session, posts, now=now, ticket_id=ticket.id)
 
 
 def ticket_action(
@@ -381,6 +485,8 @@ def ticket_action(
         transition = workflow.wait_on_customer(state)
     elif action == "resolve":
         transition = workflow.resolve(state, now)
+    elif action == "noise":
+        transition = workflow.not_a_ticket(state, now)
     else:
         raise ValueError(f"unknown action {action!r}")
     return _apply(session, ticket, transition, actor, now, sla)
@@ -401,7 +507,7 @@ def record_thread_message(
     and triage hears of it."""
     from_staff = is_staff(user_id)
     # Slack's ts is when the message was posted; never later than now (clock skew).
-    posted_at = _posted_at(ts, now)
+    posted_at = ts_time(ts, now)
     message = {"ticket_id": ticket.id, "ts": ts, "user_id": user_id, "from_staff": from_staff, "posted_at": posted_at}
     if not insert_new(session, TicketMessage, message):
         return False  # seen already
@@ -443,7 +549,7 @@ def record_reply(
         return record_thread_message(
             session, ticket, ts=ts, user_id=user_id, is_staff=lambda _: from_staff, now=now, sla=sla
         )
-    posted_at = _posted_at(ts, now)
+    posted_at = ts_time(ts, now)
     message = {"ticket_id": ticket.id, "ts": ts, "user_id": user_id, "from_staff": None, "posted_at": posted_at}
     if not insert_new(session, TicketMessage, message):
         return False
@@ -498,7 +604,7 @@ def tickets_with_unsettled_replies(session: Session) -> list[int]:
     return list(session.scalars(select(TicketMessage.ticket_id).where(TicketMessage.from_staff.is_(None)).distinct()))
 
 
-def _posted_at(ts: str, now: datetime) -> datetime:
+def ts_time(ts: str, now: datetime) -> datetime:
     """When a message was posted, from its Slack ts; never later than now (clock skew)."""
     return min(datetime.fromtimestamp(float(ts), tz=now.tzinfo), now) if _is_ts(ts) else now
 
@@ -541,7 +647,7 @@ def ticket_info(ticket: Ticket) -> TicketInfo:
     return TicketInfo(
         number=ticket.id,
         channel_id=ticket.channel_id,
-        severity=Severity(ticket.severity),
+        severity=severity_of(ticket),
         title=ticket.title,
         description=ticket.description,
         reporter_id=ticket.reporter_id,

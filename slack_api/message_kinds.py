@@ -82,6 +82,21 @@ def thread_reply(event: Mapping[str, Any]) -> Reply | None:
     )
 
 
+def top_level_message(event: Mapping[str, Any]) -> Reply | None:
+    """A person's top-level message (not in a thread, not from an app, not an edit), as a Reply
+    whose `thread_ts` is its own ts; None for anything else."""
+    if message_kind(event) is not MessageKind.TOP_LEVEL:
+        return None
+    ts = str(event["ts"])
+    return Reply(
+        channel_id=str(event.get("channel") or ""),
+        ts=ts,
+        thread_ts=ts,
+        user_id=str(event["user"]),
+        team_hint=event_team(event),
+    )
+
+
 def readable_text(message: Mapping[str, Any]) -> str:
     """What a message says, for a ticket made from it: its text, or else (alert bots and workflows
     often post only attachments or blocks, a file share may have no text) its attachments', blocks'

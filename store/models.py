@@ -30,6 +30,8 @@ class CustomerChannel(Base):
     # customer | pending | internal (tickets/channels.py); archived_at: archived, so gone for now.
     state: Mapped[str] = mapped_column(String(16), default="customer")
     archived_at: Mapped[datetime | None]
+    # all | ask | explicit (tickets/intake.py); None: the SUPPORT_INTAKE default.
+    intake_mode: Mapped[str | None] = mapped_column(String(16))
 
     @property
     def gone(self) -> bool:
@@ -44,13 +46,15 @@ class Ticket(Base):
         Index("ix_tickets_thread", "channel_id", "thread_ts"),
         Index("ix_tickets_source_thread", "channel_id", "source_thread_ts"),
         Index("ix_tickets_status", "status"),
+        Index("ix_tickets_waiting", "waiting_since"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     channel_id: Mapped[str] = mapped_column(ForeignKey("customer_channels.channel_id"))
     reporter_id: Mapped[str] = mapped_column(String(32))
     reporter_is_staff: Mapped[bool] = mapped_column(Boolean, default=False)
-    severity: Mapped[str] = mapped_column(String(16))
+    # None: a conversation nobody has given a severity yet (SUPPORT_SLA_UNTRIAGED applies).
+    severity: Mapped[str | None] = mapped_column(String(16))
     title: Mapped[str] = mapped_column(String(200))
     description: Mapped[str] = mapped_column(Text, default="")
     status: Mapped[str] = mapped_column(String(32), default="open")
@@ -81,6 +85,13 @@ class Ticket(Base):
     last_staff_message_at: Mapped[datetime | None]
     next_update_due_at: Mapped[datetime | None]
     updates_owed: Mapped[int] = mapped_column(Integer, default=0)
+    # The customer has been waiting on us since (filed, or wrote again after a staff reply); None: not.
+    waiting_since: Mapped[datetime | None]
+    # Next-response clock: runs from a customer message after a staff reply until the next staff reply.
+    next_response_warn_at: Mapped[datetime | None]
+    next_response_due_at: Mapped[datetime | None]
+    next_response_warned: Mapped[bool] = mapped_column(Boolean, default=False)
+    next_response_breached_at: Mapped[datetime | None]
     rating: Mapped[str | None] = mapped_column(String(16))
     rating_comment: Mapped[str | None] = mapped_column(Text)
     rated_by: Mapped[str | None] = mapped_column(String(32))
@@ -99,6 +110,28 @@ class TicketMessage(Base):
     # None: the author could not be looked up yet (users.info failed); settled later, never guessed.
     from_staff: Mapped[bool | None] = mapped_column(Boolean)
     posted_at: Mapped[datetime]
+
+
+class TicketThread(Base):
+    """A top-level customer message of a conversation: replies in its thread join the ticket."""
+
+    __tablename__ = "ticket_threads"
+
+    channel_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    thread_ts: Mapped[str] = mapped_column(String(32), primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"), index=True)
+    user_id: Mapped[str] = mapped_column(String(32))
+    posted_at: Mapped[datetime]
+
+
+class IntakeAsk(Base):
+    """When a customer was last asked "Track this as a ticket?" in a channel (ask mode's cooldown)."""
+
+    __tablename__ = "intake_asks"
+
+    channel_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    user_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    asked_at: Mapped[datetime]
 
 
 class TicketEvent(Base):

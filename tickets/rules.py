@@ -13,13 +13,22 @@ DESCRIPTION_MAX = 3000
 
 
 class Status(StrEnum):
+    NEW = "new"  # a conversation staff have not answered yet
     OPEN = "open"
     IN_PROGRESS = "in_progress"
     WAITING_ON_CUSTOMER = "waiting_on_customer"
     RESOLVED = "resolved"
+    NOISE = "noise"  # "Not a ticket": a conversation closed as noise (kept and counted)
 
+
+# Statuses a ticket is closed in: no clocks run, it is not waiting on anyone.
+CLOSED_STATUSES = frozenset({Status.RESOLVED, Status.NOISE})
+# Statuses nobody on the team has picked up yet (a first staff reply or "Take" moves them on).
+UNANSWERED_STATUSES = frozenset({Status.NEW, Status.OPEN})
 
 STATUS_LABELS = {
+    Status.NEW: "New",
+    Status.NOISE: "Not a ticket",
     Status.OPEN: "Open",
     Status.IN_PROGRESS: "In progress",
     Status.WAITING_ON_CUSTOMER: "Waiting on customer",

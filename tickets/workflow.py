@@ -11,11 +11,12 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from datetime import datetime
 
-from tickets.rules import Status
+from tickets.rules import CLOSED_STATUSES, UNANSWERED_STATUSES, Status
 from tickets.severity import Severity
 
 REASON_MAX = 500
 REOPEN_REASON = "customer replied"
+NOISE_REASON = "not a ticket"
 STAFF_REPLY_REASON = "staff replied"
 
 
@@ -34,7 +35,7 @@ class TicketState:
     """The fields of a ticket that staff actions move."""
 
     status: Status
-    severity: Severity
+    severity: Severity | None  # None: a conversation nobody has given a severity yet
     assignee_id: str | None
     first_response_at: datetime | None
     resolved_at: datetime | None
@@ -71,13 +72,13 @@ def _user(user_id: str) -> str:
 
 
 def take(state: TicketState, user_id: str, now: datetime) -> Transition:
-    """'Assign to me': `user_id` becomes the assignee and an open ticket moves to in progress.
+    """'Assign to me': `user_id` becomes the assignee and a new or open ticket moves to in progress.
 
     Other statuses are kept (taking a waiting or resolved ticket does not reopen it). Taking is not a
     reply to the customer, so `first_response_at` is untouched; `now` is accepted so every staff
     button calls the domain the same way. Raises ValueError for a blank user id.
     """
-    status = Status.IN_PROGRESS if state.status == Status.OPEN else state.status
+    status = Status.IN_PROGRESS if state.status in UNANSWERED_STATUSES else state.status
     return _apply(state, assignee_id=_user(user_id), status=status)
 
 
@@ -89,10 +90,13 @@ def reassign(state: TicketState, user_id: str | None, now: datetime) -> Transiti
 
 def change_severity(state: TicketState, severity: Severity, reason: str) -> Transition:
     """Move the ticket to another severity; a reason is required and is recorded with the change.
+    A conversation's first severity (it had none) needs no reason.
 
     Raises ValueError when the reason is blank (even if the severity is unchanged) or too long.
     """
     clean = " ".join((reason or "").split())
+    if not clean and state.severity is None:
+        return _apply(state, "first severity", severity=Severity(severity))
     if not clean:
         raise ValueError("say why the severity is changing")
     if len(clean) > REASON_MAX:
@@ -101,9 +105,9 @@ def change_severity(state: TicketState, severity: Severity, reason: str) -> Tran
 
 
 def wait_on_customer(state: TicketState) -> Transition:
-    """The ball is in the customer's court. Raises ValueError for a resolved ticket (reopen it first)."""
-    if state.status == Status.RESOLVED:
-        raise ValueError("a resolved ticket cannot wait on the customer; it reopens when they reply")
+    """The ball is in the customer's court. Raises ValueError for a closed ticket (reopen it first)."""
+    if state.status in CLOSED_STATUSES:
+        raise ValueError("a resolved or closed ticket cannot wait on the customer; it reopens when they reply")
     return _apply(state, status=Status.WAITING_ON_CUSTOMER)
 
 
@@ -114,17 +118,28 @@ def resolve(state: TicketState, now: datetime) -> Transition:
     return _apply(state, status=Status.RESOLVED, resolved_at=now)
 
 
+def not_a_ticket(state: TicketState, now: datetime) -> Transition:
+    """ "Not a ticket": close a conversation as noise (kept and counted, not resolved). A ticket
+    already closed (resolved or noise) changes nothing; `now` is accepted like every staff button."""
+    if state.status in CLOSED_STATUSES:
+        return state, []
+    return _apply(state, NOISE_REASON, status=Status.NOISE)
+
+
 def reopen_on_customer_reply(state: TicketState) -> Transition:
-    """A customer reply brings a resolved or waiting ticket back to in progress (clearing resolved_at);
-    on an open or in-progress ticket it changes nothing."""
+    """A customer reply brings a closed or waiting ticket back to in progress (clearing resolved_at);
+    a conversation closed as noise, or never answered, comes back as new. On a new, open or
+    in-progress ticket it changes nothing."""
+    if state.status == Status.NOISE:
+        return _apply(state, REOPEN_REASON, status=Status.NEW)
     if state.status not in (Status.RESOLVED, Status.WAITING_ON_CUSTOMER):
         return state, []
     return _apply(state, REOPEN_REASON, status=Status.IN_PROGRESS, resolved_at=None)
 
 
 def staff_reply(state: TicketState, now: datetime) -> Transition:
-    """A staff reply in the thread: the first one sets `first_response_at` (only once), and an open
-    ticket moves to in progress. Waiting and resolved tickets keep their status."""
+    """A staff reply in the thread: the first one sets `first_response_at` (only once), and a new or
+    open ticket moves to in progress. Waiting and closed tickets keep their status."""
     first = state.first_response_at if state.first_response_at is not None else now
-    status = Status.IN_PROGRESS if state.status == Status.OPEN else state.status
+    status = Status.IN_PROGRESS if state.status in UNANSWERED_STATUSES else state.status
     return _apply(state, STAFF_REPLY_REASON, first_response_at=first, status=status)

@@ -12,7 +12,7 @@ from datetime import timedelta
 from typing import Any
 
 from tickets.model import TicketInfo
-from tickets.rules import DESCRIPTION_MAX, STATUS_LABELS, TITLE_MAX, Status, humanize_duration
+from tickets.rules import CLOSED_STATUSES, DESCRIPTION_MAX, STATUS_LABELS, TITLE_MAX, Status, humanize_duration
 from tickets.severity import SEVERITY_LEVELS, Severity
 from tickets.slack_text import cut, is_blank, slack_length, visible
 from ui import ids
@@ -90,9 +90,20 @@ class ModalContext:
             return None
 
 
-def severity_label(severity: Severity) -> str:
+NO_SEVERITY = "No severity yet"  # a conversation nobody has given a severity
+
+
+def severity_label(severity: Severity | None) -> str:
+    """':rotating_light: Critical', or 'No severity yet' for a conversation."""
+    if severity is None:
+        return f":grey_question: {NO_SEVERITY}"
     level = SEVERITY_LEVELS[severity]
     return f"{level.emoji} {level.label}"
+
+
+def severity_name(severity: Severity | None) -> str:
+    """'Critical' … 'Low', or 'no severity yet'."""
+    return SEVERITY_LEVELS[severity].label if severity is not None else NO_SEVERITY.lower()
 
 
 def build_ticket_modal(
@@ -186,7 +197,7 @@ def build_ticket_actions(ticket: TicketInfo) -> dict[str, Any]:
     """Staff actions: Take it, Waiting on customer, Resolve, Reassign, Change severity."""
     value = str(ticket.number)
     elements: list[dict[str, Any]] = []
-    if ticket.status != Status.RESOLVED:
+    if ticket.status not in CLOSED_STATUSES:
         elements.append(
             {
                 "type": "button",
@@ -233,13 +244,13 @@ def build_ticket_card(
     if source_link:
         hint = f"Filed from <{source_link}|this message>. " + hint
     blocks.append({"type": "context", "elements": [_mrkdwn(hint)]})
-    text = f"Ticket #{ticket.number} ({SEVERITY_LEVELS[ticket.severity].label}): {title}"
+    text = f"Ticket #{ticket.number} ({severity_name(ticket.severity)}): {title}"
     return text, blocks
 
 
 def build_ticket_ack(ticket: TicketInfo, target: timedelta) -> str:
     """The first message in the ticket's thread: we have it, and when to expect an answer."""
-    label = SEVERITY_LEVELS[ticket.severity].label
+    label = severity_name(ticket.severity)
     return (
         f"Thanks <@{ticket.reporter_id}>, ticket #{ticket.number} is with the team. "
         f"For a {label} ticket we aim to give you a first response within {humanize_duration(target)}. "
@@ -259,10 +270,11 @@ def build_triage_mirror(
 
     `refused` is (outbox kind, Slack's error) of the latest post about the ticket Slack refused
     for good in the customer channel (an update of the card, the acknowledgement…)."""
-    level = SEVERITY_LEVELS[ticket.severity]
-    ping = "<!here> " if ticket.severity == Severity.CRITICAL and ticket.status != Status.RESOLVED else ""
+    ping = "<!here> " if ticket.severity == Severity.CRITICAL and ticket.status not in CLOSED_STATUSES else ""
     title = fit_escaped(ticket.title, 1000)
-    headline = f"{ping}{level.emoji} *{level.label}* ticket #{ticket.number} in <#{ticket.channel_id}>: {title}"
+    what = "conversation" if ticket.severity is None else "ticket"
+    emoji, _, label = severity_label(ticket.severity).partition(" ")
+    headline = f"{ping}{emoji} *{label}* {what} #{ticket.number} in <#{ticket.channel_id}>: {title}"
     links = [f"<{thread_link}|Open the customer thread>"] if thread_link else []
     blocks: Blocks = [
         {"type": "section", "text": _mrkdwn(headline)},
@@ -296,7 +308,7 @@ def build_triage_mirror(
     blocks.append(build_ticket_actions(ticket))
     if links:
         blocks.append({"type": "context", "elements": [_mrkdwn(" · ".join(links))]})
-    text = f"{ping}{level.label} ticket #{ticket.number}: {title}"
+    text = f"{ping}{label} {what} #{ticket.number}: {title}"
     return text, blocks
 
 
@@ -333,7 +345,7 @@ def build_severity_modal(ticket: TicketInfo, channel_id: str) -> dict[str, Any]:
         }
         for level in SEVERITY_LEVELS.values()
     ]
-    current = next(o for o in options if o["value"] == ticket.severity.value)
+    current = next((o for o in options if ticket.severity and o["value"] == ticket.severity.value), None)
     return {
         "type": "modal",
         "callback_id": ids.SEVERITY_MODAL,
@@ -350,12 +362,13 @@ def build_severity_modal(ticket: TicketInfo, channel_id: str) -> dict[str, Any]:
                     "type": "radio_buttons",
                     "action_id": ids.SEVERITY_BLOCK,
                     "options": options,
-                    "initial_option": current,
+                    **({"initial_option": current} if current else {}),
                 },
             },
             {
                 "type": "input",
                 "block_id": ids.SEVERITY_REASON_BLOCK,
+                "optional": ticket.severity is None,  # a conversation's first severity needs no reason
                 "label": _plain("Why?"),
                 "element": {
                     "type": "plain_text_input",
@@ -404,7 +417,7 @@ def build_triage_note(
     count: int = 0,
 ) -> str:
     """Short notes to the triage channel about a ticket."""
-    ref = f"ticket #{ticket.number} ({SEVERITY_LEVELS[ticket.severity].label}) in <#{ticket.channel_id}>"
+    ref = f"ticket #{ticket.number} ({severity_name(ticket.severity)}) in <#{ticket.channel_id}>"
     if thread_link:
         ref += f" · <{thread_link}|thread>"
     if note == "reopened":
@@ -586,7 +599,7 @@ def build_channel_gone_note(channel_id: str, name: str, reason: str, tickets: li
     if not tickets:
         return text + " No tickets were open there."
     lines = [
-        f"• #{t.number} ({SEVERITY_LEVELS[t.severity].label}, {STATUS_LABELS.get(t.status, t.status.value)}): "
+        f"• #{t.number} ({severity_name(t.severity)}, {STATUS_LABELS.get(t.status, t.status.value)}): "
         f"{escape_text(_truncate(t.title, 120))}"
         for t in tickets[:GONE_NOTE_MAX_TICKETS]
     ]

@@ -1,0 +1,131 @@
+"""Use case: a top-level message in a customer channel is heard (issue 16, "every customer
+message is heard").
+
+By the channel's intake mode (tickets/intake.py): `all` tracks every substantive customer message
+as a conversation (a ticket with source "message", no severity, status new, 👀 on the message);
+`ask` asks its author privately whether to track it; `explicit` leaves it to /ticket, 🎫 and the
+rest. Staff, the bot, apps and pleasantries are never conversations. A customer's top-level
+messages within SUPPORT_MESSAGE_GROUPING of their open conversation's latest join it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from sqlalchemy import bindparam, select
+
+from outbox import enqueue_fresh, reaction_post
+from services.tickets import (
+    NewTicket,
+    add_conversation_thread,
+    file_ticket,
+    latest_conversation,
+    record_reply,
+    ticket_row_by_conversation,
+    ticket_timers,
+    ts_time,
+)
+from services.unit_of_work import UnitOfWork, unit_of_work
+from store.db import save_row
+from store.models import CustomerChannel
+from tickets.channels import ChannelState
+from tickets.intake import CONVERSATION_SOURCE, HEARD_EMOJI, IntakeMode, is_noise, joins_conversation
+from tickets.rules import description_from_message, title_from_message
+
+if TYPE_CHECKING:
+    from services.deps import Deps
+
+
+@dataclass(frozen=True)
+class CustomerMessage:
+    """A person's top-level message in a channel (slack_api.message_kinds), its text as plain text."""
+
+    channel_id: str
+    ts: str
+    user_id: str
+    team_hint: str | None
+    text: str  # plain text (tickets.slack_text.plain_text of what the person wrote)
+
+
+_CHANNELS = CustomerChannel.__table__
+_INTAKE = (
+    select(_CHANNELS.c.intake_mode)
+    .where(
+        _CHANNELS.c.channel_id == bindparam("channel_id"),
+        _CHANNELS.c.active.is_(True),
+        _CHANNELS.c.state == ChannelState.CUSTOMER.value,
+        _CHANNELS.c.archived_at.is_(None),
+    )
+    .with_for_update()
+)
+
+
+def hear_message(deps: Deps, message: CustomerMessage, *, event_id: str) -> None:
+    """Track, group, ask about or ignore a top-level message, once per `event_id` and message.
+
+    Nothing happens outside a live customer channel, for noise, or for staff. An author Slack
+    cannot name right now is taken for a customer: a message is never lost for a failed look-up
+    (staff can close it with "Not a ticket").
+    """
+    if is_noise(message.text):
+        return
+    default_mode = deps.settings.intake_mode
+    author = deps.directory.identify(message.user_id, message.team_hint)
+    if author.known and author.is_staff:
+        return
+    with unit_of_work(deps) as uow:
+        session = uow.session
+        # The channel row is locked: one customer's messages arriving at once group, never race.
+        found = session.execute(_INTAKE, {"channel_id": message.channel_id}).first()
+        if found is None:
+            return
+        mode = IntakeMode(found[0]) if found[0] else default_mode
+        if mode is IntakeMode.EXPLICIT or not uow.claim(event_id):
+            return
+        if mode is IntakeMode.ASK:
+            ask_to_track(deps, uow, message)
+            return
+        latest = latest_conversation(session, message.channel_id, message.user_id)
+        window = deps.settings.message_grouping
+        if latest is not None and joins_conversation(latest[1], ts_time(message.ts, uow.now), window):
+            _join(deps, uow, latest[0], message)
+            return
+        new = NewTicket(
+            channel_id=message.channel_id,
+            reporter_id=message.user_id,
+            reporter_is_staff=False,
+            severity=None,
+            title=title_from_message(message.text),
+            description=description_from_message(message.text),
+            source=CONVERSATION_SOURCE,
+            submission_key=f"msg:{message.channel_id}:{message.ts}",
+            reporter_team_id=author.team_id or message.team_hint,
+            source_ts=message.ts,
+        )
+        filed = file_ticket(session, new, uow.now, deps.sla_policy)
+        uow.then(lambda: deps.set_new_ticket_timers(filed))
+
+
+def ask_to_track(deps: Deps, uow: UnitOfWork, message: CustomerMessage) -> None:
+    """Ask mode: the author privately gets "Track this as a ticket?" (not built yet)."""
+
+
+def _join(deps: Deps, uow: UnitOfWork, ticket_id: int, message: CustomerMessage) -> None:
+    """A customer's next top-level message joins their open conversation: its thread joins too,
+    it is recorded as a customer message (a next-response clock may start), and gets 👀."""
+    session, now = uow.session, uow.now
+    if not add_conversation_thread(session, ticket_id, message.channel_id, message.ts, message.user_id, now):
+        return  # seen before
+    ticket = ticket_row_by_conversation(session, message.channel_id, message.ts)
+    if ticket is None:
+        return
+    timers_before = ticket_timers(ticket)
+    record_reply(
+        session, ticket, ts=message.ts, user_id=message.user_id, from_staff=False, now=now, sla=deps.sla_policy
+    )
+    save_row(session, ticket)
+    heard = reaction_post(message.channel_id, message.ts, HEARD_EMOJI, "add", now)
+    enqueue_fresh(session, [heard], now=now, ticket_id=ticket_id)
+    if ticket_timers(ticket) != timers_before:
+        uow.resync_ticket(ticket_id)

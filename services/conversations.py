@@ -49,16 +49,20 @@ class CustomerMessage:
 
 
 _CHANNELS = CustomerChannel.__table__
-_INTAKE = (
-    select(_CHANNELS.c.intake_mode)
-    .where(
-        _CHANNELS.c.channel_id == bindparam("channel_id"),
-        _CHANNELS.c.active.is_(True),
-        _CHANNELS.c.state == ChannelState.CUSTOMER.value,
-        _CHANNELS.c.archived_at.is_(None),
-    )
-    .with_for_update()
+_INTAKE = select(_CHANNELS.c.intake_mode).where(
+    _CHANNELS.c.channel_id == bindparam("channel_id"),
+    _CHANNELS.c.active.is_(True),
+    _CHANNELS.c.state == ChannelState.CUSTOMER.value,
+    _CHANNELS.c.archived_at.is_(None),
 )
+_INTAKE_LOCKED = _INTAKE.with_for_update()
+
+
+def _mode(found: tuple | None, default: IntakeMode) -> IntakeMode | None:
+    """The channel's intake mode (None: not a live customer channel)."""
+    if found is None:
+        return None
+    return IntakeMode(found[0]) if found[0] else default
 
 
 def hear_message(deps: Deps, message: CustomerMessage, *, event_id: str) -> None:
@@ -70,18 +74,18 @@ def hear_message(deps: Deps, message: CustomerMessage, *, event_id: str) -> None
     """
     if is_noise(message.text):
         return
-    default_mode = deps.settings.intake_mode
+    default_mode, params = deps.settings.intake_mode, {"channel_id": message.channel_id}
+    with deps.db.session() as session:  # internal channels and explicit ones: no users.info at all
+        if _mode(session.execute(_INTAKE, params).first(), default_mode) in (None, IntakeMode.EXPLICIT):
+            return
     author = deps.directory.identify(message.user_id, message.team_hint)
     if author.known and author.is_staff:
         return
     with unit_of_work(deps) as uow:
         session = uow.session
         # The channel row is locked: one customer's messages arriving at once group, never race.
-        found = session.execute(_INTAKE, {"channel_id": message.channel_id}).first()
-        if found is None:
-            return
-        mode = IntakeMode(found[0]) if found[0] else default_mode
-        if mode is IntakeMode.EXPLICIT or not uow.claim(event_id):
+        mode = _mode(session.execute(_INTAKE_LOCKED, params).first(), default_mode)
+        if mode in (None, IntakeMode.EXPLICIT) or not uow.claim(event_id):
             return
         if mode is IntakeMode.ASK:
             ask_to_track(deps, uow, message)

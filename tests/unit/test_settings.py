@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 
@@ -74,3 +76,54 @@ def test_database_mode_needs_no_slack_settings() -> None:
 def test_normalize_database_url() -> None:
     assert normalize_database_url("postgresql://a@b/c") == "postgresql+psycopg://a@b/c"
     assert normalize_database_url("sqlite:///x") == "sqlite:///x"
+
+
+def test_intake_and_response_clock_settings() -> None:
+    defaults = load_settings(BASE_ENV)
+    assert defaults.intake_mode == "all"
+    assert defaults.ask_cooldown == timedelta(hours=1)
+    assert defaults.message_grouping == timedelta(minutes=2)
+    assert defaults.sla_untriaged == defaults.sla_targets[Severity.MEDIUM]
+    assert defaults.next_response_targets == defaults.sla_targets
+    chosen = load_settings(
+        {
+            **BASE_ENV,
+            "SUPPORT_INTAKE": " Ask ",
+            "SUPPORT_ASK_COOLDOWN": "30m",
+            "SUPPORT_MESSAGE_GROUPING": "45s",
+            "SUPPORT_SLA_MEDIUM": "4h",
+            "SUPPORT_NEXT_RESPONSE_HIGH": "1h",
+        }
+    )
+    assert (chosen.intake_mode, chosen.ask_cooldown, chosen.message_grouping) == (
+        "ask",
+        timedelta(minutes=30),
+        timedelta(seconds=45),
+    )
+    assert chosen.sla_untriaged == timedelta(hours=4)  # follows Medium unless set
+    assert chosen.next_response_targets[Severity.HIGH] == timedelta(hours=1)
+    assert chosen.next_response_targets[Severity.MEDIUM] == timedelta(hours=4)
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [("SUPPORT_INTAKE", "sometimes"), ("SUPPORT_ASK_COOLDOWN", "soon"), ("SUPPORT_NEXT_RESPONSE_LOW", "0m")],
+)
+def test_a_bad_intake_setting_is_named(name: str, value: str) -> None:
+    with pytest.raises(ConfigError) as error:
+        load_settings({**BASE_ENV, name: value})
+    assert error.value.setting == name
+
+
+def test_every_setting_read_is_documented() -> None:
+    """Each environment variable the settings read appears in the README's settings and in
+    .env.example (the per-severity families by their first member in the README)."""
+    root = Path(__file__).resolve().parents[2]
+    source = (root / "config" / "settings.py").read_text()
+    names = set(re.findall(r'"((?:SUPPORT|SLACK)_[A-Z_]+)"', source)) - {"SUPPORT_SLA_", "SUPPORT_NEXT_RESPONSE_"}
+    per_severity = {f"{family}{s.name}" for family in ("SUPPORT_SLA_", "SUPPORT_NEXT_RESPONSE_") for s in Severity}
+    readme, example = (root / "README.md").read_text(), (root / ".env.example").read_text()
+    in_readme = set(re.findall(r"`((?:SUPPORT|SLACK)_[A-Z_]+)`", readme))
+    assert sorted(names - in_readme) == []
+    assert "SUPPORT_NEXT_RESPONSE_CRITICAL" in in_readme and "SUPPORT_SLA_LOW" in in_readme
+    assert sorted(n for n in names | per_severity if n not in example) == []

@@ -10,11 +10,13 @@ import pytest
 from tickets.rules import Status
 from tickets.severity import Severity
 from tickets.workflow import (
+    NOISE_REASON,
     REOPEN_REASON,
     STAFF_REPLY_REASON,
     Change,
     TicketState,
     change_severity,
+    not_a_ticket,
     reassign,
     reopen_on_customer_reply,
     resolve,
@@ -207,3 +209,44 @@ def test_transitions_never_mutate_their_input() -> None:
     assert before == snapshot
     with pytest.raises(AttributeError):
         before.status = Status.RESOLVED  # type: ignore[misc]
+
+
+# --- conversations (issue 16) ------------------------------------------------------------------------
+CONVERSATION = TicketState(Status.NEW, None, None, None, None)
+
+
+def test_a_conversations_first_severity_needs_no_reason() -> None:
+    new, changes = change_severity(CONVERSATION, Severity.HIGH, "")
+    assert new.severity == Severity.HIGH
+    assert changes == [Change("severity", None, "high", "first severity")]
+    with pytest.raises(ValueError, match="why"):
+        change_severity(new, Severity.LOW, "  ")  # after that, a change needs its reason
+
+
+def test_not_a_ticket_closes_a_conversation_as_noise_once() -> None:
+    closed, changes = not_a_ticket(CONVERSATION, LATER)
+    assert closed.status == Status.NOISE
+    assert changes == [Change("status", "new", "noise", NOISE_REASON)]
+    assert not_a_ticket(closed, LATER) == (closed, [])
+    resolved = state(status=Status.RESOLVED, resolved_at=LATER)
+    assert not_a_ticket(resolved, LATER) == (resolved, [])
+
+
+def test_a_customer_reply_brings_noise_back_as_new_and_new_stays_new() -> None:
+    closed, _ = not_a_ticket(CONVERSATION, LATER)
+    reopened, changes = reopen_on_customer_reply(closed)
+    assert reopened.status == Status.NEW and changes[0].reason == REOPEN_REASON
+    assert reopen_on_customer_reply(CONVERSATION) == (CONVERSATION, [])
+
+
+def test_the_first_staff_reply_or_take_moves_a_new_conversation_on() -> None:
+    answered, _ = staff_reply(CONVERSATION, LATER)
+    assert (answered.status, answered.first_response_at) == (Status.IN_PROGRESS, LATER)
+    taken, _ = take(CONVERSATION, STAFF, LATER)
+    assert (taken.status, taken.assignee_id) == (Status.IN_PROGRESS, STAFF)
+
+
+def test_a_conversation_closed_as_noise_cannot_wait_on_the_customer() -> None:
+    closed, _ = not_a_ticket(CONVERSATION, LATER)
+    with pytest.raises(ValueError, match="closed"):
+        wait_on_customer(closed)

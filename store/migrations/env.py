@@ -11,5 +11,20 @@ context.configure(
     render_as_batch=connection.dialect.name == "sqlite",
     compare_type=True,
 )
-with context.begin_transaction():
-    context.run_migrations()
+sqlite = connection.dialect.name == "sqlite"
+if sqlite:
+    # SQLite's batch mode re-creates a table to alter it (drop, then rename a copy): with foreign
+    # keys enforced, dropping a table other rows point at fails. The pragma only takes effect
+    # outside a transaction: end the one the caller's look at alembic_version began, and set it on
+    # the driver's connection (store/db.py makes every SQLAlchemy transaction a BEGIN IMMEDIATE).
+    if connection.in_transaction():
+        connection.commit()
+    connection.connection.dbapi_connection.execute("PRAGMA foreign_keys=OFF")
+try:
+    with context.begin_transaction():
+        context.run_migrations()
+finally:
+    if sqlite:
+        if connection.in_transaction():
+            connection.commit()
+        connection.connection.dbapi_connection.execute("PRAGMA foreign_keys=ON")

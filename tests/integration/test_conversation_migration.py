@@ -41,7 +41,8 @@ def test_waiting_since_is_filled_in_and_null_severity_survives_a_downgrade(tmp_p
             )
         conn.execute(
             text(
-                "INSERT INTO ticket_messages (ticket_id, ts, user_id, from_staff, posted_at) VALUES (2, '1.0', 'U0S', 1, '2026-01-05 10:05:00')"
+                "INSERT INTO ticket_messages (ticket_id, ts, user_id, from_staff, posted_at) "
+                "VALUES (2, '1.0', 'U0S', 1, '2026-01-05 10:05:00')"
             )
         )
         conn.commit()
@@ -49,7 +50,8 @@ def test_waiting_since_is_filled_in_and_null_severity_survives_a_downgrade(tmp_p
     with engine.connect() as conn:
         rows = conn.execute(
             text(
-                "SELECT id, waiting_since IS NOT NULL, intake_mode FROM tickets JOIN customer_channels USING (channel_id) ORDER BY id"
+                "SELECT id, waiting_since IS NOT NULL, intake_mode "
+                "FROM tickets JOIN customer_channels USING (channel_id) ORDER BY id"
             )
         ).all()
         assert [tuple(r) for r in rows] == [(1, 1, None), (2, 0, None), (3, 0, None)]

@@ -276,6 +276,18 @@ def test_only_the_author_may_use_the_customer_severity_picker(bot: BotUnderTest,
     assert bot.slack.calls_to("views.open") == []
 
 
+def test_a_heard_note_slack_refuses_fails_quietly(bot: BotUnderTest, channel: str) -> None:
+    bot.slack.members[channel] = [STAFF]  # the author has left the channel since writing
+    said = customer_message(channel, "Feature flags do not load")
+    bot.event(said)
+    bot.slack.wait_for(lambda: _eyes_and_check(bot, channel, said["ts"])[0] == [BOT_USER])
+    drained(bot)
+    assert bot.slack.ephemerals == []
+    failed = bot.sql("SELECT last_error FROM outbox WHERE kind = 'ephemeral' AND state = 'failed'")
+    assert [e for (e,) in failed] == ["user_not_in_channel"]
+    assert bot.sql("SELECT id FROM outbox WHERE kind = 'post_refused'") == []
+
+
 def test_a_filed_ticket_gets_no_heard_note(bot: BotUnderTest, channel: str) -> None:
     file_ticket(bot, channel=channel)
     bot.slack.wait_for(lambda: bot.sql("SELECT triage_ts FROM tickets")[0][0])

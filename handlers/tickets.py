@@ -79,7 +79,8 @@ def staff_action(ack: Ack, body: dict[str, Any], action: dict[str, Any], context
 
 
 def more_menu(ack: Ack, body: dict[str, Any], action: dict[str, Any], context: BoltContext, deps: Deps) -> None:
-    """The card's ⋯ menu: the severity form is built now, opened by `open_severity_modal`."""
+    """The card's ⋯ menu, or a conversation's Set severity button: the severity form is built now,
+    opened by `open_severity_modal`."""
     ack()
     answer = ticket_actions.severity_form(deps, _click(body, action))
     context["severity_modal"], context["tell_user"] = answer.view, answer.refusal
@@ -103,6 +104,29 @@ def submit_severity(ack: Ack, body: dict[str, Any], view: dict[str, Any], deps: 
         reason=_field(values, ids.SEVERITY_REASON_BLOCK).get("value") or "",
     )
     answer_submission(ack, errors)
+
+
+# -- a conversation's author sets its first severity ----------------------------------------------------
+def customer_severity(ack: Ack, body: dict[str, Any], action: dict[str, Any], context: BoltContext, deps: Deps) -> None:
+    """Set severity on the author's private "heard" note: the picker is built now (or why not)."""
+    ack()
+    answer = ticket_actions.customer_severity_form(deps, _click(body, action))
+    context["severity_modal"], context["tell_user"] = answer.view, answer.refusal
+
+
+def submit_customer_severity(ack: Ack, body: dict[str, Any], view: dict[str, Any], deps: Deps) -> None:
+    """The picker submitted: saved, and the form turns into a thank-you (or shows why not)."""
+    values = (view.get("state") or {}).get("values") or {}
+    answer = ticket_actions.customer_set_severity(
+        deps,
+        user_id=body["user"]["id"],
+        origin=ModalContext.decode(view.get("private_metadata")),
+        severity=parse_severity(_field(values, ids.SEVERITY_BLOCK).get("selected_option", {}).get("value")),
+    )
+    if answer.view is not None:
+        ack(response_action="update", view=answer.view)
+    else:
+        answer_submission(ack, answer.errors)
 
 
 # -- the customer's rating ------------------------------------------------------------------------
@@ -134,7 +158,9 @@ def submit_comment(ack: Ack, body: dict[str, Any], view: dict[str, Any], deps: D
 
 # -- more ways in ---------------------------------------------------------------------------------
 def reaction_added(event: dict[str, Any], body: dict[str, Any], deps: Deps) -> None:
-    """🎫 on a message files it (through the outbox, which reads the message); ✅ on a card resolves it."""
+    """🎫 on a message files it (through the outbox, which reads the message); ✅ on a card, or on a
+    conversation's message, resolves it. The bot's own reactions (its ✅ on a resolved
+    conversation's messages) are not someone's request: ignored."""
     item = event.get("item") or {}
     reaction = event.get("reaction")
     if item.get("type") != "message" or reaction not in (TICKET_EMOJI, RESOLVE_EMOJI):
@@ -191,9 +217,12 @@ def create_ticket_shortcut(body: dict[str, Any], client: WebClient, context: Bol
 ROUTES = (
     *(action(action_id, staff_action, tell_user) for action_id in BUTTON_ACTIONS),
     action(ids.TICKET_MORE, more_menu, open_severity_modal),
+    action(ids.TICKET_SET_SEVERITY, more_menu, open_severity_modal),
+    action(ids.CUSTOMER_SET_SEVERITY, customer_severity, open_severity_modal),
     action(ids.RATE_HELPFUL, rate, ask_for_comment),
     action(ids.RATE_NOT_HELPFUL, rate, ask_for_comment),
     view(ids.SEVERITY_MODAL, submit_severity),
+    view(ids.CUSTOMER_SEVERITY_MODAL, submit_customer_severity),
     view(ids.RATING_COMMENT_MODAL, submit_comment),
     event("reaction_added", reaction_added),
     event("app_mention", app_mention),

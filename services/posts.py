@@ -26,15 +26,17 @@ from outbox import (
     ticket_post_key,
 )
 from services.onboarding import load_checklist
-from services.tickets import ticket_info
+from services.tickets import HEARD_NOTE, severity_of, ticket_info
 from slack_api.identity import Directory
 from store.db import Row
 from store.models import Customer, OutboxMessage, Ticket
+from tickets.intake import CONVERSATION_SOURCE
 from tickets.severity import Severity
 from tickets.sla import sla_state
 from ui.blocks import (
     build_channel_gone_note,
     build_channel_question,
+    build_heard_note,
     build_rating_request,
     build_reduced_post,
     build_refusal_note,
@@ -102,7 +104,13 @@ class PostPlanner:
     ) -> tuple[str, list]:
         rating = (ticket.rating, ticket.rating_comment) if ticket.rating else None
         return build_triage_mirror(
-            ticket_info(ticket), self._link(ticket), card_error, self._sla_text(ticket), rating, refused
+            ticket_info(ticket),
+            self._link(ticket),
+            card_error,
+            self._sla_text(ticket),
+            rating,
+            refused,
+            conversation=ticket.source == CONVERSATION_SOURCE,
         )
 
     @staticmethod
@@ -195,7 +203,11 @@ class PostPlanner:
                 raise Defer("waiting for the ticket card")
         link = self._directory.host().permalink(ticket.channel_id, ticket.thread_ts) if ticket.thread_ts else None
         text, blocks = build_triage_mirror(
-            ticket_info(ticket), link, card_error, refused=self._refused_post(session, ticket)
+            ticket_info(ticket),
+            link,
+            card_error,
+            refused=self._refused_post(session, ticket),
+            conversation=ticket.source == CONVERSATION_SOURCE,
         )
 
         def on_sent(s: Session, ts: str) -> None:
@@ -336,11 +348,17 @@ class PostPlanner:
         raise Abandon(f"unknown message {render!r}")
 
     def _plan_ephemeral(self, session: Session, row: OutboxRow) -> Post:
-        """A note only one user sees in a channel (it is not kept, so it is not paced)."""
+        """A note only one user sees in a channel (it is not kept, so it is not paced): given as
+        text, or rendered now (a conversation's "heard" note: its Set severity button only while
+        the conversation has no severity)."""
         payload = row.payload
-        return Post(
-            "chat.postEphemeral", {"channel": payload["channel"], "user": payload["user"], "text": payload["text"]}
-        )
+        args = {"channel": payload["channel"], "user": payload["user"]}
+        if payload.get("render") == HEARD_NOTE:
+            ticket = self._ticket(session, row)
+            args["text"], args["blocks"] = build_heard_note(ticket.id, severity_of(ticket))
+        else:
+            args["text"] = payload["text"]
+        return Post("chat.postEphemeral", args)
 
     def _plan_reaction(self, session: Session, row: OutboxRow) -> Post:
         """The bot's reaction on a customer's message: 👀 when it is tracked, ✅ when resolved.

@@ -1,5 +1,6 @@
-"""Use cases for a filed ticket: staff's card buttons (take, waiting, resolve, reassign, severity),
-✅ on a card to resolve it, and the customer's rating and its comment.
+"""Use cases for a filed ticket: staff's card buttons (take, waiting, resolve, reassign, severity,
+not a ticket), ✅ on a card to resolve it, the customer's rating and its comment, and a
+conversation's first severity set by its author (the button of their private "heard" note).
 
 Each write runs in one unit of work (services/unit_of_work.py): the change, its audit trail and the
 card refreshes it owes commit together, and the ticket's SLA alarms are re-pointed after the
@@ -8,23 +9,44 @@ commit. Each answers with what the person must be told (a refusal from ui/messag
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from services.filing import tell_reactor
 from services.staff import not_staff
-from services.tickets import lock_ticket, record_rating, ticket_action, ticket_by_thread, ticket_info
+from services.tickets import (
+    CLOSED,
+    lock_ticket,
+    record_rating,
+    severity_of,
+    ticket_action,
+    ticket_by_message,
+    ticket_info,
+)
 from services.unit_of_work import unit_of_work
+from tickets.intake import CONVERSATION_SOURCE
 from tickets.severity import Severity
 from ui import ids
-from ui.blocks import ModalContext, build_rating_comment_modal, build_severity_modal
+from ui.blocks import (
+    ModalContext,
+    build_customer_severity_modal,
+    build_rating_comment_modal,
+    build_severity_modal,
+    build_severity_set_view,
+    severity_name,
+)
 from ui.messages import (
+    CONVERSATION_CLOSED,
+    CUSTOMER_SEVERITY_REASON,
     NOT_THIS_CHANNEL,
+    ONLY_CONVERSATIONS_ARE_NOISE,
     PICK_A_SEVERITY,
     RATINGS_ARE_FOR_CUSTOMERS,
+    SEVERITY_IS_THE_AUTHORS,
     STAFF_ONLY,
     WHO_ARE_YOU_UNKNOWN,
     action_refused,
+    severity_already_set,
     severity_refused,
 )
 
@@ -40,6 +62,7 @@ BUTTON_ACTIONS = {
     ids.TICKET_WAITING: "waiting",
     ids.TICKET_RESOLVE: "resolve",
     ids.TICKET_REASSIGN: "reassign",
+    ids.TICKET_NOT_A_TICKET: "noise",  # a conversation's triage card only
 }
 
 
@@ -62,6 +85,15 @@ class Answer:
     refusal: str | None = None
 
 
+@dataclass(frozen=True)
+class FormAnswer:
+    """What a submitted form leads to: its errors by block id (it stays open), or a view that
+    replaces it (`view`), or neither (it closes)."""
+
+    errors: dict[str, str] = field(default_factory=dict)
+    view: dict[str, Any] | None = None
+
+
 def _ticket_here(deps: Deps, session: Session, number: int | None, channel_id: str) -> Ticket | None:
     """Ticket `number`, locked, if `channel_id` may act on it: its own customer channel, or triage."""
     ticket = lock_ticket(session, number) if number is not None else None
@@ -71,9 +103,9 @@ def _ticket_here(deps: Deps, session: Session, number: int | None, channel_id: s
 
 
 def act_on_ticket(deps: Deps, click: CardClick, action: str, assignee: str | None = None) -> str | None:
-    """A card button ('take', 'waiting', 'resolve', 'reassign' to `assignee`). Staff only; the
-    ticket must belong to the channel clicked in (or it is triage). Returns why nothing changed, or
-    None (changed, or already so)."""
+    """A card button ('take', 'waiting', 'resolve', 'reassign' to `assignee`, 'noise': not a
+    ticket). Staff only; the ticket must belong to the channel clicked in (or it is triage); only a
+    conversation can be noise. Returns why nothing changed, or None (changed, or already so)."""
     refusal = not_staff(deps, click.user_id, STAFF_ONLY, click.team_hint)
     if refusal:
         return refusal
@@ -82,6 +114,8 @@ def act_on_ticket(deps: Deps, click: CardClick, action: str, assignee: str | Non
             ticket = _ticket_here(deps, uow.session, click.number, click.channel_id)
             if ticket is None:
                 return NOT_THIS_CHANNEL
+            if action == "noise" and ticket.source != CONVERSATION_SOURCE:
+                return ONLY_CONVERSATIONS_ARE_NOISE
             changes = ticket_action(
                 uow.session, ticket, action, actor=click.user_id, now=uow.now, sla=deps.sla_policy, assignee=assignee
             )
@@ -93,7 +127,8 @@ def act_on_ticket(deps: Deps, click: CardClick, action: str, assignee: str | Non
 
 
 def severity_form(deps: Deps, click: CardClick) -> Answer:
-    """The ⋯ menu's "Change severity": the form for the ticket (staff only, the channel's own)."""
+    """The ⋯ menu's "Change severity", or a conversation's "Set severity" button: the form for the
+    ticket (staff only, the channel's own or triage)."""
     refusal = not_staff(deps, click.user_id, STAFF_ONLY, click.team_hint)
     if refusal:
         return Answer(refusal=refusal)
@@ -144,6 +179,63 @@ def change_severity(
     return {}
 
 
+def _why_customer_cannot_set_severity(ticket: Ticket | None, user_id: str, channel_id: str) -> str | None:
+    """A customer sets the first severity of their own open conversation, from its own channel."""
+    if ticket is None or ticket.channel_id != channel_id:
+        return NOT_THIS_CHANNEL
+    if ticket.reporter_id != user_id:
+        return SEVERITY_IS_THE_AUTHORS
+    if ticket.status in CLOSED:
+        return CONVERSATION_CLOSED
+    if ticket.severity is not None:
+        return severity_already_set(ticket.id, severity_name(severity_of(ticket)))
+    return None
+
+
+def customer_severity_form(deps: Deps, click: CardClick) -> Answer:
+    """The "Set severity" button of a conversation's private "heard" note: the picker, for its
+    author while it has no severity (after that, staff change it, with a reason)."""
+    with deps.db.session() as session:
+        ticket = lock_ticket(session, click.number) if click.number is not None else None
+        refusal = _why_customer_cannot_set_severity(ticket, click.user_id, click.channel_id)
+        if refusal or ticket is None:
+            return Answer(refusal=refusal)
+        return Answer(view=build_customer_severity_modal(ticket.id, click.channel_id))
+
+
+def customer_set_severity(
+    deps: Deps, *, user_id: str, origin: ModalContext | None, severity: Severity | None
+) -> FormAnswer:
+    """The customer's severity picker submitted (`origin`: the ticket number in `message_ts`, its
+    channel): the first severity is stored (audit trail: "set by the customer"), the SLA is
+    re-computed from it and the triage card updated; the form turns into a thank-you with the
+    response target. Refused, with the reason in the form, if the rules of
+    `customer_severity_form` no longer hold (staff set one meanwhile...)."""
+    if origin is None or not origin.message_ts or not origin.message_ts.isdigit():
+        return FormAnswer(errors={ids.SEVERITY_BLOCK: NOT_THIS_CHANNEL})
+    if severity is None:
+        return FormAnswer(errors={ids.SEVERITY_BLOCK: PICK_A_SEVERITY})
+    with unit_of_work(deps) as uow:
+        ticket = lock_ticket(uow.session, int(origin.message_ts))
+        refusal = _why_customer_cannot_set_severity(ticket, user_id, origin.channel_id)
+        if refusal or ticket is None:
+            return FormAnswer(errors={ids.SEVERITY_BLOCK: refusal or NOT_THIS_CHANNEL})
+        changes = ticket_action(
+            uow.session,
+            ticket,
+            "severity",
+            actor=user_id,
+            now=uow.now,
+            sla=deps.sla_policy,
+            severity=severity,
+            reason=CUSTOMER_SEVERITY_REASON,
+        )
+        if changes:
+            uow.resync_ticket(ticket.id)
+        number = ticket.id
+    return FormAnswer(view=build_severity_set_view(number, severity, deps.sla_policy.first_response_target(severity)))
+
+
 def rate_ticket(deps: Deps, click: CardClick, rating: str) -> Answer:
     """The customer rated the ticket ('helpful' or 'not_helpful') in its own channel: stored, and
     the comment form is the answer. Staff, and people Slack could not name, are told why not."""
@@ -172,10 +264,11 @@ def add_rating_comment(deps: Deps, *, user_id: str, origin: ModalContext | None,
 def resolve_by_reaction(
     deps: Deps, *, channel_id: str, ts: str, user_id: str, team_hint: str | None, event_id: str, reaction: str
 ) -> None:
-    """✅ (`reaction`) on the card of a ticket (`ts` in `channel_id`) by `user_id`: staff resolve it;
-    anyone else is told why not, privately and once. ✅ on any other message: nothing."""
+    """✅ (`reaction`) on the card of a ticket, or on a top-level message of a conversation (`ts` in
+    `channel_id`), by `user_id`: staff resolve it; anyone else is told why not, privately and once.
+    ✅ on any other message: nothing."""
     with deps.db.session() as session:
-        if ticket_by_thread(session, channel_id, ts) is None:
+        if ticket_by_message(session, channel_id, ts) is None:
             return
     who = deps.directory.identify(user_id, team_hint)
     if not who.known or not who.is_staff:
@@ -183,7 +276,7 @@ def resolve_by_reaction(
         tell_reactor(deps, event_id, channel_id=channel_id, ts=ts, user_id=user_id, reaction=reaction, text=text)
         return
     with unit_of_work(deps) as uow:
-        ticket = ticket_by_thread(uow.session, channel_id, ts)
+        ticket = ticket_by_message(uow.session, channel_id, ts)
         if ticket is None or not uow.claim(event_id):
             return
         if ticket_action(uow.session, ticket, "resolve", actor=user_id, now=uow.now, sla=deps.sla_policy):

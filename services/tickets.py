@@ -46,6 +46,7 @@ SETTLE_AUTHORS_PREFIX = "reply_authors:"
 WAIT_FOR_CARD = timedelta(seconds=5)  # a new ticket's acknowledgement and mirror look again after this
 CLOSED = tuple(sorted(status.value for status in CLOSED_STATUSES))  # for SQL: status.in_(CLOSED)
 _TICKETS = Ticket.__table__
+HEARD_NOTE = "heard"  # an EPHEMERAL row's payload["render"]: a conversation's author is told it is tracked
 AUDIT_FIELD_NAMES = {"status": "status", "severity": "severity", "assignee_id": "assignee"}
 
 
@@ -191,7 +192,10 @@ def file_ticket(session: Session, new: NewTicket, now: datetime, sla: SlaPolicy)
         add_conversation_thread(session, number, new.channel_id, new.source_ts, new.reporter_id, now)
         mirror = (PostKind.TRIAGE_MIRROR, ticket_post_key(PostKind.TRIAGE_MIRROR, number), now)
         heard = reaction_post(new.channel_id, new.source_ts, HEARD_EMOJI, "add", now)
-        enqueue_fresh(session, [mirror, heard], now=now, ticket_id=number)
+        # Its author alone is told it is tracked, with a button to set its severity (never a reply).
+        note = {"channel": new.channel_id, "user": new.reporter_id, "render": HEARD_NOTE}
+        told = (PostKind.EPHEMERAL, ticket_post_key(PostKind.EPHEMERAL, number), now, note)
+        enqueue_fresh(session, [mirror, heard, told], now=now, ticket_id=number)
         return FiledTicket(number, True, ticket_timers(ticket))
     # The acknowledgement (in the card's thread) and the triage mirror (linking to it) wait for the
     # card: its delivery makes them due (`Post.then`), or, failing that, they look again later.
@@ -268,6 +272,17 @@ def ticket_by_thread(session: Session, channel_id: str, thread_ts: str) -> Ticke
     return session.scalar(
         select(Ticket).where(Ticket.channel_id == channel_id, Ticket.thread_ts == thread_ts).with_for_update()
     )
+
+
+def ticket_by_message(session: Session, channel_id: str, ts: str) -> Ticket | None:
+    """The ticket whose card is message `ts`, or the conversation `ts` is a top-level message of
+    (its first, or one that joined it), locked for the rest of the transaction."""
+    found = ticket_by_thread(session, channel_id, ts)
+    if found is None:
+        joined = _JOINED_THREAD.scalar_subquery()
+        query = select(Ticket).where(Ticket.id == joined).with_for_update()
+        found = session.scalar(query, {"channel_id": channel_id, "thread_ts": ts})
+    return found
 
 
 _TICKET_BY_THREAD = (
@@ -347,9 +362,14 @@ def ticket_by_source(session: Session, channel_id: str, ts: str) -> Ticket | Non
 
 
 def request_card_update(session: Session, ticket: Ticket, now: datetime) -> None:
-    """Owe a refresh of the ticket's two cards; each renders the ticket's state at delivery time."""
-    for kind in (PostKind.CARD_UPDATE, PostKind.MIRROR_UPDATE):
+    """Owe a refresh of the ticket's two cards; each renders the ticket's state at delivery time.
+    A conversation has no card in the customer channel (its thread is the customer's message)."""
+    kinds = (PostKind.MIRROR_UPDATE,) if ticket.source == CONVERSATION_SOURCE else _BOTH_CARDS
+    for kind in kinds:
         enqueue_repeat(session, kind, ticket.id, now, ticket_id=ticket.id)
+
+
+_BOTH_CARDS = (PostKind.CARD_UPDATE, PostKind.MIRROR_UPDATE)
 
 
 def severity_of(ticket: Ticket | Row) -> Severity | None:

@@ -193,10 +193,14 @@ def _ticket_fields(ticket: TicketInfo, sla_text: str | None) -> list[dict[str, A
     return fields
 
 
-def build_ticket_actions(ticket: TicketInfo) -> dict[str, Any]:
-    """Staff actions: Take it, Waiting on customer, Resolve, Reassign, Change severity."""
+def build_ticket_actions(ticket: TicketInfo, conversation: bool = False) -> dict[str, Any]:
+    """Staff actions: Take it, Waiting on customer, Resolve, Reassign, Change severity.
+
+    A `conversation` (a customer's plain message, issue 16) also offers Set severity while it has
+    none (the ⋯ menu's Change severity takes over once it has one) and Not a ticket."""
     value = str(ticket.number)
     elements: list[dict[str, Any]] = []
+    first_severity = conversation and ticket.severity is None and ticket.status not in CLOSED_STATUSES
     if ticket.status not in CLOSED_STATUSES:
         elements.append(
             {
@@ -207,6 +211,10 @@ def build_ticket_actions(ticket: TicketInfo) -> dict[str, Any]:
                 "style": "primary",
             }
         )
+        if first_severity:
+            elements.append(
+                {"type": "button", "action_id": ids.TICKET_SET_SEVERITY, "text": _plain("Set severity"), "value": value}
+            )
         if ticket.status != Status.WAITING_ON_CUSTOMER:
             elements.append(
                 {
@@ -217,15 +225,37 @@ def build_ticket_actions(ticket: TicketInfo) -> dict[str, Any]:
                 }
             )
         elements.append({"type": "button", "action_id": ids.TICKET_RESOLVE, "text": _plain("Resolve"), "value": value})
+        if conversation:
+            elements.append(_not_a_ticket_button(ticket.number))
     elements.append({"type": "users_select", "action_id": ids.TICKET_REASSIGN, "placeholder": _plain("Reassign")})
-    elements.append(
-        {
-            "type": "overflow",
-            "action_id": ids.TICKET_MORE,
-            "options": [{"text": _plain("Change severity"), "value": f"severity:{value}"}],
-        }
-    )
+    if not first_severity:
+        elements.append(
+            {
+                "type": "overflow",
+                "action_id": ids.TICKET_MORE,
+                "options": [{"text": _plain("Change severity"), "value": f"severity:{value}"}],
+            }
+        )
     return {"type": "actions", "block_id": f"{ids.TICKET_ACTIONS_BLOCK}{value}", "elements": elements}
+
+
+def _not_a_ticket_button(number: int) -> dict[str, Any]:
+    """Close a conversation as noise, after a confirmation (it removes the customer's 👀)."""
+    return {
+        "type": "button",
+        "action_id": ids.TICKET_NOT_A_TICKET,
+        "text": _plain("Not a ticket"),
+        "value": str(number),
+        "confirm": {
+            "title": _plain(f"Close #{number} as not a ticket?"),
+            "text": _plain(
+                "It is kept and counted, the customer's :eyes: goes away, and it comes back "
+                "if they reply in its thread."
+            ),
+            "confirm": _plain("Not a ticket"),
+            "deny": _plain("Keep it"),
+        },
+    }
 
 
 def build_ticket_card(
@@ -265,17 +295,24 @@ def build_triage_mirror(
     sla_text: str | None = None,
     rating: tuple[str, str | None] | None = None,
     refused: tuple[str, str] | None = None,
+    conversation: bool = False,
 ) -> tuple[str, Blocks]:
     """The ticket's mirror in the internal triage channel, linking to the customer thread.
 
     `refused` is (outbox kind, Slack's error) of the latest post about the ticket Slack refused
-    for good in the customer channel (an update of the card, the acknowledgement…)."""
+    for good in the customer channel (an update of the card, the acknowledgement…).
+
+    A `conversation` (issue 16) is called so, links to the customer's first message (its thread)
+    and has its own buttons (`build_ticket_actions`); closed as noise, it offers none: a reply from
+    the customer brings it back."""
     ping = "<!here> " if ticket.severity == Severity.CRITICAL and ticket.status not in CLOSED_STATUSES else ""
     title = fit_escaped(ticket.title, 1000)
-    what = "conversation" if ticket.severity is None else "ticket"
+    conversation = conversation or ticket.severity is None  # only a conversation has no severity
+    what = "conversation" if conversation else "ticket"
     emoji, _, label = severity_label(ticket.severity).partition(" ")
     headline = f"{ping}{emoji} *{label}* {what} #{ticket.number} in <#{ticket.channel_id}>: {title}"
-    links = [f"<{thread_link}|Open the customer thread>"] if thread_link else []
+    link_label = "Open the customer's message" if conversation else "Open the customer thread"
+    links = [f"<{thread_link}|{link_label}>"] if thread_link else []
     blocks: Blocks = [
         {"type": "section", "text": _mrkdwn(headline)},
         {"type": "section", "fields": _ticket_fields(ticket, sla_text)},
@@ -305,11 +342,17 @@ def build_triage_mirror(
                 ),
             }
         )
-    blocks.append(build_ticket_actions(ticket))
+    if ticket.status == Status.NOISE:
+        links.insert(0, NOISE_NOTE)
+    else:
+        blocks.append(build_ticket_actions(ticket, conversation))
     if links:
         blocks.append({"type": "context", "elements": [_mrkdwn(" · ".join(links))]})
     text = f"{ping}{label} {what} #{ticket.number}: {title}"
     return text, blocks
+
+
+NOISE_NOTE = ":no_entry_sign: Closed as not a ticket: it comes back if the customer replies in its thread."
 
 
 def build_rating_request(ticket: TicketInfo) -> tuple[str, Blocks]:
@@ -335,9 +378,9 @@ def build_rating_request(ticket: TicketInfo) -> tuple[str, Blocks]:
     ]
 
 
-def build_severity_modal(ticket: TicketInfo, channel_id: str) -> dict[str, Any]:
-    """Change a ticket's severity, with the reason that goes into the audit trail."""
-    options = [
+def _severity_options() -> list[dict[str, Any]]:
+    """The four severities as the /ticket form shows them: label, and the impact under it."""
+    return [
         {
             "text": _plain(severity_label(level.severity)),
             "value": level.severity.value,
@@ -345,13 +388,20 @@ def build_severity_modal(ticket: TicketInfo, channel_id: str) -> dict[str, Any]:
         }
         for level in SEVERITY_LEVELS.values()
     ]
+
+
+def build_severity_modal(ticket: TicketInfo, channel_id: str) -> dict[str, Any]:
+    """Change a ticket's severity, with the reason that goes into the audit trail. A conversation's
+    first severity (it has none yet) needs no reason."""
+    options = _severity_options()
     current = next((o for o in options if ticket.severity and o["value"] == ticket.severity.value), None)
+    first = ticket.severity is None
     return {
         "type": "modal",
         "callback_id": ids.SEVERITY_MODAL,
         "private_metadata": ModalContext(channel_id, "severity", str(ticket.number)).encode(),
         "title": _plain(f"Ticket #{ticket.number}"[:24]),
-        "submit": _plain("Change severity"),
+        "submit": _plain("Set severity" if first else "Change severity"),
         "close": _plain("Cancel"),
         "blocks": [
             {
@@ -368,8 +418,8 @@ def build_severity_modal(ticket: TicketInfo, channel_id: str) -> dict[str, Any]:
             {
                 "type": "input",
                 "block_id": ids.SEVERITY_REASON_BLOCK,
-                "optional": ticket.severity is None,  # a conversation's first severity needs no reason
-                "label": _plain("Why?"),
+                "optional": first,  # a conversation's first severity needs no reason
+                "label": _plain("Why? (optional)" if first else "Why?"),
                 "element": {
                     "type": "plain_text_input",
                     "action_id": ids.SEVERITY_REASON_BLOCK,
@@ -377,6 +427,72 @@ def build_severity_modal(ticket: TicketInfo, channel_id: str) -> dict[str, Any]:
                     "placeholder": _plain("Goes into the ticket's history"),
                 },
             },
+        ],
+    }
+
+
+def build_heard_note(number: int, severity: Severity | None) -> tuple[str, Blocks]:
+    """The private note the author of a new conversation gets (an ephemeral, never a reply): it was
+    heard and is tracked as #`number`; while it has no severity, a button to set one."""
+    text = f"Thanks, the team has your message: it is tracked as #{number} and they will answer in its thread."
+    blocks: Blocks = [{"type": "section", "text": _mrkdwn(f":eyes: {text}")}]
+    if severity is None:
+        blocks.append(
+            {
+                "type": "section",
+                "block_id": f"heard:{number}",
+                "text": _mrkdwn("How much is it hurting you? A severity helps the team pick what to do first."),
+                "accessory": {
+                    "type": "button",
+                    "action_id": ids.CUSTOMER_SET_SEVERITY,
+                    "text": _plain("Set severity"),
+                    "value": str(number),
+                },
+            }
+        )
+    blocks.append({"type": "context", "elements": [_mrkdwn("Only you can see this.")]})
+    return text, blocks
+
+
+def build_customer_severity_modal(number: int, channel_id: str) -> dict[str, Any]:
+    """The customer's severity picker for their conversation #`number`: the four levels with their
+    impact and examples, as the /ticket form shows them. No reason asked: it is the first one."""
+    examples = [_mrkdwn(f"*{level.label}*: " + ", ".join(level.examples)) for level in SEVERITY_LEVELS.values()]
+    return {
+        "type": "modal",
+        "callback_id": ids.CUSTOMER_SEVERITY_MODAL,
+        "private_metadata": ModalContext(channel_id, "customer_severity", str(number)).encode(),
+        "title": _plain("How urgent is it?"),
+        "submit": _plain("Set severity"),
+        "close": _plain("Cancel"),
+        "blocks": [
+            {
+                "type": "input",
+                "block_id": ids.SEVERITY_BLOCK,
+                "label": _plain("Severity"),
+                "element": {"type": "radio_buttons", "action_id": ids.SEVERITY_BLOCK, "options": _severity_options()},
+            },
+            {"type": "context", "block_id": "severity_examples", "elements": examples},
+        ],
+    }
+
+
+def build_severity_set_view(number: int, severity: Severity, target: timedelta) -> dict[str, Any]:
+    """What the customer's severity picker turns into once saved: the level, and the response target."""
+    level = SEVERITY_LEVELS[severity]
+    return {
+        "type": "modal",
+        "callback_id": ids.CUSTOMER_SEVERITY_MODAL,
+        "title": _plain("Thanks!"),
+        "close": _plain("Done"),
+        "blocks": [
+            {
+                "type": "section",
+                "text": _mrkdwn(
+                    f"#{number} is now {level.emoji} *{level.label}*. For a {level.label} issue the team aims "
+                    f"to answer within {humanize_duration(target)}. To change it later, say so in its thread."
+                ),
+            }
         ],
     }
 
@@ -421,7 +537,8 @@ def build_triage_note(
     if thread_link:
         ref += f" · <{thread_link}|thread>"
     if note == "reopened":
-        return f":leftwards_arrow_with_hook: <@{user}> replied on {ref}: it is back in progress."
+        back = "open again" if ticket.status == Status.NEW else "back in progress"  # NEW: noise reopened
+        return f":leftwards_arrow_with_hook: <@{user}> replied on {ref}: it is {back}."
     if note == "sla_warn":
         return f":hourglass_flowing_sand: 75% of the first-response target is used on {ref}: {sla_text}."
     if note == "sla_breach":

@@ -13,6 +13,9 @@ TICKET_WAITING = "ticket_waiting"
 TICKET_RESOLVE = "ticket_resolve"
 TICKET_REASSIGN = "ticket_reassign"  # users_select
 TICKET_MORE = "ticket_more"  # overflow: change severity
+# A conversation's triage card (issue 16): its first severity, and closing it as noise.
+TICKET_SET_SEVERITY = "ticket_set_severity"  # opens SEVERITY_MODAL (no reason needed for the first one)
+TICKET_NOT_A_TICKET = "ticket_not_a_ticket"  # closes the conversation as status noise
 TICKET_ACTIONS_BLOCK = "ticket_actions:"
 RATE_HELPFUL = "ticket_rate_helpful"
 RATE_NOT_HELPFUL = "ticket_rate_not_helpful"
@@ -20,6 +23,9 @@ SEVERITY_MODAL = "ticket_severity_modal"
 SEVERITY_REASON_BLOCK = "reason"
 RATING_COMMENT_MODAL = "ticket_rating_comment_modal"
 RATING_COMMENT_BLOCK = "comment"
+# The customer's private "we heard you, tracked as #N" note: its button opens the severity picker.
+CUSTOMER_SET_SEVERITY = "conversation_set_severity"  # value: the ticket number
+CUSTOMER_SEVERITY_MODAL = "conversation_severity_modal"
 
 # Shortcuts
 CREATE_TICKET_SHORTCUT = "create_ticket"

@@ -11,6 +11,15 @@ STAFF_ONLY = "Only the support team can change a ticket. Reply in the ticket's t
 NOT_THIS_CHANNEL = "That ticket does not belong to this channel, so nothing was changed."
 RATINGS_ARE_FOR_CUSTOMERS = "Ratings are for the customer: thanks for closing the loop!"
 
+# -- a conversation (a customer's plain message the bot tracks, issue 16) ---------------------------
+ONLY_CONVERSATIONS_ARE_NOISE = (
+    "Only a conversation (a customer message the bot tracked by itself) can be closed as not a ticket. "
+    "Resolve this one instead."
+)
+SEVERITY_IS_THE_AUTHORS = "Only the person who wrote that message can set its severity here."
+CONVERSATION_CLOSED = "That is closed now. Write in its thread if you still need help, and it reopens."
+CUSTOMER_SEVERITY_REASON = "set by the customer"  # the audit trail's reason for a customer's severity
+
 # -- a ticket from a message (🎫, the Create-ticket shortcut, a mention) ----------------------------
 OWN_MESSAGE_NO_TICKET = (
     "That is one of my own messages, so it can't become a ticket. "
@@ -44,6 +53,11 @@ def already_a_ticket_short(number: int) -> str:
 def card_of_ticket(number: int) -> str:
     """A 🎫 (or the shortcut) on the card of ticket `number`, not on a message of the customer's."""
     return f"That is the card of ticket #{number}: reply in its thread to add to it."
+
+
+def severity_already_set(number: int, label: str) -> str:
+    """The customer's Set severity on conversation `number`, which has one (`label`) already."""
+    return f"#{number} is already marked {label}. To change that, say so in its thread and the team will."
 
 
 def action_refused(problem: str) -> str:

@@ -10,7 +10,7 @@ import json
 import time
 from datetime import UTC, datetime
 
-from fakeslack import CUSTOMER, CUSTOMER_CHANNEL, CUSTOMER_TEAM, STAFF, TRIAGE, SlackStub
+from fakeslack import CUSTOMER, CUSTOMER_CHANNEL, CUSTOMER_TEAM, HOST_TEAM, STAFF, TRIAGE, SlackStub
 from fakeslack.messages import customer_message, person_message
 from services.tickets import lock_ticket, ticket_action
 from tests.support import BotUnderTest, drained, filed, run_cli, running_bot
@@ -139,6 +139,20 @@ def test_a_pleasantry_neither_starts_a_clock_nor_reopens(bot: BotUnderTest, chan
     assert status == "in_progress" and _naive(waiting_since) == _at(again["ts"]) and due is not None
     assert bot.sql("SELECT count(*) FROM ticket_events WHERE field = 'next_response'")[0][0] == 1
     assert bot.slack.wait_for(lambda: notes(bot.slack, "back in progress"))
+
+
+def test_a_reply_whose_author_is_unknown_starts_the_clock_only_once_settled(bot: BotUnderTest, channel: str) -> None:
+    number, ts = conversation(bot)
+    bot.event(person_message(channel, STAFF, "Which project?", thread_ts=ts))
+    bot.slack.add_user("U0GUEST", CUSTOMER_TEAM)
+    bot.slack.fail("users.info", status=429, retry_after=1, times=2)  # the look-up and the client's retry
+    # The event does not say the author's org (as for a guest): only users.info can.
+    reply = person_message(channel, "U0GUEST", "Project 12, the EU one", thread_ts=ts, team=HOST_TEAM)
+    assert bot.event(reply)[0] == 200
+    assert bot.sql("SELECT from_staff FROM ticket_messages WHERE ts = :ts", ts=reply["ts"])[0][0] is None
+    assert clock(bot, number)[1:3] == (None, None)  # unknown: changes nothing yet
+    bot.slack.wait_for(lambda: clock(bot, number)[2] is not None, timeout=15)  # the scheduled look-up: a customer
+    assert _naive(clock(bot, number)[1]) == _at(reply["ts"])
 
 
 def test_waiting_on_the_customer_or_closing_ends_the_wait(bot: BotUnderTest, channel: str) -> None:

@@ -1,4 +1,5 @@
-"""App Home builders: the staff home (open tickets and onboarding progress) and the customer home.
+"""App Home builders: the staff home ("Waiting on us", open tickets and onboarding progress) and
+the customer home.
 
 Pure functions from plain values to a `home` view. Customer-typed text (ticket titles, company names)
 goes through `escape_text`. A Home tab holds at most 100 blocks, so both views are paged.

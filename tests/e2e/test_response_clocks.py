@@ -252,3 +252,33 @@ def test_the_digest_has_the_median_next_response_and_conversations_per_customer(
         assert "*Median next response* (customer wrote again after a staff reply): 30 s (1 answered)" in body
         assert "2 conversations (1 not a ticket)" in body
         assert "*Conversations*\\n2 (1 not a ticket)" in body
+
+
+def test_setting_a_severity_moves_a_running_next_response_clock(slack: SlackStub, database_url: str) -> None:
+    env = {"SUPPORT_SLA_UNTRIAGED": "1h", "SUPPORT_NEXT_RESPONSE_CRITICAL": "3s"}
+    with running_bot(slack, database_url, **env) as bot:
+        bot.join_channel(CUSTOMER_CHANNEL)
+        number, ts = conversation(bot)
+        bot.event(person_message(CUSTOMER_CHANNEL, STAFF, "Which project?", thread_ts=ts))
+        again = customer_message(CUSTOMER_CHANNEL, "All of them, checkout is down", thread_ts=ts)
+        bot.event(again)
+        assert (_naive(clock(bot, number)[2]) - _at(again["ts"])).total_seconds() == 3600  # untriaged
+        bot.click(
+            "ticket_more",
+            user=STAFF,
+            channel=TRIAGE,
+            action_extra={"type": "overflow", "selected_option": {"value": f"severity:{number}"}},
+        )
+        slack.wait_for(lambda: slack.calls_to("views.open"))
+        bot.submit_view(
+            bot.opened_view(),
+            {
+                "severity": {"severity": {"selected_option": {"value": "critical"}}},
+                "reason": {"reason": {"value": "Checkout is down"}},
+            },
+            user=STAFF,
+        )
+        status, waiting_since, due, _, _ = clock(bot, number)
+        assert _naive(waiting_since) == _at(again["ts"]) and (_naive(due) - _at(again["ts"])).total_seconds() == 3
+        breach = slack.wait_for(lambda: notes(slack, "next response is overdue"), timeout=10)[0]
+        assert "Critical" in breach["text"]

@@ -45,6 +45,7 @@ def message(event: dict[str, Any], body: dict[str, Any], deps: Deps) -> None:
         user_id=reply.user_id,
         team_hint=reply.team_hint,
         event_id=body.get("event_id", ""),
+        text=plain_text(readable_text(event)),
     )
 
 

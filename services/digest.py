@@ -9,8 +9,11 @@ from sqlalchemy.orm import Session
 
 from onboarding.steps import STEP_NUMBERS
 from outbox import PostKind, enqueue
-from store.models import Customer, CustomerChannel, OnboardingStep, Ticket
-from tickets.digest import DigestOnboarding, DigestTicket, build_digest
+from services.tickets import NEXT_RESPONSE_EVENT
+from store.models import Customer, CustomerChannel, OnboardingStep, Ticket, TicketEvent, TicketMessage
+from tickets.digest import DigestNextResponse, DigestOnboarding, DigestTicket, build_digest
+from tickets.intake import CONVERSATION_SOURCE
+from tickets.rules import Status
 from tickets.severity import Severity
 from tickets.sla import sla_state
 from ui.digest import build_digest_message
@@ -25,12 +28,33 @@ def _breached(ticket: Ticket, now: datetime) -> bool:
     (tickets.sla.sla_state, as the cards show it) at its resolution, or at `now` if still open, is breached."""
     if ticket.sla_breached_at is not None:
         return True
-    if ticket.sla_due_at is None:
-        return False
+    if ticket.sla_due_at is None or ticket.status == Status.NOISE.value:
+        return False  # closed as "not a ticket": nothing was owed (unless the breach alarm already went off)
     at = min(ticket.resolved_at, now) if ticket.resolved_at is not None else now
     return sla_state(
         created_at=ticket.created_at, first_response_at=ticket.first_response_at, due_at=ticket.sla_due_at, now=at
     ).breached
+
+
+def next_responses(session: Session, since: datetime, until: datetime) -> list[DigestNextResponse]:
+    """The next-response clocks started in [since, until) (the audit trail's "next_response"
+    events: a customer wrote again after a staff reply), each with the first staff message posted
+    in its ticket at or after it (None: unanswered)."""
+    answered = (
+        select(func.min(TicketMessage.posted_at))
+        .where(
+            TicketMessage.ticket_id == TicketEvent.ticket_id,
+            TicketMessage.from_staff.is_(True),
+            TicketMessage.posted_at >= TicketEvent.at,
+        )
+        .scalar_subquery()
+    )
+    rows = session.execute(
+        select(TicketEvent.at, answered).where(
+            TicketEvent.field == NEXT_RESPONSE_EVENT, TicketEvent.at >= since, TicketEvent.at < until
+        )
+    )
+    return [DigestNextResponse(started, answered_at) for started, answered_at in rows]
 
 
 def enqueue_digest(session: Session, *, channel: str, now: datetime, key: str) -> bool:
@@ -43,11 +67,13 @@ def enqueue_digest(session: Session, *, channel: str, now: datetime, key: str) -
             number=t.id,
             channel_id=t.channel_id,
             customer_name=companies.get(t.channel_id) or names.get(t.channel_id) or t.channel_id,
-            severity=Severity(t.severity),
+            severity=None if t.severity is None else Severity(t.severity),
             created_at=t.created_at,
             first_response_at=t.first_response_at,
             resolved_at=t.resolved_at,
             breached=_breached(t, now),
+            conversation=t.source == CONVERSATION_SOURCE,
+            noise=t.status == Status.NOISE.value,
         )
         for t in session.scalars(select(Ticket).where((Ticket.created_at >= since) | (Ticket.resolved_at >= since)))
     ]
@@ -68,7 +94,9 @@ def enqueue_digest(session: Session, *, channel: str, now: datetime, key: str) -
         )
         for c in session.scalars(select(Customer))
     ]
-    digest = build_digest(tickets, onboardings, since=since, until=now)
+    digest = build_digest(
+        tickets, onboardings, since=since, until=now, next_responses=next_responses(session, since, now)
+    )
     text, blocks = build_digest_message(digest, names)
     return (
         enqueue(

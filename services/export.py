@@ -30,6 +30,8 @@ TICKET_FIELDS = (
     "resolved_at",
     "thread_ts",
     "reply_count",
+    "waiting_since",
+    "next_response_due_at",
 )
 
 
@@ -79,6 +81,10 @@ def ticket_rows(session: Session, with_events: bool = False) -> Iterator[dict[st
             "resolved_at": _iso(ticket.resolved_at),
             "thread_ts": ticket.thread_ts,
             "reply_count": ticket.reply_count,
+            # The customer has been waiting on us since (null: not waiting), and the next-response
+            # deadline while they wait again after a staff reply (null: no clock running).
+            "waiting_since": _iso(ticket.waiting_since),
+            "next_response_due_at": _iso(ticket.next_response_due_at),
             "sla_due_at": _iso(ticket.sla_due_at),
             "sla_breached_at": _iso(ticket.sla_breached_at),
             "rating": ticket.rating,

@@ -10,13 +10,15 @@ from sqlalchemy.orm import Session
 
 from onboarding.steps import STEP_NUMBERS
 from store.models import Customer, CustomerChannel, OnboardingStep, Ticket
-from tickets.rules import Status
+from tickets.rules import CLOSED_STATUSES, Status
 from tickets.severity import Severity
 from ui.home import (
     TICKETS_PER_PAGE,
+    WAITING_SHOWN,
     HomeCustomer,
     HomeTicket,
     TicketPage,
+    WaitingList,
     build_customer_home,
     build_staff_home_page,
     severity_rank,
@@ -36,31 +38,50 @@ _COLUMNS = (
     Ticket.created_at,
     Ticket.first_response_at,
     Ticket.sla_due_at,
+    Ticket.waiting_since,
 )
+_CLOSED = tuple(sorted(status.value for status in CLOSED_STATUSES))
+_IS_OPEN = Ticket.status.not_in(_CLOSED)
+
+
+def _severity(value: str | None) -> Severity | None:
+    return None if value is None else Severity(value)
 
 
 def _home_ticket(row: tuple, now: datetime) -> HomeTicket:
-    number, channel_id, title, severity, status, assignee, created_at, first_response_at, due_at = row
+    number, channel_id, title, severity, status, assignee, created_at, first_response_at, due_at, waiting = row
     return HomeTicket(
         number=number,
         channel_id=channel_id,
         title=title,
-        severity=Severity(severity),
+        severity=_severity(severity),
         status=Status(status),
         assignee_id=assignee,
         created_at=created_at,
         first_response_at=first_response_at,
         sla_due_at=due_at,
+        waiting_since=waiting,
     )
+
+
+def waiting_on_us(session: Session, now: datetime) -> WaitingList:
+    """Open tickets and conversations whose customer waits on us, longest wait first (the first
+    WAITING_SHOWN of them), and how many there are."""
+    waiting = _IS_OPEN & Ticket.waiting_since.is_not(None)
+    total = session.scalar(select(func.count()).select_from(Ticket).where(waiting)) or 0
+    rows = session.execute(
+        select(*_COLUMNS).where(waiting).order_by(Ticket.waiting_since, Ticket.id).limit(WAITING_SHOWN)
+    )
+    return WaitingList([_home_ticket(row, now) for row in rows], total)
 
 
 def staff_home_page(session: Session, now: datetime, page: int) -> tuple[TicketPage, list[HomeCustomer], int]:
     """The page of open tickets the staff Home shows (sorted and paged here, in the database, as
     `ui.home.build_staff_home` would), every customer's onboarding progress, and the
-    page number actually shown."""
-    is_open = Ticket.status != Status.RESOLVED.value
+    page number actually shown. Closed tickets (resolved, not a ticket) are not open."""
+    is_open = _IS_OPEN
     per_severity = {
-        Severity(severity): count
+        _severity(severity): count
         for severity, count in session.execute(
             select(Ticket.severity, func.count()).where(is_open).group_by(Ticket.severity)
         )
@@ -91,9 +112,7 @@ def customer_home_data(session: Session, team_id: str | None, now: datetime) -> 
     """The open tickets of one customer org (by the reporter's team, as Slack reported it)."""
     if not team_id:
         return []
-    rows = session.execute(
-        select(*_COLUMNS).where(Ticket.reporter_team_id == team_id, Ticket.status != Status.RESOLVED.value)
-    )
+    rows = session.execute(select(*_COLUMNS).where(Ticket.reporter_team_id == team_id, _IS_OPEN))
     return [_home_ticket(row, now) for row in rows]
 
 
@@ -129,7 +148,7 @@ def home_view(deps: Deps, user_id: str, page: int) -> dict[str, Any] | None:
     with deps.db.session() as session:
         if staff:
             tickets, customers, page = staff_home_page(session, now, page)
-            return build_staff_home_page(tickets, customers, page, now)
+            return build_staff_home_page(tickets, customers, page, now, waiting_on_us(session, now))
         return build_customer_home(customer_home_data(session, team_id, now), page, now)
 
 

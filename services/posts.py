@@ -278,7 +278,7 @@ class PostPlanner:
         posted in the channel itself so the on-call person sees them."""
         ticket = self._ticket(session, row)
         note = row.payload["note"]
-        top_level = note == "sla_breach"
+        top_level = note in ("sla_breach", "next_response_breach")
         if ticket.triage_ts is None and not top_level and not self._mirror_failed(session, ticket):
             raise Defer("waiting for the triage mirror")
         text = build_triage_note(

@@ -8,18 +8,30 @@ from typing import TYPE_CHECKING
 from services.tickets import conversation_has_ticket, record_reply, ticket_row_by_conversation, ticket_timers
 from services.unit_of_work import unit_of_work
 from store.db import save_row
+from tickets.intake import is_noise
 
 if TYPE_CHECKING:
     from services.deps import Deps
 
 
 def record_thread_reply(
-    deps: Deps, *, channel_id: str, thread_ts: str, ts: str, user_id: str, team_hint: str | None, event_id: str
+    deps: Deps,
+    *,
+    channel_id: str,
+    thread_ts: str,
+    ts: str,
+    user_id: str,
+    team_hint: str | None,
+    event_id: str,
+    text: str | None = None,
 ) -> None:
     """`user_id` (of team `team_hint`, as the event states it) wrote message `ts` in thread
-    `thread_ts` of `channel_id`. If that thread is a ticket's conversation, the reply is recorded
-    (staff: a first response; a customer: a waiting or resolved ticket reopens). An author Slack
-    can't name yet is recorded as unknown and looked up again later (a scheduled job)."""
+    `thread_ts` of `channel_id`, saying `text` (plain text; None: not known). If that thread is a
+    ticket's conversation, the reply is recorded (staff: a response, the customer's wait ends; a
+    customer: a waiting or resolved ticket reopens, and after a staff reply a next-response clock
+    starts, unless the reply is only a pleasantry, tickets.intake.is_noise). An author Slack can't
+    name yet is recorded as unknown and looked up again later (a scheduled job)."""
+    pleasantry = text is not None and is_noise(text)
     author = deps.directory.identify_cached(user_id, team_hint)
     if author is None:  # users.info it takes: never wait on Slack (a 429's Retry-After) holding the lock
         with deps.db.session() as session:
@@ -39,6 +51,7 @@ def record_thread_reply(
             from_staff=author.is_staff if author.known else None,
             now=uow.now,
             sla=deps.sla_policy,
+            pleasantry=pleasantry,
         )
         save_row(uow.session, ticket)
         if ticket_timers(ticket) != timers_before:  # most replies change no alarm: leave the job store be

@@ -40,7 +40,12 @@ from tickets.sla import BusinessHours, critical_update_due, sla_deadlines
 SLA_WARN_JOB = "sla_warn"
 SLA_BREACH_JOB = "sla_breach"
 CRITICAL_UPDATE_JOB = "critical_update"
-TICKET_TIMER_PREFIXES = ("sla_warn:", "sla_breach:", "critical_update:")
+NEXT_WARN_JOB = "next_response_warn"  # 75% of the next-response target used
+NEXT_BREACH_JOB = "next_response_breach"
+TICKET_TIMER_PREFIXES = ("sla_warn:", "sla_breach:", "critical_update:", "next_warn:", "next_breach:")
+# Audit trail: a customer wrote again after a staff reply and a next-response clock started (its
+# `at` is the message's time; the digest's median next response runs from it to the next staff reply).
+NEXT_RESPONSE_EVENT = "next_response"
 SETTLE_AUTHORS_JOB = "settle_reply_authors"  # look again at replies whose author was unknown
 SETTLE_AUTHORS_PREFIX = "reply_authors:"
 WAIT_FOR_CARD = timedelta(seconds=5)  # a new ticket's acknowledgement and mirror look again after this
@@ -389,8 +394,25 @@ def _set_sla(ticket: Ticket, sla: SlaPolicy) -> None:
     )
 
 
-def ticket_timers(ticket: Ticket) -> list[Timer]:
-    """The alarms a ticket's row asks for: SLA warning and breach (until answered), Critical updates."""
+def _stop_waiting(ticket: Ticket | Row) -> None:
+    """The customer is not waiting on us (answered, waiting on them, closed): no next-response clock."""
+    ticket.waiting_since = None
+    ticket.next_response_warn_at = ticket.next_response_due_at = None
+    ticket.next_response_warned, ticket.next_response_breached_at = False, None
+
+
+def _set_next_response(ticket: Ticket | Row, sla: SlaPolicy, since: datetime) -> None:
+    """(Re)start the next-response clock from `since` against the ticket's severity (no severity:
+    the untriaged target), in business hours as the first response (Critical: always running)."""
+    severity = severity_of(ticket)
+    deadlines = sla_deadlines(since, sla.next_response_target(severity), severity, sla.hours)
+    ticket.next_response_warn_at, ticket.next_response_due_at = deadlines.warn_at, deadlines.due_at
+    ticket.next_response_warned, ticket.next_response_breached_at = False, None
+
+
+def ticket_timers(ticket: Ticket | Row) -> list[Timer]:
+    """The alarms a ticket's row asks for: SLA warning and breach (until answered), Critical updates,
+    next-response warning and breach (while a customer who wrote again waits on us)."""
     timers: list[Timer] = []
     if ticket.status in CLOSED:
         return timers
@@ -402,6 +424,11 @@ def ticket_timers(ticket: Ticket) -> list[Timer]:
             timers.append(Timer(f"sla_breach:{ticket.id}", ticket.sla_due_at, SLA_BREACH_JOB, params))
     if ticket.next_update_due_at is not None:
         timers.append(Timer(f"critical_update:{ticket.id}", ticket.next_update_due_at, CRITICAL_UPDATE_JOB, params))
+    if ticket.next_response_due_at is not None:
+        if not ticket.next_response_warned and ticket.next_response_warn_at is not None:
+            timers.append(Timer(f"next_warn:{ticket.id}", ticket.next_response_warn_at, NEXT_WARN_JOB, params))
+        if ticket.next_response_breached_at is None:
+            timers.append(Timer(f"next_breach:{ticket.id}", ticket.next_response_due_at, NEXT_BREACH_JOB, params))
     return timers
 
 
@@ -456,6 +483,10 @@ def _apply(
         ticket.next_update_due_at = None
     else:
         _set_sla(ticket, sla)
+    if ticket.status in CLOSED or ticket.status == Status.WAITING_ON_CUSTOMER.value:
+        _stop_waiting(ticket)  # not waiting on us: a customer's reply that brings it back starts the wait again
+    elif severity_changed and ticket.next_response_due_at is not None and ticket.waiting_since is not None:
+        _set_next_response(ticket, sla, ticket.waiting_since)  # re-prioritised: against the new target
     if resolved_now:
         enqueue_repeat(session, PostKind.RATING_REQUEST, ticket.id, now, ticket_id=ticket.id)
     if ticket.source == CONVERSATION_SOURCE and was_closed != (ticket.status in CLOSED):
@@ -521,10 +552,13 @@ def record_thread_message(
     is_staff: Callable[[str], bool],
     now: datetime,
     sla: SlaPolicy,
+    pleasantry: bool = False,
 ) -> bool:
     """A message in a ticket's thread (False if it was recorded before). The first staff reply is
-    the first response; a customer reply brings a resolved or waiting ticket back to in progress,
-    and triage hears of it."""
+    the first response, and any staff reply stops the customer's wait (and a next-response clock).
+    A customer reply brings a resolved or waiting ticket back to in progress (triage hears of it)
+    and, after a staff reply, starts a next-response clock; a `pleasantry` ("thanks!",
+    tickets.intake.is_noise) does neither."""
     from_staff = is_staff(user_id)
     # Slack's ts is when the message was posted; never later than now (clock skew).
     posted_at = ts_time(ts, now)
@@ -534,12 +568,56 @@ def record_thread_message(
     ticket.reply_count += 1
     ticket.updated_at = now
     if from_staff:
+        answered_before = ticket.first_response_at is not None
         ticket.last_staff_message_at = max(ticket.last_staff_message_at or posted_at, posted_at)
         _apply(session, ticket, workflow.staff_reply(_state(ticket), posted_at), user_id, now, sla)
         _set_sla(ticket, sla)
+        _staff_answered(ticket, posted_at, answered_before)
     else:
-        _reopen_on_customer_reply(session, ticket, ts=ts, user_id=user_id, now=now, sla=sla)
+        _customer_wrote(session, ticket, ts=ts, user_id=user_id, now=now, sla=sla, pleasantry=pleasantry)
     return True
+
+
+def _staff_answered(ticket: Ticket | Row, posted_at: datetime, answered_before: bool) -> None:
+    """A staff message ends the customer's wait: the first one always (it is the first response),
+    a later one if it was posted after the customer's message that started the next-response clock."""
+    if ticket.waiting_since is None:
+        return
+    if answered_before and posted_at < ticket.waiting_since:
+        return  # an earlier staff message, seen late: the customer wrote after it
+    _stop_waiting(ticket)
+
+
+def _customer_wrote(
+    session: Session,
+    ticket: Ticket | Row,
+    *,
+    ts: str,
+    user_id: str,
+    now: datetime,
+    sla: SlaPolicy,
+    pleasantry: bool = False,
+) -> None:
+    """A customer's message in the ticket's conversation. A pleasantry changes nothing. Otherwise a
+    waiting or resolved ticket comes back (triage hears of it) and the customer is waiting on us
+    again: after a staff reply (the first response exists), a next-response clock starts from the
+    message, unless one runs already or staff answered after it."""
+    if pleasantry:
+        return
+    _reopen_on_customer_reply(session, ticket, ts=ts, user_id=user_id, now=now, sla=sla)
+    if ticket.status in CLOSED or ticket.waiting_since is not None:
+        return
+    posted_at = ts_time(ts, now)
+    if ticket.last_staff_message_at is not None and ticket.last_staff_message_at > posted_at:
+        return  # seen late: staff have written since
+    ticket.waiting_since = posted_at
+    if ticket.first_response_at is None:
+        return  # the first-response clock still runs
+    _set_next_response(ticket, sla, posted_at)
+    due = ticket.next_response_due_at
+    event = {"ticket_id": ticket.id, "at": posted_at, "actor_id": user_id, "field": NEXT_RESPONSE_EVENT}
+    event.update(old_value=None, new_value=due.isoformat() if due else None, reason="customer wrote again")
+    session.execute(_INSERT_EVENT, event)
 
 
 def _reopen_on_customer_reply(
@@ -560,14 +638,22 @@ def record_reply(
     from_staff: bool | None,
     now: datetime,
     sla: SlaPolicy,
+    pleasantry: bool = False,
 ) -> bool:
     """A reply in a ticket's conversation whose author is staff (True), a customer (False), or not
     known yet (None: the look-up failed). An unknown author's reply is recorded as neither: it
-    counts in `reply_count`, changes no status or SLA until `settle_reply_author` decides it.
-    False if the reply was recorded before."""
+    counts in `reply_count`, changes no status, SLA or wait until `settle_reply_author` decides it
+    (which cannot tell a pleasantry: its text is not kept). False if the reply was recorded before."""
     if from_staff is not None:
         return record_thread_message(
-            session, ticket, ts=ts, user_id=user_id, is_staff=lambda _: from_staff, now=now, sla=sla
+            session,
+            ticket,
+            ts=ts,
+            user_id=user_id,
+            is_staff=lambda _: from_staff,
+            now=now,
+            sla=sla,
+            pleasantry=pleasantry,
         )
     posted_at = ts_time(ts, now)
     message = {"ticket_id": ticket.id, "ts": ts, "user_id": user_id, "from_staff": None, "posted_at": posted_at}
@@ -608,14 +694,16 @@ def settle_reply_author(
     message.from_staff = from_staff
     posted_at = message.posted_at
     if from_staff:
+        answered_before = ticket.first_response_at is not None
         ticket.last_staff_message_at = max(ticket.last_staff_message_at or posted_at, posted_at)
         _apply(session, ticket, workflow.staff_reply(_state(ticket), posted_at), message.user_id, now, sla)
         if ticket.first_response_at is not None and ticket.first_response_at > posted_at:
             ticket.first_response_at = posted_at  # an earlier reply, now known to be staff's
             request_card_update(session, ticket, now)
         _set_sla(ticket, sla)
+        _staff_answered(ticket, posted_at, answered_before)
     elif ticket.last_staff_message_at is None or ticket.last_staff_message_at <= posted_at:
-        _reopen_on_customer_reply(session, ticket, ts=ts, user_id=message.user_id, now=now, sla=sla)
+        _customer_wrote(session, ticket, ts=ts, user_id=message.user_id, now=now, sla=sla)
     return True
 
 

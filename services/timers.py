@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import logging
+from datetime import datetime
 from typing import Any
+
+from sqlalchemy.orm import Session
 
 from outbox import enqueue_triage_note
 from scheduling.scheduler import Timer
@@ -17,7 +20,10 @@ from services.onboarding import (
     send_scaling_checkin,
 )
 from services.tickets import (
+    CLOSED,
     CRITICAL_UPDATE_JOB,
+    NEXT_BREACH_JOB,
+    NEXT_WARN_JOB,
     SETTLE_AUTHORS_JOB,
     SETTLE_AUTHORS_PREFIX,
     SLA_BREACH_JOB,
@@ -33,6 +39,9 @@ from services.tickets import (
 from store.models import Ticket
 
 log = logging.getLogger(__name__)
+TICKET_JOBS = (SLA_WARN_JOB, SLA_BREACH_JOB, CRITICAL_UPDATE_JOB, NEXT_WARN_JOB, NEXT_BREACH_JOB)
+# Alarms that page or warn about a missing staff reply: a reply whose author was unknown may be it.
+_RESPONSE_JOBS = (SLA_WARN_JOB, SLA_BREACH_JOB, NEXT_WARN_JOB, NEXT_BREACH_JOB)
 
 
 class TimerJobs:
@@ -46,7 +55,7 @@ class TimerJobs:
         if kind == DIGEST_JOB:
             self.digest()
             return
-        if kind in (SLA_WARN_JOB, SLA_BREACH_JOB, CRITICAL_UPDATE_JOB):
+        if kind in TICKET_JOBS:
             self._ticket_timer(kind, int(params["ticket_id"]))
             return
         if kind == SETTLE_AUTHORS_JOB:
@@ -99,19 +108,20 @@ class TimerJobs:
         return False
 
     def _ticket_timer(self, kind: str, ticket_id: int) -> None:
-        """SLA warning, SLA breach or Critical update reminder: each re-checks the ticket, acts at most once."""
+        """SLA warning or breach, next-response warning or breach, Critical update reminder: each
+        re-checks the ticket, acts at most once."""
         deps = self._deps
-        if kind in (SLA_WARN_JOB, SLA_BREACH_JOB):
-            # A reply whose author was unknown may be the first response: name it before paging.
+        if kind in _RESPONSE_JOBS:
+            # A reply whose author was unknown may be the (first or next) response: name it before paging.
             self.settle_reply_authors(ticket_id, None)
         now = deps.clock()
         with deps.db.transaction() as session:
             ticket = session.get(Ticket, ticket_id, with_for_update=True)
             if ticket is None:
                 return
-            if customer_channel(session, ticket.channel_id) is None:
+            if customer_channel(session, ticket.channel_id) is None or ticket.status in CLOSED:
                 # Archived, or the bot left: no warnings or pages (triage was told once); the
-                # alarms are cancelled below and re-derived if the channel comes back.
+                # alarms are cancelled below and re-derived if the channel comes back. Closed: none.
                 kind = ""
             answered = ticket.first_response_at is not None or ticket.status == "resolved"
             if kind == SLA_WARN_JOB and not answered and not ticket.sla_warned and ticket.sla_warn_at <= now:
@@ -125,6 +135,8 @@ class TimerJobs:
                 ticket.sla_breached_at = now
                 enqueue_triage_note(session, "sla_breach", ticket.id, ticket.severity, now)
                 request_card_update(session, ticket, now)
+            elif kind in (NEXT_WARN_JOB, NEXT_BREACH_JOB):
+                self._next_response_timer(session, kind, ticket, now)
             elif (
                 kind == CRITICAL_UPDATE_JOB
                 and ticket.next_update_due_at is not None
@@ -135,6 +147,24 @@ class TimerJobs:
                 enqueue_triage_note(session, "update_owed", ticket.id, owed, now, count=owed)
                 ticket.next_update_due_at = now + deps.settings.critical_update_every
         deps.sync_ticket_timers(ticket)
+
+    @staticmethod
+    def _next_response_timer(session: Session, kind: str, ticket: Ticket, now: datetime) -> None:
+        """The customer wrote again after a staff reply and nobody has answered: 75% of the
+        next-response target is used (a warning in the triage thread), or it is overdue (the
+        escalation). Each once per clock (the note is keyed by the clock's deadline)."""
+        due = ticket.next_response_due_at
+        if due is None or ticket.waiting_since is None:
+            return  # a staff reply stopped the clock
+        which = due.isoformat()
+        warn_at = ticket.next_response_warn_at
+        if kind == NEXT_WARN_JOB and not ticket.next_response_warned and warn_at is not None and warn_at <= now:
+            ticket.next_response_warned = True
+            if due > now:  # if it fell due while we were down, the breach escalation says it all
+                enqueue_triage_note(session, "next_response_warn", ticket.id, which, now)
+        elif kind == NEXT_BREACH_JOB and ticket.next_response_breached_at is None and due <= now:
+            ticket.next_response_breached_at = now
+            enqueue_triage_note(session, "next_response_breach", ticket.id, which, now)
 
     def digest(self) -> bool:
         """Owe this week's digest to the digest channel (once per minute it fires, whatever happens)."""

@@ -3,7 +3,10 @@
 The window is half-open, [since, until). A ticket counts as opened if it was created in the window
 and as resolved if it was resolved in the window (whenever it was opened). First-response medians
 and SLA breaches are about the tickets opened in the window; a response recorded after `until` is
-not known yet and is left out. Onboardings are judged as of `until`.
+not known yet and is left out. The median next response is about the next-response clocks started
+in the window (a customer wrote again after a staff reply) that staff answered before `until`.
+Conversations (tickets that started as a customer's plain message) are counted per customer, with
+how many of them were closed as "not a ticket". Onboardings are judged as of `until`.
 """
 
 from __future__ import annotations
@@ -24,11 +27,22 @@ class DigestTicket:
     number: int
     channel_id: str
     customer_name: str
-    severity: Severity
+    severity: Severity | None  # None: a conversation nobody has given a severity yet
     created_at: datetime
     first_response_at: datetime | None
     resolved_at: datetime | None
     breached: bool
+    conversation: bool = False  # started as a customer's plain message (source "message")
+    noise: bool = False  # closed as "not a ticket"
+
+
+@dataclass(frozen=True)
+class DigestNextResponse:
+    """A next-response clock: the customer wrote again at `started_at` after a staff reply; the next
+    staff reply came at `answered_at` (None: not yet)."""
+
+    started_at: datetime
+    answered_at: datetime | None
 
 
 @dataclass(frozen=True)
@@ -51,6 +65,8 @@ class CustomerActivity:
     customer_name: str
     opened: int
     resolved: int
+    conversations: int = 0  # of the opened: conversations (a customer's plain message)
+    noise: int = 0  # of those conversations: closed as "not a ticket"
 
 
 @dataclass(frozen=True)
@@ -63,17 +79,22 @@ class StalledOnboarding:
 
 @dataclass(frozen=True)
 class Digest:
-    """The week in numbers. Mappings keyed by severity hold every severity, Critical first."""
+    """The week in numbers. Mappings keyed by severity hold every severity, Critical first, then
+    None ("no severity yet") if a conversation without one was answered."""
 
     since: datetime
     until: datetime
     customers: tuple[CustomerActivity, ...]
     opened: int
     resolved: int
-    median_first_response: Mapping[Severity, timedelta | None]
-    responses_counted: Mapping[Severity, int]
+    median_first_response: Mapping[Severity | None, timedelta | None]
+    responses_counted: Mapping[Severity | None, int]
     breached_numbers: tuple[int, ...]
     stalled: tuple[StalledOnboarding, ...]
+    median_next_response: timedelta | None = None
+    next_responses_counted: int = 0
+    conversations: int = 0  # opened in the window
+    noise: int = 0  # of those, closed as "not a ticket"
 
     @property
     def breach_count(self) -> int:
@@ -95,12 +116,17 @@ def median_duration(values: Iterable[timedelta]) -> timedelta | None:
 def _customers(tickets: list[DigestTicket], since: datetime, until: datetime) -> tuple[CustomerActivity, ...]:
     opened: dict[str, int] = {}
     resolved: dict[str, int] = {}
+    conversations: dict[str, int] = {}
+    noise: dict[str, int] = {}
     # The name from the most recently created ticket wins, in case the customer was renamed.
     names: dict[str, tuple[datetime, str]] = {}
     for ticket in tickets:
         in_window = False
         if since <= ticket.created_at < until:
             opened[ticket.channel_id] = opened.get(ticket.channel_id, 0) + 1
+            if ticket.conversation:
+                conversations[ticket.channel_id] = conversations.get(ticket.channel_id, 0) + 1
+                noise[ticket.channel_id] = noise.get(ticket.channel_id, 0) + int(ticket.noise)
             in_window = True
         if ticket.resolved_at is not None and since <= ticket.resolved_at < until:
             resolved[ticket.channel_id] = resolved.get(ticket.channel_id, 0) + 1
@@ -116,6 +142,8 @@ def _customers(tickets: list[DigestTicket], since: datetime, until: datetime) ->
             names[channel_id][1] if channel_id in names else "",
             opened.get(channel_id, 0),
             resolved.get(channel_id, 0),
+            conversations.get(channel_id, 0),
+            noise.get(channel_id, 0),
         )
         for channel_id in opened.keys() | resolved.keys()
     ]
@@ -145,10 +173,12 @@ def build_digest(
     since: datetime,
     until: datetime,
     stalled_after: timedelta = DEFAULT_STALLED_AFTER,
+    next_responses: Iterable[DigestNextResponse] = (),
 ) -> Digest:
-    """The digest for [since, until): per-customer opened/resolved counts (busiest first), the median
-    first response per severity (None where nothing was answered), the tickets that breached their SLA,
-    and the unfinished onboardings with no change for `stalled_after` (longest idle first).
+    """The digest for [since, until): per-customer opened/resolved/conversation counts (busiest
+    first), the median first response per severity (None where nothing was answered), the median
+    next response (from `next_responses`), the tickets that breached their SLA, and the unfinished
+    onboardings with no change for `stalled_after` (longest idle first).
 
     Raises ValueError unless since < until and stalled_after is positive.
     """
@@ -158,10 +188,17 @@ def build_digest(
         raise ValueError("stalled_after must be positive")
     rows = list(tickets)
     opened_in_window = [t for t in rows if since <= t.created_at < until]
-    waits: dict[Severity, list[timedelta]] = {severity: [] for severity in SEVERITY_LEVELS}
+    waits: dict[Severity | None, list[timedelta]] = {severity: [] for severity in SEVERITY_LEVELS}
     for ticket in opened_in_window:
         if ticket.first_response_at is not None and ticket.first_response_at < until:
-            waits[Severity(ticket.severity)].append(max(ticket.first_response_at - ticket.created_at, timedelta(0)))
+            wait = max(ticket.first_response_at - ticket.created_at, timedelta(0))
+            waits.setdefault(None if ticket.severity is None else Severity(ticket.severity), []).append(wait)
+    next_waits = [
+        max(clock.answered_at - clock.started_at, timedelta(0))
+        for clock in next_responses
+        if since <= clock.started_at < until and clock.answered_at is not None and clock.answered_at < until
+    ]
+    conversations = [t for t in opened_in_window if t.conversation]
     return Digest(
         since=since,
         until=until,
@@ -172,4 +209,8 @@ def build_digest(
         responses_counted={severity: len(values) for severity, values in waits.items()},
         breached_numbers=tuple(sorted(t.number for t in opened_in_window if t.breached)),
         stalled=_stalled(onboardings, until, stalled_after),
+        median_next_response=median_duration(next_waits),
+        next_responses_counted=len(next_waits),
+        conversations=len(conversations),
+        noise=sum(1 for t in conversations if t.noise),
     )

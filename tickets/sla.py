@@ -168,13 +168,14 @@ class SlaDeadlines:
 
 
 def sla_deadlines(
-    created_at: datetime, target: timedelta, severity: Severity, hours: BusinessHours | None
+    created_at: datetime, target: timedelta, severity: Severity | None, hours: BusinessHours | None
 ) -> SlaDeadlines:
-    """The warning time and first-response deadline for a ticket created at `created_at`.
+    """The warning time and deadline of a response clock started at `created_at` (a ticket's
+    creation for the first response; the customer's message for a next response).
 
-    Critical tickets ignore business hours (the clock always runs); other severities use `hours`
-    (None means around the clock). The warning falls when 75% of the target, counted in business
-    time, has elapsed.
+    Critical tickets ignore business hours (the clock always runs); other severities, and a
+    conversation with none yet, use `hours` (None means around the clock). The warning falls when
+    75% of the target, counted in business time, has elapsed.
     """
     clock = None if severity == Severity.CRITICAL else hours
     warn_after = target * WARN_FRACTION_NUMERATOR / WARN_FRACTION_DENOMINATOR

@@ -544,6 +544,17 @@ def build_triage_note(
     if note == "sla_breach":
         who = oncall_mention(oncall)
         return f":rotating_light: {who}first response is overdue on {ref}: {sla_text}. Please pick it up."
+    if note == "next_response_warn":
+        return (
+            f":hourglass_flowing_sand: 75% of the next-response target is used on {ref}: the customer wrote "
+            "again and is waiting on us."
+        )
+    if note == "next_response_breach":
+        who = oncall_mention(oncall)
+        return (
+            f":rotating_light: {who}next response is overdue on {ref}: the customer wrote again and has had no "
+            "reply. Please pick it up."
+        )
     if note == "update_owed":
         return (
             f":loudspeaker: The customer is owed an update on Critical {ref}: no staff message in the "

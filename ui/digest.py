@@ -62,7 +62,21 @@ def _median_line(digest: Digest) -> str:
         count = digest.responses_counted.get(severity, 0)
         value = "no responses" if median is None else f"{humanize_duration(median)} ({count:,} answered)"
         lines.append(f"{severity_label(severity)}: {value}")
+    median = digest.median_next_response
+    value = (
+        "none answered"
+        if median is None
+        else f"{humanize_duration(median)} ({digest.next_responses_counted:,} answered)"
+    )
+    lines.append(f"*Median next response* (customer wrote again after a staff reply): {value}")
     return "\n".join(lines)
+
+
+def _conversations(conversations: int, noise: int) -> str:
+    if not conversations:
+        return ""
+    plural = "s" if conversations != 1 else ""
+    return f", {conversations:,} conversation{plural} ({noise:,} not a ticket)"
 
 
 def _breach_text(digest: Digest) -> str:
@@ -75,8 +89,9 @@ def _breach_text(digest: Digest) -> str:
 
 
 def build_digest_message(digest: Digest, channel_names: dict[str, str]) -> tuple[str, Blocks]:
-    """The weekly digest message: totals, median first response per severity, per-customer counts
-    (busiest first), SLA breaches by ticket number, and stalled onboardings (longest idle first).
+    """The weekly digest message: totals, median first response per severity and median next
+    response, per-customer counts with their conversations (busiest first), SLA breaches by ticket
+    number, and stalled onboardings (longest idle first).
 
     `channel_names` (channel id → name) names customers whose tickets carry no customer name.
     At most 50 blocks; the text fallback sums the week up.
@@ -84,7 +99,7 @@ def build_digest_message(digest: Digest, channel_names: dict[str, str]) -> tuple
     period = f"{_day(digest.since)} to {_day(digest.until)}"
     customer_lines = [
         f"• *{_customer_name(c.channel_id, c.customer_name, channel_names)}* {_channel(c.channel_id)}: "
-        f"{c.opened:,} opened, {c.resolved:,} resolved"
+        f"{c.opened:,} opened, {c.resolved:,} resolved{_conversations(c.conversations, c.noise)}"
         for c in digest.customers
     ]
     stalled_lines = [
@@ -103,6 +118,7 @@ def build_digest_message(digest: Digest, channel_names: dict[str, str]) -> tuple
                 _mrkdwn(f"*Resolved*\n{digest.resolved:,}"),
                 _mrkdwn(f"*SLA breaches*\n{digest.breach_count:,}"),
                 _mrkdwn(f"*Stalled onboardings*\n{len(digest.stalled):,}"),
+                _mrkdwn(f"*Conversations*\n{digest.conversations:,} ({digest.noise:,} not a ticket)"),
             ],
         },
         {"type": "section", "text": _mrkdwn(_median_line(digest))},

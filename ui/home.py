@@ -1,4 +1,5 @@
-"""App Home builders: the staff home (open tickets and onboarding progress) and the customer home.
+"""App Home builders: the staff home ("Waiting on us", open tickets and onboarding progress) and
+the customer home.
 
 Pure functions from plain values to a `home` view. Customer-typed text (ticket titles, company names)
 goes through `escape_text`. A Home tab holds at most 100 blocks, so both views are paged.
@@ -21,10 +22,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from tickets.rules import STATUS_LABELS, TITLE_MAX, Status, humanize_duration
+from tickets.rules import CLOSED_STATUSES, STATUS_LABELS, TITLE_MAX, Status, humanize_duration
 from tickets.severity import SEVERITY_LEVELS, Severity
 from tickets.sla import sla_state
-from tickets.slack_text import visible
+from tickets.slack_text import slack_length, visible
 from ui.blocks import Blocks, _mrkdwn, _plain, _truncate, escape_text, severity_label
 from ui.ids import (
     FILE_TICKET_HOME_BUTTON,
@@ -40,10 +41,16 @@ HOME_MAX_BLOCKS = 100  # Slack's limit for a Home tab view
 TICKETS_PER_PAGE = 40
 CUSTOMERS_PER_PAGE = 40
 CUSTOMER_TICKETS_PER_PAGE = 40
+# "Waiting on us" (staff page): one section listing the oldest waits, and a divider.
+WAITING_SHOWN = 15
+WAITING_BLOCKS = 2
+WAITING_TITLE_MAX = 80
+WAITING_TEXT_BUDGET = 2900  # under Slack's 3,000 per section, leaving room for "…and N more"
 # Staff page, besides the ticket and customer budgets: header, page context, tickets heading, up to one
-# heading per severity, the onboarding divider and heading, a note for each section, paging divider and
-# actions. (A section shows either its items or its note, so this over-counts by two.)
-HOME_FIXED_BLOCKS = 3 + len(SEVERITY_LEVELS) + 2 + 2 + 2
+# heading per severity (and "No severity yet"), the onboarding divider and heading, a note for each
+# section, paging divider and actions, the waiting list. (A section shows either its items or its note,
+# so this over-counts by two.)
+HOME_FIXED_BLOCKS = 3 + len(SEVERITY_LEVELS) + 1 + 2 + 2 + 2 + WAITING_BLOCKS
 PROGRESS_BAR_MAX_CELLS = 10
 _CHANNEL_ID = re.compile(r"[CGD][A-Z0-9]{2,}")
 _SEVERITY_RANK = {severity: rank for rank, severity in enumerate(SEVERITY_LEVELS)}
@@ -56,7 +63,7 @@ class HomeTicket:
     number: int
     channel_id: str
     title: str
-    severity: Severity
+    severity: Severity | None  # None: a conversation nobody has given a severity yet
     status: Status
     assignee_id: str | None
     created_at: datetime
@@ -64,6 +71,7 @@ class HomeTicket:
     # Or, instead of a text, what it is computed from: only the tickets on the page shown pay for it.
     first_response_at: datetime | None = None
     sla_due_at: datetime | None = None
+    waiting_since: datetime | None = None  # the customer has been waiting on us since (None: not)
 
     def sla(self, now: datetime) -> str:
         if self.sla_text or self.sla_due_at is None:
@@ -145,13 +153,63 @@ def _view(blocks: Blocks, page: int) -> dict[str, Any]:
     return {"type": "home", "private_metadata": json.dumps({"page": page}), "blocks": blocks}
 
 
-def severity_rank(severity: Severity) -> int:
-    """Critical 0 ... Low 3: the staff Home's first sort key."""
-    return _SEVERITY_RANK[severity]
+def severity_rank(severity: Severity | None) -> int:
+    """Critical 0 ... Low 3, no severity yet 4: the staff Home's first sort key."""
+    return _SEVERITY_RANK.get(severity, len(_SEVERITY_RANK)) if severity is not None else len(_SEVERITY_RANK)
 
 
 def _staff_order(ticket: HomeTicket) -> tuple[int, datetime, int]:
-    return _SEVERITY_RANK[ticket.severity], ticket.created_at, ticket.number
+    return severity_rank(ticket.severity), ticket.created_at, ticket.number
+
+
+@dataclass(frozen=True)
+class WaitingList:
+    """The staff Home's "Waiting on us": the oldest waits first (at most WAITING_SHOWN), and how
+    many open tickets and conversations have a customer waiting on us in all."""
+
+    tickets: Sequence[HomeTicket] = ()
+    total: int = 0
+
+
+def waiting_list(tickets: Sequence[HomeTicket]) -> WaitingList:
+    """ "Waiting on us" from every ticket: the open ones whose customer waits on us, oldest wait first."""
+    waiting = sorted(
+        (t for t in tickets if t.waiting_since is not None and t.status not in CLOSED_STATUSES),
+        key=lambda t: (t.waiting_since, t.number),
+    )
+    return WaitingList(waiting[:WAITING_SHOWN], len(waiting))
+
+
+def _waiting_line(ticket: HomeTicket, now: datetime) -> str:
+    assert ticket.waiting_since is not None
+    waited = humanize_duration(max(now - ticket.waiting_since, timedelta(0)))
+    title = escape_text(_truncate(visible(ticket.title), WAITING_TITLE_MAX)) or "(no title)"
+    who = _mention(ticket.assignee_id) or "unassigned"
+    return (
+        f"• *{waited}* · *#{ticket.number}* {title} · {_channel(ticket.channel_id)} · "
+        f"{severity_label(ticket.severity)} · {who}"
+    )
+
+
+def _waiting_blocks(waiting: WaitingList, now: datetime) -> Blocks:
+    """One section: who has waited longest for us, with how long; then a divider."""
+    heading = f"*Waiting on us* ({waiting.total:,}, longest first)"
+    if not waiting.total:
+        text = f"{heading}\nNobody is waiting on us. :tada:"
+    else:
+        lines = [heading]
+        size = slack_length(heading)
+        for ticket in waiting.tickets:
+            line = _waiting_line(ticket, now)
+            if size + 1 + slack_length(line) > WAITING_TEXT_BUDGET:
+                break
+            lines.append(line)
+            size += 1 + slack_length(line)
+        hidden = waiting.total - (len(lines) - 1)
+        if hidden > 0:
+            lines.append(f"_…and {hidden:,} more_")
+        text = "\n".join(lines)
+    return [{"type": "section", "text": _mrkdwn(text)}, {"type": "divider"}]
 
 
 def _staff_ticket_block(ticket: HomeTicket, now: datetime) -> dict[str, Any]:
@@ -191,7 +249,7 @@ class TicketPage:
 
     tickets: Sequence[HomeTicket]
     start: int  # position of the first of them among all open tickets
-    per_severity: Mapping[Severity, int]
+    per_severity: Mapping[Severity | None, int]
 
     @property
     def total(self) -> int:
@@ -206,24 +264,35 @@ def staff_page(open_tickets: int, customers: int, page: int) -> int:
 def build_staff_home(
     tickets: Sequence[HomeTicket], customers: Sequence[HomeCustomer], page: int, now: datetime
 ) -> dict[str, Any]:
-    """The staff Home tab: unresolved tickets by severity (Critical first) then age (oldest first), each
-    with its channel, status, age, SLA text and assignee; then each customer's onboarding progress with
-    an "Open channel" button. Resolved tickets are left out. Customers with unfinished onboarding come
-    first, then by company name. Paged as the module docstring describes; never more than 100 blocks.
+    """The staff Home tab: "Waiting on us" (tickets and conversations whose customer waits on us,
+    longest wait first, with how long); open tickets by severity (Critical first, no severity yet
+    last) then age (oldest first), each with its channel, status, age, SLA text and assignee; then
+    each customer's onboarding progress with an "Open channel" button. Closed tickets (resolved, not
+    a ticket) are left out. Customers with unfinished onboarding come first, then by company name.
+    Paged as the module docstring describes; never more than 100 blocks.
     """
-    open_tickets = sorted((t for t in tickets if t.status != Status.RESOLVED), key=_staff_order)
+    open_tickets = sorted((t for t in tickets if t.status not in CLOSED_STATUSES), key=_staff_order)
     page = staff_page(len(open_tickets), len(customers), page)
     start = page * TICKETS_PER_PAGE
     counts = Counter(t.severity for t in open_tickets)
     return build_staff_home_page(
-        TicketPage(open_tickets[start : start + TICKETS_PER_PAGE], start, counts), customers, page, now
+        TicketPage(open_tickets[start : start + TICKETS_PER_PAGE], start, counts),
+        customers,
+        page,
+        now,
+        waiting_list(open_tickets),
     )
 
 
 def build_staff_home_page(
-    tickets: TicketPage, customers: Sequence[HomeCustomer], page: int, now: datetime
+    tickets: TicketPage,
+    customers: Sequence[HomeCustomer],
+    page: int,
+    now: datetime,
+    waiting: WaitingList | None = None,
 ) -> dict[str, Any]:
-    """`build_staff_home` from the one page of tickets shown (the database sorts and pages them)."""
+    """`build_staff_home` from the one page of tickets shown and the waiting list (the database
+    sorts and pages them)."""
     ordered_customers = sorted(
         customers, key=lambda c: (c.settled >= c.total, _company(c.company).casefold(), c.channel_id)
     )
@@ -241,6 +310,7 @@ def build_staff_home_page(
             f"Page {page + 1} of {pages} · {ticket_range} · {customer_range} · "
             f"updated {now.astimezone(UTC):%Y-%m-%d %H:%M} UTC"
         ),
+        *_waiting_blocks(waiting or WaitingList(), now),
         {"type": "section", "text": _mrkdwn(f"*Open tickets* ({tickets.total:,})")},
     ]
     if not page_tickets:
@@ -248,9 +318,9 @@ def build_staff_home_page(
             _context("No open tickets. :tada:" if not tickets.total else "All open tickets are on earlier pages.")
         )
     per_severity = tickets.per_severity
-    current: Severity | None = None
-    for ticket in page_tickets:
-        if ticket.severity != current:
+    current: Severity | None = None  # None is a group too: "No severity yet"
+    for index, ticket in enumerate(page_tickets):
+        if index == 0 or ticket.severity != current:
             current = ticket.severity
             blocks.append(
                 {
@@ -274,7 +344,7 @@ def build_staff_home_page(
 def _customer_order(ticket: HomeTicket) -> tuple[int, int, float, int]:
     if ticket.status == Status.RESOLVED:
         return 1, 0, -ticket.created_at.timestamp(), ticket.number  # resolved: newest first
-    return 0, _SEVERITY_RANK[ticket.severity], ticket.created_at.timestamp(), ticket.number
+    return 0, severity_rank(ticket.severity), ticket.created_at.timestamp(), ticket.number
 
 
 def _customer_ticket_block(ticket: HomeTicket, now: datetime) -> dict[str, Any]:

@@ -8,11 +8,11 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select
 
-from services.home import staff_home_page
+from services.home import staff_home_page, waiting_on_us
 from store import migrate
 from store.db import Database, make_engine
 from store.models import Customer, CustomerChannel, Ticket
-from tickets.rules import Status
+from tickets.rules import CLOSED_STATUSES, Status
 from tickets.severity import Severity
 from ui.home import TICKETS_PER_PAGE, HomeTicket, build_staff_home, build_staff_home_page
 
@@ -53,7 +53,7 @@ def seed(db: Database, tickets: int, customers: int) -> None:
                     channel_id=f"C0PAGE{i % customers:04d}",
                     reporter_id="U0CUST",
                     reporter_is_staff=False,
-                    severity=rng.choice(list(Severity)).value,
+                    severity=rng.choice([*(s.value for s in Severity), None]),  # None: a conversation
                     title=f"Ticket {i}",
                     description="",
                     status=rng.choice(list(Status)).value,
@@ -66,6 +66,7 @@ def seed(db: Database, tickets: int, customers: int) -> None:
                     updates_owed=0,
                     sla_due_at=created + timedelta(hours=rng.choice([1, 4, 24])),
                     first_response_at=None if rng.random() < 0.5 else created + timedelta(minutes=5),
+                    waiting_since=None if rng.random() < 0.5 else created + timedelta(seconds=rng.randint(0, 99)),
                 )
             )
 
@@ -81,21 +82,24 @@ def test_database_paging_matches_the_pure_builder(database_url: str) -> None:
                 number=t.id,
                 channel_id=t.channel_id,
                 title=t.title,
-                severity=Severity(t.severity),
+                severity=None if t.severity is None else Severity(t.severity),
                 status=Status(t.status),
                 assignee_id=t.assignee_id,
                 created_at=t.created_at,
                 first_response_at=t.first_response_at,
                 sla_due_at=t.sla_due_at,
+                waiting_since=t.waiting_since,
             )
             for t in session.scalars(select(Ticket))
         ]
-        open_count = sum(1 for t in everything if t.status != Status.RESOLVED)
+        open_count = sum(1 for t in everything if t.status not in CLOSED_STATUSES)
         assert open_count > 2 * TICKETS_PER_PAGE  # several pages, so paging is really exercised
         for page in (0, 1, 2, 3, 4, 99, -1):
             tickets, customers, shown = staff_home_page(session, NOW, page)
             assert tickets.total == open_count
-            assert build_staff_home_page(tickets, customers, shown, NOW) == build_staff_home(
+            waiting = waiting_on_us(session, NOW)
+            assert waiting.total > len(waiting.tickets) > 0
+            assert build_staff_home_page(tickets, customers, shown, NOW, waiting) == build_staff_home(
                 everything, customers, page, NOW
             )
     engine.dispose()

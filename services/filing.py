@@ -51,6 +51,8 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 TICKET_EMOJI = "ticket"  # 🎫 on a message files it
+ASK_SOURCE = "ask"  # a ticket's `source` when filed with ask mode's "Open ticket" (services/intake_asks.py)
+FROM_MESSAGE_FORMS = ("shortcut", ASK_SOURCE)  # forms opened from a message: the ticket is linked to it
 RESOLVE_EMOJI = "white_check_mark"  # ✅ on a ticket's card resolves it (services/ticket_actions.py)
 
 
@@ -74,7 +76,7 @@ def file_from_form(
     filed anyway (never lost), as a customer."""
     who = deps.directory.identify(user_id, team_hint)
     is_staff, team_id = who.is_staff, who.team_id or team_hint
-    from_message = origin.source == "shortcut" and origin.message_ts
+    from_message = origin.source in FROM_MESSAGE_FORMS and origin.message_ts
     new = NewTicket(
         channel_id=origin.channel_id,
         reporter_id=user_id,

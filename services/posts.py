@@ -336,11 +336,13 @@ class PostPlanner:
         raise Abandon(f"unknown message {render!r}")
 
     def _plan_ephemeral(self, session: Session, row: OutboxRow) -> Post:
-        """A note only one user sees in a channel (it is not kept, so it is not paced)."""
+        """A note only one user sees in a channel (it is not kept, so it is not paced), with its
+        blocks if it has any (ask mode's "Track this as a ticket?" buttons)."""
         payload = row.payload
-        return Post(
-            "chat.postEphemeral", {"channel": payload["channel"], "user": payload["user"], "text": payload["text"]}
-        )
+        args = {"channel": payload["channel"], "user": payload["user"], "text": payload["text"]}
+        if payload.get("blocks"):
+            args["blocks"] = payload["blocks"]
+        return Post("chat.postEphemeral", args)
 
     def _plan_reaction(self, session: Session, row: OutboxRow) -> Post:
         """The bot's reaction on a customer's message: 👀 when it is tracked, ✅ when resolved.

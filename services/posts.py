@@ -375,6 +375,12 @@ class PostPlanner:
         args = {"channel": row.payload["channel"], "latest": ts, "oldest": ts, "inclusive": "true", "limit": 1}
         return Post("conversations.history", args, on_answer=self._followup(row), as_form=True)
 
+    def _plan_backfill(self, session: Session, row: OutboxRow) -> Post:
+        """A ticket filed from a thread reply: read the thread, then record the messages before it
+        (services/backfill.complete_backfill)."""
+        args = {"channel": row.payload["channel"], "ts": row.payload["thread_ts"], "limit": 1000}
+        return Post("conversations.replies", args, on_answer=self._followup(row), as_form=True)
+
     def _plan_channel_question(self, session: Session, row: OutboxRow) -> Post:
         """Is it a customer channel? Privately to whoever added the bot, else in triage."""
         channel, user = row.payload["channel"], row.payload.get("user")
@@ -458,6 +464,7 @@ _PLANS: Mapping[str, Callable[[PostPlanner, Session, OutboxRow], Post]] = Mappin
         PostKind.CHANNEL_JOIN: PostPlanner._plan_channel_join,
         PostKind.INTAKE: PostPlanner._plan_intake,
         PostKind.REACTION: PostPlanner._plan_reaction,
+        PostKind.BACKFILL: PostPlanner._plan_backfill,
         PostKind.CHANNEL_QUESTION: PostPlanner._plan_channel_question,
         PostKind.CHANNEL_GONE: PostPlanner._plan_channel_gone,
         PostKind.CHECKLIST_POST: PostPlanner._plan_checklist_post,

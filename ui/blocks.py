@@ -625,13 +625,22 @@ class AskedMessage:
     def encode(self, limit: int = ASK_VALUE_LIMIT) -> str:
         """JSON within `limit` Slack characters: a long text is cut (the form's description is
         then the message's first ~1,800 characters; the ticket still links to the whole message)."""
-        text = self.text
-        while True:
-            raw = json.dumps({"u": self.author_id, "m": self.ts, "t": text}, ensure_ascii=False)
-            over = slack_length(raw) - limit
-            if over <= 0 or not text:
-                return raw
-            text = cut(text, max(0, slack_length(text) - over - 8))  # escapes (\n, \") count too
+
+        def value(text: str) -> str:
+            return json.dumps({"u": self.author_id, "m": self.ts, "t": text}, ensure_ascii=False)
+
+        raw = value(self.text)
+        if slack_length(raw) <= limit:
+            return raw
+        # The longest cut that fits (JSON escapes make a character cost 1 to 6): a binary search.
+        low, high = 0, slack_length(self.text)
+        while low < high:
+            middle = (low + high + 1) // 2
+            if slack_length(value(cut(self.text, middle))) <= limit:
+                low = middle
+            else:
+                high = middle - 1
+        return value(cut(self.text, low) if low else "")
 
     @staticmethod
     def decode(raw: str | None) -> AskedMessage | None:

@@ -87,3 +87,20 @@ def test_an_author_slack_cannot_name_is_settled_later_and_dates_no_first_respons
     bot.slack.wait_for(lambda: (by_staff, STAFF_2, None) in _history(bot, number))  # not guessed
     bot.slack.wait_for(lambda: (by_staff, STAFF_2, True) in _history(bot, number), timeout=20)  # settled later
     assert _unmoved(bot, number) == ("open", None, 0)
+
+
+def test_a_mention_in_a_thread_records_the_earlier_messages(bot: BotUnderTest, channel: str) -> None:
+    parent, by_staff, filed_ts = _thread(bot, channel, STAFF, CUSTOMER)
+    mention = {
+        "type": "app_mention",
+        "user": CUSTOMER,
+        "text": f"<@{bot.slack.bot_user}> this still fails",
+        "ts": filed_ts,
+        "thread_ts": parent,
+        "channel": channel,
+        "event_ts": filed_ts,
+    }
+    assert bot.event(mention)[0] == 200
+    number = bot.slack.wait_for(lambda: bot.sql("SELECT id FROM tickets WHERE source = 'mention'"))[0][0]
+    bot.slack.wait_for(lambda: len(_history(bot, number)) == 2)
+    assert _history(bot, number) == [(parent, CUSTOMER, False), (by_staff, STAFF, True)]

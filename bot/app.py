@@ -31,6 +31,7 @@ from outbox import Outbox, PostKind, utcnow
 from scheduling import jobs
 from scheduling.leader import Leadership, SqliteProcessLock
 from scheduling.scheduler import Scheduler
+from services.backfill import complete_backfill
 from services.channel_cache import CustomerChannels
 from services.channel_events import finish_join
 from services.channels import retire_staff_channels
@@ -180,6 +181,7 @@ def build_runtime(settings: Settings, *, clock: Callable[[], datetime] = utcnow,
     # The use cases that finish a request once the outbox has made its Slack read.
     followups[PostKind.INTAKE] = functools.partial(complete_intake, deps)
     followups[PostKind.CHANNEL_JOIN] = functools.partial(finish_join, deps)
+    followups[PostKind.BACKFILL] = functools.partial(complete_backfill, deps)
 
     bolt = App(
         signing_secret=settings.slack_signing_secret or "unused-in-socket-mode",

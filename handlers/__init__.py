@@ -5,7 +5,7 @@ from __future__ import annotations
 from types import ModuleType
 from typing import TYPE_CHECKING
 
-from handlers import actions, channels, commands, events, home, installs, tickets, views
+from handlers import actions, channels, commands, events, home, installs, intake, tickets, views
 from handlers.routing import DECLARED_AS, provide_deps
 
 if TYPE_CHECKING:
@@ -15,7 +15,7 @@ if TYPE_CHECKING:
 
 # Bolt tries listeners in registration order for every request: the busiest (slash commands,
 # thread-reply events) go first. No two surfaces listen for the same thing, so order is free.
-SURFACES: tuple[ModuleType, ...] = (commands, events, actions, views, tickets, home, installs, channels)
+SURFACES: tuple[ModuleType, ...] = (commands, events, actions, views, tickets, home, installs, channels, intake)
 
 
 def surfaces() -> tuple[ModuleType, ...]:

@@ -1,4 +1,5 @@
-"""Slash commands: /ticket opens the ticket form, /onboard starts (or resumes) a customer's onboarding.
+"""Slash commands: /ticket opens the ticket form, /onboard starts (or resumes) a customer's onboarding,
+and staff's `/ticket intake [all|ask|explicit]` shows or sets the channel's intake mode.
 
 Both work only in customer channels. Elsewhere the ack itself answers with an ephemeral
 explanation; in one, the command is acked at once and its work (a views.open) runs on a background
@@ -18,10 +19,12 @@ from handlers.modal import open_modal, open_ticket_modal
 from handlers.routing import command
 from services.channels import tickets_refused_here
 from services.deps import Deps
+from services.intake_settings import intake_command
 from services.onboarding import resume_onboarding
 from services.staff import not_staff
 from tickets.slack_text import plain_text
 from ui.blocks import ModalContext
+from ui.messages import INTAKE_COMMAND
 from ui.onboarding import ONBOARD_STAFF_ONLY, build_onboard_modal, build_onboarding_under_way
 
 FollowUp = Callable[[dict[str, Any], WebClient, Respond, Deps], None]
@@ -39,14 +42,32 @@ def _ack_in_customer_channel(
 
 
 def open_ticket_form(command: dict[str, Any], client: WebClient, respond: Respond, deps: Deps) -> None:
-    """After the ack of /ticket: the ticket form, its title from the command's text."""
+    """After the ack of /ticket: the ticket form, its title from the command's text. `/ticket
+    intake` and `/ticket intake all|ask|explicit` are staff's control of the channel's intake mode
+    (`intake_control`); from a customer they are a ticket's title like any other words."""
+    text = plain_text(command.get("text") or "")  # entity-encoded like message text, even with should_escape off
+    is_control, word = intake_control(text)
+    if is_control:
+        answer = intake_command(deps, user_id=command["user_id"], channel_id=command["channel_id"], word=word)
+        if answer is not None:
+            respond(text=answer)
+            return
     open_ticket_modal(
         client,
         command["trigger_id"],
         ModalContext(command["channel_id"], "command"),
-        plain_text(command.get("text") or ""),  # entity-encoded like message text, even with should_escape off
+        text,
         lambda text: respond(text=text),
     )
+
+
+def intake_control(text: str) -> tuple[bool, str | None]:
+    """Whether `/ticket`'s text is `intake` or `intake <one word>` (anything else is a ticket's
+    title), and that word (None: show the current mode)."""
+    words = text.split()
+    if not words or words[0].lower() != INTAKE_COMMAND or len(words) > 2:
+        return False, None
+    return True, words[1] if len(words) == 2 else None
 
 
 def start_onboarding(command: dict[str, Any], client: WebClient, respond: Respond, deps: Deps) -> None:

@@ -37,7 +37,9 @@ class PostKind(StrEnum):
     CHECKLIST_UPDATE = "checklist_update"  # the checklist re-rendered (chat.update)
     # Anything else
     MESSAGE = "message"  # a message to a channel or DM: given as text/blocks, or rendered late
-    EPHEMERAL = "ephemeral"  # a note only one user sees
+    EPHEMERAL = "ephemeral"  # a note only one user sees (text, and blocks if any)
+    # Tickets filed from a thread reply (🎫, shortcut, mention): read the thread, record its earlier messages
+    BACKFILL = "backfill"
 
 
 # Posts in a ticket's customer channel: when one fails for good, the triage card says so.

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import bindparam, select
 
 from outbox import enqueue_fresh, reaction_post
+from services.intake_asks import ask_to_track
 from services.tickets import (
     NewTicket,
     add_conversation_thread,
@@ -109,10 +110,6 @@ def hear_message(deps: Deps, message: CustomerMessage, *, event_id: str) -> None
         )
         filed = file_ticket(session, new, uow.now, deps.sla_policy)
         uow.then(lambda: deps.set_new_ticket_timers(filed))
-
-
-def ask_to_track(deps: Deps, uow: UnitOfWork, message: CustomerMessage) -> None:
-    """Ask mode: the author privately gets "Track this as a ticket?" (not built yet)."""
 
 
 def _join(deps: Deps, uow: UnitOfWork, ticket_id: int, message: CustomerMessage) -> None:

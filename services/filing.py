@@ -11,10 +11,12 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Mapping
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from slack_sdk.errors import SlackApiError
 from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session
 
 from outbox import PostKind, enqueue
 from services.channels import is_internal, staff_channels, why_not_here
@@ -51,6 +53,8 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 TICKET_EMOJI = "ticket"  # 🎫 on a message files it
+ASK_SOURCE = "ask"  # a ticket's `source` when filed with ask mode's "Open ticket" (services/intake_asks.py)
+FROM_MESSAGE_FORMS = ("shortcut", ASK_SOURCE)  # forms opened from a message: the ticket is linked to it
 RESOLVE_EMOJI = "white_check_mark"  # ✅ on a ticket's card resolves it (services/ticket_actions.py)
 
 
@@ -74,7 +78,7 @@ def file_from_form(
     filed anyway (never lost), as a customer."""
     who = deps.directory.identify(user_id, team_hint)
     is_staff, team_id = who.is_staff, who.team_id or team_hint
-    from_message = origin.source == "shortcut" and origin.message_ts
+    from_message = origin.source in FROM_MESSAGE_FORMS and origin.message_ts
     new = NewTicket(
         channel_id=origin.channel_id,
         reporter_id=user_id,
@@ -96,6 +100,10 @@ def file_from_form(
             filed = file_ticket(uow.session, new, uow.now, deps.sla_policy)
             if not is_staff and team_id and customer_team_id is None:
                 note_customer_team(uow.session, origin.channel_id, team_id)
+            if from_message and filed.created:
+                _owe_backfill(
+                    uow.session, filed.number, origin.channel_id, origin.thread_ts, origin.message_ts, uow.now
+                )
             uow.then(lambda: deps.set_new_ticket_timers(filed))
     except SQLAlchemyError:
         log.exception("could not store a ticket for channel %s", origin.channel_id)
@@ -140,7 +148,21 @@ def file_from_message(
         if not uow.claim(event_id) or customer_channel(uow.session, channel_id) is None:
             return
         filed = file_ticket(uow.session, new, uow.now, deps.sla_policy)
+        if filed.created:
+            _owe_backfill(uow.session, filed.number, channel_id, message.get("thread_ts"), message["ts"], uow.now)
         uow.then(lambda: deps.set_new_ticket_timers(filed))
+
+
+def _owe_backfill(
+    session: Session, number: int, channel_id: str, thread_ts: str | None, ts: str | None, now: datetime
+) -> None:
+    """A ticket filed from message `ts`, a reply in thread `thread_ts`: the outbox reads the thread
+    and records its earlier messages (services/backfill.py). Nothing for a top-level message."""
+    if not thread_ts or not ts or thread_ts == ts:
+        return
+    payload = {"ticket": number, "channel": channel_id, "thread_ts": thread_ts, "ts": ts}
+    key = f"{PostKind.BACKFILL}:{number}"
+    enqueue(session, kind=PostKind.BACKFILL, dedupe_key=key, now=now, payload=payload, ticket_id=number)
 
 
 def tell_once(deps: Deps, event_id: str, *, dedupe_key: str, channel_id: str, user_id: str, text: str) -> None:

@@ -349,8 +349,8 @@ class PostPlanner:
 
     def _plan_ephemeral(self, session: Session, row: OutboxRow) -> Post:
         """A note only one user sees in a channel (it is not kept, so it is not paced): given as
-        text, or rendered now (a conversation's "heard" note: its Set severity button only while
-        the conversation has no severity)."""
+        text (with its blocks, if any: ask mode's "Track this as a ticket?" buttons), or rendered
+        now (a conversation's "heard" note: its Set severity button only while it has no severity)."""
         payload = row.payload
         args = {"channel": payload["channel"], "user": payload["user"]}
         if payload.get("render") == HEARD_NOTE:
@@ -358,6 +358,8 @@ class PostPlanner:
             args["text"], args["blocks"] = build_heard_note(ticket.id, severity_of(ticket))
         else:
             args["text"] = payload["text"]
+            if payload.get("blocks"):
+                args["blocks"] = payload["blocks"]
         return Post("chat.postEphemeral", args)
 
     def _plan_reaction(self, session: Session, row: OutboxRow) -> Post:
@@ -390,6 +392,12 @@ class PostPlanner:
         ts = row.payload["ts"]
         args = {"channel": row.payload["channel"], "latest": ts, "oldest": ts, "inclusive": "true", "limit": 1}
         return Post("conversations.history", args, on_answer=self._followup(row), as_form=True)
+
+    def _plan_backfill(self, session: Session, row: OutboxRow) -> Post:
+        """A ticket filed from a thread reply: read the thread, then record the messages before it
+        (services/backfill.complete_backfill)."""
+        args = {"channel": row.payload["channel"], "ts": row.payload["thread_ts"], "limit": 1000}
+        return Post("conversations.replies", args, on_answer=self._followup(row), as_form=True)
 
     def _plan_channel_question(self, session: Session, row: OutboxRow) -> Post:
         """Is it a customer channel? Privately to whoever added the bot, else in triage."""
@@ -474,6 +482,7 @@ _PLANS: Mapping[str, Callable[[PostPlanner, Session, OutboxRow], Post]] = Mappin
         PostKind.CHANNEL_JOIN: PostPlanner._plan_channel_join,
         PostKind.INTAKE: PostPlanner._plan_intake,
         PostKind.REACTION: PostPlanner._plan_reaction,
+        PostKind.BACKFILL: PostPlanner._plan_backfill,
         PostKind.CHANNEL_QUESTION: PostPlanner._plan_channel_question,
         PostKind.CHANNEL_GONE: PostPlanner._plan_channel_gone,
         PostKind.CHECKLIST_POST: PostPlanner._plan_checklist_post,

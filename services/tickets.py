@@ -693,6 +693,8 @@ def settle_reply_author(
         return False
     message.from_staff = from_staff
     posted_at = message.posted_at
+    if posted_at < ticket.created_at:
+        return True  # thread history from before the ticket (services/backfill.py): who wrote it, nothing more
     if from_staff:
         answered_before = ticket.first_response_at is not None
         ticket.last_staff_message_at = max(ticket.last_staff_message_at or posted_at, posted_at)

@@ -734,3 +734,77 @@ def build_channel_gone_note(channel_id: str, name: str, reason: str, tickets: li
     if len(tickets) > GONE_NOTE_MAX_TICKETS:
         lines.append(f"…and {len(tickets) - GONE_NOTE_MAX_TICKETS} more.")
     return text + f" Open there ({len(tickets)}):\n" + "\n".join(lines)
+
+
+# -- intake, ask mode (issue 16) ------------------------------------------------------------------
+ASK_VALUE_LIMIT = 1900  # a button's value: 2,000
+
+
+@dataclass(frozen=True)
+class AskedMessage:
+    """The message a "Track this as a ticket?" is about, carried in its buttons' value: its author
+    (only they may answer), its ts (the ticket links to it) and its plain text (the form is filled
+    in from it without reading the message back from Slack while the click's trigger ticks)."""
+
+    author_id: str
+    ts: str
+    text: str = ""
+
+    def encode(self, limit: int = ASK_VALUE_LIMIT) -> str:
+        """JSON within `limit` Slack characters: a long text is cut (the form's description is
+        then the message's first ~1,800 characters; the ticket still links to the whole message)."""
+
+        def value(text: str) -> str:
+            return json.dumps({"u": self.author_id, "m": self.ts, "t": text}, ensure_ascii=False)
+
+        raw = value(self.text)
+        if slack_length(raw) <= limit:
+            return raw
+        # The longest cut that fits (JSON escapes make a character cost 1 to 6): a binary search.
+        low, high = 0, slack_length(self.text)
+        while low < high:
+            middle = (low + high + 1) // 2
+            if slack_length(value(cut(self.text, middle))) <= limit:
+                low = middle
+            else:
+                high = middle - 1
+        return value(cut(self.text, low) if low else "")
+
+    @staticmethod
+    def decode(raw: str | None) -> AskedMessage | None:
+        try:
+            data = json.loads(raw or "")
+            author, ts = data["u"], data["m"]
+            if not isinstance(author, str) or not isinstance(ts, str) or not author or not ts:
+                return None
+            text = data.get("t") or ""
+            return AskedMessage(author, ts, text if isinstance(text, str) else "")
+        except (ValueError, KeyError, TypeError):
+            return None
+
+
+def build_ask_to_track(asked: AskedMessage) -> tuple[str, Blocks]:
+    """The private question to a customer whose message (`asked`) is not tracked yet (ask mode).
+    "Open ticket" carries the message; "No thanks" only who and which."""
+    from ui.messages import ASK_NO_THANKS, ASK_OPEN_TICKET, ASK_TO_TRACK, ASK_TO_TRACK_FALLBACK
+
+    buttons = [
+        {
+            "type": "button",
+            "action_id": ids.ASK_OPEN_TICKET,
+            "text": _plain(ASK_OPEN_TICKET),
+            "style": "primary",
+            "value": asked.encode(),
+        },
+        {
+            "type": "button",
+            "action_id": ids.ASK_NO_THANKS,
+            "text": _plain(ASK_NO_THANKS),
+            "value": AskedMessage(asked.author_id, asked.ts).encode(),
+        },
+    ]
+    blocks: Blocks = [
+        {"type": "section", "text": _mrkdwn(ASK_TO_TRACK)},
+        {"type": "actions", "block_id": ids.ASK_BLOCK, "elements": buttons},
+    ]
+    return ASK_TO_TRACK_FALLBACK, blocks

@@ -82,3 +82,9 @@ HOME_CUSTOMER_ACTIONS_BLOCK = "home_customer_actions"
 CHANNEL_USE_AS_CUSTOMER = "channel_use_as_customer"
 CHANNEL_MARK_INTERNAL = "channel_mark_internal"
 CHANNEL_CHOICE_BLOCK = "channel_choice"
+
+# --- Intake, ask mode: the private "Track this as a ticket?" --------------------------------------
+# Both buttons carry the asked message (ui.blocks.AskedMessage.encode: its author, ts and text).
+ASK_OPEN_TICKET = "intake_ask_open_ticket"
+ASK_NO_THANKS = "intake_ask_no_thanks"
+ASK_BLOCK = "intake_ask"

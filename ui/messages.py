@@ -68,3 +68,35 @@ def action_refused(problem: str) -> str:
 def severity_refused(problem: str) -> str:
     """The severity form's error for a change the workflow does not allow (`problem`: its words)."""
     return f"{problem}".capitalize() + "."
+
+
+# -- intake (issue 16): ask mode's private question, and the staff control `/ticket intake` ----------
+ASK_TO_TRACK = "Track this as a ticket? The support team will follow it up with you here."
+ASK_TO_TRACK_FALLBACK = "Track this as a ticket? · Open ticket · No thanks"
+ASK_OPEN_TICKET = "Open ticket"
+ASK_NO_THANKS = "No thanks"
+ASK_NOT_YOURS = "That question was for the person who wrote the message."
+ASK_OUT_OF_DATE = "That button is out of date. Use /ticket, or 🎫 the message, to file a ticket."
+INTAKE_STAFF_ONLY = "Only the support team can change how this channel's messages are tracked."
+INTAKE_COMMAND = "intake"  # `/ticket intake [all|ask|explicit]`
+
+
+def intake_mode_status(
+    channel_id: str, current: str, is_default: bool, labels: dict[str, str], changed_by: str | None = None
+) -> str:
+    """`/ticket intake`'s answer: the channel's intake mode (`current`, from the SUPPORT_INTAKE
+    default if `is_default`), or that `changed_by` just set it, and the three choices (`labels`:
+    mode -> what it means, in order)."""
+    if changed_by:
+        head = f"<@{changed_by}> set intake in <#{channel_id}> to *{current}*: {labels[current]}."
+    else:
+        default = " (the default)" if is_default else ""
+        head = f"Intake in <#{channel_id}> is *{current}*{default}: {labels[current]}."
+    choices = "\n".join(f"• `/ticket intake {mode}`: {meaning}" for mode, meaning in labels.items())
+    return f"{head}\nChange it with:\n{choices}"
+
+
+def intake_usage(labels: dict[str, str]) -> str:
+    """`/ticket intake <word>` (staff) with a word that is not a mode."""
+    modes = ", ".join(f"`{mode}`" for mode in labels)
+    return f"That is not an intake mode. Use one of {modes}, or `/ticket intake` to see the current one."

@@ -693,7 +693,7 @@ def settle_reply_author(
         return False
     message.from_staff = from_staff
     posted_at = message.posted_at
-    if posted_at < ticket.created_at:
+    if _is_history(ticket, ts):
         return True  # thread history from before the ticket (services/backfill.py): who wrote it, nothing more
     if from_staff:
         answered_before = ticket.first_response_at is not None
@@ -707,6 +707,14 @@ def settle_reply_author(
     elif ticket.last_staff_message_at is None or ticket.last_staff_message_at <= posted_at:
         _customer_wrote(session, ticket, ts=ts, user_id=message.user_id, now=now, sla=sla)
     return True
+
+
+def _is_history(ticket: Ticket | Row, ts: str) -> bool:
+    """A message of the thread older than the message the ticket was filed from (backfilled
+    history, services/backfill.py). Compared by Slack ts, not by our clock: Slack's and ours differ."""
+    if not ticket.source_ts or not _is_ts(ts) or not _is_ts(ticket.source_ts):
+        return False
+    return float(ts) < float(ticket.source_ts)
 
 
 def tickets_with_unsettled_replies(session: Session) -> list[int]:

@@ -18,11 +18,16 @@ from pathlib import Path
 from typing import Any
 
 from bench import report
+from bench.conversations import scenario_burst, scenario_conversations
 from bench.infra import DEFAULT_POSTGRES_URL, REPO, Databases, make_workdir
-from bench.scenarios import SCENARIOS, Ctx
+from bench.scenarios import SCENARIOS as EARLIER
+from bench.scenarios import Ctx
 
-# Quick runs keep to SQLite except for thread replies, which also run on PostgreSQL if it answers.
-QUICK_ALL_DATABASES = {"replies"}
+SCENARIOS = {**EARLIER, "conversations": scenario_conversations, "burst": scenario_burst}
+
+# Quick runs keep to SQLite except for thread replies, which also run on PostgreSQL if it answers,
+# and the conversation scenarios, which run on PostgreSQL only when it answers (their target's database).
+QUICK_ALL_DATABASES = {"replies", "conversations", "burst"}
 
 
 def _code_version() -> str:

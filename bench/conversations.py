@@ -201,6 +201,16 @@ def _heard(stub: RemoteStub, ledger: Ledger) -> int:
     return sum(1 for eid in ledger.acked if ledger.sent[eid][:2] in reacted)
 
 
+def _heard_delays(stub: RemoteStub, ledger: Ledger) -> dict[str, float | None]:
+    """From each acked message leaving the client to the bot's 👀 on it reaching the stub: p50 and max (s)."""
+    added = stub.arrivals("reactions.add", "timestamp")  # message ts -> first call (ts are unique per run)
+    delays = sorted(added[ts] - at for eid in ledger.acked for _, ts, at in [ledger.sent[eid]] if ts in added)
+    return {
+        "heard_p50_s": round(percentile(delays, 50), 2) if delays else None,
+        "heard_max_s": round(delays[-1], 2) if delays else None,
+    }
+
+
 def _triage_seen(stub: RemoteStub, numbers: list[int]) -> tuple[dict[int, float], dict[str, Any]]:
     seen = stub.ticket_numbers_seen(TRIAGE)
     first = {int(k): v for k, v in seen["first_seen"].items()}
@@ -258,8 +268,11 @@ def scenario_conversations(ctx: Any, kinds: list[str]) -> dict[str, Any]:
                 run_load(bare.port, clients, message_worker(ledger, chans, rate, clients, 1), size["warm_up_s"])
                 first_n = next(ledger.counter)
                 ledger.max_lag_s = 0.0
+                cpu_before = bare.cpu_seconds()
                 stats = run_load(bare.port, clients, message_worker(ledger, chans, rate, clients, 2), duration)
                 baseline = _load_run(stats, ledger, first_n, rate, "bare", "-", processes)
+                baseline["server_cpu_s"] = round(bare.cpu_seconds() - cpu_before, 1)
+                baseline["server_cpu_ms_per_message"] = _per_message(baseline["server_cpu_s"], stats)
                 baseline.update(_mem(bare))
             result["runs"].append(baseline)
 
@@ -287,6 +300,12 @@ def scenario_conversations(ctx: Any, kinds: list[str]) -> dict[str, Any]:
                     base_rate = baseline["new_per_s"]
                     run["new_per_s_vs_bare"] = round(run["new_per_s"] / base_rate, 2) if base_rate else None
                     run["server_cpu_s"] = round(cpu, 1)
+                    run["server_cpu_ms_per_message"] = _per_message(cpu, stats)
+                    base_cpu = baseline["server_cpu_ms_per_message"]
+                    run["server_cpu_vs_bare"] = (
+                        round(run["server_cpu_ms_per_message"] / base_cpu, 1) if base_cpu else None
+                    )
+                    run["postgres_cpu_ms_per_message"] = _per_message(pg_cpu, stats) if kind == "postgres" else None
                     run["load_generator_cpu_s"] = round(bench_cpu, 1)
                     run["slack_stub_cpu_s"] = round(stub_cpu, 1)
                     run["postgres_cpu_s"] = round(pg_cpu, 1) if kind == "postgres" else None
@@ -298,6 +317,7 @@ def scenario_conversations(ctx: Any, kinds: list[str]) -> dict[str, Any]:
                     heard_wait = 30 + len(ledger.acked) / 50
                     _settle(lambda ledger=ledger: _heard(stub, ledger) >= len(ledger.acked), heard_wait, 0.5)
                     run["heard"] = _heard(stub, ledger)
+                    run.update(_heard_delays(stub, ledger))
                     run["heard_s_after_last"] = round(time.monotonic() - ended, 1)
                     # Triage: one mirror each, paced to 1 post/s in one channel unless combined.
                     _settle(
@@ -312,6 +332,12 @@ def scenario_conversations(ctx: Any, kinds: list[str]) -> dict[str, Any]:
                     result.setdefault("server_errors", {})[kind] = bot.errors_logged()[:5]
             result["runs"].append(run)
     return result
+
+
+def _per_message(cpu_s: float, stats: LoadStats) -> float:
+    """CPU milliseconds per request answered (retries count: each is a request the server handled)."""
+    answered = stats.requests - stats.errors
+    return round(cpu_s * 1000 / answered, 3) if answered else 0.0
 
 
 def _pending(engine: Any) -> int:
@@ -388,6 +414,7 @@ def scenario_burst(ctx: Any, kinds: list[str]) -> dict[str, Any]:
                         "triage_min_gap_s": min_gap,
                         "triage_gaps_under_1s": under_1s,
                         "heard": _heard(stub, ledger),
+                        **_heard_delays(stub, ledger),
                         **_mem(bot),
                     }
                     result.setdefault("server_errors", {})[kind] = bot.errors_logged()[:5]

@@ -105,18 +105,30 @@ def _conversation_lines(results: dict[str, dict[str, Any]]) -> list[str]:
         lines.append(
             f"  6 {name}: {run['target_rate_per_s']:.0f}/s offered for {run['elapsed_s']:.0f} s at {run['clients']} "
             f"clients: {run['new_per_s']:.0f} new conversations/s"
-            + (f" (bare Bolt, same load: {base['new_per_s']:.0f}/s, ack p99 {base['p99_ms']:.2f} ms)" if base else "")
+            + (
+                f" (bare Bolt, same load: {base['new_per_s']:.0f}/s, ack p99 {base['p99_ms']:.2f} ms, "
+                f"{base['server_cpu_ms_per_message']:.2f} ms server CPU a request)"
+                if base
+                else ""
+            )
             + f", at worst {run['behind_schedule_max_s']:.2f} s behind schedule; sent {run['messages_sent']} "
             f"(+{run['retries_sent']} retries, +{run['racing_duplicates_sent']} racing duplicates), acked "
             f"{run['messages_acked']}, stored {run['conversations_stored']}, lost {run['lost']}, doubled "
             f"{run['doubled']}, event ids not recorded {run['event_ids_not_recorded']}; 👀 on {run['heard']} "
-            f"({run['heard_s_after_last']} s after the last message); in triage: {run['in_triage']} of "
+            f"({run['heard_s_after_last']} s after the last message; from its message: p50 {run['heard_p50_s']} s, "
+            f"max {run['heard_max_s']} s); in triage: {run['in_triage']} of "
             f"{run['conversations_stored']} {run['in_triage_s_after_last']} s after the last (one mirror each, "
             "paced to 1 post/s), "
             f"{run['outbox_pending']} outbox rows still pending; CPU over the run: server {run['server_cpu_s']} s, "
             f"load generator {run['load_generator_cpu_s']} s, Slack stub {run['slack_stub_cpu_s']} s"
             + (f", PostgreSQL {run['postgres_cpu_s']} s" if run.get("postgres_cpu_s") is not None else "")
-            + f" (of {run['cpu_capacity_s']} core-s)"
+            + f" (of {run['cpu_capacity_s']} core-s); CPU a request: server {run['server_cpu_ms_per_message']:.2f} ms "
+            f"({run['server_cpu_vs_bare']}x bare Bolt's)"
+            + (
+                f", PostgreSQL {run['postgres_cpu_ms_per_message']:.2f} ms"
+                if run.get("postgres_cpu_ms_per_message") is not None
+                else ""
+            )
         )
     for run in (results.get("burst") or {}).get("runs", []):
         name = run["db"] + (f" x{run['processes']}" if run.get("processes", 1) > 1 else "")
@@ -131,7 +143,8 @@ def _conversation_lines(results: dict[str, dict[str, Any]]) -> list[str]:
             )
             + f" (from its own message: p50 {run['in_triage_p50_s']} s, max {run['in_triage_max_s']} s); "
             f"{run['triage_posts']} triage posts, {run['triage_updates']} updates, min gap between posts "
-            f"{run['triage_min_gap_s']} s ({run['triage_gaps_under_1s']} under 1 s); 👀 on {run['heard']}"
+            f"{run['triage_min_gap_s']} s ({run['triage_gaps_under_1s']} under 1 s); 👀 on {run['heard']} "
+            f"(from its message: p50 {run['heard_p50_s']} s, max {run['heard_max_s']} s)"
         )
     return lines
 

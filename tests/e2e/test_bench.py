@@ -77,6 +77,8 @@ def test_quick_benchmark_runs_every_scenario(tmp_path: Path) -> None:
     assert conv["lost"] == conv["doubled"] == conv["event_ids_not_recorded"] == conv["stored_but_not_acked"] == 0
     assert conv["retries_sent"] > 0 and conv["heard"] == conv["messages_acked"]
     assert 0 <= conv["in_triage"] <= conv["conversations_stored"] and conv["p99_ms_vs_bare"] > 0
+    assert 0 < conv["heard_p50_s"] <= conv["heard_max_s"]
+    assert bare["server_cpu_ms_per_message"] > 0 and conv["server_cpu_vs_bare"] > 0
     assert "new conversations/s" in done.stdout
 
     # A burst: every conversation stored once and, within the timeout, visible in triage, no two
@@ -84,6 +86,7 @@ def test_quick_benchmark_runs_every_scenario(tmp_path: Path) -> None:
     (burst,) = results["burst"]["runs"]
     assert burst["messages_acked"] == burst["conversations_stored"] > 0
     assert burst["lost"] == burst["doubled"] == 0 and burst["heard"] == burst["messages_acked"]
+    assert 0 < burst["heard_p50_s"] <= burst["heard_max_s"]
     assert burst["all_in_triage"] and burst["in_triage"] == burst["conversations_stored"]
     assert 0 < burst["all_in_triage_s_after_last"] < burst["timeout_s"]
     assert burst["triage_gaps_under_1s"] == 0

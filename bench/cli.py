@@ -45,7 +45,7 @@ def _code_version() -> str:
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
-    parser.add_argument("--quick", action="store_true", help="a small version of every scenario (under a minute)")
+    parser.add_argument("--quick", action="store_true", help="a small version of every scenario (1-2 minutes)")
     parser.add_argument("--json", metavar="PATH", help="also write the results as JSON to PATH")
     parser.add_argument(
         "--db",

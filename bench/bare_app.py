@@ -1,5 +1,7 @@
 """The baseline: a bare Bolt app on the same HTTP stack as support-bot (cheroot + Bolt's WSGI
-adapter, same thread count and queue), with one slash-command listener that only acks.
+adapter, same thread count and queue), with one slash-command listener that only acks, and a
+`message` event listener that does nothing (Bolt acks the event): the baseline of the conversations
+scenario.
 
     python -m bench.bare_app --host 127.0.0.1 --port 3001
     python -m bench.bare_app --host 127.0.0.1 --port 3001 --open-modal
@@ -51,6 +53,10 @@ def build_app(open_modal: bool = False) -> Callable[[dict[str, Any], Callable[..
         view = build_ticket_modal(ModalContext(command["channel_id"], "command"), command.get("text") or "", "")
         client.views_open(trigger_id=command["trigger_id"], view=view)
 
+    def heard() -> None:
+        """A customer's message: nothing to do (Bolt acks an event once its listener returns)."""
+
+    bolt.event("message")(heard)
     if open_modal:
         bolt.command("/ticket")(ack=ack_only, lazy=[open_form])
     else:

@@ -18,11 +18,16 @@ from pathlib import Path
 from typing import Any
 
 from bench import report
+from bench.conversations import scenario_burst, scenario_conversations
 from bench.infra import DEFAULT_POSTGRES_URL, REPO, Databases, make_workdir
-from bench.scenarios import SCENARIOS, Ctx
+from bench.scenarios import SCENARIOS as EARLIER
+from bench.scenarios import Ctx
 
-# Quick runs keep to SQLite except for thread replies, which also run on PostgreSQL if it answers.
-QUICK_ALL_DATABASES = {"replies"}
+SCENARIOS = {**EARLIER, "conversations": scenario_conversations, "burst": scenario_burst}
+
+# Quick runs keep to SQLite except for thread replies, which also run on PostgreSQL if it answers,
+# and the conversation scenarios, which run on PostgreSQL only when it answers (their target's database).
+QUICK_ALL_DATABASES = {"replies", "conversations", "burst"}
 
 
 def _code_version() -> str:
@@ -40,7 +45,7 @@ def _code_version() -> str:
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
-    parser.add_argument("--quick", action="store_true", help="a small version of every scenario (under a minute)")
+    parser.add_argument("--quick", action="store_true", help="a small version of every scenario (1-2 minutes)")
     parser.add_argument("--json", metavar="PATH", help="also write the results as JSON to PATH")
     parser.add_argument(
         "--db",

@@ -257,7 +257,8 @@ class Databases:
             return f"sqlite:///{self.workdir / f'bench-{label}-{n}.db'}"
         import psycopg
 
-        name = f"bench_{os.getpid()}_{n}"
+        # BENCH_DB_PREFIX lets runs that share a server tell their databases apart (default "bench").
+        name = f"{os.environ.get('BENCH_DB_PREFIX', 'bench')}_{os.getpid()}_{n}"
         with psycopg.connect(self._pg_conninfo(), autocommit=True) as conn:
             conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
             conn.execute(f'CREATE DATABASE "{name}"')

@@ -11,6 +11,7 @@ uses the machine's cores, as the stand-in for Slack must, but no longer the load
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 import threading
@@ -22,6 +23,41 @@ from bench.infra import REPO
 from fakeslack import SlackStub
 
 _METHODS = frozenset({"add_user", "add_channel", "count", "arrivals", "posts"})
+_NUMBER = re.compile(r"#(\d+)(?!\d)")
+
+
+def reacted(stub: SlackStub, name: str) -> list[list[str]]:
+    """[channel, ts] of every message that carries the bot's reaction `name` now."""
+    with stub._lock:
+        return [[c, ts] for (c, ts), names in stub.reactions.items() if stub.bot_user in names.get(name, [])]
+
+
+def ticket_numbers_seen(stub: SlackStub, channel: str) -> dict[str, Any]:
+    """What the bot has shown in `channel` (the triage channel): for every ticket number (`#123`) in
+    one of its messages as they read now, when (time.monotonic) the first chat.postMessage or
+    chat.update carrying it arrived; the arrival times of its chat.postMessage calls; and how many
+    chat.update calls it made there."""
+    with stub._lock:
+        calls = [c for c in stub.calls if c.method in ("chat.postMessage", "chat.update")]
+        shown = [m for m in stub.messages.get(channel, []) if not m.get("human")]
+    calls = [c for c in calls if c.args.get("channel") == channel]
+
+    def numbers(text: Any, blocks: Any) -> set[str]:
+        return set(_NUMBER.findall(f"{text or ''} {json.dumps(blocks) if blocks else ''}"))
+
+    visible = set().union(*(numbers(m.get("text"), m.get("blocks")) for m in shown)) if shown else set()
+    first: dict[str, float] = {}
+    for call in calls:  # oldest first
+        for number in numbers(call.args.get("text"), call.args.get("blocks")) & visible:
+            first.setdefault(number, call.at)
+    return {
+        "first_seen": first,
+        "post_times": [c.at for c in calls if c.method == "chat.postMessage"],
+        "updates": sum(1 for c in calls if c.method == "chat.update"),
+    }
+
+
+_QUERIES = {"reacted": reacted, "ticket_numbers_seen": ticket_numbers_seen}
 
 
 def serve() -> None:
@@ -31,7 +67,10 @@ def serve() -> None:
     for line in sys.stdin:
         name, args = json.loads(line)
         try:
-            answer = [True, getattr(stub, name)(*args) if name in _METHODS else None]
+            if name in _QUERIES:
+                answer = [True, _QUERIES[name](stub, *args)]
+            else:
+                answer = [True, getattr(stub, name)(*args) if name in _METHODS else None]
         except Exception as exc:  # answered, so the caller raises it rather than hangs
             answer = [False, f"{type(exc).__name__}: {exc}"]
         print(json.dumps(answer), flush=True)
@@ -62,7 +101,7 @@ class RemoteStub:
         return self._process.pid
 
     def _call(self, name: str, *args: Any) -> Any:
-        assert name in _METHODS
+        assert name in _METHODS or name in _QUERIES
         with self._lock:
             self._to.write(json.dumps([name, args]) + "\n")
             self._to.flush()
@@ -92,6 +131,14 @@ class RemoteStub:
 
     def posts(self, channel: str | None = None) -> list[dict[str, Any]]:
         return list(self._call("posts", channel))
+
+    def reacted(self, name: str) -> set[tuple[str, str]]:
+        """(channel, ts) of every message carrying the bot's reaction `name`."""
+        return {(c, ts) for c, ts in self._call("reacted", name)}
+
+    def ticket_numbers_seen(self, channel: str) -> dict[str, Any]:
+        """See `ticket_numbers_seen` above (first-seen times are time.monotonic, one clock for every process)."""
+        return dict(self._call("ticket_numbers_seen", channel))
 
     def stop(self) -> None:
         with self._lock, suppress(OSError):

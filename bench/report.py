@@ -14,6 +14,10 @@ STARTUP_RSS_MB = 250.0
 NUDGES_S = 60.0
 HOME_MS = 200.0
 HOME_BLOCKS = 100
+CONVERSATIONS_PER_S = 500.0  # issue 16: new conversations a second, sustained, on PostgreSQL
+SUSTAINED_SHARE = 0.95  # of the offered rate, to count as sustained (the run's edges cost a little)
+BEHIND_SCHEDULE_S = 1.0  # clients further behind their schedule than this: the rate was not held
+BURST_TRIAGE_S = 15.0  # issue 16: every conversation of a burst visible in triage this soon after the last
 
 
 def _fmt(value: Any, digits: int = 1) -> str:
@@ -86,6 +90,62 @@ def _ack_cpu_lines(ack: dict[str, Any]) -> list[str]:
                 f"Slack stub {cpu['slack_stub']:.3f}, load generator {cpu['load_generator']:.3f}, "
                 f"PostgreSQL {cpu['postgres']:.3f} (total {sum(cpu.values()):.3f})"
             )
+    return lines
+
+
+def _conversation_lines(results: dict[str, dict[str, Any]]) -> list[str]:
+    lines = []
+    runs = (results.get("conversations") or {}).get("runs", [])
+    bare = {r["processes"]: r for r in runs if r.get("target") == "bare"}
+    for run in runs:
+        if run.get("target") == "bare":
+            continue
+        base = bare.get(run["processes"])
+        name = run["db"] + (f" x{run['processes']}" if run.get("processes", 1) > 1 else "")
+        lines.append(
+            f"  6 {name}: {run['target_rate_per_s']:.0f}/s offered for {run['elapsed_s']:.0f} s at {run['clients']} "
+            f"clients: {run['new_per_s']:.0f} new conversations/s"
+            + (
+                f" (bare Bolt, same load: {base['new_per_s']:.0f}/s, ack p99 {base['p99_ms']:.2f} ms, "
+                f"{base['server_cpu_ms_per_message']:.2f} ms server CPU a request)"
+                if base
+                else ""
+            )
+            + f", at worst {run['behind_schedule_max_s']:.2f} s behind schedule; sent {run['messages_sent']} "
+            f"(+{run['retries_sent']} retries, +{run['racing_duplicates_sent']} racing duplicates), acked "
+            f"{run['messages_acked']}, stored {run['conversations_stored']}, lost {run['lost']}, doubled "
+            f"{run['doubled']}, event ids not recorded {run['event_ids_not_recorded']}; 👀 on {run['heard']} "
+            f"({run['heard_s_after_last']} s after the last message; from its message: p50 {run['heard_p50_s']} s, "
+            f"max {run['heard_max_s']} s); in triage: {run['in_triage']} of "
+            f"{run['conversations_stored']} {run['in_triage_s_after_last']} s after the last (one mirror each, "
+            "paced to 1 post/s), "
+            f"{run['outbox_pending']} outbox rows still pending; CPU over the run: server {run['server_cpu_s']} s, "
+            f"load generator {run['load_generator_cpu_s']} s, Slack stub {run['slack_stub_cpu_s']} s"
+            + (f", PostgreSQL {run['postgres_cpu_s']} s" if run.get("postgres_cpu_s") is not None else "")
+            + f" (of {run['cpu_capacity_s']} core-s); CPU a request: server {run['server_cpu_ms_per_message']:.2f} ms "
+            f"({run['server_cpu_vs_bare']}x bare Bolt's)"
+            + (
+                f", PostgreSQL {run['postgres_cpu_ms_per_message']:.2f} ms"
+                if run.get("postgres_cpu_ms_per_message") is not None
+                else ""
+            )
+        )
+    for run in (results.get("burst") or {}).get("runs", []):
+        name = run["db"] + (f" x{run['processes']}" if run.get("processes", 1) > 1 else "")
+        after = run["all_in_triage_s_after_last"]
+        lines.append(
+            f"  7 {name}: {run['messages_acked']} conversations sent over {run['sent_over_s']} s, stored "
+            f"{run['conversations_stored']}, lost {run['lost']}, doubled {run['doubled']}; "
+            + (
+                f"all {run['in_triage']} visible in triage {after} s after the last message"
+                if after is not None
+                else f"only {run['in_triage']} visible in triage within the {run['timeout_s']:.0f} s timeout"
+            )
+            + f" (from its own message: p50 {run['in_triage_p50_s']} s, max {run['in_triage_max_s']} s); "
+            f"{run['triage_posts']} triage posts, {run['triage_updates']} updates, min gap between posts "
+            f"{run['triage_min_gap_s']} s ({run['triage_gaps_under_1s']} under 1 s); 👀 on {run['heard']} "
+            f"(from its message: p50 {run['heard_p50_s']} s, max {run['heard_max_s']} s)"
+        )
     return lines
 
 
@@ -180,6 +240,42 @@ def targets(results: dict[str, dict[str, Any]], quick: bool) -> list[dict[str, A
                 f"{pacing['gaps_under_1s']} gaps < 1 s, {pacing['gaps_under_0_9s']} < 0.9 s",
                 pacing["gaps_under_1s"] == 0,
             )
+    conversations = results.get("conversations")
+    if conversations:
+        for run in conversations["runs"]:
+            if run.get("target") != "support-bot":
+                continue
+            judged = run["db"] == "postgres" and run["target_rate_per_s"] >= CONVERSATIONS_PER_S
+            add(
+                f"new conversations >= {CONVERSATIONS_PER_S:.0f}/s sustained, 0 lost, 0 doubled, every 👀 "
+                f"delivered ({run['db']}"
+                + ("" if judged else f"; offered {run['target_rate_per_s']:.0f}/s, not the target's load")
+                + ")",
+                f"{run['new_per_s']:.0f}/s of {run['target_rate_per_s']:.0f}/s offered (at worst "
+                f"{run['behind_schedule_max_s']:.1f} s behind schedule), ack p99 {run['p99_ms']:.1f} ms, "
+                f"lost {run['lost']}, doubled {run['doubled']}, 👀 {run['heard']}/{run['messages_acked']}, "
+                f"errors {run['errors']}",
+                (
+                    run["new_per_s"] >= SUSTAINED_SHARE * CONVERSATIONS_PER_S
+                    and run["behind_schedule_max_s"] <= BEHIND_SCHEDULE_S
+                    and run["lost"] == run["doubled"] == run["errors"] == 0
+                    and run["heard"] == run["messages_acked"]
+                )
+                if judged
+                else None,
+            )
+    burst = results.get("burst")
+    if burst:
+        for run in burst["runs"]:
+            after = run["all_in_triage_s_after_last"]
+            add(
+                f"burst: every conversation visible in triage <= {BURST_TRIAGE_S:.0f} s after the last ({run['db']})",
+                f"{run['in_triage']}/{run['conversations_stored']} visible "
+                + (f"{after:.1f} s after the last message" if after is not None else f"within {run['timeout_s']:.0f} s")
+                + f" ({run['triage_posts']} triage posts, {run['triage_updates']} updates), lost {run['lost']}, "
+                f"doubled {run['doubled']}",
+                after is not None and after <= BURST_TRIAGE_S and run["lost"] == run["doubled"] == 0,
+            )
     home = results.get("apphome")
     if home:
         for run in home.get("runs", []):
@@ -213,6 +309,10 @@ def render(results: dict[str, dict[str, Any]], meta: dict[str, Any]) -> str:
         rows += _latency_rows(results["submit"], "2 ticket submission")
     if "replies" in results:
         rows += _latency_rows(results["replies"], "3 thread replies")
+    if "conversations" in results:
+        rows += _latency_rows(results["conversations"], "6 customer messages")
+    if "burst" in results:
+        rows += _latency_rows(results["burst"], "7 burst of messages")
     if rows:
         lines += ["", *_table(header, rows)]
 
@@ -242,6 +342,7 @@ def render(results: dict[str, dict[str, Any]], meta: dict[str, Any]) -> str:
                 + (f", PostgreSQL {run['postgres_cpu_s']} s" if run.get("postgres_cpu_s") is not None else "")
                 + f" (of {run.get('cpu_capacity_s')} core-s); probes: {probes}"
             )
+    lines += _conversation_lines(results)
     if "scheduler" in results:
         for run in results["scheduler"]["runs"]:
             seed, start = run["schedule_all"], run["start_with_jobs"]

@@ -12,7 +12,7 @@ import pytest
 from tests.support import REPO
 
 
-@pytest.mark.timeout(180)
+@pytest.mark.timeout(270)
 def test_quick_benchmark_runs_every_scenario(tmp_path: Path) -> None:
     out = tmp_path / "bench.json"
     done = subprocess.run(
@@ -20,12 +20,12 @@ def test_quick_benchmark_runs_every_scenario(tmp_path: Path) -> None:
         cwd=REPO,
         capture_output=True,
         text=True,
-        timeout=150,
+        timeout=240,
     )
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     report = json.loads(out.read_text())
     results = report["results"]
-    assert set(results) == {"ack", "submit", "replies", "scheduler", "apphome"}
+    assert set(results) == {"ack", "submit", "replies", "scheduler", "apphome", "conversations", "burst"}
     assert "targets" in done.stdout and "/ticket ack" in done.stdout
 
     ack = results["ack"]["runs"]
@@ -65,6 +65,32 @@ def test_quick_benchmark_runs_every_scenario(tmp_path: Path) -> None:
         assert run["throughput_per_s"] > 0 and run["events_acked"] > 0
         assert run["lost"] == 0 and run["duplicated"] == 0 and run["event_ids_not_recorded"] == 0
         assert run["retries_sent"] > 0
+
+    # Customer messages: the bare Bolt baseline and the bot under the same offered load; every acked
+    # message is one conversation, retries included, and every one got its 👀.
+    bare, conv = results["conversations"]["runs"]
+    assert bare["target"] == "bare" and conv["target"] == "support-bot"
+    assert bare["target_rate_per_s"] == conv["target_rate_per_s"] and bare["clients"] == conv["clients"]
+    for run in (bare, conv):
+        assert run["new_per_s"] > 0 and run["errors"] == 0 and run["p50_ms"] <= run["p99_ms"]
+    assert conv["messages_acked"] == conv["messages_sent"] == conv["conversations_stored"] > 0
+    assert conv["lost"] == conv["doubled"] == conv["event_ids_not_recorded"] == conv["stored_but_not_acked"] == 0
+    assert conv["retries_sent"] > 0 and conv["heard"] == conv["messages_acked"]
+    assert 0 <= conv["in_triage"] <= conv["conversations_stored"] and conv["p99_ms_vs_bare"] > 0
+    assert 0 < conv["heard_p50_s"] <= conv["heard_max_s"]
+    assert bare["server_cpu_ms_per_message"] > 0 and conv["server_cpu_vs_bare"] > 0
+    assert "new conversations/s" in done.stdout
+
+    # A burst: every conversation stored once and, within the timeout, visible in triage, no two
+    # triage posts less than a second apart.
+    (burst,) = results["burst"]["runs"]
+    assert burst["messages_acked"] == burst["conversations_stored"] > 0
+    assert burst["lost"] == burst["doubled"] == 0 and burst["heard"] == burst["messages_acked"]
+    assert 0 < burst["heard_p50_s"] <= burst["heard_max_s"]
+    assert burst["all_in_triage"] and burst["in_triage"] == burst["conversations_stored"]
+    assert 0 < burst["all_in_triage_s_after_last"] < burst["timeout_s"]
+    assert burst["triage_gaps_under_1s"] == 0
+    assert "visible in triage" in done.stdout
 
     (sched,) = results["scheduler"]["runs"]
     assert sched["schedule_all"]["jobs_stored"] > 0 and sched["start_with_jobs"]["ready_s"] > 0

@@ -262,9 +262,10 @@ class PostPlanner:
             card_error = self._card_error(session, ticket)
             if card_error is None:
                 raise Defer("waiting for the ticket card")
-        # A burst: listed in a summary instead. Never a Critical ticket (its card pings the channel)
-        # nor one whose card failed (its mirror says so).
-        if card_error is None and ticket.severity != Severity.CRITICAL:
+        # A burst: listed in a summary instead. Never a Critical ticket (its card pings the channel),
+        # one whose card failed (its mirror says so), nor a retry (an earlier attempt may have
+        # reached Slack: delivery finds that card rather than post it again).
+        if card_error is None and ticket.severity != Severity.CRITICAL and row.attempts == 0:
             batch_id = self._join_summary(session, ticket)
             if batch_id is not None:
                 raise Settled(f"ticket {ticket.id} is listed in triage summary {batch_id}")
@@ -509,9 +510,12 @@ class PostPlanner:
         version = batch["version"]  # read before the items: a change after it owes another render
         text, blocks = build_triage_summary(self._summary_items(session, batch_id))
         channel = batch["channel_id"]
+        # A retry may find the post an earlier attempt left in Slack (an older render): then
+        # record nothing as shown, so an update follows.
+        shown = version if row.attempts == 0 else 0
 
         def on_sent(s: Session, ts: str) -> None:
-            self._summary_shown(s, batch_id, ts, version)
+            self._summary_shown(s, batch_id, ts, shown)
 
         if row.kind == PostKind.TRIAGE_SUMMARY:
             args = {"channel": channel, "text": text, "blocks": blocks, "unfurl_links": False}

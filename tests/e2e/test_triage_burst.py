@@ -10,7 +10,7 @@ from typing import Any
 
 from fakeslack import CUSTOMER_TEAM, STAFF, TRIAGE, SlackStub
 from fakeslack.messages import person_message
-from tests.support import BotUnderTest, running_bot
+from tests.support import BotUnderTest, drained, file_ticket, posts_for, running_bot
 from ui import ids
 
 HOST_URL = "https://host-inc.slack.com"  # the stub's auth.test url: permalinks are built on it
@@ -124,6 +124,55 @@ def test_a_steady_stream_faster_than_slack_takes_stays_within_seconds(bot: BotUn
     for summary in _summaries(slack):
         times = sorted(c.at for c in slack.calls_to("chat.update") if c.args["ts"] == summary["ts"])
         assert all(b - a >= 1.0 for a, b in zip(times, times[1:], strict=False)), times
+
+
+def test_a_burst_of_tickets_from_many_channels_is_summarised_after_their_cards(bot: BotUnderTest) -> None:
+    """Tickets' cards go to their customer channels one by one (paced per channel, unaffected);
+    their triage mirrors, due as each card is out, are summarised once they pile up."""
+    slack = bot.slack
+    channels = [f"C0MANY{n}" for n in range(6)]
+    for channel in channels:
+        bot.join_channel(channel, name=channel.lower())
+    for n in range(24):
+        file_ticket(bot, channel=channels[n % len(channels)], severity="low", title=f"Broken thing {n}")
+    last = time.monotonic()
+    numbers = [number for (number,) in bot.sql("SELECT id FROM tickets ORDER BY id")]
+    assert len(numbers) == 24
+    slack.wait_for(lambda: all(n in _shown(slack) for n in numbers), timeout=30)
+    assert time.monotonic() - last <= 15
+    assert {n: len(places) for n, places in _shown(slack).items()} == {n: 1 for n in numbers}
+    assert len([c for c in slack.calls_to("chat.postMessage") if c.args["channel"] == TRIAGE]) <= 16
+    # Every card and acknowledgement reached its customer channel, once.
+    slack.wait_for(lambda: all(posts_for(slack, n)["ack"] == 1 for n in numbers), timeout=30)
+    assert all(posts_for(slack, n)["card"] == 1 for n in numbers)
+    # A summary line links to the ticket's card in its channel.
+    for number, channel, card_ts in bot.sql("SELECT id, channel_id, thread_ts FROM tickets ORDER BY id"):
+        kind, ts = _shown(slack)[number][0]
+        if kind == "summary":
+            line = _line(next(m for m in _summaries(slack) if m["ts"] == ts), number)
+            assert f"{HOST_URL}/archives/{channel}/p{card_ts.replace('.', '')}" in line and "Low" in line
+
+
+def test_lost_answers_and_rate_limits_neither_double_nor_lose_an_item(bot: BotUnderTest, channel: str) -> None:
+    """Slack stores the first triage posts but the answers are lost (5xx), and rate limits the
+    first summary updates: every item still shows exactly once, in summaries posted once each."""
+    slack = bot.slack
+    slack.fail_after_accept("chat.postMessage", status=500, times=2)
+    slack.fail("chat.update", status=429, retry_after=1, times=2)
+    _burst(bot, channel, _customers(slack, 50))
+    numbers = [number for (number,) in bot.sql("SELECT id FROM tickets ORDER BY id")]
+    assert len(numbers) == 50
+
+    def exactly_once() -> bool:
+        shown = _shown(slack)
+        return {n: len(shown.get(n, [])) for n in numbers} == {n: 1 for n in numbers}
+
+    slack.wait_for(exactly_once, timeout=30)
+    drained(bot)
+    assert exactly_once()
+    summary_rows = bot.sql("SELECT ts FROM triage_batches ORDER BY id")
+    assert sorted(ts for (ts,) in summary_rows) == sorted(m["ts"] for m in _summaries(slack))
+    assert bot.sql("SELECT count(*) FROM triage_batches WHERE shown_version <> version")[0][0] == 0
 
 
 def test_a_ticket_in_a_summary_gets_its_notes_and_its_changes_shown(slack: SlackStub, database_url: str) -> None:

@@ -103,10 +103,13 @@ def test_a_burst_of_conversations_reaches_triage_in_summaries_within_seconds(bot
         assert all(b - a >= 1.0 for a, b in zip(times, times[1:], strict=False)), times
     # Customer-channel posts are unaffected: every message still got its 👀.
     slack.wait_for(lambda: all(slack.reactions.get((channel, m["ts"]), {}).get("eyes") for m in said))
-    # What the database says matches what Slack shows.
+    # What the database says matches what Slack shows (once the bot has recorded what it sent).
+    drained(bot)
     batched = bot.sql("SELECT count(*) FROM tickets WHERE triage_batch_id IS NOT NULL")[0][0]
     assert batched == sum(1 for places in shown.values() if places[0][0] == "summary")
-    assert bot.sql("SELECT count(*) FROM triage_batches WHERE ts IS NULL")[0][0] == 0
+    summary_rows = bot.sql("SELECT ts, item_count, version, shown_version FROM triage_batches ORDER BY id")
+    assert sorted(ts for ts, *_ in summary_rows) == sorted(m["ts"] for m in summaries)
+    assert all(items > 0 and version == shown for _, items, version, shown in summary_rows)
 
 
 def test_a_steady_stream_faster_than_slack_takes_stays_within_seconds(bot: BotUnderTest, channel: str) -> None:

@@ -26,11 +26,13 @@ mirror row as it is planned (`place`, pure; services/posts.py applies it in the 
   render reads `version` before the items, and when Slack has taken it, records `shown_version`
   under the same lock and owes another render if `version` moved on meanwhile. So the latest
   render always shows every item, whichever replica or worker races with it.
-- **A ticket in a summary, later.** Its `tickets.triage_ts` stays NULL and `triage_batch_id` names
-  the summary. Its mirror updates (taken, resolved, severity set, a refused customer post...)
-  re-render the summary (coalesced as above) instead of updating a card of its own. Its triage
-  notes (SLA warning, update owed, reopened) and refusal notes go in the summary's thread; the
-  SLA breach stays top level, as for every ticket.
+- **A ticket in a summary, later.** `tickets.triage_batch_id` names its summary and
+  `tickets.triage_ts` is the summary's ts once it is out (so whatever looks for "the ticket's
+  message in triage" finds the summary). Its mirror updates (taken, resolved, severity set, a
+  refused customer post...) re-render the summary (coalesced as above) instead of updating a card
+  of its own. Its triage notes (SLA warning, update owed, reopened) and refusal notes go in the
+  summary's thread; the SLA breach stays top level, as for every ticket. A ticket never leaves its
+  summary for a card of its own.
 
 This module is the pure part: the thresholds and the decision, with time passed in.
 """

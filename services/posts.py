@@ -127,7 +127,21 @@ _BATCH_SHOWN = (
     )
     .returning(_BATCHES.c.version, _BATCHES.c.shown_version)
 )
-_SET_TICKET_BATCH = update(_TICKETS).where(_BY_TICKET_ID).values(triage_batch_id=bindparam("batch"))
+# A listed ticket's triage message is its summary (triage_ts stays NULL until the summary is out).
+_SET_TICKET_BATCH = (
+    update(_TICKETS)
+    .where(_BY_TICKET_ID)
+    .values(
+        triage_batch_id=bindparam("batch"),
+        triage_channel_id=bindparam("channel"),
+        triage_ts=select(_BATCHES.c.ts).where(_BY_BATCH_ID).scalar_subquery(),
+    )
+)
+_SET_BATCH_TICKETS_TS = (
+    update(_TICKETS)
+    .where(_TICKETS.c.triage_batch_id == bindparam("batch"), _TICKETS.c.triage_ts.is_(None))
+    .values(triage_ts=bindparam("ts"))
+)
 
 
 class PostPlanner:
@@ -308,7 +322,7 @@ class PostPlanner:
 
     def _plan_mirror_update(self, session: Session, row: OutboxRow) -> Post:
         ticket = self._ticket(session, row)
-        if ticket.triage_ts is None and ticket.triage_batch_id is not None:
+        if ticket.triage_batch_id is not None:
             self._summary_changed(session, ticket.triage_batch_id)
             raise Settled(f"ticket {ticket.id} is listed in triage summary {ticket.triage_batch_id}: it is re-rendered")
         if ticket.triage_ts is None:
@@ -380,8 +394,9 @@ class PostPlanner:
 
     # -- triage summaries (a burst; outbox/batching.py) ----------------------------------------------
     def _triage_thread(self, session: Session, ticket: Ticket) -> str | None:
-        """The triage thread notes about the ticket go in: its card's, or its summary's. None: top
-        level (neither was ever posted). Raises Defer while the one it will have is on its way."""
+        """The triage thread notes about the ticket go in: its card's, or its summary's (either is
+        `triage_ts` once out). None: top level (neither was ever posted). Raises Defer while the
+        one it will have is on its way."""
         if ticket.triage_ts:
             return ticket.triage_ts
         if ticket.triage_batch_id is not None:
@@ -435,7 +450,8 @@ class PostPlanner:
                     batch_id = session.scalar(_BATCH_BY_SEQ, {"channel": self._triage_channel, "seq": seq})
             joined = session.execute(_JOIN_BATCH, {"batch": batch_id, "at": now}).first()
             if joined is not None:
-                session.execute(_SET_TICKET_BATCH, {"ticket_id": ticket.id, "batch": batch_id})
+                params = {"ticket_id": ticket.id, "batch": batch_id, "channel": self._triage_channel}
+                session.execute(_SET_TICKET_BATCH, params)
                 self._owe_summary_render(session, batch_id, joined[0], now)
                 return batch_id
             batch_id, seq = None, seq + 1
@@ -533,6 +549,8 @@ class PostPlanner:
         found = session.execute(
             _BATCH_SHOWN, {"batch": batch_id, "ts": ts or None, "shown": version, "at": now}
         ).first()
+        if ts:  # the listed tickets' triage message (those that joined before it was out)
+            session.execute(_SET_BATCH_TICKETS_TS, {"batch": batch_id, "ts": ts})
         if found is not None and found[0] > found[1]:
             self._owe_summary_render(session, batch_id, now, now)
 

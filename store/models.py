@@ -97,6 +97,7 @@ class Ticket(Base):
     rating_comment: Mapped[str | None] = mapped_column(Text)
     rated_by: Mapped[str | None] = mapped_column(String(32))
     # The triage summary the ticket was listed in instead of its own mirror (a burst); None: not.
+    # Then triage_ts is the summary's ts (outbox/batching.py).
     triage_batch_id: Mapped[int | None] = mapped_column(ForeignKey("triage_batches.id"))
 
 

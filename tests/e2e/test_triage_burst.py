@@ -110,6 +110,9 @@ def test_a_burst_of_conversations_reaches_triage_in_summaries_within_seconds(bot
     summary_rows = bot.sql("SELECT ts, item_count, version, shown_version FROM triage_batches ORDER BY id")
     assert sorted(ts for ts, *_ in summary_rows) == sorted(m["ts"] for m in summaries)
     assert all(items > 0 and version == shown for _, items, version, shown in summary_rows)
+    # A listed ticket's message in triage is its summary.
+    mismatched = "SELECT count(*) FROM tickets t JOIN triage_batches b ON b.id = t.triage_batch_id "
+    assert bot.sql(mismatched + "WHERE t.triage_ts IS NULL OR t.triage_ts <> b.ts")[0][0] == 0
 
 
 def test_a_steady_stream_faster_than_slack_takes_stays_within_seconds(bot: BotUnderTest, channel: str) -> None:

@@ -206,8 +206,8 @@ def test_a_ticket_in_a_summary_gets_its_notes_and_its_changes_shown(slack: Slack
         def note(words: str) -> list[dict[str, Any]]:
             return [p for p in slack.posts(TRIAGE) if words in p["text"] and f"#{number} " in p["text"]]
 
-        warning = slack.wait_for(lambda: note("75%"), timeout=40)[0]
+        warning = slack.wait_for(lambda: note("75% of the first-response target"), timeout=40)[0]
         assert warning["thread_ts"] == summary_ts
-        breach = slack.wait_for(lambda: note("overdue"), timeout=40)[0]
+        breach = slack.wait_for(lambda: note("first response is overdue"), timeout=40)[0]
         assert breach["thread_ts"] is None
         assert f"{HOST_URL}/archives/{channel}/p" in breach["text"]  # linked to the customer's message

@@ -7,6 +7,7 @@ nothing owed is lost when Slack is down or the process dies; worker threads deli
   rows.py          enqueue and its forms (fresh, repeat, triage note) in the caller's transaction; Core statements
   post.py          the planner's contract: OutboxRow in, Post out (or Defer / Abandon)
   pacing.py        Pacer: about one new message per channel per second
+  batching.py      a burst of triage cards becomes one summary post: the rule (pure) and its design
   slack_errors.py  what a Slack error means: wait, retry, send less, or give up
   delivery.py      one attempt at one row (claim, plan, pace, send, record)
   workers.py       Outbox: the worker threads, one per partition, started while this process leads
@@ -22,11 +23,14 @@ from outbox.kinds import (
     refusal_note_key,
     refused_mirror_update_key,
     repeat_key,
+    summary_update_key,
     ticket_post_key,
     triage_note_key,
+    triage_summary_key,
+    triage_summary_prefix,
 )
 from outbox.pacing import POST_INTERVAL_PER_CHANNEL, Pacer
-from outbox.post import Abandon, Defer, OutboxRow, Planner, Post
+from outbox.post import Abandon, Defer, OutboxRow, Planner, Post, Settled
 from outbox.rows import enqueue, enqueue_fresh, enqueue_repeat, enqueue_triage_note, reaction_post, utcnow
 from outbox.slack_errors import CHANNEL_GONE, REFUSED_AS_INVALID
 from outbox.workers import Outbox
@@ -46,6 +50,7 @@ __all__ = [
     "Planner",
     "Post",
     "PostKind",
+    "Settled",
     "checklist_post_key",
     "checklist_post_prefix",
     "enqueue",
@@ -57,7 +62,10 @@ __all__ = [
     "refusal_note_key",
     "refused_mirror_update_key",
     "repeat_key",
+    "summary_update_key",
     "ticket_post_key",
     "triage_note_key",
+    "triage_summary_key",
+    "triage_summary_prefix",
     "utcnow",
 ]

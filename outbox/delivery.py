@@ -29,7 +29,7 @@ from outbox.kinds import (
     refused_mirror_update_key,
 )
 from outbox.pacing import EARLY_OK, Pacer
-from outbox.post import Abandon, Defer, OutboxRow, Planner, Post
+from outbox.post import Abandon, Defer, OutboxRow, Planner, Post, Settled
 from outbox.rows import CLAIM, COL, DEFER, DUE_ROWS, MAKE_DUE, OUTBOX, SENT, START, enqueue
 from outbox.slack_errors import CHANNEL_GONE, REFUSED_AS_INVALID, error_code, is_server_error, retry_after
 from store.db import Database
@@ -87,6 +87,11 @@ class Delivery:
                 # Back to pending, due when it may go, in the claim's own transaction.
                 session.execute(DEFER, {"row_id": row_id, "at": self._clock() + timedelta(seconds=defer.delay)})
                 self._wake_at(row_id, defer.delay)
+                return True
+            except Settled as settled:
+                # Nothing to send: done, in the claim's transaction (with what the planner wrote).
+                session.execute(SENT, {"row_id": row_id, "at": self._clock(), "ts": None})
+                log.debug("outbox row %s settled without a post: %s", row_id, settled)
                 return True
             except Abandon as abandon:
                 abandoned = str(abandon)

@@ -25,6 +25,8 @@ class PostKind(StrEnum):
     MIRROR_UPDATE = "mirror_update"  # the triage card re-rendered (chat.update)
     TRIAGE_NOTE = "triage_note"  # SLA warning/breach, update owed, reopened... (payload["note"])
     POST_REFUSED = "post_refused"  # Slack refused a post for good: triage is told
+    TRIAGE_SUMMARY = "triage_summary"  # a burst's tickets in one post (payload["batch"]), outbox/batching.py
+    SUMMARY_UPDATE = "summary_update"  # that summary re-rendered (chat.update), at most every few seconds
     # Channels
     WELCOME = "welcome"  # the bot joined a customer channel
     CHANNEL_JOIN = "channel_join"  # read a channel the bot joined (conversations.info), then register it
@@ -93,3 +95,19 @@ def gone_channel_note_key(about: int | str | None, reason: str) -> str:
     """The key of the note telling triage a post's channel is gone (`reason`: Slack's error):
     once per ticket (or channel, `about`) and reason, however many posts it refuses."""
     return f"{PostKind.POST_REFUSED}:{about}:{reason}"
+
+
+def triage_summary_prefix(batch_id: int) -> str:
+    """What the keys of a triage summary's post and updates start with (a pending one is looked up by it)."""
+    return f"{PostKind.TRIAGE_SUMMARY}:{batch_id}:"
+
+
+def triage_summary_key(batch_id: int) -> str:
+    """The key of a triage summary's post: once per summary."""
+    return triage_summary_prefix(batch_id) + "post"
+
+
+def summary_update_key(batch_id: int, bucket: int) -> str:
+    """The key of a triage summary's update, once per summary and time bucket (`bucket`: the due
+    time in units of batching.SUMMARY_UPDATE_EVERY): updates of one summary coalesce."""
+    return triage_summary_prefix(batch_id) + f"update:{bucket}"

@@ -59,9 +59,16 @@ class Defer(Exception):
         self.delay = delay  # seconds until the row is due again
 
 
+class Settled(Exception):
+    """The row needs no Web API call of its own (a triage mirror listed in a summary instead, an
+    update folded into the summary's next render): it counts as sent, and what the planner wrote
+    in the claim's transaction is committed with it. The reason is logged."""
+
+
 class Abandon(Exception):
     """The row can never be delivered; record why."""
 
 
-# Plans a row's delivery, in the claim's transaction: raises Defer (not yet) or Abandon (never).
+# Plans a row's delivery, in the claim's transaction: raises Defer (not yet), Settled (nothing to
+# send) or Abandon (never).
 Planner = Callable[[Session, OutboxRow], Post]

@@ -2,6 +2,11 @@
 
 Rendering late means a card always shows the ticket as it is now, and a retried update is
 harmless (it renders the same state again).
+
+A burst of triage mirrors becomes one summary post (outbox/batching.py has the rule and the
+design): `_plan_triage_mirror` lists the ticket in a summary instead of posting its card
+(`_join_summary`); `_plan_triage_summary` posts and re-renders summaries; a listed ticket's mirror
+updates re-render its summary, and its notes go in the summary's thread (`_triage_thread`).
 """
 
 from __future__ import annotations
@@ -12,7 +17,7 @@ from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
 from types import MappingProxyType
 
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import bindparam, case, func, select, update
 from sqlalchemy.orm import Session
 
 from outbox import (
@@ -22,14 +27,27 @@ from outbox import (
     OutboxRow,
     Post,
     PostKind,
+    Settled,
     checklist_post_prefix,
+    enqueue,
+    summary_update_key,
     ticket_post_key,
+    triage_summary_key,
+    triage_summary_prefix,
+)
+from outbox.batching import (
+    BURST_THRESHOLD,
+    SUMMARY_MAX_ITEMS,
+    SUMMARY_UPDATE_EVERY,
+    LatestSummary,
+    place,
+    update_bucket,
 )
 from services.onboarding import load_checklist
 from services.tickets import HEARD_NOTE, severity_of, ticket_info
 from slack_api.identity import Directory
-from store.db import Row
-from store.models import Customer, OutboxMessage, Ticket
+from store.db import Row, insert_new_key
+from store.models import Customer, OutboxMessage, Ticket, TriageBatch
 from tickets.intake import CONVERSATION_SOURCE
 from tickets.severity import Severity
 from tickets.sla import sla_state
@@ -53,6 +71,7 @@ from ui.onboarding import (
     build_nudge,
     build_scaling_checkin,
 )
+from ui.triage_summary import SummaryItem, build_triage_summary
 
 _SLACK_ERROR = re.compile(r"[a-z_]+(\Z|, then )")  # an error code as Slack gives it (not our own Abandon reasons)
 # A ticket is read (and its card's or mirror's ts written) for every post about it: prebuilt Core.
@@ -62,6 +81,68 @@ _TICKET = select(_TICKETS).where(_BY_TICKET_ID)
 _SET_THREAD_TS = update(_TICKETS).where(_BY_TICKET_ID).values(thread_ts=bindparam("ts"))
 _SET_TRIAGE_TS = (
     update(_TICKETS).where(_BY_TICKET_ID).values(triage_channel_id=bindparam("channel"), triage_ts=bindparam("ts"))
+)
+# Triage summaries (outbox/batching.py).
+_OUTBOX = OutboxMessage.__table__
+_BATCHES = TriageBatch.__table__
+_BY_BATCH_ID = _BATCHES.c.id == bindparam("batch")
+# Triage mirrors waiting to go out (their ticket has its customer thread), counted up to the threshold.
+_WAITING_MIRRORS = select(func.count()).select_from(
+    select(_OUTBOX.c.id)
+    .join(_TICKETS, _TICKETS.c.id == _OUTBOX.c.ticket_id)
+    .where(
+        _OUTBOX.c.kind == PostKind.TRIAGE_MIRROR.value,
+        _OUTBOX.c.state == "pending",
+        _TICKETS.c.thread_ts.is_not(None),
+    )
+    .limit(BURST_THRESHOLD)
+    .subquery()
+)
+_LATEST_BATCH = (
+    select(_BATCHES.c.id, _BATCHES.c.seq, _BATCHES.c.item_count, _BATCHES.c.last_joined_at)
+    .where(_BATCHES.c.channel_id == bindparam("channel"))
+    .order_by(_BATCHES.c.seq.desc())
+    .limit(1)
+)
+_BATCH_BY_SEQ = select(_BATCHES.c.id).where(
+    _BATCHES.c.channel_id == bindparam("channel"), _BATCHES.c.seq == bindparam("seq")
+)
+# Each change to show locks the summary's row (UPDATE) before it looks for a pending render.
+_JOIN_BATCH = (
+    update(_BATCHES)
+    .where(_BY_BATCH_ID, _BATCHES.c.item_count < SUMMARY_MAX_ITEMS)
+    .values(item_count=_BATCHES.c.item_count + 1, version=_BATCHES.c.version + 1, last_joined_at=bindparam("at"))
+    .returning(_BATCHES.c.rendered_at)
+)
+_BUMP_BATCH = (
+    update(_BATCHES).where(_BY_BATCH_ID).values(version=_BATCHES.c.version + 1).returning(_BATCHES.c.rendered_at)
+)
+_BATCH_SHOWN = (
+    update(_BATCHES)
+    .where(_BY_BATCH_ID)
+    .values(
+        ts=func.coalesce(_BATCHES.c.ts, bindparam("ts")),
+        shown_version=case(
+            (_BATCHES.c.shown_version < bindparam("shown"), bindparam("shown")), else_=_BATCHES.c.shown_version
+        ),
+        rendered_at=bindparam("at"),
+    )
+    .returning(_BATCHES.c.version, _BATCHES.c.shown_version)
+)
+# A listed ticket's triage message is its summary (triage_ts stays NULL until the summary is out).
+_SET_TICKET_BATCH = (
+    update(_TICKETS)
+    .where(_BY_TICKET_ID)
+    .values(
+        triage_batch_id=bindparam("batch"),
+        triage_channel_id=bindparam("channel"),
+        triage_ts=select(_BATCHES.c.ts).where(_BY_BATCH_ID).scalar_subquery(),
+    )
+)
+_SET_BATCH_TICKETS_TS = (
+    update(_TICKETS)
+    .where(_TICKETS.c.triage_batch_id == bindparam("batch"), _TICKETS.c.triage_ts.is_(None))
+    .values(triage_ts=bindparam("ts"))
 )
 
 
@@ -176,7 +257,9 @@ class PostPlanner:
             pace_key=ticket.channel_id,
             then=(
                 (ticket_post_key(PostKind.TICKET_ACK, ticket.id), ticket.channel_id),
-                (ticket_post_key(PostKind.TRIAGE_MIRROR, ticket.id), self._triage_channel),
+                # Due at once, not at triage's next free slot: its plan decides first whether it
+                # goes into a summary (a burst), and is paced only if it is posted on its own.
+                (ticket_post_key(PostKind.TRIAGE_MIRROR, ticket.id), None),
             ),
         )
 
@@ -201,6 +284,13 @@ class PostPlanner:
             card_error = self._card_error(session, ticket)
             if card_error is None:
                 raise Defer("waiting for the ticket card")
+        # A burst: listed in a summary instead. Never a Critical ticket (its card pings the channel),
+        # one whose card failed (its mirror says so), nor a retry (an earlier attempt may have
+        # reached Slack: delivery finds that card rather than post it again).
+        if card_error is None and ticket.severity != Severity.CRITICAL and row.attempts == 0:
+            batch_id = self._join_summary(session, ticket)
+            if batch_id is not None:
+                raise Settled(f"ticket {ticket.id} is listed in triage summary {batch_id}")
         link = self._directory.host().permalink(ticket.channel_id, ticket.thread_ts) if ticket.thread_ts else None
         text, blocks = build_triage_mirror(
             ticket_info(ticket),
@@ -244,6 +334,9 @@ class PostPlanner:
 
     def _plan_mirror_update(self, session: Session, row: OutboxRow) -> Post:
         ticket = self._ticket(session, row)
+        if ticket.triage_batch_id is not None:
+            self._summary_changed(session, ticket.triage_batch_id)
+            raise Settled(f"ticket {ticket.id} is listed in triage summary {ticket.triage_batch_id}: it is re-rendered")
         if ticket.triage_ts is None:
             if self._mirror_failed(session, ticket):
                 raise Abandon("the triage mirror was never posted")
@@ -279,8 +372,7 @@ class PostPlanner:
         ticket = self._ticket(session, row)
         note = row.payload["note"]
         top_level = note in ("sla_breach", "next_response_breach")
-        if ticket.triage_ts is None and not top_level and not self._mirror_failed(session, ticket):
-            raise Defer("waiting for the triage mirror")
+        thread = None if top_level else self._triage_thread(session, ticket)
         text = build_triage_note(
             note,
             ticket_info(ticket),
@@ -291,16 +383,15 @@ class PostPlanner:
             count=row.payload.get("count", 0),
         )
         args = {"channel": self._triage_channel, "text": text}
-        if ticket.triage_ts and not top_level:
-            args["thread_ts"] = ticket.triage_ts
+        if thread:
+            args["thread_ts"] = thread
         return Post("chat.postMessage", args, pace_key=self._triage_channel)
 
     def _plan_post_refused(self, session: Session, row: OutboxRow) -> Post:
         """Triage hears that Slack refused a post: in the ticket's triage thread if it has one."""
         payload = row.payload
         ticket = self._ticket(session, row) if row.ticket_id is not None else None
-        if ticket is not None and ticket.triage_ts is None and not self._mirror_failed(session, ticket):
-            raise Defer("waiting for the triage mirror")
+        thread = self._triage_thread(session, ticket) if ticket is not None else None
         text = build_refusal_note(
             payload.get("what", ""),
             payload.get("channel"),
@@ -309,9 +400,171 @@ class PostPlanner:
             ticket_number=ticket.id if ticket is not None else None,
         )
         args = {"channel": self._triage_channel, "text": text}
-        if ticket is not None and ticket.triage_ts and payload.get("what") != PostKind.TRIAGE_MIRROR:
-            args["thread_ts"] = ticket.triage_ts
+        if thread and payload.get("what") != PostKind.TRIAGE_MIRROR:
+            args["thread_ts"] = thread
         return Post("chat.postMessage", args, pace_key=self._triage_channel)
+
+    # -- triage summaries (a burst; outbox/batching.py) ----------------------------------------------
+    def _triage_thread(self, session: Session, ticket: Ticket) -> str | None:
+        """The triage thread notes about the ticket go in: its card's, or its summary's (either is
+        `triage_ts` once out). None: top level (neither was ever posted). Raises Defer while the
+        one it will have is on its way."""
+        if ticket.triage_ts:
+            return ticket.triage_ts
+        if ticket.triage_batch_id is not None:
+            ts = session.scalar(select(_BATCHES.c.ts).where(_BATCHES.c.id == ticket.triage_batch_id))
+            if ts:
+                return ts
+            if self._summary_post_failed(session, ticket.triage_batch_id):
+                return None
+            raise Defer("waiting for the triage summary")
+        if self._mirror_failed(session, ticket):
+            return None
+        raise Defer("waiting for the triage mirror")
+
+    @staticmethod
+    def _summary_post_failed(session: Session, batch_id: int) -> bool:
+        return (
+            session.scalar(
+                select(OutboxMessage.id).where(
+                    OutboxMessage.dedupe_key == triage_summary_key(batch_id), OutboxMessage.state == "failed"
+                )
+            )
+            is not None
+        )
+
+    def _join_summary(self, session: Session, ticket: Ticket) -> int | None:
+        """List the ticket in a triage summary if triage is in a burst (`batching.place`): the id of
+        that summary, or None (the ticket gets its own card). In the mirror row's claim."""
+        now = self._clock()
+        waiting = session.scalar(_WAITING_MIRRORS) or 0
+        found = session.execute(_LATEST_BATCH, {"channel": self._triage_channel}).first()
+        placement = place(waiting, LatestSummary(*found) if found is not None else None, now)
+        if placement is None:
+            return None
+        batch_id, seq = placement.batch_id, placement.seq
+        for _ in range(3):  # a summary that filled up meanwhile: the next one
+            if batch_id is None:
+                values = {
+                    "channel_id": self._triage_channel,
+                    "seq": seq,
+                    "opened_at": now,
+                    "last_joined_at": now,
+                    "item_count": 0,
+                    "version": 0,
+                    "shown_version": 0,
+                }
+                batch_id = insert_new_key(session, TriageBatch, values)
+                if batch_id is not None:  # opened here: this transaction owes its one post
+                    key = triage_summary_key(batch_id)
+                    enqueue(session, kind=PostKind.TRIAGE_SUMMARY, dedupe_key=key, now=now, payload={"batch": batch_id})
+                else:  # another worker or replica opened it first (its insert waited for theirs)
+                    batch_id = session.scalar(_BATCH_BY_SEQ, {"channel": self._triage_channel, "seq": seq})
+            joined = session.execute(_JOIN_BATCH, {"batch": batch_id, "at": now}).first()
+            if joined is not None:
+                params = {"ticket_id": ticket.id, "batch": batch_id, "channel": self._triage_channel}
+                session.execute(_SET_TICKET_BATCH, params)
+                self._owe_summary_render(session, batch_id, joined[0], now)
+                return batch_id
+            batch_id, seq = None, seq + 1
+        return None
+
+    def _summary_changed(self, session: Session, batch_id: int) -> None:
+        """Something a summary shows changed (a listed ticket was taken, resolved...): re-render it."""
+        bumped = session.execute(_BUMP_BATCH, {"batch": batch_id}).first()
+        if bumped is not None:
+            self._owe_summary_render(session, batch_id, bumped[0], self._clock())
+
+    @staticmethod
+    def _owe_summary_render(session: Session, batch_id: int, rendered_at: datetime | None, now: datetime) -> None:
+        """Owe the summary an update unless a render of it is pending already; due no sooner than
+        SUMMARY_UPDATE_EVERY after its latest. Called holding the summary's row lock (see
+        outbox/batching.py), so a render being sent right now records its version after this."""
+        pending = session.scalar(
+            select(OutboxMessage.id)
+            .where(
+                OutboxMessage.state == "pending",
+                OutboxMessage.kind.in_((PostKind.TRIAGE_SUMMARY, PostKind.SUMMARY_UPDATE)),
+                OutboxMessage.dedupe_key.startswith(triage_summary_prefix(batch_id)),
+            )
+            .limit(1)
+        )
+        if pending is not None:
+            return
+        due = max(now, rendered_at + SUMMARY_UPDATE_EVERY) if rendered_at is not None else now
+        bucket = update_bucket(due)
+        for later in range(4):  # that bucket's update was sent already: the next bucket's
+            key = summary_update_key(batch_id, bucket + later)
+            payload = {"batch": batch_id}
+            if enqueue(session, kind=PostKind.SUMMARY_UPDATE, dedupe_key=key, now=now, payload=payload, due_at=due):
+                return
+
+    def _summary_items(self, session: Session, batch_id: int) -> list[SummaryItem]:
+        tickets = [
+            Row(_TICKETS, found)
+            for found in session.execute(
+                select(_TICKETS).where(_TICKETS.c.triage_batch_id == batch_id).order_by(_TICKETS.c.id)
+            ).mappings()
+        ]
+        refused = self._refused_posts(session, [t.id for t in tickets])
+        return [
+            SummaryItem(ticket_info(t), self._link(t), refused.get(t.id))  # type: ignore[arg-type]
+            for t in tickets
+        ]
+
+    @staticmethod
+    def _refused_posts(session: Session, ticket_ids: list[int]) -> dict[int, tuple[str, str]]:
+        """Per ticket, (kind, Slack's error) of its latest customer-channel post Slack refused for good."""
+        if not ticket_ids:
+            return {}
+        found = session.execute(
+            select(OutboxMessage.ticket_id, OutboxMessage.kind, OutboxMessage.last_error)
+            .where(
+                OutboxMessage.ticket_id.in_(ticket_ids),
+                OutboxMessage.state == "failed",
+                OutboxMessage.kind.in_(CUSTOMER_TICKET_POSTS),
+            )
+            .order_by(OutboxMessage.id)
+        ).all()
+        return {ticket_id: (kind, error) for ticket_id, kind, error in found if error and _SLACK_ERROR.match(error)}
+
+    def _plan_triage_summary(self, session: Session, row: OutboxRow) -> Post:
+        """A triage summary's post (TRIAGE_SUMMARY) or update (SUMMARY_UPDATE), listing every
+        ticket in it now. Once Slack has it, `_summary_shown` records the version it showed."""
+        batch_id = int(row.payload["batch"])
+        batch = session.execute(select(_BATCHES).where(_BATCHES.c.id == batch_id)).mappings().first()
+        if batch is None:
+            raise Abandon(f"triage summary {batch_id} not found")
+        version = batch["version"]  # read before the items: a change after it owes another render
+        text, blocks = build_triage_summary(self._summary_items(session, batch_id))
+        channel = batch["channel_id"]
+        # A retry may find the post an earlier attempt left in Slack (an older render): then
+        # record nothing as shown, so an update follows.
+        shown = version if row.attempts == 0 else 0
+
+        def on_sent(s: Session, ts: str) -> None:
+            self._summary_shown(s, batch_id, ts, shown)
+
+        if row.kind == PostKind.TRIAGE_SUMMARY:
+            args = {"channel": channel, "text": text, "blocks": blocks, "unfurl_links": False}
+            return Post("chat.postMessage", args, on_sent, pace_key=channel)
+        if batch["ts"] is None:
+            if self._summary_post_failed(session, batch_id):
+                raise Abandon("the triage summary was never posted")
+            raise Defer("waiting for the triage summary")
+        return Post("chat.update", {"channel": channel, "ts": batch["ts"], "text": text, "blocks": blocks}, on_sent)
+
+    def _summary_shown(self, session: Session, batch_id: int, ts: str, version: int) -> None:
+        """Slack shows the summary at `version`: record it (and its ts), under the summary's row
+        lock; if something changed since that render read it, owe another."""
+        now = self._clock()
+        found = session.execute(
+            _BATCH_SHOWN, {"batch": batch_id, "ts": ts or None, "shown": version, "at": now}
+        ).first()
+        if ts:  # the listed tickets' triage message (those that joined before it was out)
+            session.execute(_SET_BATCH_TICKETS_TS, {"batch": batch_id, "ts": ts})
+        if found is not None and found[0] > found[1]:
+            self._owe_summary_render(session, batch_id, now, now)
 
     def _plan_welcome(self, session: Session, row: OutboxRow) -> Post:
         text, blocks = build_welcome()
@@ -476,6 +729,8 @@ _PLANS: Mapping[str, Callable[[PostPlanner, Session, OutboxRow], Post]] = Mappin
         PostKind.RATING_REQUEST: PostPlanner._plan_rating_request,
         PostKind.TRIAGE_NOTE: PostPlanner._plan_triage_note,
         PostKind.POST_REFUSED: PostPlanner._plan_post_refused,
+        PostKind.TRIAGE_SUMMARY: PostPlanner._plan_triage_summary,
+        PostKind.SUMMARY_UPDATE: PostPlanner._plan_triage_summary,
         PostKind.WELCOME: PostPlanner._plan_welcome,
         PostKind.MESSAGE: PostPlanner._plan_message,
         PostKind.EPHEMERAL: PostPlanner._plan_ephemeral,

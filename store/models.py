@@ -47,6 +47,7 @@ class Ticket(Base):
         Index("ix_tickets_source_thread", "channel_id", "source_thread_ts"),
         Index("ix_tickets_status", "status"),
         Index("ix_tickets_waiting", "waiting_since"),
+        Index("ix_tickets_triage_batch", "triage_batch_id"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
@@ -95,6 +96,9 @@ class Ticket(Base):
     rating: Mapped[str | None] = mapped_column(String(16))
     rating_comment: Mapped[str | None] = mapped_column(Text)
     rated_by: Mapped[str | None] = mapped_column(String(32))
+    # The triage summary the ticket was listed in instead of its own mirror (a burst); None: not.
+    # Then triage_ts is the summary's ts (outbox/batching.py).
+    triage_batch_id: Mapped[int | None] = mapped_column(ForeignKey("triage_batches.id"))
 
 
 class TicketMessage(Base):
@@ -217,3 +221,23 @@ class OnboardingStep(Base):
     by_user: Mapped[str | None] = mapped_column(String(32))
     at: Mapped[datetime | None]
     link: Mapped[str | None] = mapped_column(String(2000))  # onboarding.checklist.LINK_MAX
+
+
+class TriageBatch(Base):
+    """One triage summary: a single post listing the tickets of a burst, updated in place as it
+    grows (services/posts.py). Its row is locked by every change that owes a re-render, so no
+    item is ever left out of the last render (see `version` and `shown_version`)."""
+
+    __tablename__ = "triage_batches"
+    __table_args__ = (UniqueConstraint("channel_id", "seq", name="uq_triage_batches_seq"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    channel_id: Mapped[str] = mapped_column(String(32))
+    seq: Mapped[int] = mapped_column(Integer)  # 1, 2, 3... per channel: two replicas cannot open the same one twice
+    ts: Mapped[str | None] = mapped_column(String(32))  # the summary's message, once posted
+    opened_at: Mapped[datetime]
+    last_joined_at: Mapped[datetime]
+    item_count: Mapped[int] = mapped_column(Integer, default=0)
+    version: Mapped[int] = mapped_column(Integer, default=0)  # +1 at every change to show
+    shown_version: Mapped[int] = mapped_column(Integer, default=0)  # the version Slack shows
+    rendered_at: Mapped[datetime | None]  # when the latest post or update of it was sent

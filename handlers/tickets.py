@@ -86,6 +86,18 @@ def more_menu(ack: Ack, body: dict[str, Any], action: dict[str, Any], context: B
     context["severity_modal"], context["tell_user"] = answer.view, answer.refusal
 
 
+def summary_menu(ack: Ack, body: dict[str, Any], action: dict[str, Any], context: BoltContext, deps: Deps) -> None:
+    """A triage summary line's ⋯ menu: the card's buttons for a ticket listed in a burst summary.
+    Severity opens the severity form (`open_severity_modal`); the rest apply before Slack hears "ok"."""
+    ack()
+    verb = ((action.get("selected_option") or {}).get("value") or "").partition(":")[0]
+    if verb == "severity":
+        answer = ticket_actions.severity_form(deps, _click(body, action))
+        context["severity_modal"], context["tell_user"] = answer.view, answer.refusal
+    elif verb in ("take", "resolve", "noise"):
+        context["tell_user"] = ticket_actions.act_on_ticket(deps, _click(body, action), verb)
+
+
 def open_severity_modal(body: dict[str, Any], client: WebClient, context: BoltContext, respond: Respond) -> None:
     if context.get("severity_modal"):
         open_modal(client, body["trigger_id"], context["severity_modal"], _ephemeral(respond))
@@ -217,6 +229,7 @@ def create_ticket_shortcut(body: dict[str, Any], client: WebClient, context: Bol
 ROUTES = (
     *(action(action_id, staff_action, tell_user) for action_id in BUTTON_ACTIONS),
     action(ids.TICKET_MORE, more_menu, open_severity_modal),
+    action(ids.SUMMARY_ITEM_MENU, summary_menu, open_severity_modal),
     action(ids.TICKET_SET_SEVERITY, more_menu, open_severity_modal),
     action(ids.CUSTOMER_SET_SEVERITY, customer_severity, open_severity_modal),
     action(ids.RATE_HELPFUL, rate, ask_for_comment),

@@ -16,6 +16,9 @@ TICKET_MORE = "ticket_more"  # overflow: change severity
 # A conversation's triage card (issue 16): its first severity, and closing it as noise.
 TICKET_SET_SEVERITY = "ticket_set_severity"  # opens SEVERITY_MODAL (no reason needed for the first one)
 TICKET_NOT_A_TICKET = "ticket_not_a_ticket"  # closes the conversation as status noise
+SUMMARY_ITEM_MENU = (
+    "summary_item_menu"  # a triage summary line's overflow: "verb:number" (take, severity, noise, resolve)
+)
 TICKET_ACTIONS_BLOCK = "ticket_actions:"
 RATE_HELPFUL = "ticket_rate_helpful"
 RATE_NOT_HELPFUL = "ticket_rate_not_helpful"

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from tickets.model import TicketInfo
-from tickets.rules import CLOSED_STATUSES, STATUS_LABELS
+from tickets.rules import CLOSED_STATUSES, STATUS_LABELS, Status
 from tickets.slack_text import slack_length
 from ui import ids
 from ui.blocks import REFUSED_POSTS, SECTION_TEXT_LIMIT, fit_escaped, severity_label
@@ -18,7 +18,8 @@ SUMMARY_TITLE_MAX = 150  # a title's share of its line (Slack characters, after 
 MAX_SHOWN = 45  # items shown at most: + a header and a footer stays inside Slack's 50 blocks
 FOOTER = (
     "More tickets arrived at once than Slack lets me post one by one, so they are listed here. "
-    "Notes about each (SLA warnings, replies) follow in this thread; *Take it* assigns one to you."
+    "Notes about each (SLA warnings, replies) follow in this thread; each line's ⋯ menu takes, sets the "
+    "severity of, or resolves it."
 )
 
 
@@ -60,14 +61,24 @@ def _item_block(item: SummaryItem) -> dict[str, Any]:
         "block_id": f"summary_item:{ticket.number}",
         "text": {"type": "mrkdwn", "text": summary_line(item)},
     }
-    if ticket.status not in CLOSED_STATUSES and not ticket.assignee_id:
-        block["accessory"] = {
-            "type": "button",
-            "action_id": ids.TICKET_TAKE,
-            "text": {"type": "plain_text", "text": "Take it", "emoji": True},
-            "value": str(ticket.number),
-        }
+    if ticket.status not in CLOSED_STATUSES:
+        block["accessory"] = {"type": "overflow", "action_id": ids.SUMMARY_ITEM_MENU, "options": _item_actions(ticket)}
     return block
+
+
+def _item_actions(ticket: TicketInfo) -> list[dict[str, Any]]:
+    """What a card's buttons do, as a line's ⋯ menu (a section takes one accessory): Take it (while
+    nobody has it), Set or Change severity, Not a ticket (a conversation), Resolve."""
+
+    def option(label: str, verb: str) -> dict[str, Any]:
+        return {"text": {"type": "plain_text", "text": label, "emoji": True}, "value": f"{verb}:{ticket.number}"}
+
+    options = [] if ticket.assignee_id else [option("Take it", "take")]
+    options.append(option("Set severity" if ticket.severity is None else "Change severity", "severity"))
+    if ticket.severity is None or ticket.status == Status.NEW:
+        options.append(option("Not a ticket", "noise"))
+    options.append(option("Resolve", "resolve"))
+    return options
 
 
 def build_triage_summary(items: Sequence[SummaryItem]) -> tuple[str, Blocks]:

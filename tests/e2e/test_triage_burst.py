@@ -193,14 +193,27 @@ def test_a_ticket_in_a_summary_gets_its_notes_and_its_changes_shown(slack: Slack
         slack.wait_for(lambda: number in _shown(slack) and _shown(slack)[number][0][0] == "summary", timeout=10)
         summary_ts = _shown(slack)[number][0][1]
 
-        # "Take it" on its line: the summary is re-rendered (one update), showing who has it.
-        status, _, _ = bot.click(ids.TICKET_TAKE, user=STAFF, channel=TRIAGE, message_ts=summary_ts, value=str(number))
-        assert status == 200
+        # "Take it" from its line's ⋯ menu: the summary is re-rendered (one update), showing who has it.
+        def menu(verb: str, item: int) -> int:
+            extra = {"type": "overflow", "selected_option": {"value": f"{verb}:{item}"}}
+            return bot.click(
+                ids.SUMMARY_ITEM_MENU, user=STAFF, channel=TRIAGE, message_ts=summary_ts, action_extra=extra
+            )[0]
+
+        assert menu("take", number) == 200
         summary = slack.wait_for(
             lambda: [m for m in _summaries(slack) if m["ts"] == summary_ts and f"<@{STAFF}>" in _line(m, number)],
             timeout=10,
         )[0]
         assert "Take it" not in str(next(b for b in summary["blocks"] if b.get("block_id") == f"summary_item:{number}"))
+        # The rest of a card's buttons are there too: set a severity, close another as not a ticket.
+        other = bot.sql("SELECT max(id) FROM tickets WHERE triage_batch_id IS NOT NULL")[0][0]
+        assert menu("noise", other) == 200
+        assert bot.sql("SELECT status FROM tickets WHERE id = :n", n=other)[0][0] == "noise"
+        assert menu("severity", number) == 200
+        assert bot.slack.wait_for(lambda: bot.slack.calls_to("views.open"))[-1].args["view"]["callback_id"] == (
+            ids.SEVERITY_MODAL
+        )
 
         # Its SLA notes reach triage: the warning in the summary's thread, the breach at the top level.
         def note(words: str) -> list[dict[str, Any]]:

@@ -49,18 +49,28 @@ def test_customer_text_cannot_ping_or_break_the_link() -> None:
     assert len(line) < 400  # the title is cut
 
 
-def test_take_it_only_while_nobody_has_it_and_it_is_open() -> None:
+def test_each_open_line_has_a_cards_actions_in_its_menu() -> None:
     _, blocks = build_triage_summary(
         [
-            SummaryItem(_ticket(1), LINK),
-            SummaryItem(_ticket(2, assignee_id="U9", status=Status.IN_PROGRESS), LINK),
+            SummaryItem(_ticket(1, severity=Severity.HIGH, status=Status.OPEN), LINK),
+            SummaryItem(_ticket(2, severity=Severity.LOW, assignee_id="U9", status=Status.IN_PROGRESS), LINK),
             SummaryItem(_ticket(3, status=Status.RESOLVED), LINK),
         ]
     )
     items = {b["block_id"]: b for b in blocks if b.get("block_id", "").startswith("summary_item:")}
-    button = items["summary_item:1"]["accessory"]
-    assert (button["action_id"], button["value"]) == (ids.TICKET_TAKE, "1")
-    assert "accessory" not in items["summary_item:2"] and "accessory" not in items["summary_item:3"]
+
+    def verbs(block: str) -> list[str]:
+        menu = items[block]["accessory"]
+        assert menu["action_id"] == ids.SUMMARY_ITEM_MENU
+        return [option["value"] for option in menu["options"]]
+
+    assert verbs("summary_item:1") == ["take:1", "severity:1", "resolve:1"]
+    assert verbs("summary_item:2") == ["severity:2", "resolve:2"]  # somebody has it: no Take it
+    assert "accessory" not in items["summary_item:3"]  # resolved: nothing to do
+    conversation = build_triage_summary([SummaryItem(_ticket(4, severity=None, status=Status.NEW), LINK)])[1]
+    menu = next(b for b in conversation if b.get("block_id") == "summary_item:4")["accessory"]
+    assert [o["value"] for o in menu["options"]] == ["take:4", "severity:4", "noise:4", "resolve:4"]
+    assert menu["options"][1]["text"]["text"] == "Set severity"
 
 
 def test_a_full_summary_fits_slack_and_names_every_number_in_its_text() -> None:

@@ -23,7 +23,7 @@ from services.tickets import (
     ticket_by_message,
     ticket_info,
 )
-from services.unit_of_work import unit_of_work
+from services.unit_of_work import UnitOfWork, unit_of_work
 from tickets.intake import CONVERSATION_SOURCE
 from tickets.severity import Severity
 from ui import ids
@@ -139,6 +139,23 @@ def severity_form(deps: Deps, click: CardClick) -> Answer:
         return Answer(view=build_severity_modal(ticket_info(ticket), click.channel_id))
 
 
+def _set_severity(deps: Deps, uow: UnitOfWork, ticket: Ticket, user_id: str, severity: Severity, reason: str) -> None:
+    """Apply a severity change by `user_id` in the use case's unit of work; its alarms follow.
+    Raises ValueError for a change the workflow refuses (a blank reason, say)."""
+    changes = ticket_action(
+        uow.session,
+        ticket,
+        "severity",
+        actor=user_id,
+        now=uow.now,
+        sla=deps.sla_policy,
+        severity=severity,
+        reason=reason,
+    )
+    if changes:
+        uow.resync_ticket(ticket.id)
+
+
 def change_severity(
     deps: Deps,
     *,
@@ -162,18 +179,7 @@ def change_severity(
             ticket = _ticket_here(deps, uow.session, int(origin.message_ts), origin.channel_id)
             if ticket is None:
                 return {ids.SEVERITY_REASON_BLOCK: NOT_THIS_CHANNEL}
-            changes = ticket_action(
-                uow.session,
-                ticket,
-                "severity",
-                actor=user_id,
-                now=uow.now,
-                sla=deps.sla_policy,
-                severity=severity,
-                reason=reason,
-            )
-            if changes:
-                uow.resync_ticket(ticket.id)
+            _set_severity(deps, uow, ticket, user_id, severity, reason)
     except ValueError as exc:
         return {ids.SEVERITY_REASON_BLOCK: severity_refused(str(exc))}
     return {}
@@ -220,18 +226,7 @@ def customer_set_severity(
         refusal = _why_customer_cannot_set_severity(ticket, user_id, origin.channel_id)
         if refusal or ticket is None:
             return FormAnswer(errors={ids.SEVERITY_BLOCK: refusal or NOT_THIS_CHANNEL})
-        changes = ticket_action(
-            uow.session,
-            ticket,
-            "severity",
-            actor=user_id,
-            now=uow.now,
-            sla=deps.sla_policy,
-            severity=severity,
-            reason=CUSTOMER_SEVERITY_REASON,
-        )
-        if changes:
-            uow.resync_ticket(ticket.id)
+        _set_severity(deps, uow, ticket, user_id, severity, CUSTOMER_SEVERITY_REASON)
         number = ticket.id
     return FormAnswer(view=build_severity_set_view(number, severity, deps.sla_policy.first_response_target(severity)))
 

@@ -76,10 +76,13 @@ def hear_message(deps: Deps, message: CustomerMessage, *, event_id: str) -> None
     if is_noise(message.text):
         return
     default_mode, params = deps.settings.intake_mode, {"channel_id": message.channel_id}
-    with deps.db.session() as session:  # internal channels and explicit ones: no users.info at all
-        if _mode(session.execute(_INTAKE, params).first(), default_mode) in (None, IntakeMode.EXPLICIT):
-            return
-    author = deps.directory.identify(message.user_id, message.team_hint)
+    author = deps.directory.identify_cached(message.user_id, message.team_hint)
+    if author is None:  # it takes users.info: not for internal channels and explicit ones, so look first
+        with deps.db.session() as session:
+            if _mode(session.execute(_INTAKE, params).first(), default_mode) in (None, IntakeMode.EXPLICIT):
+                return
+        author = deps.directory.identify(message.user_id, message.team_hint)
+    # (Known without a call, the channel is read once, below, locked: a transaction fewer.)
     if author.known and author.is_staff:
         return
     with unit_of_work(deps) as uow:

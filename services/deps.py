@@ -57,6 +57,8 @@ class Background:
         self._on_error = on_error
         self._slots = threading.Semaphore(workers + max_waiting) if max_waiting is not None else None
         self._wait_s = wait_s
+        self._gather_lock = threading.Lock()
+        self._gathered: dict[Callable[[list], None], list] = {}
 
     def submit(self, fn: Callable[..., None], *args: object) -> None:
         slots = self._slots
@@ -72,6 +74,25 @@ class Background:
                     slots.release()
 
         self._executor.submit(run)
+
+    def gather(self, fn: Callable[[list], None], items: list) -> None:
+        """Have `fn` called with `items`, and with the items of the other `gather(fn, ...)` calls made
+        before that call runs: one task for a burst of them (a burst of new tickets: one job-store
+        transaction for all their alarms). Each item runs no later than a plain `submit` made at the
+        moment it was gathered would have, so tasks submitted after it still run after it."""
+        with self._gather_lock:
+            waiting = self._gathered.get(fn)
+            if waiting is not None:  # a task for `fn` is queued and has not started: it takes these too
+                waiting.extend(items)
+                return
+            self._gathered[fn] = waiting = list(items)
+
+        def run() -> None:
+            with self._gather_lock:
+                del self._gathered[fn]  # from here on, new items go to a new task
+            fn(waiting)
+
+        self.submit(run)
 
     def drain(self) -> None:
         """Wait for what is queued (used at shutdown, and by tests that look at the job store)."""
@@ -149,7 +170,7 @@ class Deps:
         """Add a new ticket's alarms, off the request thread: it has none yet, so nothing is looked
         up first (a submission seen before re-points its ticket's alarms instead)."""
         if filed.created:
-            self.timer_sync.submit(self._add_timers, filed.timers)
+            self.timer_sync.gather(self._add_timers, filed.timers)
         else:
             self.timer_sync.submit(self._sync_ticket_now, filed.number)
 

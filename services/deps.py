@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -32,6 +33,10 @@ from store.models import Customer, Ticket
 
 log = logging.getLogger(__name__)
 
+# New tickets' alarms wait this long on the alarm thread for others to share their job-store
+# transaction: when an alarm fires is in its job, not in when the job is written (one due within
+# the wait runs that much late, at worst; a first-response alarm is minutes away at least).
+NEW_TIMERS_LINGER = 0.05
 SETTLE_AUTHORS_MAX_ATTEMPTS = 40  # 2 s, 4 s, ... then every 5 min: about 3 hours of trying
 
 
@@ -75,11 +80,11 @@ class Background:
 
         self._executor.submit(run)
 
-    def gather(self, fn: Callable[[list], None], items: list) -> None:
+    def gather(self, fn: Callable[[list], None], items: list, linger: float = 0.0) -> None:
         """Have `fn` called with `items`, and with the items of the other `gather(fn, ...)` calls made
         before that call runs: one task for a burst of them (a burst of new tickets: one job-store
-        transaction for all their alarms). Each item runs no later than a plain `submit` made at the
-        moment it was gathered would have, so tasks submitted after it still run after it."""
+        transaction for all their alarms). The task first waits `linger` seconds for more to join.
+        Tasks submitted after an item is gathered still run after it."""
         with self._gather_lock:
             waiting = self._gathered.get(fn)
             if waiting is not None:  # a task for `fn` is queued and has not started: it takes these too
@@ -88,6 +93,8 @@ class Background:
             self._gathered[fn] = waiting = list(items)
 
         def run() -> None:
+            if linger:
+                time.sleep(linger)
             with self._gather_lock:
                 del self._gathered[fn]  # from here on, new items go to a new task
             fn(waiting)
@@ -170,7 +177,7 @@ class Deps:
         """Add a new ticket's alarms, off the request thread: it has none yet, so nothing is looked
         up first (a submission seen before re-points its ticket's alarms instead)."""
         if filed.created:
-            self.timer_sync.gather(self._add_timers, filed.timers)
+            self.timer_sync.gather(self._add_timers, filed.timers, NEW_TIMERS_LINGER)
         else:
             self.timer_sync.submit(self._sync_ticket_now, filed.number)
 

@@ -57,3 +57,15 @@ def test_gathered_items_queued_behind_a_busy_worker_run_as_one_task_in_order() -
     pool.drain()
     assert calls[2:] == [[5], [6]]
     pool.stop()
+
+
+def test_a_lingering_gather_waits_for_more_to_join_even_with_the_worker_idle() -> None:
+    from services.deps import Background
+
+    pool = Background("test", 1, "failed")
+    calls: list = []
+    pool.gather(calls.append, [1], linger=0.5)
+    pool.gather(calls.append, [2], linger=0.5)  # the first task is still lingering: it takes this too
+    pool.drain()
+    assert calls == [[1, 2]]
+    pool.stop()

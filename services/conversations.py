@@ -20,8 +20,8 @@ from services.intake_asks import ask_to_track
 from services.tickets import (
     NewTicket,
     add_conversation_thread,
+    claim_then_latest_conversation,
     file_ticket,
-    latest_conversation,
     record_reply,
     ticket_row_by_conversation,
     ticket_timers,
@@ -89,12 +89,17 @@ def hear_message(deps: Deps, message: CustomerMessage, *, event_id: str) -> None
         session = uow.session
         # The channel row is locked: one customer's messages arriving at once group, never race.
         mode = _mode(session.execute(_INTAKE_LOCKED, params).first(), default_mode)
-        if mode in (None, IntakeMode.EXPLICIT) or not uow.claim(event_id):
+        if mode in (None, IntakeMode.EXPLICIT):
             return
         if mode is IntakeMode.ASK:
-            ask_to_track(deps, uow, message)
+            if uow.claim(event_id):
+                ask_to_track(deps, uow, message)
             return
-        latest = latest_conversation(session, message.channel_id, message.user_id)
+        claimed, latest = claim_then_latest_conversation(
+            session, event_id, message.channel_id, message.user_id, uow.now
+        )
+        if not claimed:
+            return
         window = deps.settings.message_grouping
         if latest is not None and joins_conversation(latest[1], ts_time(message.ts, uow.now), window):
             _join(deps, uow, latest[0], message)

@@ -14,7 +14,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import Executable, and_, bindparam, case, insert, literal, or_, select, update
+from sqlalchemy import Executable, and_, bindparam, case, func, insert, literal, or_, select, true, update
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.orm import Session
 
@@ -297,6 +297,36 @@ def latest_conversation(session: Session, channel_id: str, user_id: str) -> tupl
     conversation in the channel, or None."""
     found = session.execute(_LATEST_CONVERSATION, {"channel_id": channel_id, "user_id": user_id}).first()
     return None if found is None else (found[0], found[1])
+
+
+_CLAIMED = (
+    postgresql.insert(ProcessedEvent.__table__)
+    .values(event_id=bindparam("event_id"), received_at=bindparam("received_at"))
+    .on_conflict_do_nothing()
+    .returning(ProcessedEvent.__table__.c.event_id)
+    .cte("claimed")
+)
+_CLAIM_COUNT = select(func.count().label("claimed")).select_from(_CLAIMED).subquery("claim")
+_LATEST = _LATEST_CONVERSATION.subquery("latest")
+# PostgreSQL: claim_event and latest_conversation in one statement (a round trip fewer a message).
+_CLAIM_THEN_LATEST = select(_CLAIM_COUNT.c.claimed, _LATEST.c.ticket_id, _LATEST.c.posted_at).select_from(
+    _CLAIM_COUNT.outerjoin(_LATEST, true())
+)
+
+
+def claim_then_latest_conversation(
+    session: Session, event_id: str, channel_id: str, user_id: str, now: datetime
+) -> tuple[bool, tuple[int, datetime] | None]:
+    """`claim_event`, then, if it was not applied before, `latest_conversation` (else None)."""
+    if not event_id or session.get_bind().dialect.name != "postgresql":
+        if not claim_event(session, event_id, now):
+            return False, None
+        return True, latest_conversation(session, channel_id, user_id)
+    params = {"event_id": event_id, "received_at": now, "channel_id": channel_id, "user_id": user_id}
+    claimed, ticket_id, posted_at = session.execute(_CLAIM_THEN_LATEST, params).one()
+    if not claimed:
+        return False, None
+    return True, None if ticket_id is None else (ticket_id, posted_at)
 
 
 _CHANNELS = CustomerChannel.__table__

@@ -84,7 +84,7 @@ class Background:
         """Have `fn` called with `items`, and with the items of the other `gather(fn, ...)` calls made
         before that call runs: one task for a burst of them (a burst of new tickets: one job-store
         transaction for all their alarms). The task first waits `linger` seconds for more to join.
-        Tasks submitted after an item is gathered still run after it."""
+        With one worker (the alarm thread), tasks submitted after an item is gathered run after it."""
         with self._gather_lock:
             waiting = self._gathered.get(fn)
             if waiting is not None:  # a task for `fn` is queued and has not started: it takes these too

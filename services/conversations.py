@@ -20,8 +20,8 @@ from services.intake_asks import ask_to_track
 from services.tickets import (
     NewTicket,
     add_conversation_thread,
+    claim_then_latest_conversation,
     file_ticket,
-    latest_conversation,
     record_reply,
     ticket_row_by_conversation,
     ticket_timers,
@@ -76,22 +76,30 @@ def hear_message(deps: Deps, message: CustomerMessage, *, event_id: str) -> None
     if is_noise(message.text):
         return
     default_mode, params = deps.settings.intake_mode, {"channel_id": message.channel_id}
-    with deps.db.session() as session:  # internal channels and explicit ones: no users.info at all
-        if _mode(session.execute(_INTAKE, params).first(), default_mode) in (None, IntakeMode.EXPLICIT):
-            return
-    author = deps.directory.identify(message.user_id, message.team_hint)
+    author = deps.directory.identify_cached(message.user_id, message.team_hint)
+    if author is None:  # it takes users.info: not for internal channels and explicit ones, so look first
+        with deps.db.session() as session:
+            if _mode(session.execute(_INTAKE, params).first(), default_mode) in (None, IntakeMode.EXPLICIT):
+                return
+        author = deps.directory.identify(message.user_id, message.team_hint)
+    # (Known without a call, the channel is read once, below, locked: a transaction fewer.)
     if author.known and author.is_staff:
         return
     with unit_of_work(deps) as uow:
         session = uow.session
         # The channel row is locked: one customer's messages arriving at once group, never race.
         mode = _mode(session.execute(_INTAKE_LOCKED, params).first(), default_mode)
-        if mode in (None, IntakeMode.EXPLICIT) or not uow.claim(event_id):
+        if mode in (None, IntakeMode.EXPLICIT):
             return
         if mode is IntakeMode.ASK:
-            ask_to_track(deps, uow, message)
+            if uow.claim(event_id):
+                ask_to_track(deps, uow, message)
             return
-        latest = latest_conversation(session, message.channel_id, message.user_id)
+        claimed, latest = claim_then_latest_conversation(
+            session, event_id, message.channel_id, message.user_id, uow.now
+        )
+        if not claimed:
+            return
         window = deps.settings.message_grouping
         if latest is not None and joins_conversation(latest[1], ts_time(message.ts, uow.now), window):
             _join(deps, uow, latest[0], message)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -32,6 +33,10 @@ from store.models import Customer, Ticket
 
 log = logging.getLogger(__name__)
 
+# New tickets' alarms wait this long on the alarm thread for others to share their job-store
+# transaction: when an alarm fires is in its job, not in when the job is written (one due within
+# the wait runs that much late, at worst; a first-response alarm is minutes away at least).
+NEW_TIMERS_LINGER = 0.05
 SETTLE_AUTHORS_MAX_ATTEMPTS = 40  # 2 s, 4 s, ... then every 5 min: about 3 hours of trying
 
 
@@ -57,6 +62,8 @@ class Background:
         self._on_error = on_error
         self._slots = threading.Semaphore(workers + max_waiting) if max_waiting is not None else None
         self._wait_s = wait_s
+        self._gather_lock = threading.Lock()
+        self._gathered: dict[Callable[[list], None], list] = {}
 
     def submit(self, fn: Callable[..., None], *args: object) -> None:
         slots = self._slots
@@ -72,6 +79,27 @@ class Background:
                     slots.release()
 
         self._executor.submit(run)
+
+    def gather(self, fn: Callable[[list], None], items: list, linger: float = 0.0) -> None:
+        """Have `fn` called with `items`, and with the items of the other `gather(fn, ...)` calls made
+        before that call runs: one task for a burst of them (a burst of new tickets: one job-store
+        transaction for all their alarms). The task first waits `linger` seconds for more to join.
+        With one worker (the alarm thread), tasks submitted after an item is gathered run after it."""
+        with self._gather_lock:
+            waiting = self._gathered.get(fn)
+            if waiting is not None:  # a task for `fn` is queued and has not started: it takes these too
+                waiting.extend(items)
+                return
+            self._gathered[fn] = waiting = list(items)
+
+        def run() -> None:
+            if linger:
+                time.sleep(linger)
+            with self._gather_lock:
+                del self._gathered[fn]  # from here on, new items go to a new task
+            fn(waiting)
+
+        self.submit(run)
 
     def drain(self) -> None:
         """Wait for what is queued (used at shutdown, and by tests that look at the job store)."""
@@ -149,7 +177,7 @@ class Deps:
         """Add a new ticket's alarms, off the request thread: it has none yet, so nothing is looked
         up first (a submission seen before re-points its ticket's alarms instead)."""
         if filed.created:
-            self.timer_sync.submit(self._add_timers, filed.timers)
+            self.timer_sync.gather(self._add_timers, filed.timers, NEW_TIMERS_LINGER)
         else:
             self.timer_sync.submit(self._sync_ticket_now, filed.number)
 

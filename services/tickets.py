@@ -14,7 +14,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, bindparam, case, insert, or_, select, update
+from sqlalchemy import Executable, and_, bindparam, case, func, insert, literal, or_, select, true, update
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.orm import Session
 
 from outbox import (
@@ -175,26 +176,27 @@ def file_ticket(session: Session, new: NewTicket, now: datetime, sla: SlaPolicy)
         updates_owed=0,
     )
     _set_sla(ticket, sla)  # a transient object: never added to the session
-    number = insert_new_key(session, Ticket, {key: value for key, value in vars(ticket).items() if key[0] != "_"})
+    values = {key: value for key, value in vars(ticket).items() if key[0] != "_"}
+    created = {"at": now, "actor_id": new.reporter_id, "new_value": ticket.status, "reason": new.source}
+    # PostgreSQL: a conversation's ticket, its "created" event and its thread row in one statement.
+    in_one = conversation and session.get_bind().dialect.name == "postgresql"
+    if in_one:
+        assert new.source_ts is not None
+        thread = {"thread_user_id": new.reporter_id, "posted_at": ts_time(new.source_ts, now)}
+        values = {**_TICKET_DEFAULTS, **values}  # a CTE's INSERT gets no Python-side defaults
+        number = session.execute(_conversation_insert(values), {**values, **created, **thread}).scalar()
+    else:
+        number = insert_new_key(session, Ticket, values)
     if number is None:
         existing = session.scalar(select(Ticket.id).where(Ticket.submission_key == new.submission_key))
         return FiledTicket(existing, False, [])
     ticket.id = number
-    session.execute(
-        _INSERT_EVENT,
-        {
-            "ticket_id": number,
-            "at": now,
-            "actor_id": new.reporter_id,
-            "field": "created",
-            "old_value": None,
-            "new_value": ticket.status,
-            "reason": new.source,
-        },
-    )
+    if not in_one:
+        session.execute(_INSERT_EVENT, {"ticket_id": number, "field": "created", "old_value": None, **created})
     if conversation:
         assert new.source_ts is not None
-        add_conversation_thread(session, number, new.channel_id, new.source_ts, new.reporter_id, now)
+        if not in_one:
+            add_conversation_thread(session, number, new.channel_id, new.source_ts, new.reporter_id, now)
         mirror = (PostKind.TRIAGE_MIRROR, ticket_post_key(PostKind.TRIAGE_MIRROR, number), now)
         heard = reaction_post(new.channel_id, new.source_ts, HEARD_EMOJI, "add", now)
         # Its author alone is told it is tracked, with a button to set its severity (never a reply).
@@ -211,6 +213,62 @@ def file_ticket(session: Session, new: NewTicket, now: datetime, sla: SlaPolicy)
     return FiledTicket(number, True, ticket_timers(ticket))
 
 
+_EVENTS = TicketEvent.__table__
+_THREADS = TicketThread.__table__
+_CONVERSATION_INSERTS: dict[frozenset[str], Executable] = {}
+_TICKET_DEFAULTS = {c.name: c.default.arg for c in _TICKETS.c if c.default is not None and c.default.is_scalar}
+
+
+def _conversation_insert(values: dict[str, object]) -> Executable:
+    """PostgreSQL: INSERT the ticket (`values`' columns; nothing if its submission key exists), its
+    "created" event and its thread row, in one statement returning the new ticket's id. Built once
+    per set of columns (file_ticket always passes the same)."""
+    key = frozenset(values)
+    statement = _CONVERSATION_INSERTS.get(key)
+    if statement is not None:
+        return statement
+    ticket = (
+        postgresql.insert(_TICKETS)
+        .values({name: bindparam(name) for name in values})
+        .on_conflict_do_nothing()
+        .returning(_TICKETS.c.id)
+        .cte("new_ticket")
+    )
+    event = (
+        insert(_EVENTS)
+        .from_select(
+            ["ticket_id", "at", "actor_id", "field", "new_value", "reason"],
+            select(
+                ticket.c.id,
+                bindparam("at", type_=_EVENTS.c.at.type),
+                bindparam("actor_id", type_=_EVENTS.c.actor_id.type),
+                literal("created", _EVENTS.c.field.type),
+                bindparam("new_value", type_=_EVENTS.c.new_value.type),
+                bindparam("reason", type_=_EVENTS.c.reason.type),
+            ),
+        )
+        .cte("created_event")
+    )
+    thread = (
+        postgresql.insert(_THREADS)
+        .from_select(
+            ["channel_id", "thread_ts", "ticket_id", "user_id", "posted_at"],
+            select(
+                bindparam("channel_id", type_=_THREADS.c.channel_id.type),
+                bindparam("thread_ts", type_=_THREADS.c.thread_ts.type),
+                ticket.c.id,
+                bindparam("thread_user_id", type_=_THREADS.c.user_id.type),
+                bindparam("posted_at", type_=_THREADS.c.posted_at.type),
+            ),
+        )
+        .on_conflict_do_nothing()
+        .cte("first_thread")
+    )
+    statement = select(ticket.c.id).add_cte(event, thread)
+    _CONVERSATION_INSERTS[key] = statement
+    return statement
+
+
 def add_conversation_thread(
     session: Session, ticket_id: int, channel_id: str, ts: str, user_id: str, now: datetime
 ) -> bool:
@@ -220,7 +278,6 @@ def add_conversation_thread(
     return insert_new(session, TicketThread, {**row, "posted_at": ts_time(ts, now)})
 
 
-_THREADS = TicketThread.__table__
 _LATEST_CONVERSATION = (
     select(_THREADS.c.ticket_id, _THREADS.c.posted_at)
     .join(_TICKETS, _TICKETS.c.id == _THREADS.c.ticket_id)
@@ -240,6 +297,36 @@ def latest_conversation(session: Session, channel_id: str, user_id: str) -> tupl
     conversation in the channel, or None."""
     found = session.execute(_LATEST_CONVERSATION, {"channel_id": channel_id, "user_id": user_id}).first()
     return None if found is None else (found[0], found[1])
+
+
+_CLAIMED = (
+    postgresql.insert(ProcessedEvent.__table__)
+    .values(event_id=bindparam("event_id"), received_at=bindparam("received_at"))
+    .on_conflict_do_nothing()
+    .returning(ProcessedEvent.__table__.c.event_id)
+    .cte("claimed")
+)
+_CLAIM_COUNT = select(func.count().label("claimed")).select_from(_CLAIMED).subquery("claim")
+_LATEST = _LATEST_CONVERSATION.subquery("latest")
+# PostgreSQL: claim_event and latest_conversation in one statement (a round trip fewer a message).
+_CLAIM_THEN_LATEST = select(_CLAIM_COUNT.c.claimed, _LATEST.c.ticket_id, _LATEST.c.posted_at).select_from(
+    _CLAIM_COUNT.outerjoin(_LATEST, true())
+)
+
+
+def claim_then_latest_conversation(
+    session: Session, event_id: str, channel_id: str, user_id: str, now: datetime
+) -> tuple[bool, tuple[int, datetime] | None]:
+    """`claim_event`, then, if it was not applied before, `latest_conversation` (else None)."""
+    if not event_id or session.get_bind().dialect.name != "postgresql":
+        if not claim_event(session, event_id, now):
+            return False, None
+        return True, latest_conversation(session, channel_id, user_id)
+    params = {"event_id": event_id, "received_at": now, "channel_id": channel_id, "user_id": user_id}
+    claimed, ticket_id, posted_at = session.execute(_CLAIM_THEN_LATEST, params).one()
+    if not claimed:
+        return False, None
+    return True, None if ticket_id is None else (ticket_id, posted_at)
 
 
 _CHANNELS = CustomerChannel.__table__

@@ -31,3 +31,41 @@ def test_background_with_no_waiting_room_holds_the_caller_until_a_worker_is_free
     assert ran[-1] == "queued after the wait"
     pool.stop()
     short.stop()
+
+
+def test_gathered_items_queued_behind_a_busy_worker_run_as_one_task_in_order() -> None:
+    """The alarm thread: new tickets' alarms gathered while it is busy are written by one task,
+    in the order they came, and before any task submitted after them."""
+    import threading
+
+    from services.deps import Background
+
+    pool = Background("test", 1, "failed")
+    release, calls = threading.Event(), []
+    pool.submit(release.wait, 10)  # the worker is busy
+    pool.gather(calls.append, [1, 2])
+    pool.gather(calls.append, [3])
+    pool.submit(calls.append, "later")
+    pool.gather(calls.append, [4])  # the first gathering task has not started: it takes these too
+    release.set()
+    pool.drain()
+    assert calls == [[1, 2, 3, 4], "later"]
+
+    pool.gather(calls.append, [5])  # nothing waiting: a task of its own
+    pool.drain()
+    pool.gather(calls.append, [6])
+    pool.drain()
+    assert calls[2:] == [[5], [6]]
+    pool.stop()
+
+
+def test_a_lingering_gather_waits_for_more_to_join_even_with_the_worker_idle() -> None:
+    from services.deps import Background
+
+    pool = Background("test", 1, "failed")
+    calls: list = []
+    pool.gather(calls.append, [1], linger=0.5)
+    pool.gather(calls.append, [2], linger=0.5)  # the first task is still lingering: it takes this too
+    pool.drain()
+    assert calls == [[1, 2]]
+    pool.stop()

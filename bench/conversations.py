@@ -80,7 +80,6 @@ def message_worker(
     def worker(client: Client) -> None:
         rng = random.Random(seed * 1000 + client.index)
         start = time.perf_counter()
-        racer = None
         sent: dict[str, tuple[str, str, float]] = {}
         acked: dict[str, int] = {}
         retries = races = 0
@@ -101,30 +100,11 @@ def message_worker(
             body, content_type, event_id, ts = _message(ledger, channel, n)
             sent[event_id] = (channel, ts, time.monotonic())
             roll = rng.random()
-            if roll < RACE_SHARE:
-                racer = racer or client.extra_connection()
-                started = time.perf_counter()
-                try:
-                    client.conn.send(body, content_type)
-                    racer.send(body, content_type, payloads.retry_headers(1))
-                    status1, data1 = client.conn.receive()
-                    elapsed1 = time.perf_counter() - started
-                    status2, data2 = racer.receive()
-                    elapsed2 = time.perf_counter() - started
-                except OSError as exc:
-                    client.run.error(f"{type(exc).__name__}: {exc}")
-                    racer.close()
-                    client.conn.close()
-                    continue
-                ok = client.record(elapsed1, status1, data1) | client.record(elapsed2, status2, data2)
-                races += 1
-            else:
-                answer = client.request(body, content_type)
-                ok = answer is not None and answer[0] == 200
-                if roll < RACE_SHARE + RETRY_SHARE:
-                    again = client.request(body, content_type, payloads.retry_headers(1, "http_timeout"))
-                    ok = ok or (again is not None and again[0] == 200)
-                    retries += 1
+            how = "race" if roll < RACE_SHARE else "retry" if roll < RACE_SHARE + RETRY_SHARE else "once"
+            ok = client.send_as_slack(body, content_type, how, payloads.retry_headers(1, "http_timeout"))
+            if ok is None:
+                continue
+            races, retries = races + (how == "race"), retries + (how == "retry")
             if ok:
                 acked[event_id] = n
         with ledger.lock:

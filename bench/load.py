@@ -83,6 +83,7 @@ class Client:
         self.conn = Connection(port)
         self.run = ClientRun()
         self._extra: list[Connection] = []
+        self._racer: Connection | None = None  # `send_as_slack`'s second connection, made when first needed
 
     def expired(self) -> bool:
         return self.deadline is not None and time.perf_counter() >= self.deadline
@@ -117,6 +118,35 @@ class Client:
             return True
         self.run.error(f"HTTP {status}: {data[:200]!r}")
         return False
+
+    def send_as_slack(self, body: bytes, content_type: str, how: str, retry_headers: dict[str, str]) -> bool | None:
+        """Send an Events API request the way Slack does: `how` "once"; "retry" (sent again with
+        `retry_headers` after the answer, as when Slack did not see it in time); or "race" (the
+        retry sent at once on a second connection, racing the original). True if one of the
+        attempts was acked 200; None if a raced connection failed (the error is recorded)."""
+        if how != "race":
+            answer = self.request(body, content_type)
+            ok = answer is not None and answer[0] == 200
+            if how == "retry":
+                again = self.request(body, content_type, retry_headers)
+                ok = ok or (again is not None and again[0] == 200)
+            return ok
+        if self._racer is None:
+            self._racer = self.extra_connection()
+        started = time.perf_counter()
+        try:
+            self.conn.send(body, content_type)
+            self._racer.send(body, content_type, retry_headers)
+            status1, data1 = self.conn.receive()
+            elapsed1 = time.perf_counter() - started
+            status2, data2 = self._racer.receive()
+            elapsed2 = time.perf_counter() - started
+        except OSError as exc:
+            self.run.error(f"{type(exc).__name__}: {exc}")
+            self._racer.close()
+            self.conn.close()
+            return None
+        return self.record(elapsed1, status1, data1) | self.record(elapsed2, status2, data2)
 
     def close(self) -> None:
         self.conn.close()

@@ -452,7 +452,6 @@ def _reply_worker(ledger: ReplyLedger, tickets: list[tuple[int, str, str]], seed
 
     def worker(client: Client) -> None:
         rng = random.Random(seed * 1000 + client.index)
-        racer = None
         sent: dict[str, str] = {}
         acked: dict[str, tuple[str, int]] = {}
         retries = races = 0
@@ -466,31 +465,11 @@ def _reply_worker(ledger: ReplyLedger, tickets: list[tuple[int, str, str]], seed
             )
             sent[event_id] = ts
             roll = rng.random()
-            ok = False
-            if roll < RACE_SHARE:
-                racer = racer or client.extra_connection()
-                started = time.perf_counter()
-                try:
-                    client.conn.send(body, content_type)
-                    racer.send(body, content_type, payloads.retry_headers(1))
-                    status1, data1 = client.conn.receive()
-                    elapsed1 = time.perf_counter() - started
-                    status2, data2 = racer.receive()
-                    elapsed2 = time.perf_counter() - started
-                except OSError as exc:
-                    client.run.error(f"{type(exc).__name__}: {exc}")
-                    racer.close()
-                    client.conn.close()
-                    continue
-                ok = client.record(elapsed1, status1, data1) | client.record(elapsed2, status2, data2)
-                races += 1
-            else:
-                answer = client.request(body, content_type)
-                ok = answer is not None and answer[0] == 200
-                if roll < RACE_SHARE + RETRY_SHARE:
-                    again = client.request(body, content_type, payloads.retry_headers(1))
-                    ok = ok or (again is not None and again[0] == 200)
-                    retries += 1
+            how = "race" if roll < RACE_SHARE else "retry" if roll < RACE_SHARE + RETRY_SHARE else "once"
+            ok = client.send_as_slack(body, content_type, how, payloads.retry_headers(1))
+            if ok is None:
+                continue
+            races, retries = races + (how == "race"), retries + (how == "retry")
             if ok:
                 acked[event_id] = (ts, n)
         with ledger.lock:

@@ -40,11 +40,15 @@ class Reply:
     team_hint: str | None  # the author's team as the event states it (user_team / user_profile.team / team)
 
 
+SLACKBOT = "USLACKBOT"  # Slackbot's reminders and custom responses: a `user`, no subtype, nobody typing
+
+
 def is_from_an_app(message: Mapping[str, Any]) -> bool:
-    """Posted by an app or a workflow (`bot_id`, `bot_profile`, `workflow_id`, subtype bot_message),
-    not typed by a person — even when it also carries a `user`."""
+    """Posted by an app, a workflow or Slackbot (`bot_id`, `bot_profile`, `workflow_id`, subtype
+    bot_message, user USLACKBOT), not typed by a person — even when it also carries a `user`."""
     return bool(
         message.get("subtype") == "bot_message"
+        or message.get("user") == SLACKBOT
         or message.get("bot_id")
         or message.get("bot_profile")
         or message.get("workflow_id")

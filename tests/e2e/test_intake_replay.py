@@ -302,3 +302,18 @@ def test_a_customers_question_under_a_staff_announcement_is_heard(bot: BotUnderT
     bot.event(customer_message(channel, "Will ingestion pause? We have a launch at 22:30", thread_ts=root["ts"]))
     drained(bot)
     assert [reporter for reporter, _, _ in _conversations(bot)] == [CUSTOMER]
+
+
+def test_a_slack_connect_message_delivered_to_both_workspaces_is_one_conversation(
+    bot: BotUnderTest, channel: str
+) -> None:
+    """Slack delivers a shared-channel message once per workspace context, about half a second
+    apart, under different event ids and envelope teams (the customer's org may have installed the
+    app too): one conversation, one 👀, whichever arrives first."""
+    said = customer_message(channel, "Cohort exports time out after 30 s")
+    assert bot.event(said, event_id="EvCONNECT001", team_id=CUSTOMER_TEAM)[0] == 200
+    time.sleep(0.5)
+    assert bot.event(said, event_id="EvCONNECT002", team_id=HOST_TEAM)[0] == 200
+    drained(bot)
+    assert _conversations(bot) == [(CUSTOMER, "Cohort exports time out after 30 s", said["ts"])]
+    assert bot.slack.count("reactions.add") == 1

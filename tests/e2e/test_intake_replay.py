@@ -317,3 +317,16 @@ def test_a_slack_connect_message_delivered_to_both_workspaces_is_one_conversatio
     drained(bot)
     assert _conversations(bot) == [(CUSTOMER, "Cohort exports time out after 30 s", said["ts"])]
     assert bot.slack.count("reactions.add") == 1
+
+
+def test_a_bare_question_mark_nudge_starts_the_next_response_clock(bot: BotUnderTest, channel: str) -> None:
+    """ "??" under a staff reply is the customer asking where the answer is: it is waiting on us
+    again (a next-response clock), not a pleasantry."""
+    said = customer_message(channel, "The funnel insight shows no data")
+    bot.event(said)
+    bot.event(person_message(channel, STAFF, "Looking into it, back soon", thread_ts=said["ts"]))
+    (number,) = bot.sql("SELECT id FROM tickets WHERE source_ts = :ts", ts=said["ts"])[0]
+    nudge = customer_message(channel, "??", thread_ts=said["ts"])
+    bot.event(nudge)
+    waiting_since, due = bot.sql("SELECT waiting_since, next_response_due_at FROM tickets WHERE id = :n", n=number)[0]
+    assert waiting_since is not None and due is not None

@@ -43,6 +43,8 @@ def test_pleasantries_and_acknowledgements_are_noise(text: str) -> None:
     [
         "Our dashboard is broken",
         "ok?",
+        "??",
+        "?",
         "thanks, but the export still fails",
         "1",
         "still not working",

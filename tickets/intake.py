@@ -57,7 +57,7 @@ def is_noise(text: str | None) -> bool:
     """True if a message (plain text) only acknowledges, greets or reacts.
 
     Noise: nothing visible; only emoji (`:tada:` codes or Unicode pictographs) and punctuation
-    other than "?" (a bare "??" nudges: it asks);
+    other than "?" (a bare "??" nudges: it asks); a mention with no words ("@alice") calls someone;
     "+1" or "-1"; or at most six words that are all pleasantries ("thanks!", "thank you so much",
     "ok", "got it", "sounds good 👍", "hi team", "@alice thanks!"). Anything else, including any
     question mark, a number, a link or a channel, is substantive.
@@ -65,7 +65,10 @@ def is_noise(text: str | None) -> bool:
     clean = visible(text).lower()
     if not clean:
         return True
-    clean = _MENTION.sub(" ", _EMOJI_CODE.sub(" ", clean))
+    clean = _EMOJI_CODE.sub(" ", clean)
+    if _MENTION.search(clean) and not _WORD.search(_MENTION.sub(" ", clean)):
+        return False  # only "@alice" (or "@here"): calling someone, not thanking them
+    clean = _MENTION.sub(" ", clean)
     if "?" in clean:
         return False  # "ok?" asks something; "??" alone is a customer asking where the answer is
     words = _WORD.findall(clean.replace("’", "'"))

@@ -330,3 +330,17 @@ def test_a_bare_question_mark_nudge_starts_the_next_response_clock(bot: BotUnder
     bot.event(nudge)
     waiting_since, due = bot.sql("SELECT waiting_since, next_response_due_at FROM tickets WHERE id = :n", n=number)[0]
     assert waiting_since is not None and due is not None
+
+
+def test_a_customer_calling_a_staff_member_by_mention_alone_is_heard(bot: BotUnderTest, channel: str) -> None:
+    """A bare `<@staff>` is calling someone (unlike "@alice thanks!"): at the top level it is a
+    conversation; under a staff reply it is waiting on us again."""
+    ping = customer_message(channel, f"<@{STAFF}>")
+    bot.event(ping)
+    assert [ts for _, _, ts in _conversations(bot)] == [ping["ts"]]
+    bot.event(person_message(channel, STAFF, "Hi! What's up?", thread_ts=ping["ts"]))
+    bot.event(customer_message(channel, f"<@{STAFF}> :eyes:", thread_ts=ping["ts"]))
+    (waiting_since,) = bot.sql("SELECT waiting_since FROM tickets WHERE source_ts = :ts", ts=ping["ts"])[0]
+    assert waiting_since is not None
+    bot.event(customer_message(channel, f"<@{STAFF}> thanks!"))
+    assert bot.sql("SELECT count(*) FROM ticket_threads")[0][0] == 1  # thanking someone: nothing joins

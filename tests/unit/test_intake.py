@@ -45,6 +45,8 @@ def test_pleasantries_and_acknowledgements_are_noise(text: str) -> None:
         "ok?",
         "??",
         "?",
+        "@alice",
+        "@here :eyes:",
         "thanks, but the export still fails",
         "1",
         "still not working",

@@ -113,6 +113,8 @@ def test_a_forty_thousand_character_message_is_heard_and_its_card_fits(bot: BotU
     assert _eyes(bot, channel, said["ts"]) == [bot.slack.bot_user]
     (description,) = bot.sql("SELECT description FROM tickets")[0]
     assert 0 < len(description) < len(long_text)  # kept, cut to fit
+    triage = bot.slack.posts(TRIAGE)
+    assert triage and not [p for p in triage if "refused" in json.dumps(p)]  # its card went out whole
 
 
 def test_emoji_only_rich_text_with_empty_text_is_noise(bot: BotUnderTest, channel: str) -> None:

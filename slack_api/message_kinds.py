@@ -40,11 +40,15 @@ class Reply:
     team_hint: str | None  # the author's team as the event states it (user_team / user_profile.team / team)
 
 
+SLACKBOT = "USLACKBOT"  # Slackbot's reminders and custom responses: a `user`, no subtype, nobody typing
+
+
 def is_from_an_app(message: Mapping[str, Any]) -> bool:
-    """Posted by an app or a workflow (`bot_id`, `bot_profile`, `workflow_id`, subtype bot_message),
-    not typed by a person — even when it also carries a `user`."""
+    """Posted by an app, a workflow or Slackbot (`bot_id`, `bot_profile`, `workflow_id`, subtype
+    bot_message, user USLACKBOT), not typed by a person — even when it also carries a `user`."""
     return bool(
         message.get("subtype") == "bot_message"
+        or message.get("user") == SLACKBOT
         or message.get("bot_id")
         or message.get("bot_profile")
         or message.get("workflow_id")
@@ -113,6 +117,8 @@ def readable_text(message: Mapping[str, Any]) -> str:
         parts.extend(w for w in words if w)
     if not parts:  # many apps (PagerDuty, Datadog, GitHub…) post only blocks
         parts.extend(_block_words(message.get("blocks")))
+    if not parts:  # a person's message can arrive with `text` "" and its words only in rich_text
+        parts.extend(_rich_text_lines(message.get("blocks")))
     for shared in message.get("files") or []:
         if isinstance(shared, dict) and (shared.get("title") or shared.get("name")):
             parts.append(f"File: {shared.get('title') or shared.get('name')}")
@@ -133,3 +139,49 @@ def _block_words(blocks: Any) -> list[str]:
                 if text:
                     words.append(text)
     return words
+
+
+_WIRE_ESCAPES = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;"})
+
+
+def _rich_text_lines(blocks: Any) -> list[str]:
+    """A person's rich_text blocks back in Slack's wire format (as `text` would have carried them):
+    one line per section, list item, quote or code block; mentions as `<@U…>`, links as `<url|label>`,
+    emoji as `:name:`. Used only when `text` is empty."""
+    lines: list[str] = []
+    for block in blocks if isinstance(blocks, list) else []:
+        if isinstance(block, dict) and block.get("type") == "rich_text":
+            _rich_lines(block.get("elements"), lines)
+    return [line for line in lines if line.strip()]
+
+
+def _rich_lines(elements: Any, lines: list[str]) -> None:
+    for element in elements if isinstance(elements, list) else []:
+        if not isinstance(element, dict):
+            continue
+        if element.get("type") == "rich_text_list":
+            _rich_lines(element.get("elements"), lines)
+        else:  # rich_text_section, rich_text_quote, rich_text_preformatted
+            lines.extend("".join(_rich_inline(e) for e in element.get("elements") or []).splitlines() or [""])
+
+
+def _rich_inline(element: Any) -> str:
+    if not isinstance(element, dict):
+        return ""
+    kind = element.get("type")
+    if kind == "text":
+        return str(element.get("text") or "").translate(_WIRE_ESCAPES)
+    if kind == "link":
+        url, label = str(element.get("url") or ""), str(element.get("text") or "").translate(_WIRE_ESCAPES)
+        return f"<{url}|{label}>" if label else f"<{url}>"
+    if kind == "user":
+        return f"<@{element.get('user_id', '')}>"
+    if kind == "channel":
+        return f"<#{element.get('channel_id', '')}>"
+    if kind == "usergroup":
+        return f"<!subteam^{element.get('usergroup_id', '')}>"
+    if kind == "broadcast":
+        return f"<!{element.get('range', 'here')}>"
+    if kind == "emoji":
+        return f":{element.get('name', '')}:"
+    return str(element.get("text") or "")

@@ -56,17 +56,21 @@ _MENTION = re.compile(r"@[\w.\-]+")  # "@alice thanks!" thanks a person: the men
 def is_noise(text: str | None) -> bool:
     """True if a message (plain text) only acknowledges, greets or reacts.
 
-    Noise: nothing visible; only emoji (`:tada:` codes or Unicode pictographs) and punctuation;
+    Noise: nothing visible; only emoji (`:tada:` codes or Unicode pictographs) and punctuation
+    other than "?" (a bare "??" nudges: it asks); a mention with no words ("@alice") calls someone;
     "+1" or "-1"; or at most six words that are all pleasantries ("thanks!", "thank you so much",
-    "ok", "got it", "sounds good 👍", "hi team", "@alice thanks!"). Anything else, including a
-    question mark with words, a number, a link or a channel, is substantive.
+    "ok", "got it", "sounds good 👍", "hi team", "@alice thanks!"). Anything else, including any
+    question mark, a number, a link or a channel, is substantive.
     """
     clean = visible(text).lower()
     if not clean:
         return True
-    clean = _MENTION.sub(" ", _EMOJI_CODE.sub(" ", clean))
-    if "?" in clean and _WORD.search(clean):
-        return False  # "ok?" asks something
+    clean = _EMOJI_CODE.sub(" ", clean)
+    if _MENTION.search(clean) and not _WORD.search(_MENTION.sub(" ", clean)):
+        return False  # only "@alice" (or "@here"): calling someone, not thanking them
+    clean = _MENTION.sub(" ", clean)
+    if "?" in clean:
+        return False  # "ok?" asks something; "??" alone is a customer asking where the answer is
     words = _WORD.findall(clean.replace("’", "'"))
     leftover = _WORD.sub(" ", clean.replace("’", "'"))
     if any(ch.isalnum() for ch in leftover):  # letters outside a-z (another script): substantive

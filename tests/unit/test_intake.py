@@ -43,6 +43,10 @@ def test_pleasantries_and_acknowledgements_are_noise(text: str) -> None:
     [
         "Our dashboard is broken",
         "ok?",
+        "??",
+        "?",
+        "@alice",
+        "@here :eyes:",
         "thanks, but the export still fails",
         "1",
         "still not working",

@@ -46,16 +46,21 @@ def message(event: dict[str, Any], body: dict[str, Any], deps: Deps) -> None:
         team_hint=reply.team_hint,
         event_id=body.get("event_id", ""),
         text=plain_text(readable_text(event)),
+        hear_unowned=not _mentions_bot(event, deps),  # a mention: app_mention files it
     )
+
+
+def _mentions_bot(event: dict[str, Any], deps: Deps) -> bool:
+    return f"<@{deps.directory.host().bot_user_id}" in readable_text(event)
 
 
 def _top_level(event: dict[str, Any], body: dict[str, Any], deps: Deps) -> None:
     said = top_level_message(event)
     if said is None:
         return
-    wire = readable_text(event)
-    if f"<@{deps.directory.host().bot_user_id}" in wire:
+    if _mentions_bot(event, deps):
         return  # a mention of the bot: app_mention files it (handlers/tickets.py)
+    wire = readable_text(event)
     heard = CustomerMessage(said.channel_id, said.ts, said.user_id, said.team_hint, plain_text(wire))
     hear_message(deps, heard, event_id=body.get("event_id", ""))
 

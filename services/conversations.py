@@ -47,6 +47,14 @@ class CustomerMessage:
     user_id: str
     team_hint: str | None
     text: str  # plain text (tickets.slack_text.plain_text of what the person wrote)
+    # A reply in a thread no ticket owns (a customer's question under a staff announcement, the
+    # problem under their own "Hi team"): the thread's root. None: a top-level message.
+    thread_ts: str | None = None
+
+    @property
+    def thread(self) -> str:
+        """The thread whose later replies join the conversation: the root, or the message itself."""
+        return self.thread_ts or self.ts
 
 
 _CHANNELS = CustomerChannel.__table__
@@ -115,6 +123,7 @@ def hear_message(deps: Deps, message: CustomerMessage, *, event_id: str) -> None
             submission_key=f"msg:{message.channel_id}:{message.ts}",
             reporter_team_id=author.team_id or message.team_hint,
             source_ts=message.ts,
+            source_thread_ts=message.thread_ts,
         )
         filed = file_ticket(session, new, uow.now, deps.sla_policy)
         uow.then(lambda: deps.set_new_ticket_timers(filed))
@@ -124,9 +133,9 @@ def _join(deps: Deps, uow: UnitOfWork, ticket_id: int, message: CustomerMessage)
     """A customer's next top-level message joins their open conversation: its thread joins too,
     it is recorded as a customer message (a next-response clock may start), and gets 👀."""
     session, now = uow.session, uow.now
-    if not add_conversation_thread(session, ticket_id, message.channel_id, message.ts, message.user_id, now):
+    if not add_conversation_thread(session, ticket_id, message.channel_id, message.thread, message.user_id, now):
         return  # seen before
-    ticket = ticket_row_by_conversation(session, message.channel_id, message.ts)
+    ticket = ticket_row_by_conversation(session, message.channel_id, message.thread)
     if ticket is None:
         return
     timers_before = ticket_timers(ticket)

@@ -44,11 +44,12 @@ from outbox.batching import (
     update_bucket,
 )
 from services.onboarding import load_checklist
-from services.tickets import HEARD_NOTE, severity_of, ticket_info
+from services.tickets import CLOSED, HEARD_NOTE, severity_of, ticket_info
 from slack_api.identity import Directory
 from store.db import Row, insert_new_key
 from store.models import Customer, OutboxMessage, Ticket, TriageBatch
-from tickets.intake import CONVERSATION_SOURCE
+from tickets.intake import CONVERSATION_SOURCE, HEARD_EMOJI, RESOLVED_EMOJI
+from tickets.rules import Status
 from tickets.severity import Severity
 from tickets.sla import sla_state
 from ui.blocks import (
@@ -619,6 +620,13 @@ class PostPlanner:
         """The bot's reaction on a customer's message: 👀 when it is tracked, ✅ when resolved.
         Already there (or already gone) counts as done; a message deleted since fails quietly."""
         payload = row.payload
+        if row.ticket_id is not None:
+            ticket = self._ticket(session, row)
+            wanted = _reactions_wanted(ticket.status).get(payload["name"])
+            if wanted is not None and wanted != (payload.get("op") == "add"):
+                # Superseded: the conversation has moved on since this row was owed (a 👀 held back
+                # by a 429 while staff resolved it). Its later rows set the state it is in now.
+                raise Settled(f"{payload['op']} {payload['name']}: the conversation is {ticket.status} now")
         method = "reactions.add" if payload.get("op") == "add" else "reactions.remove"
         return Post(
             method,
@@ -716,6 +724,11 @@ class PostPlanner:
         return Post(
             "chat.update", {"channel": customer.channel_id, "ts": customer.checklist_ts, "text": text, "blocks": blocks}
         )
+
+
+def _reactions_wanted(status: str) -> dict[str, bool]:
+    """Which of the bot's reactions a conversation in `status` shows: 👀 while open, ✅ once resolved."""
+    return {HEARD_EMOJI: status not in CLOSED, RESOLVED_EMOJI: status == Status.RESOLVED.value}
 
 
 # Each kind of row and the plan that delivers it.

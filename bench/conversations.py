@@ -299,7 +299,7 @@ def scenario_conversations(ctx: Any, kinds: list[str]) -> dict[str, Any]:
                     run["heard"] = _heard(stub, ledger)
                     run.update(_heard_delays(stub, ledger))
                     run["heard_s_after_last"] = round(time.monotonic() - ended, 1)
-                    # Triage: one mirror each, paced to 1 post/s in one channel unless combined.
+                    # Triage: a card each, or burst summaries of up to 40, paced to 1 post/s in one channel.
                     _settle(
                         lambda numbers=numbers: len(_triage_seen(stub, numbers)[0]) >= len(numbers),
                         size["triage_wait_s"],

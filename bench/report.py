@@ -117,8 +117,8 @@ def _conversation_lines(results: dict[str, dict[str, Any]]) -> list[str]:
             f"{run['doubled']}, event ids not recorded {run['event_ids_not_recorded']}; 👀 on {run['heard']} "
             f"({run['heard_s_after_last']} s after the last message; from its message: p50 {run['heard_p50_s']} s, "
             f"max {run['heard_max_s']} s); in triage: {run['in_triage']} of "
-            f"{run['conversations_stored']} {run['in_triage_s_after_last']} s after the last (one mirror each, "
-            "paced to 1 post/s), "
+            f"{run['conversations_stored']} {run['in_triage_s_after_last']} s after the last (cards, or "
+            "summaries of up to 40 when triage is behind, at 1 post/s), "
             f"{run['outbox_pending']} outbox rows still pending; CPU over the run: server {run['server_cpu_s']} s, "
             f"load generator {run['load_generator_cpu_s']} s, Slack stub {run['slack_stub_cpu_s']} s"
             + (f", PostgreSQL {run['postgres_cpu_s']} s" if run.get("postgres_cpu_s") is not None else "")

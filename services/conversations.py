@@ -75,7 +75,8 @@ def _mode(found: tuple | None, default: IntakeMode) -> IntakeMode | None:
 
 
 def hear_message(deps: Deps, message: CustomerMessage, *, event_id: str) -> None:
-    """Track, group, ask about or ignore a top-level message, once per `event_id` and message.
+    """Track, group, ask about or ignore a customer's message, once per `event_id` and message: a
+    top-level one, or a reply in a thread no ticket owns (`message.thread_ts`, services/replies.py).
 
     Nothing happens outside a live customer channel, for noise, or for staff. An author Slack
     cannot name right now is taken for a customer: a message is never lost for a failed look-up

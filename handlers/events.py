@@ -12,11 +12,11 @@ from slack_sdk import WebClient
 
 from handlers.channels import on_bot_added
 from handlers.routing import event
-from services.conversations import CustomerMessage, hear_message
+from services.conversations import CustomerMessage, hear_edit, hear_message
 from services.deps import Deps
 from services.onboarding_requests import check_channel_size
 from services.replies import record_thread_reply
-from slack_api.message_kinds import readable_text, thread_reply, top_level_message
+from slack_api.message_kinds import MessageKind, message_kind, readable_text, thread_reply, top_level_message
 from tickets.slack_text import plain_text
 
 
@@ -31,8 +31,12 @@ def member_joined(event: dict[str, Any], body: dict[str, Any], client: WebClient
 
 def message(event: dict[str, Any], body: dict[str, Any], deps: Deps) -> None:
     """A person's reply in a ticket's conversation (the card's thread or the source message's), or
-    a top-level message the channel's intake may track (services/conversations.py). Apps,
-    workflows, edits, deletions and notices are neither (slack_api/message_kinds.py)."""
+    a top-level message the channel's intake may track (services/conversations.py), or an edit
+    that turns a pleasantry into one. Apps, workflows, deletions and notices are neither
+    (slack_api/message_kinds.py)."""
+    if message_kind(event) is MessageKind.EDIT:
+        _edited(event, body, deps)
+        return
     reply = thread_reply(event)
     if reply is None:
         _top_level(event, body, deps)
@@ -63,6 +67,20 @@ def _top_level(event: dict[str, Any], body: dict[str, Any], deps: Deps) -> None:
     wire = readable_text(event)
     heard = CustomerMessage(said.channel_id, said.ts, said.user_id, said.team_hint, plain_text(wire))
     hear_message(deps, heard, event_id=body.get("event_id", ""))
+
+
+def _edited(event: dict[str, Any], body: dict[str, Any], deps: Deps) -> None:
+    """message_changed: the top-level message as edited, and what it said before (our own card
+    updates and link unfurls arrive here too: apps' messages and unchanged words are left alone)."""
+    now, before = event.get("message"), event.get("previous_message")
+    if not isinstance(now, dict) or not isinstance(before, dict):
+        return
+    edited = {**now, "channel": event.get("channel") or now.get("channel")}
+    said = top_level_message(edited)
+    if said is None or _mentions_bot(edited, deps):
+        return
+    heard = CustomerMessage(said.channel_id, said.ts, said.user_id, said.team_hint, plain_text(readable_text(edited)))
+    hear_edit(deps, heard, before=plain_text(readable_text(before)), event_id=body.get("event_id", ""))
 
 
 ROUTES = (

@@ -130,6 +130,15 @@ def hear_message(deps: Deps, message: CustomerMessage, *, event_id: str) -> None
         uow.then(lambda: deps.set_new_ticket_timers(filed))
 
 
+def hear_edit(deps: Deps, message: CustomerMessage, *, before: str, event_id: str) -> None:
+    """An edit of a message whose text was `before` (plain text). Only an edit that turns a
+    pleasantry into something substantive ("thanks!" → "thanks! but the export still fails") is
+    heard, as the message it now is; any other edit changes nothing (what was substantive was
+    heard when it was written)."""
+    if is_noise(before):
+        hear_message(deps, message, event_id=event_id)
+
+
 def _join(deps: Deps, uow: UnitOfWork, ticket_id: int, message: CustomerMessage) -> None:
     """A customer's next top-level message joins their open conversation: its thread joins too,
     it is recorded as a customer message (a next-response clock may start), and gets 👀."""

@@ -172,11 +172,6 @@ def test_words_only_in_rich_text_with_empty_text_are_heard(bot: BotUnderTest, ch
     assert title.startswith("Our feature flags return false for")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="an edit is never heard (docs/real-slack.md: 'an edit does not turn \"thanks\" into a conversation'); "
-    "a pleasantry edited into a question is lost — a product decision, not an intake bug",
-)
 def test_thanks_edited_into_a_question_is_heard(bot: BotUnderTest, channel: str) -> None:
     said = customer_message(channel, "thanks!")
     bot.event(said)
@@ -356,3 +351,36 @@ def test_resolved_while_the_eyes_wait_out_a_429_ends_with_only_the_check(bot: Bo
     time.sleep(3)  # past the 429's Retry-After: a held-back 👀 would land now
     drained(bot)
     assert {name: users for name, users in on_message().items() if users} == {"white_check_mark": [bot.slack.bot_user]}
+
+
+def test_other_edits_start_nothing(bot: BotUnderTest, channel: str) -> None:
+    """Only a customer's pleasantry edited into substance is heard: a staff member's edit, an
+    app's (our own card updates arrive as message_changed too), a link unfurl that leaves "thanks"
+    as it was, and an edit of a message already tracked add nothing."""
+
+    def edit(before: dict, after_text: str, **extra: object) -> dict:
+        ts = new_ts()
+        after = {**before, "text": after_text, "edited": {"ts": ts}, **extra}
+        return {
+            "type": "message",
+            "subtype": "message_changed",
+            "channel": channel,
+            "ts": ts,
+            "event_ts": ts,
+            "hidden": True,
+            "message": after,
+            "previous_message": before,
+        }
+
+    staff_ok = person_message(channel, STAFF, "ok")
+    app_post = {**customer_message(channel, "ok"), "bot_id": "B0CARDS", "user": bot.slack.bot_user}
+    thanks = customer_message(channel, "thanks!")
+    tracked = customer_message(channel, "Our dashboards time out")
+    for event in (staff_ok, thanks, tracked):
+        bot.event(event)
+    bot.event(edit(staff_ok, "ok, and the EU ingestion lag is fixed now"))
+    bot.event(edit(app_post, "Ticket #1 (High): exports fail"))
+    bot.event(edit(thanks, "thanks!", attachments=[{"title": "PostHog docs", "title_link": "https://posthog.com"}]))
+    bot.event(edit(tracked, "Our dashboards time out since the upgrade"))
+    drained(bot)
+    assert [ts for _, _, ts in _conversations(bot)] == [tracked["ts"]]

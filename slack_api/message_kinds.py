@@ -89,8 +89,8 @@ def thread_reply(event: Mapping[str, Any]) -> Reply | None:
 def top_level_message(event: Mapping[str, Any]) -> Reply | None:
     """A person's top-level message (not in a thread, not from an app, not an edit), as a Reply
     whose `thread_ts` is its own ts; None for anything else."""
-    if message_kind(event) is not MessageKind.TOP_LEVEL:
-        return None
+    if message_kind(event) is not MessageKind.TOP_LEVEL or not event.get("ts"):
+        return None  # no ts: nothing to link to or react on (an edit's inner message can lack it)
     ts = str(event["ts"])
     return Reply(
         channel_id=str(event.get("channel") or ""),

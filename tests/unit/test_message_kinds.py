@@ -82,3 +82,12 @@ def test_readable_text_falls_back_to_attachments_and_files() -> None:
     assert readable_text({"attachments": [{"fallback": "only fallback"}]}) == "only fallback"
     assert readable_text({"text": "", "files": [{"name": "a.csv"}]}) == "File: a.csv"
     assert readable_text({}) == ""
+
+
+def test_a_top_level_message_without_a_ts_is_nothing_to_track() -> None:
+    """An edit's inner `message` in Slack's samples may lack `ts`: nothing to link to or react on."""
+    from slack_api.message_kinds import top_level_message
+
+    assert top_level_message({"type": "message", "user": "U0CUST", "text": "Our exports fail", "channel": "C1"}) is None
+    found = top_level_message({"type": "message", "user": "U0CUST", "text": "x", "channel": "C1", "ts": "1.000100"})
+    assert found is not None and (found.ts, found.thread_ts) == ("1.000100", "1.000100")

@@ -78,3 +78,20 @@ def ticket_reaction(channel: str, ts: str, user: str, reaction: str = "ticket", 
 def customer_message(channel: str, text: str, **kwargs: Any) -> dict[str, Any]:
     """A message of the customer `CUSTOMER`, from the customer's organisation (see `person_message`)."""
     return person_message(channel, CUSTOMER, text, team=CUSTOMER_TEAM, **kwargs)
+
+
+def edited_message(before: dict[str, Any], text: str, **extra: Any) -> dict[str, Any]:
+    """The message_changed event Slack sends when `before` (a message event) is edited to say
+    `text` (`extra`: other fields of the edited message, e.g. an unfurl's `attachments`)."""
+    ts = new_ts()
+    after = {**before, "text": text, "edited": {"user": before.get("user"), "ts": ts}, **extra}
+    return {
+        "type": "message",
+        "subtype": "message_changed",
+        "channel": before.get("channel"),
+        "ts": ts,
+        "event_ts": ts,
+        "hidden": True,
+        "message": after,
+        "previous_message": before,
+    }

@@ -7,7 +7,7 @@ from __future__ import annotations
 import time
 
 from fakeslack import BOT_USER, CUSTOMER, CUSTOMER_CHANNEL, CUSTOMER_TEAM, HOST_TEAM, STAFF, TRIAGE, SlackStub
-from fakeslack.messages import customer_message, new_ts, person_message
+from fakeslack.messages import customer_message, edited_message, new_ts, person_message
 from tests.support import BotUnderTest, drained, running_bot
 
 
@@ -47,17 +47,7 @@ def test_posts_by_apps_and_workflows_edits_and_notices_are_not_conversations(bot
         assert bot.event(event)[0] == 200
     tracked = customer_message(channel, "The export to S3 fails since the upgrade")
     bot.event(tracked)
-    edited_ts = new_ts()
-    edit = {
-        "type": "message",
-        "subtype": "message_changed",
-        "channel": channel,
-        "ts": edited_ts,
-        "event_ts": edited_ts,
-        "hidden": True,
-        "message": {**tracked, "text": "The export to S3 and GCS fails since the upgrade", "edited": {"ts": edited_ts}},
-        "previous_message": tracked,
-    }
+    edit = edited_message(tracked, "The export to S3 and GCS fails since the upgrade")
     deleted = {
         "type": "message",
         "subtype": "message_deleted",

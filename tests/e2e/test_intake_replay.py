@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from fakeslack import CUSTOMER, CUSTOMER_CHANNEL, CUSTOMER_TEAM, HOST_TEAM, STAFF, TRIAGE, SlackStub, payloads
-from fakeslack.messages import customer_message, new_ts, person_message
+from fakeslack.messages import customer_message, edited_message, new_ts, person_message
 from tests.support import REPO, BotUnderTest, drained, running_bot
 
 PEER_PAYLOADS = REPO.parent / "shared" / "peer-payloads"
@@ -175,17 +175,7 @@ def test_words_only_in_rich_text_with_empty_text_are_heard(bot: BotUnderTest, ch
 def test_thanks_edited_into_a_question_is_heard(bot: BotUnderTest, channel: str) -> None:
     said = customer_message(channel, "thanks!")
     bot.event(said)
-    edited_ts = new_ts()
-    edit = {
-        "type": "message",
-        "subtype": "message_changed",
-        "channel": channel,
-        "ts": edited_ts,
-        "event_ts": edited_ts,
-        "hidden": True,
-        "message": {**said, "text": "thanks! but the export still fails for project 12?", "edited": {"ts": edited_ts}},
-        "previous_message": said,
-    }
+    edit = edited_message(said, "thanks! but the export still fails for project 12?")
     bot.event(edit)
     drained(bot)
     assert [ts for _, _, ts in _conversations(bot)] == [said["ts"]]
@@ -358,29 +348,17 @@ def test_other_edits_start_nothing(bot: BotUnderTest, channel: str) -> None:
     app's (our own card updates arrive as message_changed too), a link unfurl that leaves "thanks"
     as it was, and an edit of a message already tracked add nothing."""
 
-    def edit(before: dict, after_text: str, **extra: object) -> dict:
-        ts = new_ts()
-        after = {**before, "text": after_text, "edited": {"ts": ts}, **extra}
-        return {
-            "type": "message",
-            "subtype": "message_changed",
-            "channel": channel,
-            "ts": ts,
-            "event_ts": ts,
-            "hidden": True,
-            "message": after,
-            "previous_message": before,
-        }
-
     staff_ok = person_message(channel, STAFF, "ok")
     app_post = {**customer_message(channel, "ok"), "bot_id": "B0CARDS", "user": bot.slack.bot_user}
     thanks = customer_message(channel, "thanks!")
     tracked = customer_message(channel, "Our dashboards time out")
     for event in (staff_ok, thanks, tracked):
         bot.event(event)
-    bot.event(edit(staff_ok, "ok, and the EU ingestion lag is fixed now"))
-    bot.event(edit(app_post, "Ticket #1 (High): exports fail"))
-    bot.event(edit(thanks, "thanks!", attachments=[{"title": "PostHog docs", "title_link": "https://posthog.com"}]))
-    bot.event(edit(tracked, "Our dashboards time out since the upgrade"))
+    bot.event(edited_message(staff_ok, "ok, and the EU ingestion lag is fixed now"))
+    bot.event(edited_message(app_post, "Ticket #1 (High): exports fail"))
+    bot.event(
+        edited_message(thanks, "thanks!", attachments=[{"title": "PostHog docs", "title_link": "https://posthog.com"}])
+    )
+    bot.event(edited_message(tracked, "Our dashboards time out since the upgrade"))
     drained(bot)
     assert [ts for _, _, ts in _conversations(bot)] == [tracked["ts"]]

@@ -4,19 +4,27 @@ bolt-python scenario fixtures in ../shared/peer-payloads). Wrap one in
 
 from __future__ import annotations
 
-import itertools
+import threading
 import time
 import uuid
 from typing import Any
 
 from fakeslack.workspace import CUSTOMER, CUSTOMER_TEAM, HOST_TEAM
 
-_n = itertools.count(1)
+_issued: set[int] = set()
+_issued_lock = threading.Lock()
 
 
 def new_ts(seconds_ago: float = 0.0) -> str:
-    """A fresh message ts (unique within the test run)."""
-    return f"{int(time.time() - seconds_ago)}.{next(_n):06d}"
+    """A fresh message ts: the wall clock `seconds_ago` seconds back, to the microsecond, as Slack
+    writes it ("1733050000.123456"), and unique within the process (a clash moves it on by 1 µs).
+    It never reads earlier than the moment it was made, which the response-clock tests rely on."""
+    micros = int((time.time() - seconds_ago) * 1_000_000)
+    with _issued_lock:
+        while micros in _issued:
+            micros += 1
+        _issued.add(micros)
+    return f"{micros // 1_000_000}.{micros % 1_000_000:06d}"
 
 
 def rich_text(text: str) -> list[dict[str, Any]]:

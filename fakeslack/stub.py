@@ -16,6 +16,7 @@ whose `members` a test set, an ephemeral to someone not in it (`user_not_in_chan
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import itertools
 import json
 import threading
@@ -87,6 +88,14 @@ class SlackStub:
         self._lock = threading.Lock()
         self._ts = itertools.count(1)
         self._views = itertools.count(1)
+        self._seq = itertools.count(1)
+        # What a Slack client shows beyond the calls: whose trigger ids are whose, the views Slack
+        # holds, each user's stack of open modals and App Home, the answers at response_urls by key.
+        self.triggers: dict[str, str] = {}  # trigger_id -> user
+        self.views: dict[str, dict[str, Any]] = {}  # view id -> the view as Slack holds it
+        self.view_stacks: dict[str, list[str]] = {}  # user -> open modal ids, the top one last
+        self.homes: dict[str, str] = {}  # user -> their App Home's view id
+        self.keyed_responses: list[tuple[str, dict[str, Any]]] = []  # (response_url key, body)
         self._server: ThreadingHTTPServer | None = None
 
     # -- set-up ------------------------------------------------------------------------
@@ -247,8 +256,73 @@ class SlackStub:
                     "metadata": None,
                     "user": user,
                     "human": True,
+                    "_seq": next(self._seq),
+                    "_at": time.time(),
                 }
             )
+
+    def next_seq(self) -> int:
+        """The next number of the order in which everything shown arrived (messages, ephemerals)."""
+        return next(self._seq)
+
+    def react_as(self, user: str, channel: str, ts: str, name: str) -> bool:
+        """`user` adds the reaction `name` to the message `ts`; False if they already had."""
+        with self._lock:
+            users = self.reactions.setdefault((channel, ts), {}).setdefault(name, [])
+            if user in users:
+                return False
+            users.append(user)
+            return True
+
+    # -- views, as a Slack client holds them ----------------------------------------------------
+    def after_submission(self, user: str, view_id: str, answer: dict[str, Any]) -> None:
+        """Apply the app's answer to `user` submitting `view_id` (its `response_action`: `update`
+        replaces that view, `push` opens one on top, `clear` closes them all, none closes it)."""
+        action = answer.get("response_action")
+        with self._lock:
+            stack = self.view_stacks.setdefault(user, [])
+            if action == "update" and isinstance(answer.get("view"), dict):
+                self.views[view_id] = {**answer["view"], "id": view_id}
+            elif action == "push" and isinstance(answer.get("view"), dict):
+                pushed = f"V{next(self._views):06d}"
+                self.views[pushed] = {**answer["view"], "id": pushed}
+                stack.append(pushed)
+            elif action == "clear":
+                stack.clear()
+            elif view_id in stack:
+                stack.remove(view_id)
+
+    def close_view(self, user: str, view_id: str) -> None:
+        """`user` closes the modal `view_id` (and any pushed above it)."""
+        with self._lock:
+            stack = self.view_stacks.get(user, [])
+            if view_id in stack:
+                del stack[stack.index(view_id) :]
+
+    def _view(self, method: str, args: dict[str, Any]) -> dict[str, Any]:
+        """views.open / push / update / publish: check the view as Slack does, keep it, and track
+        whose stack or App Home it is."""
+        view = args.get("view") or {}
+        errors = view_errors(view)
+        if errors:
+            return _refusal("invalid_arguments", errors)
+        with self._lock:
+            if method == "views.update":
+                view_id = str(args.get("view_id") or "")
+                if view_id not in self.views:
+                    return {"ok": True, "view": {**view, "id": view_id or f"V{next(self._views):06d}"}}
+                self.views[view_id] = {**view, "blocks": _with_block_ids(view.get("blocks")), "id": view_id}
+                return {"ok": True, "view": self.views[view_id]}
+            user = str(args.get("user_id") or "") if method == "views.publish" else None
+            fresh = f"V{next(self._views):06d}"
+            view_id = self.homes.setdefault(user, fresh) if user else fresh
+            self.views[view_id] = {**view, "blocks": _with_block_ids(view.get("blocks")), "id": view_id}
+            opener = self.triggers.get(str(args.get("trigger_id") or ""))
+            if opener is not None and method == "views.open":
+                self.view_stacks[opener] = [view_id]
+            elif opener is not None and method == "views.push":
+                self.view_stacks.setdefault(opener, []).append(view_id)
+            return {"ok": True, "view": self.views[view_id]}
 
     def wait_for(self, predicate: Any, timeout: float = 10.0) -> Any:
         """Poll `predicate()` every 20 ms until it is truthy and return that value; AssertionError after
@@ -317,6 +391,7 @@ class SlackStub:
                 if path.startswith("/respond/"):
                     with stub._lock:
                         stub.responses.append(args)
+                        stub.keyed_responses.append((path.removeprefix("/respond/"), args))
                     self._send(200, {"ok": True})
                     return
                 method = path.rsplit("/", 1)[-1]
@@ -412,17 +487,14 @@ class SlackStub:
             members = self.members.get(str(args.get("channel", "")))
             if members is not None and args.get("user") not in members:
                 return {"ok": False, "error": "user_not_in_channel"}  # only checked where members are known
+            message_ts = f"{time.time():.6f}"
             with self._lock:
-                self.ephemerals.append(args)
-            return {"ok": True, "message_ts": f"{time.time():.6f}"}
+                self.ephemerals.append({**args, "message_ts": message_ts, "_seq": next(self._seq), "_at": time.time()})
+            return {"ok": True, "message_ts": message_ts}
         if method in ("conversations.history", "conversations.replies"):
             return self._channel_error(args, reading=True) or self._history(method, args)
         if method in ("views.open", "views.push", "views.update", "views.publish"):
-            view = args.get("view") or {}
-            errors = view_errors(view)
-            if errors:
-                return _refusal("invalid_arguments", errors)
-            return {"ok": True, "view": {**view, "id": f"V{next(self._views):06d}"}}
+            return self._view(method, args)
         if method == "chat.getPermalink":
             channel, ts = args.get("channel"), args.get("message_ts")
             refused = self._channel_error(args, reading=True) or self._deleted(channel, ts)
@@ -480,16 +552,18 @@ class SlackStub:
             "channel": channel,
             "ts": ts,
             "text": args.get("text", ""),
-            "blocks": args.get("blocks"),
+            "blocks": _with_block_ids(args.get("blocks")),
             "thread_ts": args.get("thread_ts"),
             "metadata": args.get("metadata"),
             "user": self.bot_user,
+            "_seq": next(self._seq),
+            "_at": time.time(),
         }
         if args.get("reply_broadcast") in (True, "true", "1", 1) and args.get("thread_ts"):
             message["subtype"] = "thread_broadcast"
         with self._lock:
             self.messages.setdefault(channel, []).append(message)
-        return {"ok": True, "channel": channel, "ts": ts, "message": message}
+        return {"ok": True, "channel": channel, "ts": ts, "message": _public(message)}
 
     def _update(self, args: dict[str, Any]) -> dict[str, Any]:
         refused = self._deleted(args.get("channel"), args.get("ts"))
@@ -500,7 +574,7 @@ class SlackStub:
                 if message["ts"] == args.get("ts"):
                     if message.get("user") != self.bot_user:  # a person's or another app's message
                         return {"ok": False, "error": "cant_update_message"}
-                    message.update(text=args.get("text", ""), blocks=args.get("blocks"))
+                    message.update(text=args.get("text", ""), blocks=_with_block_ids(args.get("blocks")))
                     return {"ok": True, "channel": message["channel"], "ts": message["ts"]}
         return {"ok": False, "error": "message_not_found"}
 
@@ -531,6 +605,20 @@ class SlackStub:
         return {"ok": True, "messages": [_public(m) for m in shown[:limit]], "has_more": len(shown) > limit}
 
 
+def _with_block_ids(blocks: Any) -> Any:
+    """`blocks` as Slack stores them: a block sent without a `block_id` gets one (Slack makes up a
+    short random string; here a stable one from the block's place and content)."""
+    if not isinstance(blocks, list):
+        return blocks
+    named = []
+    for i, block in enumerate(blocks):
+        if isinstance(block, dict) and not block.get("block_id"):
+            digest = hashlib.sha1(f"{i}:{json.dumps(block, sort_keys=True)}".encode(), usedforsecurity=False)
+            block = {**block, "block_id": digest.hexdigest()[:5]}
+        named.append(block)
+    return named
+
+
 def _top_level(message: dict[str, Any]) -> bool:
     thread_ts = message.get("thread_ts")
     return not thread_ts or thread_ts == message["ts"] or message.get("subtype") == "thread_broadcast"
@@ -538,7 +626,9 @@ def _top_level(message: dict[str, Any]) -> bool:
 
 def _public(message: dict[str, Any]) -> dict[str, Any]:
     """A stored message as Slack returns it (without the stub's own bookkeeping)."""
-    shown = {k: v for k, v in message.items() if k not in ("human", "channel") and v is not None}
+    shown = {
+        k: v for k, v in message.items() if k not in ("human", "channel") and not k.startswith("_") and v is not None
+    }
     shown.setdefault("type", "message")
     return shown
 

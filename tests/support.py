@@ -6,7 +6,6 @@ onboarding, run the CLI, serve in a subprocess). Slack itself (the stub, payload
 
 from __future__ import annotations
 
-import itertools
 import json
 import os
 import socket
@@ -31,9 +30,10 @@ from config.settings import Settings, load_settings
 from fakeslack import payloads
 from fakeslack.messages import new_ts, ticket_reaction
 from fakeslack.payloads import ticket_values
-from fakeslack.signing import SIGNING_SECRET, bot_env, retry_headers, sign
+from fakeslack.sender import SlackSender
+from fakeslack.signing import bot_env
 from fakeslack.stub import SlackStub
-from fakeslack.workspace import CUSTOMER, CUSTOMER_CHANNEL, HOST_TEAM, STAFF, TRIAGE
+from fakeslack.workspace import CUSTOMER, CUSTOMER_CHANNEL, STAFF, TRIAGE
 
 REPO = Path(__file__).resolve().parent.parent
 """The checkout: the working directory of the subprocesses the tests start."""
@@ -69,7 +69,6 @@ def postgres_available(url: str = POSTGRES_URL) -> str | None:
         return f"PostgreSQL not reachable at {url}: {type(exc).__name__}"
 
 
-_ids = itertools.count(1)
 
 
 def reset_database(url: str) -> None:
@@ -91,115 +90,14 @@ def reset_database(url: str) -> None:
     engine.dispose()
 
 
-class BotUnderTest:
-    """A support-bot runtime served over real HTTP on 127.0.0.1, plus Slack-shaped request helpers."""
+class BotUnderTest(SlackSender):
+    """A support-bot runtime served over real HTTP on 127.0.0.1, plus Slack-shaped request helpers
+    (`fakeslack.sender.SlackSender`: events, slash commands, clicks, view submissions, shortcuts)."""
 
     def __init__(self, runtime: Runtime, server: HttpServer, slack: SlackStub) -> None:
+        super().__init__(f"http://127.0.0.1:{server.port}", slack)
         self.runtime = runtime
         self.server = server
-        self.slack = slack
-        self.url = f"http://127.0.0.1:{server.port}"
-
-    # -- raw HTTP ---------------------------------------------------------------------------
-    def request(
-        self,
-        body: bytes,
-        content_type: str,
-        *,
-        signed: bool = True,
-        timestamp: int | None = None,
-        secret: str = SIGNING_SECRET,
-        headers: dict[str, str] | None = None,
-        path: str = "/slack/events",
-    ) -> tuple[int, bytes, dict[str, str]]:
-        ts = int(time.time()) if timestamp is None else timestamp
-        all_headers = {"Content-Type": content_type, **(headers or {})}
-        if signed:
-            all_headers["X-Slack-Request-Timestamp"] = str(ts)
-            all_headers["X-Slack-Signature"] = sign(body, ts, secret)
-        req = urllib.request.Request(self.url + path, data=body, headers=all_headers, method="POST")
-        try:
-            with urllib.request.urlopen(req, timeout=30) as response:
-                return response.status, response.read(), dict(response.headers)
-        except urllib.error.HTTPError as error:
-            return error.code, error.read(), dict(error.headers)
-
-    def get(self, path: str) -> tuple[int, bytes]:
-        try:
-            with urllib.request.urlopen(self.url + path, timeout=10) as response:
-                return response.status, response.read()
-        except urllib.error.HTTPError as error:
-            return error.code, error.read()
-
-    def form(self, fields: dict[str, str], **kwargs: Any) -> tuple[int, bytes, dict[str, str]]:
-        return self.request(payloads.form_body(fields), "application/x-www-form-urlencoded", **kwargs)
-
-    def interactive(self, payload: dict[str, Any], **kwargs: Any) -> tuple[int, bytes, dict[str, str]]:
-        return self.request(payloads.interactive_body(payload), "application/x-www-form-urlencoded", **kwargs)
-
-    # -- what Slack sends ---------------------------------------------------------------------
-    def _reply_ids(self, kind: str) -> dict[str, str]:
-        """A fresh trigger id, and a response URL at the stub (`kind` + a number, e.g. "cmd12")."""
-        n = next(_ids)
-        return {"response_url": self.slack.response_url(f"{kind}{n}"), "trigger_id": f"trigger-{n}"}
-
-    def slash(
-        self, command: str, *, user: str, channel: str, text: str = "", team: str = HOST_TEAM, **kwargs: Any
-    ) -> tuple[int, bytes, dict[str, str]]:
-        where = {"user": user, "channel": channel, "team": team, **self._reply_ids("cmd")}
-        return self.form(payloads.slash_command(command, text=text, **where), **kwargs)
-
-    def submit_view(
-        self, view: dict[str, Any], values: dict[str, Any], *, user: str, team: str = HOST_TEAM, **kwargs: Any
-    ) -> tuple[int, bytes, dict[str, str]]:
-        payload = payloads.view_submission(view, values, user=user, team=team, trigger_id=f"trigger-{next(_ids)}")
-        return self.interactive(payload, **kwargs)
-
-    def click(
-        self,
-        action_id: str,
-        *,
-        user: str,
-        channel: str,
-        message_ts: str = "1.000001",
-        value: str = "",
-        team: str = HOST_TEAM,
-        action_extra: dict[str, Any] | None = None,
-        **kwargs: Any,
-    ) -> tuple[int, bytes, dict[str, str]]:
-        where = {"user": user, "channel": channel, "team": team, **self._reply_ids("act")}
-        extra = {"message_ts": message_ts, "value": value, "action_extra": action_extra}
-        payload = payloads.block_actions(action_id, **extra, **where)
-        return self.interactive(payload, **kwargs)
-
-    def shortcut(
-        self,
-        callback_id: str,
-        *,
-        user: str,
-        channel: str,
-        message: dict[str, Any],
-        team: str = HOST_TEAM,
-        **kwargs: Any,
-    ) -> tuple[int, bytes, dict[str, str]]:
-        """A message shortcut ("message_action") on `message`."""
-        where = {"user": user, "channel": channel, "team": team, **self._reply_ids("sc")}
-        return self.interactive(payloads.message_action(callback_id, message=message, **where), **kwargs)
-
-    def event(
-        self,
-        event: dict[str, Any],
-        *,
-        event_id: str | None = None,
-        retry_num: int | None = None,
-        team_id: str = HOST_TEAM,
-        **kwargs: Any,
-    ) -> tuple[int, bytes, dict[str, str]]:
-        body = payloads.event_callback(event, event_id=event_id or f"Ev{next(_ids):08d}", team_id=team_id)
-        headers = dict(kwargs.pop("headers", {}) or {})
-        if retry_num is not None:
-            headers.update(retry_headers(retry_num))
-        return self.request(payloads.json_body(body), "application/json", headers=headers, **kwargs)
 
     # -- composite steps --------------------------------------------------------------------
     def join_channel(
@@ -217,10 +115,7 @@ class BotUnderTest:
     def thread_reply(
         self, channel: str, thread_ts: str, user: str, text: str = "On it", **kwargs: Any
     ) -> tuple[int, bytes, dict[str, str]]:
-        n = next(_ids)
-        reply = payloads.thread_message(
-            channel, thread_ts, user, text, ts=f"{int(time.time())}.{n:06d}", event_ts=payloads.now_ts()
-        )
+        reply = payloads.thread_message(channel, thread_ts, user, text, ts=new_ts(), event_ts=payloads.now_ts())
         return self.event(reply, **kwargs)
 
     def opened_view(self, index: int = -1) -> dict[str, Any]:

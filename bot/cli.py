@@ -255,6 +255,18 @@ def cmd_bench(bench_args: list[str]) -> int:
                 continue  # Ctrl-C reached the suite too: it stops its servers and drops its databases first
 
 
+def cmd_demo(args: argparse.Namespace) -> int:
+    """The demo (demo/cli.py): the bot against a Slack stand-in, shown in a browser page."""
+    from demo.cli import DemoStartError, run
+
+    stop = _stop_on_signal()
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    try:
+        return run(args, stop)
+    except DemoStartError as exc:
+        return _fail(str(exc))
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="support-bot", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -286,6 +298,13 @@ def build_parser() -> argparse.ArgumentParser:
     reminders = sub.add_parser("reminders", help="list scheduled reminders")
     reminders.add_argument("--format", choices=["json", "text"], default="text")
     reminders.set_defaults(func=cmd_reminders)
+
+    demo = sub.add_parser("demo", help="see it work in a browser: the bot against a built-in Slack stand-in")
+    demo.add_argument("--port", type=int, default=8080, help="the page's port on 127.0.0.1 (default 8080)")
+    demo.add_argument("--open", action="store_true", help="open the page in a browser")
+    demo.add_argument("--fast", action="store_true", help="SLA, nudge and digest timers in seconds")
+    demo.add_argument("--dir", default=None, help="keep the demo's SQLite database here (default: a temporary directory)")
+    demo.set_defaults(func=cmd_demo)
 
     bench = sub.add_parser("bench", help="run the benchmark suite (python -m bench; --help for its options)")
     bench.add_argument("bench_args", nargs=argparse.REMAINDER, help="options for python -m bench")

@@ -25,7 +25,18 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-__all__ = ["EMOJI", "Names", "block_id_of", "action_id_of", "blocks", "message", "mrkdwn", "plain", "view"]
+__all__ = [
+    "EMOJI",
+    "Names",
+    "action_id_of",
+    "block_id_of",
+    "blocks",
+    "emoji_char",
+    "message",
+    "mrkdwn",
+    "plain",
+    "view",
+]
 
 
 @dataclass(frozen=True)
@@ -94,6 +105,7 @@ _PRE = re.compile(r"```\n?(.+?)\n?```", re.DOTALL)
 _CODE = re.compile(r"`([^`\n]+)`")
 _ENTITY = re.compile(r"&(amp|lt|gt);")
 _EMOJI_CODE = re.compile(r":([a-z0-9_+\-]+):")
+_SKIN_TONE = re.compile(r"(?<=:):skin-tone-[2-6]:")
 # *bold*, _italic_, ~strike~: the marker hugs non-space text and is not inside a word.
 _STYLES = [
     (re.compile(r"(?<![\w*])\*(?=\S)([^*\n]*?\S)\*(?![\w*])"), "b"),
@@ -121,6 +133,7 @@ def _slack_decode(text: str) -> str:
 
 
 def _emoji(escaped: str) -> str:
+    escaped = _SKIN_TONE.sub("", escaped)
     return _EMOJI_CODE.sub(lambda m: EMOJI.get(m.group(1), m.group(0)), escaped)
 
 
@@ -187,7 +200,7 @@ def _angle_token(inner: str, names: Names) -> str:
         if special.startswith("date^"):
             return f'<span class="bk-date">{_e(label or special)}</span>'
         word = special.split("^", 1)[0]
-        return _mention("broadcast", label or f"@{word}")
+        return _mention("broadcast", "@" + (label or word).lstrip("@"))
     url = _slack_decode(head)
     if _safe_url(url):
         return _link(url, _e(label or url))
@@ -307,7 +320,8 @@ def _confirm_text(element: Mapping[str, Any]) -> str | None:
     if not isinstance(confirm, Mapping):
         return None
     parts = [_text_of(confirm.get("title")), _text_of(confirm.get("text"))]
-    return "\n\n".join(part for part in parts if part) or "Are you sure?"
+    text = "\n\n".join(part for part in parts if part) or "Are you sure?"
+    return _emoji(text)  # plain text for window.confirm (escaped as an attribute)
 
 
 def _text_of(obj: Any) -> str:
@@ -663,7 +677,7 @@ def _render_blocks(
     return "".join(out)
 
 
-def blocks(items: list[Any] | None, *, where: str, names: Names, text: str = "") -> str:
+def blocks(blocks: list[Any] | None, *, where: str, names: Names, text: str = "") -> str:
     """A message's blocks → HTML (`<div class="bk">…</div>`); no blocks → `mrkdwn(text)`.
 
     Knows header, section (text, fields, accessory), context, divider, actions, input, image and
@@ -672,9 +686,9 @@ def blocks(items: list[Any] | None, *, where: str, names: Names, text: str = "")
     checkboxes, datepicker and image. Anything else → `<pre class="bk-unknown">` with its JSON.
     `where` is opaque: it is put on every interactive element (`data-where`) for the page to send back.
     """
-    if not items:
+    if not blocks:
         return f'<div class="bk bk-plain">{mrkdwn(text, names)}</div>'
-    return f'<div class="bk">{_render_blocks(items, where, names, prefix="m-")}</div>'
+    return f'<div class="bk">{_render_blocks(blocks, where, names, prefix="m-")}</div>'
 
 
 def view(view: Mapping[str, Any], *, view_id: str, names: Names, errors: Mapping[str, str] | None = None) -> str:

@@ -223,6 +223,7 @@ def test_a_slack_permalink_says_which_message_it_opens() -> None:
 
 def test_mrkdwn_turns_known_emoji_into_characters() -> None:
     assert parse(mrkdwn(":eyes: :ticket: :white_check_mark: :no_such_emoji:")).text() == "👀 🎫 ✅ :no_such_emoji:"
+    assert parse(mrkdwn(":+1::skin-tone-3: <!here|here>")).text() == "👍 @here"
 
 
 @pytest.mark.parametrize("nasty", NASTY)
@@ -349,6 +350,7 @@ def test_a_conversation_mirror_asks_before_not_a_ticket() -> None:
     tree = render_message(mirror)
     noise = tree.by_text("button", "Not a ticket")
     assert noise.attrs["data-confirm"].startswith("Close #12 as not a ticket?\n\nIt is kept and counted")
+    assert "the customer's 👀 goes away" in noise.attrs["data-confirm"]
     assert tree.by_text("button", "Set severity").attrs["data-action-id"] == ids.TICKET_SET_SEVERITY
     assert "in #ext-globex" in tree.text()
     link = tree.by_text("a", "Open the customer's message")

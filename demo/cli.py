@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 import logging
 import shutil
+import socket
 import tempfile
 import threading
 import webbrowser
@@ -104,6 +105,7 @@ def start(port: int, directory: Path, *, fast: bool) -> Demo:
     slack = DemoSlack(stub, SlackSender(f"http://127.0.0.1:{bot_server.port}", stub))
     page = wsgi.Server(("127.0.0.1", port), DemoWeb(slack), numthreads=8, server_name="support-bot-demo")
     try:
+        _check_free(port)
         page.prepare()
     except OSError as exc:
         bot_server.stop()
@@ -113,6 +115,15 @@ def start(port: int, directory: Path, *, fast: bool) -> Demo:
     threading.Thread(target=page.serve, name="demo-page", daemon=True).start()
     _seed(slack)
     return Demo(stub, runtime, bot_server, page, slack, f"http://127.0.0.1:{page.bind_addr[1]}")
+
+
+def _check_free(port: int) -> None:
+    """OSError (with the system's reason) if 127.0.0.1:`port` cannot be listened on; cheroot's
+    own error wraps the reason in its addresses."""
+    if port:
+        with socket.socket() as probe:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            probe.bind(("127.0.0.1", port))
 
 
 @contextmanager

@@ -766,14 +766,15 @@ def message(
     Reply in thread (top-level messages outside the thread pane), 🎫, ✅ (`data-op="react"`) and
     Create ticket (`data-op="shortcut" data-callback-id="create_ticket"`).
 
-    `msg`: ts, text, blocks (list or None), user, channel, thread_ts (maybe).
+    `msg`: ts, text, blocks (list or None), user, channel, thread_ts (maybe), `_at` (maybe: when it
+    arrived, Unix seconds; the clock shows it instead of the ts).
     """
     channel = str(msg.get("channel") or "")
     ts = str(msg.get("ts") or "")
     root = str(msg.get("thread_ts") or ts)
     top_level = root == ts
     here = {"data-channel": channel, "data-ts": ts}
-    hhmm, iso = _clock(ts)
+    hhmm, iso = _clock(msg.get("_at") or ts)  # when it arrived, where the stand-in knows it
     badge = '<span class="msg-badge">APP</span>' if is_bot else ""
     note = '<span class="msg-ephemeral-note">Only visible to you</span>' if ephemeral else ""
     initial = (author.strip()[:1] or "?").upper()

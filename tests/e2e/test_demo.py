@@ -55,11 +55,14 @@ def wait_page(demo: Demo, persona: str, conversation: str, needle: str, key: str
     )
 
 
-def control(fragment: str, label: str) -> dict[str, str]:
-    """The data-* attributes of the button whose visible label is `label` in the page's HTML."""
+def control(fragment: str, label: str, value: str | None = None) -> dict[str, str]:
+    """The data-* attributes of the button whose visible label is `label` (and value `value`) in
+    the page's HTML."""
     for match in re.finditer(r"<button([^>]*)>(.*?)</button>", fragment, re.S):
-        if html.unescape(re.sub(r"<[^>]+>", "", match.group(2))).strip() == label:
-            return {k: html.unescape(v) for k, v in re.findall(r'data-([\w-]+)="([^"]*)"', match.group(1))}
+        attrs = {k: html.unescape(v) for k, v in re.findall(r'data-([\w-]+)="([^"]*)"', match.group(1))}
+        shown = html.unescape(re.sub(r"<[^>]+>", "", match.group(2))).strip()
+        if shown == label and value in (None, attrs.get("value")):
+            return attrs
     raise AssertionError(f"no button {label!r} on the page")
 
 
@@ -83,13 +86,15 @@ def test_a_customer_files_a_ticket_through_the_page_and_the_engineer_sees_it(dem
 
     values = {"severity/severity": ["high"], "title/title": ["Exports <b>fail</b>"], "description/description": []}
     assert call(demo, "/api/submit", {**empty, "values": values}) == {"ok": True, "errors": {}}
-    number, title = demo.stub.wait_for(lambda: sql(demo, "SELECT id, title FROM tickets"))[0]
+    number, title = demo.stub.wait_for(
+        lambda: sql(demo, "SELECT id, title FROM tickets WHERE channel_id = :c", c=GLOBEX_CHANNEL)
+    )[0]
     assert title == "Exports <b>fail</b>"
     page = wait_page(demo, "customer", GLOBEX_CHANNEL, f"#{number}")
     assert page["modal_html"] is None
     assert "<b>fail</b>" not in page["main_html"] and "&lt;b&gt;fail&lt;/b&gt;" in page["main_html"]
     triage = wait_page(demo, "engineer", TRIAGE_CHANNEL, f"#{number}")
-    assert "Take" in triage["main_html"]
+    assert control(triage["main_html"], "Take it", str(number))
 
 
 def test_the_engineer_answers_in_the_thread_takes_and_resolves_and_the_customer_rates(demo: Demo) -> None:
@@ -99,7 +104,9 @@ def test_the_engineer_answers_in_the_thread_takes_and_resolves_and_the_customer_
     values = {"severity/severity": ["critical"], "title/title": ["Exports fail"], "description/description": ["x"]}
     call(demo, "/api/submit", {"persona": "customer", "view_id": page["modal_id"], "values": values})
     number, card_ts = demo.stub.wait_for(
-        lambda: sql(demo, "SELECT id, thread_ts FROM tickets WHERE thread_ts IS NOT NULL")
+        lambda: sql(
+            demo, "SELECT id, thread_ts FROM tickets WHERE channel_id = :c AND thread_ts IS NOT NULL", c=GLOBEX_CHANNEL
+        )
     )[0]
 
     reply = {"persona": "engineer", "conversation": GLOBEX_CHANNEL, "text": "Looking now", "thread_ts": card_ts}
@@ -109,10 +116,10 @@ def test_the_engineer_answers_in_the_thread_takes_and_resolves_and_the_customer_
     assert "Looking now" in thread and "Sam Okafor" in thread
 
     triage = wait_page(demo, "engineer", TRIAGE_CHANNEL, f"#{number}")["main_html"]
-    call(demo, "/api/action", {"persona": "engineer", **_action(control(triage, "Take"))})
+    call(demo, "/api/action", {"persona": "engineer", **_action(control(triage, "Take it", str(number)))})
     demo.stub.wait_for(lambda: sql(demo, "SELECT 1 FROM tickets WHERE assignee_id = 'U0SAM'"))
-    triage = wait_page(demo, "engineer", TRIAGE_CHANNEL, "Resolve")["main_html"]
-    call(demo, "/api/action", {"persona": "engineer", **_action(control(triage, "Resolve"))})
+    triage = wait_page(demo, "engineer", TRIAGE_CHANNEL, "Sam Okafor")["main_html"]
+    call(demo, "/api/action", {"persona": "engineer", **_action(control(triage, "Resolve", str(number)))})
     demo.stub.wait_for(lambda: sql(demo, "SELECT 1 FROM tickets WHERE status = 'resolved'"))
 
     rating = demo.stub.wait_for(

@@ -303,7 +303,7 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--port", type=int, default=8080, help="the page's port on 127.0.0.1 (default 8080)")
     demo.add_argument("--open", action="store_true", help="open the page in a browser")
     demo.add_argument("--fast", action="store_true", help="SLA, nudge and digest timers in seconds")
-    demo.add_argument("--dir", default=None, help="keep the demo's SQLite database here (default: a temporary directory)")
+    demo.add_argument("--dir", default=None, help="keep the demo's SQLite database here (default: a temporary one)")
     demo.set_defaults(func=cmd_demo)
 
     bench = sub.add_parser("bench", help="run the benchmark suite (python -m bench; --help for its options)")

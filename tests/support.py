@@ -69,8 +69,6 @@ def postgres_available(url: str = POSTGRES_URL) -> str | None:
         return f"PostgreSQL not reachable at {url}: {type(exc).__name__}"
 
 
-
-
 def reset_database(url: str) -> None:
     """Drop everything support-bot owns, so a test starts from an empty schema."""
     from sqlalchemy import inspect

@@ -17,6 +17,18 @@ from ui.blocks import MODAL_OPEN_FAILED, ModalContext, build_ticket_modal
 log = logging.getLogger(__name__)
 
 
+def field_state(values: dict[str, Any], block: str) -> dict[str, Any]:
+    """A modal input's state in `view.state.values` (its block id and action id are the same);
+    {} if the block is missing."""
+    return (values.get(block) or {}).get(block) or {}
+
+
+def selected_value(values: dict[str, Any], block: str) -> str | None:
+    """The chosen option's value of a select or radio input; None if nothing is chosen (Slack
+    sends `"selected_option": null` then)."""
+    return (field_state(values, block).get("selected_option") or {}).get("value")
+
+
 def open_ticket_modal(
     client: WebClient,
     trigger_id: str,

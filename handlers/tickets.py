@@ -14,7 +14,7 @@ from typing import Any
 from slack_bolt import Ack, BoltContext, Respond
 from slack_sdk import WebClient
 
-from handlers.modal import answer_submission, open_modal, open_ticket_modal
+from handlers.modal import answer_submission, field_state, open_modal, open_ticket_modal, selected_value
 from handlers.routing import action, event, message_shortcut, view
 from services import filing, ticket_actions
 from services.deps import Deps
@@ -51,11 +51,6 @@ def _click(body: dict[str, Any], action: dict[str, Any]) -> CardClick:
     """Who clicked (the payload's `user.team_id` first: another org is a customer for sure), in
     which channel, on which ticket."""
     return CardClick(body["user"]["id"], payload_team(body), _channel_of(body), _ticket_number(action))
-
-
-def _field(values: dict[str, Any], block: str) -> dict[str, Any]:
-    """A modal input's state (its block id and action id are the same)."""
-    return (values.get(block) or {}).get(block) or {}
 
 
 def _ephemeral(respond: Respond) -> Callable[[str], object]:
@@ -112,8 +107,8 @@ def submit_severity(ack: Ack, body: dict[str, Any], view: dict[str, Any], deps: 
         user_id=body["user"]["id"],
         team_hint=payload_team(body),
         origin=ModalContext.decode(view.get("private_metadata")),
-        severity=parse_severity(_field(values, ids.SEVERITY_BLOCK).get("selected_option", {}).get("value")),
-        reason=_field(values, ids.SEVERITY_REASON_BLOCK).get("value") or "",
+        severity=parse_severity(selected_value(values, ids.SEVERITY_BLOCK)),
+        reason=field_state(values, ids.SEVERITY_REASON_BLOCK).get("value") or "",
     )
     answer_submission(ack, errors)
 
@@ -133,7 +128,7 @@ def submit_customer_severity(ack: Ack, body: dict[str, Any], view: dict[str, Any
         deps,
         user_id=body["user"]["id"],
         origin=ModalContext.decode(view.get("private_metadata")),
-        severity=parse_severity(_field(values, ids.SEVERITY_BLOCK).get("selected_option", {}).get("value")),
+        severity=parse_severity(selected_value(values, ids.SEVERITY_BLOCK)),
     )
     if answer.view is not None:
         ack(response_action="update", view=answer.view)
@@ -164,7 +159,7 @@ def submit_comment(ack: Ack, body: dict[str, Any], view: dict[str, Any], deps: D
         deps,
         user_id=body["user"]["id"],
         origin=ModalContext.decode(view.get("private_metadata")),
-        comment=_field(values, ids.RATING_COMMENT_BLOCK).get("value"),
+        comment=field_state(values, ids.RATING_COMMENT_BLOCK).get("value"),
     )
 
 

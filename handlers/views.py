@@ -7,7 +7,7 @@ from typing import Any
 
 from slack_bolt import Ack
 
-from handlers.modal import answer_submission
+from handlers.modal import answer_submission, field_state, selected_value
 from handlers.routing import view
 from services.deps import Deps
 from services.filing import file_from_form
@@ -21,21 +21,12 @@ from ui.blocks import ModalContext
 from ui.messages import PICK_A_SEVERITY, TICKET_FORM_EXPIRED
 
 
-def _value(values: dict[str, Any], block: str) -> Any:
-    """A modal input's state (its block id and action id are the same)."""
-    return (values.get(block) or {}).get(block) or {}
-
-
-def _selected(values: dict[str, Any], block: str) -> str | None:
-    return (_value(values, block).get("selected_option") or {}).get("value")
-
-
 def submit_ticket(ack: Ack, body: dict[str, Any], view: dict[str, Any], deps: Deps) -> None:
     """The ticket form: checked here (the form's own rules), then filed (`file_from_form`)."""
     values = (view.get("state") or {}).get("values") or {}
-    severity = parse_severity(_selected(values, ids.SEVERITY_BLOCK))
-    title = _value(values, ids.TITLE_BLOCK).get("value") or ""
-    description = _value(values, ids.DESCRIPTION_BLOCK).get("value") or ""
+    severity = parse_severity(selected_value(values, ids.SEVERITY_BLOCK))
+    title = field_state(values, ids.TITLE_BLOCK).get("value") or ""
+    description = field_state(values, ids.DESCRIPTION_BLOCK).get("value") or ""
     if is_blank(description):  # only zero-width or format characters: no description
         description = ""
     problems = {
@@ -66,13 +57,13 @@ def submit_ticket(ack: Ack, body: dict[str, Any], view: dict[str, Any], deps: De
 def submit_onboarding(ack: Ack, body: dict[str, Any], view: dict[str, Any], deps: Deps) -> None:
     values = (view.get("state") or {}).get("values") or {}
     form = OnboardingForm(
-        company=_value(values, ids.ONBOARD_COMPANY_BLOCK).get("value"),
-        monthly_events=_value(values, ids.ONBOARD_EVENTS_BLOCK).get("value"),
-        maus=_value(values, ids.ONBOARD_MAUS_BLOCK).get("value"),
-        monthly_spend=_value(values, ids.ONBOARD_SPEND_BLOCK).get("value"),
-        cloud_provider=_selected(values, ids.ONBOARD_CLOUD_BLOCK),
-        plan=_selected(values, ids.ONBOARD_PLAN_BLOCK),
-        cs_owner_id=_value(values, ids.ONBOARD_OWNER_BLOCK).get("selected_user"),
+        company=field_state(values, ids.ONBOARD_COMPANY_BLOCK).get("value"),
+        monthly_events=field_state(values, ids.ONBOARD_EVENTS_BLOCK).get("value"),
+        maus=field_state(values, ids.ONBOARD_MAUS_BLOCK).get("value"),
+        monthly_spend=field_state(values, ids.ONBOARD_SPEND_BLOCK).get("value"),
+        cloud_provider=selected_value(values, ids.ONBOARD_CLOUD_BLOCK),
+        plan=selected_value(values, ids.ONBOARD_PLAN_BLOCK),
+        cs_owner_id=field_state(values, ids.ONBOARD_OWNER_BLOCK).get("selected_user"),
     )
     errors = start_from_form(
         deps,
@@ -92,7 +83,7 @@ def submit_payment_link(ack: Ack, body: dict[str, Any], view: dict[str, Any], de
         user_id=body["user"]["id"],
         team_hint=payload_team(body),
         origin=ModalContext.decode(view.get("private_metadata")),
-        link=_value(values, ids.PAYMENT_LINK_BLOCK).get("value") or "",
+        link=field_state(values, ids.PAYMENT_LINK_BLOCK).get("value") or "",
     )
     answer_submission(ack, errors)
 

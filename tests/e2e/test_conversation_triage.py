@@ -11,6 +11,7 @@ from fakeslack import BOT_USER, CUSTOMER, CUSTOMER_TEAM, STAFF, TRIAGE
 from fakeslack.messages import customer_message, new_ts, ticket_reaction
 from fakeslack.payloads import block_actions
 from tests.support import BotUnderTest, drained, file_ticket, texts_in, updates_to
+from ui.messages import PICK_A_SEVERITY
 
 
 def _converse(bot: BotUnderTest, channel: str, text: str = "The funnel insight shows no data") -> dict[str, Any]:
@@ -351,3 +352,22 @@ def test_reactions_on_a_deleted_message_fail_quietly(bot: BotUnderTest, channel:
     assert [p for p in triage if "refused" in p["text"]] == []
     assert all(":warning:" not in json.dumps(p["blocks"]) for p in triage)
     assert all(":warning:" not in json.dumps(u.args["blocks"]) for u in bot.slack.calls_to("chat.update"))
+
+
+def test_a_severity_picker_submitted_with_nothing_chosen_is_a_field_error(bot: BotUnderTest, channel: str) -> None:
+    """Slack sends `"selected_option": null` for a radio left empty (the demo's page found this
+    was a 500 from the staff and the customer pickers)."""
+    c = _converse(bot, channel)
+    bot.click("ticket_set_severity", user=STAFF, channel=TRIAGE, message_ts=c["triage_ts"], value=str(c["number"]))
+    bot.slack.wait_for(lambda: bot.slack.calls_to("views.open"))
+    nothing = {"severity": {"severity": {"type": "radio_buttons", "selected_option": None}}}
+    status, body, _ = bot.submit_view(bot.opened_view(), nothing, user=STAFF)
+    assert status == 200
+    assert json.loads(body) == {"response_action": "errors", "errors": {"severity": PICK_A_SEVERITY}}
+
+    _click_on_ephemeral(bot, "conversation_set_severity", channel=channel, value=str(c["number"]), key="eph1")
+    bot.slack.wait_for(lambda: len(bot.slack.calls_to("views.open")) == 2)
+    status, body, _ = bot.submit_view(bot.opened_view(), nothing, user=CUSTOMER, team=CUSTOMER_TEAM)
+    assert status == 200
+    assert json.loads(body) == {"response_action": "errors", "errors": {"severity": PICK_A_SEVERITY}}
+    assert _row(bot, c["number"])[1] is None

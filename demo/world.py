@@ -74,11 +74,11 @@ FAST = {
     "SUPPORT_DASHBOARD_NUDGE_AFTER": "20s",
     "SUPPORT_DASHBOARD_NUDGE_EVERY": "20s",
     "SUPPORT_DASHBOARD_NUDGE_MAX": "3",
-    "SUPPORT_DIGEST_SCHEDULE": "* * * * *",
+    "SUPPORT_DIGEST_SCHEDULE": "*/2 * * * *",
 }
 """`--fast`: minutes and hours become seconds, so a first-response warning (75% of the target),
 a breach page and an onboarding nudge all happen within about a minute, and the digest posts
-every minute."""
+every two minutes."""
 
 
 def person(user: str) -> Person | None:

@@ -6,7 +6,8 @@ import threading
 
 from cheroot import wsgi
 
-from bot.app import Runtime
+from bot.app import Runtime, build_runtime
+from config.settings import Settings
 
 
 class HttpServer:
@@ -37,3 +38,20 @@ class HttpServer:
         self._server.stop()
         if self._thread is not None:
             self._thread.join(15)
+
+
+def serve_on_loopback(settings: Settings, threads: int = 8) -> tuple[Runtime, HttpServer]:
+    """The whole bot for a local caller (the tests, the demo): the schema brought up to date, the
+    runtime built and started, served on a free port of 127.0.0.1 (`HttpServer.port`). Stop the
+    server, then the runtime."""
+    from store import migrate
+    from store.db import make_engine
+
+    engine = make_engine(settings.database_url)
+    migrate.upgrade(engine)
+    engine.dispose()
+    runtime = build_runtime(settings)
+    server = HttpServer(runtime, "127.0.0.1", 0, threads=threads)
+    server.start()
+    runtime.start()
+    return runtime, server

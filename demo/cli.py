@@ -19,8 +19,8 @@ from pathlib import Path
 
 from cheroot import wsgi
 
-from bot.app import Runtime, build_runtime
-from bot.server import HttpServer
+from bot.app import Runtime
+from bot.server import HttpServer, serve_on_loopback
 from config.settings import load_settings
 from demo.slack import DemoSlack
 from demo.web import DemoWeb
@@ -29,8 +29,6 @@ from fakeslack import payloads
 from fakeslack.sender import SlackSender
 from fakeslack.stub import SlackStub
 from fakeslack.workspace import BOT_USER
-from store import migrate
-from store.db import make_engine
 
 log = logging.getLogger("support-bot.demo")
 
@@ -94,14 +92,7 @@ def start(port: int, directory: Path, *, fast: bool) -> Demo:
     for stale in (database, Path(f"{database}.lock")):
         stale.unlink(missing_ok=True)
     stub = _stand_in()
-    settings = load_settings(settings_env(stub.url, f"sqlite:///{database}", fast=fast))
-    engine = make_engine(settings.database_url)
-    migrate.upgrade(engine)
-    engine.dispose()
-    runtime = build_runtime(settings)
-    bot_server = HttpServer(runtime, "127.0.0.1", 0, threads=8)
-    bot_server.start()
-    runtime.start()
+    runtime, bot_server = serve_on_loopback(load_settings(settings_env(stub.url, f"sqlite:///{database}", fast=fast)))
     slack = DemoSlack(stub, SlackSender(f"http://127.0.0.1:{bot_server.port}", stub))
     page = wsgi.Server(("127.0.0.1", port), DemoWeb(slack), numthreads=8, server_name="support-bot-demo")
     try:

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from demo import forms
-from demo.world import BOT_NAME, CHANNELS, HOME, Person, person
+from demo.world import BOT_NAME, CHANNELS, Person
 from fakeslack import payloads
 from fakeslack.messages import new_ts, person_message, ticket_reaction
 from fakeslack.sender import SlackSender
@@ -379,6 +379,3 @@ def _json(body: bytes) -> dict[str, Any]:
     except ValueError:
         return {}
     return answer if isinstance(answer, dict) else {}
-
-
-__all__ = ["HOME", "DemoError", "DemoSlack", "ReplyContext", "person"]

@@ -24,9 +24,9 @@ from typing import Any
 
 from sqlalchemy import text
 
-from bot.app import Runtime, build_runtime
-from bot.server import HttpServer
-from config.settings import Settings, load_settings
+from bot.app import Runtime
+from bot.server import HttpServer, serve_on_loopback
+from config.settings import load_settings
 from fakeslack import payloads
 from fakeslack.messages import new_ts, ticket_reaction
 from fakeslack.payloads import ticket_values
@@ -138,17 +138,7 @@ class BotUnderTest(SlackSender):
 
 @contextmanager
 def running_bot(slack: SlackStub, database_url: str, **env: str) -> Iterator[BotUnderTest]:
-    settings: Settings = load_settings(bot_env(slack, database_url, **env))
-    from store import migrate
-    from store.db import make_engine
-
-    engine = make_engine(settings.database_url)
-    migrate.upgrade(engine)
-    engine.dispose()
-    runtime = build_runtime(settings)
-    server = HttpServer(runtime, "127.0.0.1", 0, threads=8)
-    server.start()
-    runtime.start()
+    runtime, server = serve_on_loopback(load_settings(bot_env(slack, database_url, **env)))
     try:
         yield BotUnderTest(runtime, server, slack)
     finally:

@@ -419,7 +419,7 @@ def build_severity_modal(ticket: TicketInfo, channel_id: str) -> dict[str, Any]:
                 "type": "input",
                 "block_id": ids.SEVERITY_REASON_BLOCK,
                 "optional": first,  # a conversation's first severity needs no reason
-                "label": _plain("Why? (optional)" if first else "Why?"),
+                "label": _plain("Why?"),  # Slack adds "(optional)" to an optional input itself
                 "element": {
                     "type": "plain_text_input",
                     "action_id": ids.SEVERITY_REASON_BLOCK,
@@ -510,7 +510,7 @@ def build_rating_comment_modal(ticket_number: int, channel_id: str, rating: str)
                 "type": "input",
                 "block_id": ids.RATING_COMMENT_BLOCK,
                 "optional": True,
-                "label": _plain("Anything to add? (optional)"),
+                "label": _plain("Anything to add?"),
                 "element": {
                     "type": "plain_text_input",
                     "action_id": ids.RATING_COMMENT_BLOCK,

@@ -1,4 +1,6 @@
-"""The `support-bot` command: serve, socket, migrate, export."""
+"""The `support-bot` command: run the bot (serve, socket), and look after its database (migrate, export...).
+
+Settings come from the environment and from `.env` in the working directory (the environment wins)."""
 
 from __future__ import annotations
 
@@ -11,13 +13,16 @@ import sys
 import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from pathlib import Path
 from typing import TYPE_CHECKING
 
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DatabaseError, OperationalError
 
 from config.settings import ConfigError, Mode, Settings, load_settings, port_override
 
 if TYPE_CHECKING:
+    from sqlalchemy import Engine
+
     from bot.app import Runtime
     from store.db import Database
 
@@ -37,11 +42,64 @@ def _fail(message: str) -> int:
     return 2
 
 
-def _prepare_database(settings: Settings) -> None:
-    from store import migrate
+def _database_problem(exc: DatabaseError) -> StartupError:
+    """The one line for a database that cannot be reached or is not a database at all."""
+    if isinstance(exc, OperationalError):
+        return StartupError(f"DATABASE_URL: cannot connect to the database ({_first_line(exc.orig)})")
+    return StartupError(f"DATABASE_URL: cannot use the database ({_first_line(exc.orig)})")
+
+
+def load_dotenv_file(path: Path) -> None:
+    """Read the settings in `path` (a `.env` file: NAME=value lines, values may hold spaces, #
+    comments) into os.environ with python-dotenv; a variable already in the environment wins.
+    A missing file is fine. Raises StartupError when the file exists but cannot be read."""
+    from dotenv import load_dotenv
+
+    if not path.exists():
+        return
+    try:
+        load_dotenv(path, override=False, encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise StartupError(f".env: cannot read {path} ({getattr(exc, 'strerror', None) or exc})") from None
+
+
+def _check_bot_token(settings: Settings) -> None:
+    """auth.test at start-up: a token Slack refuses stops start-up (StartupError); a Slack that
+    cannot be reached is a warning (the outbox keeps posts until it answers)."""
+    from slack_api.token_check import TokenVerdict, check_bot_token
+
+    check = check_bot_token(settings.slack_api_base_url, settings.slack_bot_token or "")
+    if check.verdict == TokenVerdict.REJECTED:
+        raise StartupError(
+            f"SLACK_BOT_TOKEN: Slack refused it ({check.detail}); copy the Bot User OAuth Token "
+            "(xoxb-…) from the app's OAuth & Permissions page"
+        )
+    if check.verdict == TokenVerdict.UNVERIFIED:
+        log.warning(
+            "SLACK_BOT_TOKEN not checked: %s; starting anyway, posts wait in the outbox until Slack answers",
+            check.detail,
+        )
+    else:
+        log.info("SLACK_BOT_TOKEN: Slack knows this bot: %s", check.detail)
+
+
+def _engine(url: str) -> Engine:
+    """store.db.make_engine(url), with a URL SQLAlchemy cannot use (a malformed one, a driver that is
+    not installed) turned into the one line naming DATABASE_URL."""
+    from sqlalchemy.exc import ArgumentError, NoSuchModuleError
+
     from store.db import make_engine
 
-    engine = make_engine(settings.database_url)
+    try:
+        return make_engine(url)
+    except (ArgumentError, NoSuchModuleError, ImportError, ValueError) as exc:
+        raise StartupError(f"DATABASE_URL: SQLAlchemy cannot use this URL ({_first_line(exc)})") from None
+
+
+def _prepare_database(settings: Settings) -> None:
+    from store import migrate
+
+    engine = _engine(settings.database_url)
     try:
         if not migrate.is_up_to_date(engine):
             if not settings.auto_migrate:
@@ -51,8 +109,8 @@ def _prepare_database(settings: Settings) -> None:
                 )
             log.info("upgrading the database schema")
             migrate.upgrade(engine)
-    except OperationalError as exc:
-        raise StartupError(f"DATABASE_URL: cannot connect to the database ({_first_line(exc.orig)})") from None
+    except DatabaseError as exc:
+        raise _database_problem(exc) from None
     finally:
         engine.dispose()
 
@@ -103,17 +161,25 @@ def cmd_serve(args: argparse.Namespace) -> int:
     port = port_override(args.port, settings.port)
     configure_logging(settings.log_level, (settings.slack_bot_token or "", settings.slack_signing_secret or ""))
     if settings.processes > 1:  # the children migrate (under an advisory lock); the parent stays small
+        _check_bot_token(settings)  # once, here: the children are told not to
         return _supervise(args.host, port, settings.processes, stop)
     _prepare_database(settings)
     runtime = build_runtime(settings)
-    _start_runtime(runtime)
-    _freeze_startup_objects()
     server = HttpServer(runtime, args.host, port, reuse_port=args.reuse_port)
     try:
-        server.start()
+        server.bind()  # before the runtime starts: a taken port is then the only line printed
     except OSError as exc:
-        runtime.stop()
+        runtime.db.engine.dispose()
         return _fail(f"PORT: cannot listen on {args.host}:{port} ({exc.strerror or exc})")
+    if not args.skip_token_check:
+        try:
+            _check_bot_token(settings)
+        except StartupError:
+            runtime.db.engine.dispose()
+            raise
+    _start_runtime(runtime)
+    _freeze_startup_objects()
+    server.start()
     log.info("support-bot listening on http://%s:%d/slack/events", args.host, server.port)
     _wait(stop)
     log.info("shutting down: finishing in-flight requests")
@@ -136,7 +202,10 @@ def _supervise(host: str, port: int, processes: int, stop: threading.Event) -> i
 
 
 def cmd_socket(args: argparse.Namespace) -> int:
+    from urllib.error import URLError
+
     from slack_bolt.adapter.socket_mode import SocketModeHandler
+    from slack_sdk.errors import SlackApiError
 
     from bot.app import build_runtime
     from bot.logs import configure_logging
@@ -145,11 +214,26 @@ def cmd_socket(args: argparse.Namespace) -> int:
     settings = load_settings(os.environ, Mode.SOCKET)
     configure_logging(settings.log_level, (settings.slack_bot_token or "", settings.slack_app_token or ""))
     _prepare_database(settings)
+    _check_bot_token(settings)
     runtime = build_runtime(settings, socket_mode=True)
     _start_runtime(runtime)
     _freeze_startup_objects()
     handler = SocketModeHandler(runtime.bolt, settings.slack_app_token)
-    handler.connect()
+    try:
+        handler.connect()
+    except SlackApiError as exc:
+        runtime.stop()
+        error = exc.response.get("error") if isinstance(exc.response.data, dict) else None
+        raise StartupError(
+            f"SLACK_APP_TOKEN: Slack refused to open a Socket Mode connection ({error or exc.response.status_code}); "
+            "use an app-level token with connections:write and turn Socket Mode on"
+        ) from None
+    except (URLError, OSError) as exc:
+        runtime.stop()
+        raise StartupError(
+            f"SLACK_API_BASE_URL: cannot reach Slack to open the Socket Mode connection "
+            f"({getattr(exc, 'reason', None) or exc}); Socket Mode needs Slack at start-up"
+        ) from None
     log.info("support-bot connected over Socket Mode")
     _wait(stop)
     handler.close()
@@ -159,15 +243,14 @@ def cmd_socket(args: argparse.Namespace) -> int:
 
 def cmd_migrate(args: argparse.Namespace) -> int:
     from store import migrate
-    from store.db import make_engine
 
     settings = load_settings(os.environ, Mode.DATABASE)
-    engine = make_engine(settings.database_url)
+    engine = _engine(settings.database_url)
     try:
         migrate.upgrade(engine)
         print(f"database schema at revision {migrate.current_revision(engine)}")
-    except OperationalError as exc:
-        return _fail(f"DATABASE_URL: cannot connect to the database ({_first_line(exc.orig)})")
+    except DatabaseError as exc:
+        return _fail(str(_database_problem(exc)))
     finally:
         engine.dispose()
     return 0
@@ -176,11 +259,11 @@ def cmd_migrate(args: argparse.Namespace) -> int:
 @contextmanager
 def _database() -> Iterator[Database]:
     """The database of DATABASE_URL, its schema brought up to date, for a one-off command."""
-    from store.db import Database, make_engine
+    from store.db import Database
 
     settings = load_settings(os.environ, Mode.DATABASE)
     _prepare_database(settings)
-    db = Database(make_engine(settings.database_url))
+    db = Database(_engine(settings.database_url))
     try:
         yield db
     finally:
@@ -242,7 +325,6 @@ def cmd_bench(bench_args: list[str]) -> int:
     """`python -m bench` under another name: run in the source checkout beside this package (the
     suite is not part of an installed wheel), with this interpreter; returns its exit status."""
     import subprocess
-    from pathlib import Path
 
     checkout = Path(__file__).resolve().parent.parent
     if not (checkout / "bench" / "cli.py").is_file():
@@ -267,6 +349,8 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="share the port with other support-bot processes (SO_REUSEPORT; SUPPORT_PROCESSES does this for you)",
     )
+    # The serving processes of SUPPORT_PROCESSES: their parent checked the token once for all.
+    serve.add_argument("--skip-token-check", action="store_true", help=argparse.SUPPRESS)
     serve.set_defaults(func=cmd_serve)
 
     socket = sub.add_parser("socket", help="connect over Socket Mode (local development)")
@@ -299,6 +383,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return cmd_bench(argv[1:])  # all of it is the suite's own options (argparse would take some)
     args = build_parser().parse_args(argv)
     try:
+        load_dotenv_file(Path.cwd() / ".env")
         return int(args.func(args))
     except ConfigError as exc:
         return _fail(str(exc))

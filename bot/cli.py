@@ -57,6 +57,8 @@ def load_dotenv_file(path: Path) -> None:
 
     if not path.exists():
         return
+    if not path.is_file():
+        raise StartupError(f".env: {path} is not a file")
     try:
         load_dotenv(path, override=False, encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
@@ -94,6 +96,24 @@ def _engine(url: str) -> Engine:
         return make_engine(url)
     except (ArgumentError, NoSuchModuleError, ImportError, ValueError) as exc:
         raise StartupError(f"DATABASE_URL: SQLAlchemy cannot use this URL ({_first_line(exc)})") from None
+
+
+def _check_app_token(settings: Settings) -> None:
+    """Socket Mode's own start-up check: can SLACK_APP_TOKEN open a connection? Unlike the bot
+    token's check, an unreachable Slack stops start-up too: Socket Mode has no other way in."""
+    from slack_api.token_check import TokenVerdict, check_app_token
+
+    check = check_app_token(settings.slack_api_base_url, settings.slack_app_token or "")
+    if check.verdict == TokenVerdict.REJECTED:
+        raise StartupError(
+            f"SLACK_APP_TOKEN: Slack refused to open a Socket Mode connection ({check.detail}); use an "
+            "app-level token (xapp-…) with connections:write, and turn Socket Mode on in the app's settings"
+        )
+    if check.verdict == TokenVerdict.UNVERIFIED:
+        raise StartupError(
+            f"SLACK_API_BASE_URL: cannot open a Socket Mode connection ({check.detail}); Socket Mode needs Slack "
+            "at start-up"
+        )
 
 
 def _prepare_database(settings: Settings) -> None:
@@ -175,6 +195,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
         try:
             _check_bot_token(settings)
         except StartupError:
+            server.stop()  # bound, not serving: let go of the port and the worker threads
             runtime.db.engine.dispose()
             raise
     _start_runtime(runtime)
@@ -214,6 +235,7 @@ def cmd_socket(args: argparse.Namespace) -> int:
     settings = load_settings(os.environ, Mode.SOCKET)
     configure_logging(settings.log_level, (settings.slack_bot_token or "", settings.slack_app_token or ""))
     _prepare_database(settings)
+    _check_app_token(settings)
     _check_bot_token(settings)
     runtime = build_runtime(settings, socket_mode=True)
     _start_runtime(runtime)

@@ -56,8 +56,19 @@ class TokenCheck:
 
 def check_bot_token(base_url: str, token: str, timeout: float = 5.0) -> TokenCheck:
     """Ask Slack's `auth.test` at `base_url` (the Web API base, e.g. https://slack.com/api/) about
-    `token`, once, without retries, waiting at most `timeout` seconds. Never raises for a network
-    or API problem: that is the UNVERIFIED verdict."""
+    the bot token `token`, once, without retries, waiting at most `timeout` seconds. Never raises
+    for a network or API problem: that is the UNVERIFIED verdict."""
+    return _ask(base_url, token, "auth.test", timeout)
+
+
+def check_app_token(base_url: str, token: str, timeout: float = 5.0) -> TokenCheck:
+    """Ask Slack for a Socket Mode connection (`apps.connections.open`) with the app-level token
+    `token`, as `check_bot_token` asks about a bot token. The WebSocket URL it answers is not used
+    (it expires unused); VALID's detail is "Socket Mode"."""
+    return _ask(base_url, token, "apps.connections.open", timeout)
+
+
+def _ask(base_url: str, token: str, method: str, timeout: float) -> TokenCheck:
     # slack_sdk logs a failed request at ERROR; here that failure is the verdict, reported once by the caller.
     quiet = logging.getLogger(f"{__name__}.client")
     quiet.propagate = False
@@ -65,15 +76,17 @@ def check_bot_token(base_url: str, token: str, timeout: float = 5.0) -> TokenChe
         quiet.addHandler(logging.NullHandler())
     client = WebClient(token=token, base_url=base_url, timeout=timeout, retry_handlers=[], logger=quiet)
     try:
-        answer = client.auth_test()
+        answer = client.api_call(method)
     except SlackApiError as exc:
         status = exc.response.status_code
         error = str(exc.response.get("error") or "") if isinstance(exc.response.data, dict) else ""
         if (status == 200 and error in REJECTED_TOKEN_ERRORS) or status in (401, 403):
             return TokenCheck(TokenVerdict.REJECTED, error or f"HTTP {status}")
-        return TokenCheck(TokenVerdict.UNVERIFIED, f"Slack answered HTTP {status} {error}".strip())
+        return TokenCheck(TokenVerdict.UNVERIFIED, f"Slack answered {method} with HTTP {status} {error}".strip())
     except (URLError, OSError, SlackClientError) as exc:
         reason = getattr(exc, "reason", None) or exc
         return TokenCheck(TokenVerdict.UNVERIFIED, f"cannot reach {base_url} ({reason})")
+    if method != "auth.test":
+        return TokenCheck(TokenVerdict.VALID, "Socket Mode")
     team, team_id, user = answer.get("team"), answer.get("team_id"), answer.get("user_id")
     return TokenCheck(TokenVerdict.VALID, f"{team} ({team_id}) as {user}")

@@ -5,7 +5,6 @@ from __future__ import annotations
 import csv
 import io
 import json
-import os
 import shutil
 import signal
 import subprocess
@@ -17,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from fakeslack import CUSTOMER, SlackStub, bot_env
-from tests.support import CLI, BotUnderTest, file_ticket, free_port, run_cli
+from tests.support import CLI, BotUnderTest, file_ticket, free_port, run_cli, subprocess_cwd, subprocess_environ
 
 
 def test_console_script_is_installed() -> None:
@@ -74,7 +73,12 @@ def test_unreachable_database_is_one_line(tmp_path: Path) -> None:
 
 
 def test_several_processes_that_cannot_start_stop_the_parent_with_the_reason(tmp_path: Path) -> None:
-    env = {**UNREACHABLE_DATABASE, "SUPPORT_PROCESSES": "2"}
+    # Slack is not there either: the parent's token check warns, then the children stop on the database.
+    env = {
+        **UNREACHABLE_DATABASE,
+        "SUPPORT_PROCESSES": "2",
+        "SLACK_API_BASE_URL": f"http://127.0.0.1:{free_port()}/api/",
+    }
     result = run_cli("serve", "--port", str(free_port()), env=env)
     assert result.returncode == 2
     assert "DATABASE_URL: cannot connect" in result.stderr  # a child's own one-line reason
@@ -98,11 +102,10 @@ def test_auto_migrate_off_refuses_an_old_schema(tmp_path: Path) -> None:
 
 def test_serve_answers_healthz_and_stops_cleanly_on_sigterm(slack: SlackStub, database_url: str) -> None:
     port = free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "SUPPORT_", "DATABASE_URL"))}
-    env.update(bot_env(slack, database_url))
     process = subprocess.Popen(
         [*CLI, "serve", "--port", str(port), "--host", "127.0.0.1"],
-        env=env,
+        env=subprocess_environ(bot_env(slack, database_url)),
+        cwd=subprocess_cwd(),
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,

@@ -320,10 +320,13 @@ def cmd_reminders(args: argparse.Namespace) -> int:
     if args.format == "json":
         export.write_json(rows, sys.stdout)
     else:
+        line = "{:<28} {:<18} {:<12} {:<32} {}"
+        print(line.format("NEXT RUN (UTC)", "KIND", "CHANNEL", "ID", "CUSTOMER").rstrip())
         for row in rows:
             print(
-                f"{row['next_run_time'] or '-':<28} {row['kind']:<18} {row['channel'] or '-':<12} "
-                f"{row['customer'] or ''}"
+                line.format(
+                    row["next_run_time"] or "-", row["kind"], row["channel"] or "-", row["id"], row["customer"] or ""
+                ).rstrip()
             )
     return 0
 
@@ -360,8 +363,13 @@ def cmd_bench(bench_args: list[str]) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="support-bot", description=__doc__)
-    sub = parser.add_subparsers(dest="command", required=True)
+    parser = argparse.ArgumentParser(
+        prog="support-bot",
+        description=__doc__,
+        epilog="`support-bot COMMAND --help` shows a command's options. Every setting: docs/settings.md",
+        formatter_class=lambda prog: argparse.HelpFormatter(prog, max_help_position=16),
+    )
+    sub = parser.add_subparsers(dest="command", required=True, title="commands")
 
     serve = sub.add_parser("serve", help="serve Slack over HTTP (production)")
     serve.add_argument("--port", type=str, default=None, help="listen on this port (default: $PORT or 3000)")
@@ -375,25 +383,25 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--skip-token-check", action="store_true", help=argparse.SUPPRESS)
     serve.set_defaults(func=cmd_serve)
 
-    socket = sub.add_parser("socket", help="connect over Socket Mode (local development)")
+    socket = sub.add_parser("socket", help="connect over Socket Mode (no public URL needed)")
     socket.set_defaults(func=cmd_socket)
 
     migrate = sub.add_parser("migrate", help="upgrade the database schema")
     migrate.set_defaults(func=cmd_migrate)
 
-    export = sub.add_parser("export", help="print data as JSON or CSV")
+    export = sub.add_parser("export", help="print tickets, events or onboarding as JSON/CSV")
     export.add_argument("what", choices=["tickets", "ticket-events", "onboarding"])
     export.add_argument("--format", choices=["json", "csv"], default="json")
     export.set_defaults(func=cmd_export)
 
-    digest = sub.add_parser("digest", help="queue this week's digest for SUPPORT_DIGEST_CHANNEL now")
+    digest = sub.add_parser("digest", help="queue this week's digest now")
     digest.set_defaults(func=cmd_digest)
 
-    reminders = sub.add_parser("reminders", help="list scheduled reminders")
+    reminders = sub.add_parser("reminders", help="list scheduled reminders and their job ids")
     reminders.add_argument("--format", choices=["json", "text"], default="text")
     reminders.set_defaults(func=cmd_reminders)
 
-    bench = sub.add_parser("bench", help="run the benchmark suite (python -m bench; --help for its options)")
+    bench = sub.add_parser("bench", help="run the benchmark suite (python -m bench)")
     bench.add_argument("bench_args", nargs=argparse.REMAINDER, help="options for python -m bench")
     bench.set_defaults(func=lambda args: cmd_bench(args.bench_args))
     return parser

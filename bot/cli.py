@@ -65,9 +65,11 @@ def load_dotenv_file(path: Path) -> None:
         raise StartupError(f".env: cannot read {path} ({getattr(exc, 'strerror', None) or exc})") from None
 
 
-def _check_bot_token(settings: Settings) -> None:
+def _check_bot_token(settings: Settings) -> str | None:
     """auth.test at start-up: a token Slack refuses stops start-up (StartupError); a Slack that
-    cannot be reached is a warning (the outbox keeps posts until it answers)."""
+    cannot be reached is a warning (the outbox keeps posts until it answers). Returns whom Slack
+    knows the token as ("Host Inc (T0HOST) as U0BOT"), for the caller to log once start-up is
+    through (so that a later start-up failure is still the only line), or None if unverified."""
     from slack_api.token_check import TokenVerdict, check_bot_token
 
     check = check_bot_token(settings.slack_api_base_url, settings.slack_bot_token or "")
@@ -81,8 +83,8 @@ def _check_bot_token(settings: Settings) -> None:
             "SLACK_BOT_TOKEN not checked: %s; starting anyway, posts wait in the outbox until Slack answers",
             check.detail,
         )
-    else:
-        log.info("SLACK_BOT_TOKEN: Slack knows this bot: %s", check.detail)
+        return None
+    return check.detail
 
 
 def _engine(url: str) -> Engine:
@@ -114,6 +116,11 @@ def _check_app_token(settings: Settings) -> None:
             f"SLACK_API_BASE_URL: cannot open a Socket Mode connection ({check.detail}); Socket Mode needs Slack "
             "at start-up"
         )
+
+
+def _log_identity(identity: str | None) -> None:
+    if identity is not None:
+        log.info("SLACK_BOT_TOKEN: Slack knows this bot: %s", identity)
 
 
 def _prepare_database(settings: Settings) -> None:
@@ -181,7 +188,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     port = port_override(args.port, settings.port)
     configure_logging(settings.log_level, (settings.slack_bot_token or "", settings.slack_signing_secret or ""))
     if settings.processes > 1:  # the children migrate (under an advisory lock); the parent stays small
-        _check_bot_token(settings)  # once, here: the children are told not to
+        _log_identity(_check_bot_token(settings))  # once, here: the children are told not to
         return _supervise(args.host, port, settings.processes, stop)
     _prepare_database(settings)
     runtime = build_runtime(settings)
@@ -191,16 +198,20 @@ def cmd_serve(args: argparse.Namespace) -> int:
     except OSError as exc:
         runtime.db.engine.dispose()
         return _fail(f"PORT: cannot listen on {args.host}:{port} ({exc.strerror or exc})")
-    if not args.skip_token_check:
-        try:
-            _check_bot_token(settings)
-        except StartupError:
-            server.stop()  # bound, not serving: let go of the port and the worker threads
-            runtime.db.engine.dispose()
-            raise
-    _start_runtime(runtime)
+    try:
+        identity = None if args.skip_token_check else _check_bot_token(settings)
+    except StartupError:
+        server.stop()  # bound, not serving: let go of the port and the worker threads
+        runtime.db.engine.dispose()
+        raise
+    try:
+        _start_runtime(runtime)
+    except StartupError:
+        server.stop()
+        raise
     _freeze_startup_objects()
     server.start()
+    _log_identity(identity)
     log.info("support-bot listening on http://%s:%d/slack/events", args.host, server.port)
     _wait(stop)
     log.info("shutting down: finishing in-flight requests")
@@ -236,7 +247,7 @@ def cmd_socket(args: argparse.Namespace) -> int:
     configure_logging(settings.log_level, (settings.slack_bot_token or "", settings.slack_app_token or ""))
     _prepare_database(settings)
     _check_app_token(settings)
-    _check_bot_token(settings)
+    identity = _check_bot_token(settings)
     runtime = build_runtime(settings, socket_mode=True)
     _start_runtime(runtime)
     _freeze_startup_objects()
@@ -257,6 +268,7 @@ def cmd_socket(args: argparse.Namespace) -> int:
             f"({getattr(exc, 'reason', None) or exc}); Socket Mode needs Slack at start-up"
         ) from None
     log.info("support-bot connected over Socket Mode")
+    _log_identity(identity)
     _wait(stop)
     handler.close()
     runtime.stop()

@@ -230,6 +230,7 @@ def test_a_file_that_is_not_a_database_is_one_line(slack: SlackStub, tmp_path: P
         "sqlite://relative.db",  # SQLite wants sqlite:///path
         "postgresql://support@127.0.0.1:notaport/support",
         "sqlite+nosuchdriver:///x.db",
+        "mysql://support@127.0.0.1/support",  # neither SQLite nor PostgreSQL
     ],
 )
 @pytest.mark.parametrize("command", [("migrate",), ("export", "tickets"), ("serve", "--port", "0")], ids=lambda c: c[0])

@@ -127,3 +127,23 @@ def test_every_setting_read_is_documented() -> None:
     assert sorted(names - documented) == []
     assert "SUPPORT_NEXT_RESPONSE_CRITICAL" in documented and "SUPPORT_SLA_LOW" in documented
     assert sorted(n for n in names | per_severity if n not in example) == []
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "refused"),
+    [
+        ("SLACK_BOT_TOKEN", "xoxb-your-bot-token", True),  # .env.example's
+        ("SLACK_BOT_TOKEN", "xoxb-...", True),
+        ("SLACK_BOT_TOKEN", "xoxb-1111-2222-abcDEF", False),
+        ("SLACK_APP_TOKEN", "xapp-your-app-token", True),
+        ("SLACK_APP_TOKEN", "xapp-1-A0APP-1-abc", False),
+    ],
+)
+def test_placeholder_tokens_are_refused(name: str, value: str, refused: bool) -> None:
+    env = {**BASE_ENV, "SLACK_APP_TOKEN": "xapp-1-A0APP-1-abc", name: value}
+    if refused:
+        with pytest.raises(ConfigError, match="placeholder") as error:
+            load_settings(env, Mode.SOCKET)
+        assert error.value.setting == name
+    else:
+        assert load_settings(env, Mode.SOCKET) is not None

@@ -1,4 +1,6 @@
-"""The `support-bot` command: serve, socket, migrate, export."""
+"""The `support-bot` command: run the bot (serve, socket), and look after its database (migrate, export...).
+
+Settings come from the environment and from `.env` in the working directory (the environment wins)."""
 
 from __future__ import annotations
 
@@ -11,13 +13,16 @@ import sys
 import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from pathlib import Path
 from typing import TYPE_CHECKING
 
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DatabaseError, OperationalError
 
 from config.settings import ConfigError, Mode, Settings, load_settings, port_override
 
 if TYPE_CHECKING:
+    from sqlalchemy import Engine
+
     from bot.app import Runtime
     from store.db import Database
 
@@ -37,11 +42,91 @@ def _fail(message: str) -> int:
     return 2
 
 
-def _prepare_database(settings: Settings) -> None:
-    from store import migrate
+def _database_problem(exc: DatabaseError) -> StartupError:
+    """The one line for a database that cannot be reached or is not a database at all."""
+    if isinstance(exc, OperationalError):
+        return StartupError(f"DATABASE_URL: cannot connect to the database ({_first_line(exc.orig)})")
+    return StartupError(f"DATABASE_URL: cannot use the database ({_first_line(exc.orig)})")
+
+
+def load_dotenv_file(path: Path) -> None:
+    """Read the settings in `path` (a `.env` file: NAME=value lines, values may hold spaces, #
+    comments) into os.environ with python-dotenv; a variable already in the environment wins.
+    A missing file is fine. Raises StartupError when the file exists but cannot be read."""
+    from dotenv import load_dotenv
+
+    if not path.exists():
+        return
+    if not path.is_file():
+        raise StartupError(f".env: {path} is not a file")
+    try:
+        load_dotenv(path, override=False, encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise StartupError(f".env: cannot read {path} ({getattr(exc, 'strerror', None) or exc})") from None
+
+
+def _check_bot_token(settings: Settings) -> str | None:
+    """auth.test at start-up: a token Slack refuses stops start-up (StartupError); a Slack that
+    cannot be reached is a warning (the outbox keeps posts until it answers). Returns whom Slack
+    knows the token as ("Host Inc (T0HOST) as U0BOT"), for the caller to log once start-up is
+    through (so that a later start-up failure is still the only line), or None if unverified."""
+    from slack_api.token_check import TokenVerdict, check_bot_token
+
+    check = check_bot_token(settings.slack_api_base_url, settings.slack_bot_token or "")
+    if check.verdict == TokenVerdict.REJECTED:
+        raise StartupError(
+            f"SLACK_BOT_TOKEN: Slack refused it ({check.detail}); copy the Bot User OAuth Token "
+            "(xoxb-…) from the app's OAuth & Permissions page"
+        )
+    if check.verdict == TokenVerdict.UNVERIFIED:
+        log.warning(
+            "SLACK_BOT_TOKEN not checked: %s; starting anyway, posts wait in the outbox until Slack answers",
+            check.detail,
+        )
+        return None
+    return check.detail
+
+
+def _engine(url: str) -> Engine:
+    """store.db.make_engine(url), with a URL SQLAlchemy cannot use (a malformed one, a driver that is
+    not installed) turned into the one line naming DATABASE_URL."""
+    from sqlalchemy.exc import ArgumentError, NoSuchModuleError
+
     from store.db import make_engine
 
-    engine = make_engine(settings.database_url)
+    try:
+        return make_engine(url)
+    except (ArgumentError, NoSuchModuleError, ImportError, ValueError) as exc:
+        raise StartupError(f"DATABASE_URL: SQLAlchemy cannot use this URL ({_first_line(exc)})") from None
+
+
+def _check_app_token(settings: Settings) -> None:
+    """Socket Mode's own start-up check: can SLACK_APP_TOKEN open a connection? Unlike the bot
+    token's check, an unreachable Slack stops start-up too: Socket Mode has no other way in."""
+    from slack_api.token_check import TokenVerdict, check_app_token
+
+    check = check_app_token(settings.slack_api_base_url, settings.slack_app_token or "")
+    if check.verdict == TokenVerdict.REJECTED:
+        raise StartupError(
+            f"SLACK_APP_TOKEN: Slack refused to open a Socket Mode connection ({check.detail}); use an "
+            "app-level token (xapp-…) with connections:write, and turn Socket Mode on in the app's settings"
+        )
+    if check.verdict == TokenVerdict.UNVERIFIED:
+        raise StartupError(
+            f"SLACK_API_BASE_URL: cannot open a Socket Mode connection ({check.detail}); Socket Mode needs Slack "
+            "at start-up"
+        )
+
+
+def _log_identity(identity: str | None) -> None:
+    if identity is not None:
+        log.info("SLACK_BOT_TOKEN: Slack knows this bot: %s", identity)
+
+
+def _prepare_database(settings: Settings) -> None:
+    from store import migrate
+
+    engine = _engine(settings.database_url)
     try:
         if not migrate.is_up_to_date(engine):
             if not settings.auto_migrate:
@@ -51,8 +136,8 @@ def _prepare_database(settings: Settings) -> None:
                 )
             log.info("upgrading the database schema")
             migrate.upgrade(engine)
-    except OperationalError as exc:
-        raise StartupError(f"DATABASE_URL: cannot connect to the database ({_first_line(exc.orig)})") from None
+    except DatabaseError as exc:
+        raise _database_problem(exc) from None
     finally:
         engine.dispose()
 
@@ -103,17 +188,30 @@ def cmd_serve(args: argparse.Namespace) -> int:
     port = port_override(args.port, settings.port)
     configure_logging(settings.log_level, (settings.slack_bot_token or "", settings.slack_signing_secret or ""))
     if settings.processes > 1:  # the children migrate (under an advisory lock); the parent stays small
+        _log_identity(_check_bot_token(settings))  # once, here: the children are told not to
         return _supervise(args.host, port, settings.processes, stop)
     _prepare_database(settings)
     runtime = build_runtime(settings)
-    _start_runtime(runtime)
-    _freeze_startup_objects()
     server = HttpServer(runtime, args.host, port, reuse_port=args.reuse_port)
     try:
-        server.start()
+        server.bind()  # before the runtime starts: a taken port is then the only line printed
     except OSError as exc:
-        runtime.stop()
+        runtime.db.engine.dispose()
         return _fail(f"PORT: cannot listen on {args.host}:{port} ({exc.strerror or exc})")
+    try:
+        identity = None if args.skip_token_check else _check_bot_token(settings)
+    except StartupError:
+        server.stop()  # bound, not serving: let go of the port and the worker threads
+        runtime.db.engine.dispose()
+        raise
+    try:
+        _start_runtime(runtime)
+    except StartupError:
+        server.stop()
+        raise
+    _freeze_startup_objects()
+    server.start()
+    _log_identity(identity)
     log.info("support-bot listening on http://%s:%d/slack/events", args.host, server.port)
     _wait(stop)
     log.info("shutting down: finishing in-flight requests")
@@ -136,7 +234,10 @@ def _supervise(host: str, port: int, processes: int, stop: threading.Event) -> i
 
 
 def cmd_socket(args: argparse.Namespace) -> int:
+    from urllib.error import URLError
+
     from slack_bolt.adapter.socket_mode import SocketModeHandler
+    from slack_sdk.errors import SlackApiError
 
     from bot.app import build_runtime
     from bot.logs import configure_logging
@@ -145,12 +246,29 @@ def cmd_socket(args: argparse.Namespace) -> int:
     settings = load_settings(os.environ, Mode.SOCKET)
     configure_logging(settings.log_level, (settings.slack_bot_token or "", settings.slack_app_token or ""))
     _prepare_database(settings)
+    _check_app_token(settings)
+    identity = _check_bot_token(settings)
     runtime = build_runtime(settings, socket_mode=True)
     _start_runtime(runtime)
     _freeze_startup_objects()
     handler = SocketModeHandler(runtime.bolt, settings.slack_app_token)
-    handler.connect()
+    try:
+        handler.connect()
+    except SlackApiError as exc:
+        runtime.stop()
+        error = exc.response.get("error") if isinstance(exc.response.data, dict) else None
+        raise StartupError(
+            f"SLACK_APP_TOKEN: Slack refused to open a Socket Mode connection ({error or exc.response.status_code}); "
+            "use an app-level token with connections:write and turn Socket Mode on"
+        ) from None
+    except (URLError, OSError) as exc:
+        runtime.stop()
+        raise StartupError(
+            f"SLACK_API_BASE_URL: cannot reach Slack to open the Socket Mode connection "
+            f"({getattr(exc, 'reason', None) or exc}); Socket Mode needs Slack at start-up"
+        ) from None
     log.info("support-bot connected over Socket Mode")
+    _log_identity(identity)
     _wait(stop)
     handler.close()
     runtime.stop()
@@ -159,15 +277,14 @@ def cmd_socket(args: argparse.Namespace) -> int:
 
 def cmd_migrate(args: argparse.Namespace) -> int:
     from store import migrate
-    from store.db import make_engine
 
     settings = load_settings(os.environ, Mode.DATABASE)
-    engine = make_engine(settings.database_url)
+    engine = _engine(settings.database_url)
     try:
         migrate.upgrade(engine)
         print(f"database schema at revision {migrate.current_revision(engine)}")
-    except OperationalError as exc:
-        return _fail(f"DATABASE_URL: cannot connect to the database ({_first_line(exc.orig)})")
+    except DatabaseError as exc:
+        return _fail(str(_database_problem(exc)))
     finally:
         engine.dispose()
     return 0
@@ -176,11 +293,11 @@ def cmd_migrate(args: argparse.Namespace) -> int:
 @contextmanager
 def _database() -> Iterator[Database]:
     """The database of DATABASE_URL, its schema brought up to date, for a one-off command."""
-    from store.db import Database, make_engine
+    from store.db import Database
 
     settings = load_settings(os.environ, Mode.DATABASE)
     _prepare_database(settings)
-    db = Database(make_engine(settings.database_url))
+    db = Database(_engine(settings.database_url))
     try:
         yield db
     finally:
@@ -215,10 +332,13 @@ def cmd_reminders(args: argparse.Namespace) -> int:
     if args.format == "json":
         export.write_json(rows, sys.stdout)
     else:
+        line = "{:<28} {:<18} {:<12} {:<32} {}"
+        print(line.format("NEXT RUN (UTC)", "KIND", "CHANNEL", "ID", "CUSTOMER").rstrip())
         for row in rows:
             print(
-                f"{row['next_run_time'] or '-':<28} {row['kind']:<18} {row['channel'] or '-':<12} "
-                f"{row['customer'] or ''}"
+                line.format(
+                    row["next_run_time"] or "-", row["kind"], row["channel"] or "-", row["id"], row["customer"] or ""
+                ).rstrip()
             )
     return 0
 
@@ -242,7 +362,6 @@ def cmd_bench(bench_args: list[str]) -> int:
     """`python -m bench` under another name: run in the source checkout beside this package (the
     suite is not part of an installed wheel), with this interpreter; returns its exit status."""
     import subprocess
-    from pathlib import Path
 
     checkout = Path(__file__).resolve().parent.parent
     if not (checkout / "bench" / "cli.py").is_file():
@@ -268,8 +387,13 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="support-bot", description=__doc__)
-    sub = parser.add_subparsers(dest="command", required=True)
+    parser = argparse.ArgumentParser(
+        prog="support-bot",
+        description=__doc__,
+        epilog="`support-bot COMMAND --help` shows a command's options. Every setting: docs/settings.md",
+        formatter_class=lambda prog: argparse.HelpFormatter(prog, max_help_position=16),
+    )
+    sub = parser.add_subparsers(dest="command", required=True, title="commands")
 
     serve = sub.add_parser("serve", help="serve Slack over HTTP (production)")
     serve.add_argument("--port", type=str, default=None, help="listen on this port (default: $PORT or 3000)")
@@ -279,23 +403,25 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="share the port with other support-bot processes (SO_REUSEPORT; SUPPORT_PROCESSES does this for you)",
     )
+    # The serving processes of SUPPORT_PROCESSES: their parent checked the token once for all.
+    serve.add_argument("--skip-token-check", action="store_true", help=argparse.SUPPRESS)
     serve.set_defaults(func=cmd_serve)
 
-    socket = sub.add_parser("socket", help="connect over Socket Mode (local development)")
+    socket = sub.add_parser("socket", help="connect over Socket Mode (no public URL needed)")
     socket.set_defaults(func=cmd_socket)
 
     migrate = sub.add_parser("migrate", help="upgrade the database schema")
     migrate.set_defaults(func=cmd_migrate)
 
-    export = sub.add_parser("export", help="print data as JSON or CSV")
+    export = sub.add_parser("export", help="print tickets, events or onboarding as JSON/CSV")
     export.add_argument("what", choices=["tickets", "ticket-events", "onboarding"])
     export.add_argument("--format", choices=["json", "csv"], default="json")
     export.set_defaults(func=cmd_export)
 
-    digest = sub.add_parser("digest", help="queue this week's digest for SUPPORT_DIGEST_CHANNEL now")
+    digest = sub.add_parser("digest", help="queue this week's digest now")
     digest.set_defaults(func=cmd_digest)
 
-    reminders = sub.add_parser("reminders", help="list scheduled reminders")
+    reminders = sub.add_parser("reminders", help="list scheduled reminders and their job ids")
     reminders.add_argument("--format", choices=["json", "text"], default="text")
     reminders.set_defaults(func=cmd_reminders)
 
@@ -306,7 +432,7 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--dir", default=None, help="keep the demo's SQLite database here (default: a temporary one)")
     demo.set_defaults(func=cmd_demo)
 
-    bench = sub.add_parser("bench", help="run the benchmark suite (python -m bench; --help for its options)")
+    bench = sub.add_parser("bench", help="run the benchmark suite (python -m bench)")
     bench.add_argument("bench_args", nargs=argparse.REMAINDER, help="options for python -m bench")
     bench.set_defaults(func=lambda args: cmd_bench(args.bench_args))
     return parser
@@ -318,6 +444,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return cmd_bench(argv[1:])  # all of it is the suite's own options (argparse would take some)
     args = build_parser().parse_args(argv)
     try:
+        load_dotenv_file(Path.cwd() / ".env")
         return int(args.func(args))
     except ConfigError as exc:
         return _fail(str(exc))

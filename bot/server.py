@@ -24,13 +24,20 @@ class HttpServer:
             reuse_port=reuse_port,  # several processes on one port: the kernel spreads connections
         )
         self._thread: threading.Thread | None = None
+        self._bound = False
 
     @property
     def port(self) -> int:
         return int(self._server.bind_addr[1])
 
+    def bind(self) -> None:
+        """Take the port now (serving starts with `start`); raises OSError when it cannot."""
+        self._server.prepare()
+        self._bound = True
+
     def start(self) -> None:
-        self._server.prepare()  # binds now, so a taken port fails here, in the caller
+        if not self._bound:
+            self.bind()  # binds now, so a taken port fails here, in the caller
         self._thread = threading.Thread(target=self._server.serve, name="http", daemon=True)
         self._thread.start()
 

@@ -34,7 +34,18 @@ class StartupFailed(Exception):
 
 class Supervisor:
     def __init__(self, host: str, port: int, count: int, stop: threading.Event) -> None:
-        self._argv = [sys.executable, "-m", "bot.cli", "serve", "--host", host, "--port", str(port), "--reuse-port"]
+        self._argv = [
+            sys.executable,
+            "-m",
+            "bot.cli",
+            "serve",
+            "--host",
+            host,
+            "--port",
+            str(port),
+            "--reuse-port",
+            "--skip-token-check",
+        ]
         self._env = {**os.environ, "SUPPORT_PROCESSES": "1"}
         self._count = count
         self._stop = stop

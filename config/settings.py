@@ -111,10 +111,19 @@ def _required(env: Mapping[str, str], name: str, hint: str) -> str:
     return value
 
 
+def is_placeholder_token(value: str, prefix: str) -> bool:
+    """A placeholder (`xoxb-your-bot-token`, `xapp-...`) rather than a token: no digit after the
+    prefix. Slack's bot and app-level tokens always hold digits there (`xoxb-<team>-<bot>-…`,
+    `xapp-1-<app>-<number>-…`)."""
+    return not any(c.isdigit() for c in value[len(prefix) :])
+
+
 def _token(env: Mapping[str, str], name: str, prefix: str) -> str:
     value = _required(env, name, f"a token starting with {prefix}")
     if not value.startswith(prefix) or any(c.isspace() for c in value):
         raise ConfigError(name, f"must be a token starting with {prefix}")
+    if is_placeholder_token(value, prefix):
+        raise ConfigError(name, f"is a placeholder (no digits after {prefix}); put the app's real token here")
     return value
 
 

@@ -441,6 +441,8 @@ class SlackStub:
                 "bot_id": "B0BOT",
                 "url": "https://host-inc.slack.com/",
             }
+        if method == "apps.connections.open":  # Socket Mode: a WebSocket URL (nothing listens there)
+            return {"ok": True, "url": "wss://127.0.0.1:9/link/?ticket=stub"}
         if method == "users.info":
             user = self.users.get(args.get("user", ""))
             if user is None:

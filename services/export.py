@@ -32,7 +32,12 @@ TICKET_FIELDS = (
     "reply_count",
     "waiting_since",
     "next_response_due_at",
+    "sla_due_at",
+    "sla_breached_at",
+    "rating",
+    "rating_comment",
 )
+"""The columns of a ticket: the CSV header, and the keys of each JSON ticket (which adds `events`)."""
 
 
 def _iso(value: datetime | None) -> str | None:
@@ -40,6 +45,7 @@ def _iso(value: datetime | None) -> str | None:
 
 
 EVENT_FIELDS = ("ticket_number", "at", "actor_id", "field", "from", "to", "reason")
+"""The columns of a ticket event (`ticket-events`, and each of a JSON ticket's `events`)."""
 
 
 def _event_row(event: TicketEvent) -> dict[str, Any]:
@@ -61,6 +67,8 @@ def ticket_event_rows(session: Session) -> Iterator[dict[str, Any]]:
 
 
 def ticket_rows(session: Session, with_events: bool = False) -> Iterator[dict[str, Any]]:
+    """Every ticket, by number: one dict with the TICKET_FIELDS keys (times ISO 8601 UTC, "…Z"),
+    and with `with_events` its audit trail under `events` (EVENT_FIELDS dicts, oldest first)."""
     events: dict[int, list[dict[str, Any]]] = {}
     if with_events:
         for event in session.scalars(select(TicketEvent).order_by(TicketEvent.id)):
@@ -173,9 +181,11 @@ ONBOARDING_FIELDS = (
     "started_at",
     "nudges_sent",
     "next_nudge_at",
-    *(f"step_{n}_{f}" for n in range(5, 10) for f in ("state", "by", "at")),
+    *(f"step_{n}_{f}" for n in sorted(STEPS_BY_NUMBER) for f in ("state", "by", "at")),
     "step_7_link",
 )
+"""The CSV columns of an onboarding record: the JSON record's, with its nested `steps` flattened
+(`flatten_onboarding`)."""
 
 
 def reminder_rows(session: Session, jobs: Iterable[ScheduledJob]) -> list[dict[str, Any]]:

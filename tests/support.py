@@ -6,11 +6,13 @@ onboarding, run the CLI, serve in a subprocess). Slack itself (the stub, payload
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import socket
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 import urllib.error
@@ -36,7 +38,7 @@ from fakeslack.stub import SlackStub
 from fakeslack.workspace import CUSTOMER, CUSTOMER_CHANNEL, STAFF, TRIAGE
 
 REPO = Path(__file__).resolve().parent.parent
-"""The checkout: the working directory of the subprocesses the tests start."""
+"""The checkout: the code the subprocesses the tests start run (PYTHONPATH)."""
 CLI = [sys.executable, "-m", "bot.cli"]
 
 POSTGRES_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
@@ -352,15 +354,32 @@ def clean_environ() -> dict[str, str]:
     return {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "SUPPORT_", "DATABASE_URL"))}
 
 
-def run_cli(*args: str, env: dict[str, str], timeout: float = 60) -> subprocess.CompletedProcess[str]:
-    """`support-bot *args` in a subprocess with only the settings in `env`; output captured as text."""
+@functools.cache
+def subprocess_cwd() -> Path:
+    """The working directory of the support-bot subprocesses the tests start: an empty temporary
+    directory, so that a `.env` in the checkout (the bot reads the one in its working directory)
+    never reaches them. The code they run is the checkout's (`subprocess_environ`)."""
+    return Path(tempfile.mkdtemp(prefix="support-bot-tests-"))
+
+
+def subprocess_environ(env: dict[str, str]) -> dict[str, str]:
+    """`clean_environ()` with the checkout first on PYTHONPATH, then `env`."""
+    path = os.pathsep.join(p for p in (str(REPO), os.environ.get("PYTHONPATH", "")) if p)
+    return {**clean_environ(), "PYTHONPATH": path, **env}
+
+
+def run_cli(
+    *args: str, env: dict[str, str], timeout: float = 60, cwd: Path | None = None
+) -> subprocess.CompletedProcess[str]:
+    """`support-bot *args` in a subprocess with only the settings in `env`, in `cwd` (default: an
+    empty directory); output captured as text."""
     return subprocess.run(
         [*CLI, *args],
-        env={**clean_environ(), **env},
+        env=subprocess_environ(env),
         capture_output=True,
         text=True,
         timeout=timeout,
-        cwd=REPO,
+        cwd=cwd or subprocess_cwd(),
     )
 
 
@@ -368,11 +387,11 @@ def serve(slack: SlackStub, database_url: str, port: int, **env: str) -> subproc
     """`support-bot serve` on `port` in a subprocess, pointed at the stub; returns once /healthz answers."""
     process = subprocess.Popen(
         [*CLI, "serve", "--host", "127.0.0.1", "--port", str(port)],
-        env={**clean_environ(), **bot_env(slack, database_url), **env},
+        env=subprocess_environ({**bot_env(slack, database_url), **env}),
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
-        cwd=REPO,
+        cwd=subprocess_cwd(),
     )
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import argparse
 import csv
 import io
 import json
-import os
+import re
 import shutil
 import signal
 import subprocess
@@ -16,8 +17,8 @@ from pathlib import Path
 
 import pytest
 
-from fakeslack import CUSTOMER, SlackStub, bot_env
-from tests.support import CLI, BotUnderTest, file_ticket, free_port, run_cli
+from fakeslack import CUSTOMER, TRIAGE, SlackStub, bot_env
+from tests.support import CLI, REPO, BotUnderTest, file_ticket, free_port, run_cli, subprocess_cwd, subprocess_environ
 
 
 def test_console_script_is_installed() -> None:
@@ -74,7 +75,12 @@ def test_unreachable_database_is_one_line(tmp_path: Path) -> None:
 
 
 def test_several_processes_that_cannot_start_stop_the_parent_with_the_reason(tmp_path: Path) -> None:
-    env = {**UNREACHABLE_DATABASE, "SUPPORT_PROCESSES": "2"}
+    # Slack is not there either: the parent's token check warns, then the children stop on the database.
+    env = {
+        **UNREACHABLE_DATABASE,
+        "SUPPORT_PROCESSES": "2",
+        "SLACK_API_BASE_URL": f"http://127.0.0.1:{free_port()}/api/",
+    }
     result = run_cli("serve", "--port", str(free_port()), env=env)
     assert result.returncode == 2
     assert "DATABASE_URL: cannot connect" in result.stderr  # a child's own one-line reason
@@ -98,11 +104,10 @@ def test_auto_migrate_off_refuses_an_old_schema(tmp_path: Path) -> None:
 
 def test_serve_answers_healthz_and_stops_cleanly_on_sigterm(slack: SlackStub, database_url: str) -> None:
     port = free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "SUPPORT_", "DATABASE_URL"))}
-    env.update(bot_env(slack, database_url))
     process = subprocess.Popen(
         [*CLI, "serve", "--port", str(port), "--host", "127.0.0.1"],
-        env=env,
+        env=subprocess_environ(bot_env(slack, database_url)),
+        cwd=subprocess_cwd(),
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
@@ -179,7 +184,9 @@ def test_reminders_and_onboarding_export(bot: BotUnderTest, channel: str, databa
     assert nudge["id"] == f"nudge:{channel}" and nudge["channel"] == channel
     assert nudge["customer"] == "=cmd|' /C calc'!A0"
     assert nudge["next_run_time"].endswith("Z")  # ISO 8601 UTC, 7 days out by default
-    assert run_cli("reminders", env=env).stdout.count("\n") == 2
+    text = run_cli("reminders", env=env).stdout.splitlines()
+    assert text[0].split() == ["NEXT", "RUN", "(UTC)", "KIND", "CHANNEL", "ID", "CUSTOMER"] and len(text) == 3
+    assert any(line.split()[2:4] == [channel, f"nudge:{channel}"] for line in text[1:]), text  # each job's id
 
     result = run_cli("export", "onboarding", "--format", "json", env=env)
     assert result.returncode == 0, result.stderr
@@ -201,3 +208,54 @@ def test_support_bot_bench_runs_the_benchmark_suite(capfd: pytest.CaptureFixture
     # An unknown scenario is refused by the suite itself (a `python -m bench` process), before anything starts.
     assert main(["bench", "--only", "nope"]) == 2
     assert "unknown scenario(s) nope; choose from ack, submit, replies, scheduler, apphome" in capfd.readouterr().err
+
+
+def test_help_lists_every_command_with_a_description() -> None:
+    from bot.cli import build_parser
+
+    parser = build_parser()
+    [commands] = [a for a in parser._actions if isinstance(a, argparse._SubParsersAction)]
+    helps = {c.dest: c.help for c in commands._choices_actions}
+    assert set(helps) == set(commands.choices)  # each command has its one-line description
+    result = run_cli("--help", env={"COLUMNS": "100"})
+    assert result.returncode == 0
+    for name, description in helps.items():
+        assert description and "\n" not in description
+        assert re.search(rf"^ +{re.escape(name)} +{re.escape(description)}$", result.stdout, re.M), (
+            name,
+            result.stdout,
+        )
+
+
+def test_license_file_matches_pyproject() -> None:
+    import tomllib
+
+    license_ = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]["license"]["text"]
+    assert license_ == "MIT"
+    assert (REPO / "LICENSE").read_text().startswith("MIT License\n")
+
+
+def test_csv_and_json_exports_have_the_same_columns(bot: BotUnderTest, channel: str, database_url: str) -> None:
+    from services.export import flatten_onboarding
+    from tests.support import filed, start_onboarding
+
+    ticket = filed(bot)
+    bot.click("ticket_take", user="U0STAFF", channel=TRIAGE, value=str(ticket["number"]))
+    start_onboarding(bot)
+    env = {"DATABASE_URL": database_url}
+
+    def exported(what: str) -> tuple[list[dict[str, object]], list[str]]:
+        as_json = run_cli("export", what, "--format", "json", env=env)
+        as_csv = run_cli("export", what, "--format", "csv", env=env)
+        assert as_json.returncode == 0 and as_csv.returncode == 0, as_json.stderr + as_csv.stderr
+        rows = json.loads(as_json.stdout)
+        assert rows, what
+        return rows, next(csv.reader(io.StringIO(as_csv.stdout)))
+
+    tickets, header = exported("tickets")
+    assert [k for k in tickets[0] if k != "events"] == header
+    events, header = exported("ticket-events")
+    assert list(events[0]) == header and list(tickets[0]["events"][0]) == header  # nested or not, one shape
+    records, header = exported("onboarding")
+    assert list(next(flatten_onboarding(records))) == header
+    assert [k for k in records[0] if k != "steps"] == [c for c in header if not c.startswith("step_")]

@@ -413,7 +413,7 @@ class Remote(BotUnderTest):
     def __init__(self, slack: SlackStub, port: int, database_url: str) -> None:
         from store.db import make_engine
 
-        self.slack, self.url = slack, f"http://127.0.0.1:{port}"
+        SlackSender.__init__(self, f"http://127.0.0.1:{port}", slack)
         self.engine = make_engine(database_url)
 
     def sql(self, query: str, **params: Any) -> list[Any]:

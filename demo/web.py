@@ -193,6 +193,8 @@ class DemoWeb:
             return _json(start_response, "400 Bad Request", {"ok": False, "error": f"bad request ({exc})"})
 
     def _post(self, verb: str, body: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
+        if verb not in ("message", "action", "submit", "close", "op"):
+            return _json(start_response, "404 Not Found", {"ok": False, "error": f"no such call: {verb}"})
         persona = PERSONA_BY_ID.get(str(body.get("persona", "")))
         if persona is None:
             raise DemoError("pick who you are first")

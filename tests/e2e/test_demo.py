@@ -200,6 +200,10 @@ def test_the_page_and_its_assets_are_served_with_a_strict_content_policy(demo: D
     with pytest.raises(urllib.error.HTTPError) as missing:
         urllib.request.urlopen(demo.url + "/static/..%2Fweb.py", timeout=10)
     assert missing.value.code == 404
+    assert '<link rel="icon" href="data:,">' in body  # no /favicon.ico request, no 404 in the console
+    with pytest.raises(urllib.error.HTTPError) as unknown:
+        call(demo, "/api/nope", {"persona": "customer"})
+    assert unknown.value.code == 404 and json.loads(unknown.value.read())["error"] == "no such call: nope"
 
 
 def test_fast_mode_settings_load_and_shrink_the_clocks() -> None:

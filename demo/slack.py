@@ -183,8 +183,10 @@ class DemoSlack:
         if not text:
             raise DemoError("type something first")
         encoded = _slack_encode(text).replace(f"@{BOT_NAME}", f"<@{BOT_USER}>")
-        ts = new_ts()
         parent = self.message(channel, thread_ts) if thread_ts else None
+        if thread_ts and (parent is None or thread_ts.startswith("e")):
+            raise DemoError("that thread is gone")
+        ts = new_ts()
         self.stub.add_message(channel, ts, who.user, encoded, thread_ts=thread_ts)
         self._changed()
         extra: dict[str, Any] = {"parent_user_id": parent.get("user")} if parent else {}
@@ -202,9 +204,10 @@ class DemoSlack:
             raise DemoError(f"the bot answered the event with HTTP {status}")
 
     def command(self, who: Person, channel: str, line: str, thread_ts: str | None = None) -> None:
-        """`who` runs the slash command `line` ("/ticket exports fail") in `channel`. A customer
-        whose organisation has not installed the app cannot run it (Slack Connect), as in Slack."""
-        command, _, text = line.strip().partition(" ")
+        """`who` runs the slash command `line` ("/ticket exports fail") in `channel`. (In Slack
+        Connect a customer can run it only if their organisation installed the app: here they have.)"""
+        command, *rest = line.strip().split(maxsplit=1)
+        text = _slack_encode(rest[0]) if rest else ""  # Slack encodes &, < and > in a command's text too
         if command not in ("/ticket", "/onboard"):
             raise DemoError(f"{command} is not a command here: try /ticket or /onboard")
         if channel not in CHANNELS:

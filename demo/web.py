@@ -193,39 +193,62 @@ class DemoWeb:
             return _json(start_response, "400 Bad Request", {"ok": False, "error": f"bad request ({exc})"})
 
     def _post(self, verb: str, body: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
+        if verb not in ("message", "action", "submit", "close", "op"):
+            return _json(start_response, "404 Not Found", {"ok": False, "error": f"no such call: {verb}"})
         persona = PERSONA_BY_ID.get(str(body.get("persona", "")))
         if persona is None:
             raise DemoError("pick who you are first")
         who, slack = persona.person, self.slack
-        conversation = str(body.get("conversation") or "")
+        conversation = _text(body, "conversation", required=False)
         if conversation and conversation not in persona.sees:
             raise DemoError(f"{who.name} is not in that conversation")
         answer: dict[str, Any] = {"ok": True}
         if verb == "message":
-            text, thread_ts = str(body.get("text") or ""), body.get("thread_ts") or None
+            text, thread_ts = _text(body, "text", required=False), _text(body, "thread_ts", required=False) or None
             if text.strip().startswith("/"):
                 slack.command(who, conversation, text, thread_ts=thread_ts)
             else:
                 slack.say(who, conversation, text, thread_ts=thread_ts)
         elif verb == "action":
-            value = body.get("value")
-            slack.act(who, str(body["where"]), str(body["block_id"]), str(body["action_id"]), _opt(value))
+            where, block_id, action_id = _text(body, "where"), _text(body, "block_id"), _text(body, "action_id")
+            value = _text(body, "value") if body.get("value") is not None else None
+            kind, _, rest = where.partition(":")
+            if kind == "m" and rest.partition(":")[0] not in persona.sees:
+                raise DemoError(f"{who.name} is not in that conversation")
+            slack.act(who, where, block_id, action_id, value)
         elif verb == "submit":
-            raw = {str(k): [str(x) for x in v] for k, v in dict(body.get("values") or {}).items()}
-            answer["errors"] = slack.submit(who, str(body["view_id"]), raw)
+            answer["errors"] = slack.submit(who, _text(body, "view_id"), _values(body.get("values")))
         elif verb == "close":
-            slack.close(who, str(body["view_id"]))
+            slack.close(who, _text(body, "view_id"))
         elif verb == "op" and body.get("op") == "react":
-            slack.react(who, conversation, str(body["ts"]), str(body["name"]))
+            slack.react(who, conversation, _text(body, "ts"), _text(body, "name"))
         elif verb == "op" and body.get("op") == "shortcut":
-            slack.shortcut(who, conversation, str(body["ts"]), str(body["callback_id"]))
+            slack.shortcut(who, conversation, _text(body, "ts"), _text(body, "callback_id"))
         else:
             return _json(start_response, "404 Not Found", {"ok": False, "error": f"no such call: {verb}"})
         return _json(start_response, "200 OK", answer)
 
 
-def _opt(value: Any) -> str | None:
-    return None if value is None else str(value)
+def _text(body: dict[str, Any], key: str, *, required: bool = True) -> str:
+    """`body[key]` as a string ("" when absent and not `required`); ValueError (a 400) when it is
+    missing but required, or not a string."""
+    value = body.get(key)
+    if value is None and not required:
+        return ""
+    if not isinstance(value, str):
+        raise ValueError(f"{key}: expected a string")
+    return value
+
+
+def _values(values: Any) -> dict[str, list[str]]:
+    """A submit's `values`: {"BLOCK/ACTION": [str, ...]}; ValueError (a 400) for any other shape."""
+    if values is None:
+        return {}
+    if not isinstance(values, dict) or not all(
+        isinstance(v, list) and all(isinstance(x, str) for x in v) for v in values.values()
+    ):
+        raise ValueError('values: expected {"block/action": ["value", ...]}')
+    return {str(k): list(v) for k, v in values.items()}
 
 
 def _read_json(environ: dict[str, Any]) -> dict[str, Any]:

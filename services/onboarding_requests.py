@@ -27,7 +27,14 @@ from services.unit_of_work import unit_of_work
 from store.models import Customer
 from ui import ids
 from ui.blocks import NOT_A_CUSTOMER_CHANNEL, ModalContext
-from ui.messages import ONBOARD_FORM_EXPIRED, PICK_A_CLOUD, PICK_A_PLAN, PLAIN_HTTPS_LINK, SAVE_FAILED
+from ui.messages import (
+    CS_OWNER_NOT_STAFF,
+    ONBOARD_FORM_EXPIRED,
+    PICK_A_CLOUD,
+    PICK_A_PLAN,
+    PLAIN_HTTPS_LINK,
+    SAVE_FAILED,
+)
 from ui.onboarding import ONBOARD_STAFF_ONLY, STEP_BUTTONS_STAFF_ONLY, build_spend_note
 
 if TYPE_CHECKING:
@@ -49,12 +56,21 @@ class OnboardingForm:
     cs_owner_id: str | None  # None: whoever submitted it
 
 
+def _not_an_owner(deps: Deps, owner_id: str) -> str | None:
+    """Why `owner_id` cannot be a CS owner (a customer, or the bot: Slack's user picker lists
+    both), or None."""
+    if owner_id == deps.directory.host().bot_user_id:
+        return CS_OWNER_NOT_STAFF
+    return not_staff(deps, owner_id, CS_OWNER_NOT_STAFF)
+
+
 def start_from_form(
     deps: Deps, *, user_id: str, team_hint: str | None, view_id: str, origin: ModalContext | None, form: OnboardingForm
 ) -> dict[str, str]:
     """The /onboard form (view `view_id`, opened in `origin`'s channel) submitted by `user_id`:
     staff only. Starts onboarding (once per view; a channel already onboarding has its checklist
-    posted again) and, below the dedicated-Slack threshold, tells the submitter privately.
+    posted again) and, below the dedicated-Slack threshold, tells the submitter privately. The CS
+    owner must be staff (not a customer, not the bot).
     Returns the form's errors by block id (empty: saved)."""
     problems = validate_customer_fields(form.company, form.monthly_events, form.maus, form.monthly_spend)
     cloud, plan = parse_cloud_provider(form.cloud_provider), parse_plan(form.plan)
@@ -66,6 +82,8 @@ def start_from_form(
         problems[ids.ONBOARD_COMPANY_BLOCK] = ONBOARD_FORM_EXPIRED
     elif refusal := not_staff(deps, user_id, ONBOARD_STAFF_ONLY, team_hint):
         problems[ids.ONBOARD_COMPANY_BLOCK] = refusal
+    elif form.cs_owner_id and (refusal := _not_an_owner(deps, form.cs_owner_id)):
+        problems[ids.ONBOARD_OWNER_BLOCK] = refusal
     if problems:
         return problems
     record = CustomerRecord(

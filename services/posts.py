@@ -165,7 +165,9 @@ class PostPlanner:
         self._oncall = oncall
 
     def _sla_text(self, ticket: Ticket) -> str | None:
-        if ticket.sla_due_at is None:
+        """The card's "First response" line; none for a ticket closed before anyone answered
+        (it read "first response due in 7 h" on a conversation closed as not a ticket)."""
+        if ticket.sla_due_at is None or (ticket.first_response_at is None and ticket.status in CLOSED):
             return None
         return sla_state(
             created_at=ticket.created_at,

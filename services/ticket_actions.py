@@ -36,6 +36,7 @@ from ui.blocks import (
     severity_name,
 )
 from ui.messages import (
+    ASSIGNEE_NOT_STAFF,
     CONVERSATION_CLOSED,
     CUSTOMER_SEVERITY_REASON,
     NOT_THIS_CHANNEL,
@@ -104,11 +105,19 @@ def _ticket_here(deps: Deps, session: Session, number: int | None, channel_id: s
 
 def act_on_ticket(deps: Deps, click: CardClick, action: str, assignee: str | None = None) -> str | None:
     """A card button ('take', 'waiting', 'resolve', 'reassign' to `assignee`, 'noise': not a
-    ticket). Staff only; the ticket must belong to the channel clicked in (or it is triage); only a
-    conversation can be noise. Returns why nothing changed, or None (changed, or already so)."""
+    ticket). Staff only, and only staff (not the bot) can be assigned; the ticket must belong to
+    the channel clicked in (or it is triage); only a conversation can be noise. Returns why
+    nothing changed, or None (changed, or already so)."""
     refusal = not_staff(deps, click.user_id, STAFF_ONLY, click.team_hint)
     if refusal:
         return refusal
+    if action == "reassign":
+        # Slack's user picker lists everyone, customers of a shared channel included.
+        refusal = not_staff(deps, assignee or "", ASSIGNEE_NOT_STAFF)
+        if refusal:
+            return refusal
+        if assignee == deps.directory.host().bot_user_id:
+            return ASSIGNEE_NOT_STAFF
     try:
         with unit_of_work(deps) as uow:
             ticket = _ticket_here(deps, uow.session, click.number, click.channel_id)

@@ -557,7 +557,7 @@ def build_triage_note(
         )
     if note == "update_owed":
         return (
-            f":loudspeaker: The customer is owed an update on Critical {ref}: no staff message in the "
+            f":loudspeaker: The customer is owed an update on {ref}: no staff message in the "
             f"thread for a while (reminder {count})."
         )
     raise ValueError(f"unknown note {note!r}")

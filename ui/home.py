@@ -331,7 +331,14 @@ def build_staff_home_page(
         blocks.append(_staff_ticket_block(ticket, now))
 
     blocks.append({"type": "divider"})
-    blocks.append({"type": "section", "text": _mrkdwn(f"*Onboarding* ({len(ordered_customers):,} customers)")})
+    blocks.append(
+        {
+            "type": "section",
+            "text": _mrkdwn(
+                f"*Onboarding* ({len(ordered_customers):,} customer{'' if len(ordered_customers) == 1 else 's'})"
+            ),
+        }
+    )
     if not page_customers:
         blocks.append(
             _context("No customers onboarding." if not ordered_customers else "All customers are on earlier pages.")

@@ -8,6 +8,8 @@ WHO_ARE_YOU_UNKNOWN = (
     "I couldn't check who you are just now (Slack didn't answer), so nothing changed. Try again in a moment."
 )
 STAFF_ONLY = "Only the support team can change a ticket. Reply in the ticket's thread and they will pick it up."
+CS_OWNER_NOT_STAFF = "Pick someone on our team: the CS owner gets the onboarding reminders."
+ASSIGNEE_NOT_STAFF = "Tickets can only be assigned to someone on the support team, so nothing was changed."
 NOT_THIS_CHANNEL = "That ticket does not belong to this channel, so nothing was changed."
 RATINGS_ARE_FOR_CUSTOMERS = "Ratings are for the customer: thanks for closing the loop!"
 

@@ -296,8 +296,18 @@
     }
   }
 
+  // What was typed in a modal that left the screen (another persona's view came up): its view id ->
+  // the form's values, put back if that modal shows again.
+  const modalDrafts = {};
+
+  function keepModalDraft() {
+    const old = currentForm();
+    if (old && old.dataset.viewId) modalDrafts[old.dataset.viewId] = formValues(old);
+  }
+
   function renderModal(html) {
     if (!html) {
+      keepModalDraft();
       if (!els.overlay.hidden) {
         els.overlay.hidden = true;
         els.overlay.replaceChildren();
@@ -312,7 +322,8 @@
     const incoming = template.content.querySelector("[data-view-id]");
     const viewId = incoming ? incoming.dataset.viewId : null;
     const old = currentForm();
-    const keep = old && viewId === shown.modalViewId ? formValues(old) : null;
+    keepModalDraft();
+    const keep = old && viewId === shown.modalViewId ? formValues(old) : modalDrafts[viewId] || null;
     const focused = old && old.contains(document.activeElement) ? document.activeElement.name : null;
     els.overlay.replaceChildren(template.content);
     els.overlay.hidden = false;

@@ -301,3 +301,16 @@ def _no_typed_markup(page: Page) -> None:
         expect(page.get_by_test_id(pane).locator("script, img, b:text('bold?'), [onerror]")).to_have_count(0)
     assert page.locator("img[src='x'], [onerror]").count() == 0
     assert page.evaluate("window.pwned") is None
+
+
+def test_a_modal_keeps_what_was_typed_while_another_persona_is_viewed(demo: RunningDemo, page: Page) -> None:
+    """The modal belongs to the customer: switching to the engineer hides it, switching back shows
+    it again with the text typed so far (it came back empty)."""
+    page.goto(f"{demo.url}/#persona=customer")
+    page.get_by_role("button", name="File a ticket", exact=True).click()
+    modal = page.get_by_test_id("modal")
+    modal.get_by_label("Title").fill(TITLE)
+    as_persona(page, "engineer")
+    expect(modal).to_be_hidden()
+    as_persona(page, "customer")
+    expect(modal.get_by_label("Title")).to_have_value(TITLE)

@@ -137,6 +137,7 @@ def test_not_a_ticket_closes_it_as_noise_removes_the_eyes_and_leaves_no_buttons(
     assert _action_ids(card) == []
     blob = json.dumps(card["blocks"])
     assert "Not a ticket" in blob and "comes back if the customer replies" in blob
+    assert "First response" not in blob and "due in" not in blob  # no clock runs on it (seen in the demo)
     assert [job.job_id for job in bot.runtime.scheduler.jobs() if job.job_id.endswith(f":{c['number']}")] == []
 
 

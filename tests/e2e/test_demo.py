@@ -200,6 +200,10 @@ def test_the_page_and_its_assets_are_served_with_a_strict_content_policy(demo: D
     with pytest.raises(urllib.error.HTTPError) as missing:
         urllib.request.urlopen(demo.url + "/static/..%2Fweb.py", timeout=10)
     assert missing.value.code == 404
+    assert '<link rel="icon" href="data:,">' in body  # no /favicon.ico request, no 404 in the console
+    with pytest.raises(urllib.error.HTTPError) as unknown:
+        call(demo, "/api/nope", {"persona": "customer"})
+    assert unknown.value.code == 404 and json.loads(unknown.value.read())["error"] == "no such call: nope"
 
 
 def test_fast_mode_settings_load_and_shrink_the_clocks() -> None:
@@ -224,3 +228,43 @@ def test_a_taken_port_is_one_line_and_exit_2(tmp_path: Path) -> None:
 
 def _action(attrs: dict[str, str]) -> dict[str, Any]:
     return {"where": attrs["where"], "block_id": attrs["block-id"], "action_id": attrs["action-id"]}
+
+
+def test_slash_command_text_reaches_the_bot_encoded_like_slack_sends_it(demo: Demo) -> None:
+    """Slack encodes &, < and > in a command's text as in a message's; the demo sent them raw, so
+    `/ticket a < b & <c>` lost its angle brackets in the form's title."""
+    wait_page(demo, "customer", GLOBEX_CHANNEL, "File a ticket")
+    typed = "Exports  <fail> for a < b & c"
+    answer = call(
+        demo, "/api/message", {"persona": "customer", "conversation": GLOBEX_CHANNEL, "text": f"/ticket\t{typed}"}
+    )
+    assert answer == {"ok": True}
+    modal = wait_page(demo, "customer", GLOBEX_CHANNEL, "severity", key="modal_html")["modal_html"]
+    title = re.search(r'<input[^>]*name="title/title"[^>]*>', modal)
+    assert title and html.unescape(re.search(r'value="([^"]*)"', title.group(0)).group(1)) == typed
+
+
+def test_the_api_answers_bad_shapes_with_400_and_unknown_targets_with_a_refusal(demo: Demo) -> None:
+    wait_page(demo, "customer", GLOBEX_CHANNEL, "File a ticket")
+    base = {"persona": "customer", "conversation": GLOBEX_CHANNEL}
+    for path, body in [
+        ("/api/message", {**base, "text": "hi", "thread_ts": ["1"]}),
+        ("/api/message", {**base, "text": {"a": 1}}),
+        ("/api/submit", {"persona": "customer", "view_id": "V1", "values": [1]}),
+        ("/api/submit", {"persona": "customer", "view_id": "V1", "values": {"title/title": "x"}}),
+        ("/api/action", {"persona": "customer", "where": ["m"], "block_id": "b", "action_id": "a"}),
+        ("/api/action", {"persona": "customer", "where": "m:C:1", "block_id": "b", "action_id": "a", "value": {}}),
+    ]:
+        with pytest.raises(urllib.error.HTTPError) as bad:
+            call(demo, path, body)
+        assert bad.value.code == 400, (path, body)
+        assert json.loads(bad.value.read())["ok"] is False
+    gone = call(demo, "/api/message", {**base, "text": "hello?", "thread_ts": "1234.5678"})
+    assert gone == {"ok": False, "error": "that thread is gone"}
+    assert "hello?" not in json.dumps(demo.stub.messages.get(GLOBEX_CHANNEL))
+    triage = wait_page(demo, "engineer", TRIAGE_CHANNEL, "signup funnel")["main_html"]
+    take = _action(control(triage, "Take it"))
+    assert call(demo, "/api/action", {"persona": "customer", **take}) == {
+        "ok": False,
+        "error": "Dana Reyes is not in that conversation",
+    }

@@ -6,6 +6,8 @@ import json
 import time
 from typing import Any
 
+import pytest
+
 from fakeslack import CUSTOMER, CUSTOMER_CHANNEL, CUSTOMER_TEAM, STAFF, STAFF_2, SlackStub
 from tests.support import BotUnderTest, drained, nudges_to, onboard_values, running_bot, start_onboarding
 
@@ -72,6 +74,18 @@ def test_modal_errors_name_the_fields(bot: BotUnderTest, channel: str) -> None:
     status, body, _ = bot.submit_view(bot.opened_view(), values, user=STAFF)
     errors = json.loads(body)["errors"]
     assert {"company", "monthly_spend", "plan"} <= set(errors)
+    assert bot.sql("SELECT count(*) FROM customers")[0][0] == 0
+
+
+@pytest.mark.parametrize("owner", [CUSTOMER, "bot"])
+def test_the_cs_owner_must_be_staff(bot: BotUnderTest, channel: str, owner: str) -> None:
+    """Slack's user picker lists the customers of a shared channel and the bot (seen in the demo:
+    the customer became the CS owner and would get the nudges)."""
+    bot.slash("/onboard", user=STAFF, channel=channel)
+    bot.slack.wait_for(lambda: bot.slack.calls_to("views.open"))
+    values = onboard_values(owner=bot.slack.bot_user if owner == "bot" else owner)
+    status, body, _ = bot.submit_view(bot.opened_view(), values, user=STAFF)
+    assert status == 200 and set(json.loads(body)["errors"]) == {"cs_owner"}
     assert bot.sql("SELECT count(*) FROM customers")[0][0] == 0
 
 

@@ -219,3 +219,22 @@ def test_audit_trail_in_the_exports(bot: BotUnderTest, channel: str, database_ur
     result = run_cli("export", "ticket-events", "--format", "csv", env={"DATABASE_URL": database_url})
     lines = result.stdout.strip().splitlines()
     assert lines[0] == "ticket_number,at,actor_id,field,from,to,reason" and len(lines) == 5
+
+
+@pytest.mark.parametrize("assignee", [CUSTOMER, "bot"])
+def test_a_ticket_cannot_be_reassigned_to_a_customer_or_the_bot(bot: BotUnderTest, channel: str, assignee: str) -> None:
+    """Slack's user picker lists the customers of a shared channel and the bot too (seen in the demo)."""
+    t = filed(bot)
+    chosen = bot.slack.bot_user if assignee == "bot" else assignee
+    status, _, _ = bot.click(
+        "ticket_reassign",
+        user=STAFF,
+        channel=TRIAGE,
+        message_ts=t["triage_ts"],
+        value="",
+        action_extra={"type": "users_select", "selected_user": chosen, "block_id": f"ticket_actions:{t['number']}"},
+    )
+    assert status == 200
+    assert row(bot, t["number"])[1] is None
+    told = bot.slack.wait_for(lambda: [r for r in bot.slack.responses if "only be assigned" in json.dumps(r)])
+    assert told

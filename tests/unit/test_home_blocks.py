@@ -202,6 +202,13 @@ def test_customers_show_progress_and_an_open_channel_url_button() -> None:
         "url": "https://slack.com/app_redirect?channel=C0ACME",
     }
     assert "No open tickets. :tada:" in list(texts_in(view["blocks"]))
+    assert "*Onboarding* (3 customers)" in list(texts_in(view["blocks"]))
+
+
+def test_one_customer_onboarding_is_singular() -> None:
+    """Was "(1 customers)" (seen in the demo's App Home)."""
+    view = build_staff_home([], [HomeCustomer("C0ACME", "Acme", 0, 5)], 0, NOW)
+    assert "*Onboarding* (1 customer)" in list(texts_in(view["blocks"]))
 
 
 def test_a_malformed_channel_id_gets_no_link_and_no_button() -> None:

@@ -60,6 +60,13 @@ def test_next_response_triage_notes() -> None:
     assert breach.startswith(":rotating_light: <!subteam^S0ONCALL>") and "next response is overdue" in breach
 
 
+def test_the_update_reminder_names_the_severity_once() -> None:
+    """Was "owed an update on Critical ticket #7 (Critical)" (seen in the demo's --fast mode)."""
+    info = TicketInfo(7, "C0ACME", Severity.CRITICAL, "Exports fail", "", "U1", Status.IN_PROGRESS, None, NOW, NOW)
+    note = build_triage_note("update_owed", info, count=2)
+    assert "owed an update on ticket #7 (Critical) in <#C0ACME>" in note and note.count("Critical") == 1
+
+
 # --- App Home: "Waiting on us" ------------------------------------------------------------------------
 
 

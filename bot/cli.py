@@ -376,9 +376,9 @@ def cmd_bench(bench_args: list[str]) -> int:
 
 def cmd_demo(args: argparse.Namespace) -> int:
     """The demo (demo/cli.py): the bot against a Slack stand-in, shown in a browser page."""
+    stop = _stop_on_signal()  # before the imports: Ctrl-C while they load is a clean stop too
     from demo.cli import DemoStartError, run
 
-    stop = _stop_on_signal()
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     try:
         return run(args, stop)

@@ -209,8 +209,9 @@ def sla_state(*, created_at: datetime, first_response_at: datetime | None, due_a
     """The ticket's first-response SLA state at `now`.
 
     Durations in the text are wall-clock: 'first response due in 25 min', 'overdue by 1 h 5 min',
-    'responded in 12 min', 'responded in 3 h (late)'. A response exactly at `due_at` is on time; with
-    no response, the ticket is overdue from `due_at` on.
+    'responded in 12 min', 'responded in 3 h (late)'; in the first minute past the deadline just
+    'overdue'. A response exactly at `due_at` is on time; with no response, the ticket is overdue
+    from `due_at` on.
     """
     for name, at in (("created_at", created_at), ("due_at", due_at), ("now", now)):
         _require_aware(name, at)
@@ -222,7 +223,10 @@ def sla_state(*, created_at: datetime, first_response_at: datetime | None, due_a
         return SlaState(SlaKind.RESPONDED, f"responded in {took}")
     if now < due_at:
         return SlaState(SlaKind.DUE, f"first response due in {humanize_duration(due_at - now)}")
-    return SlaState(SlaKind.OVERDUE, f"overdue by {humanize_duration(now - due_at)}")
+    late = now - due_at
+    if late < timedelta(minutes=1):  # the card is drawn as the alarm fires: "overdue by 0 s" read oddly
+        return SlaState(SlaKind.OVERDUE, "overdue")
+    return SlaState(SlaKind.OVERDUE, f"overdue by {humanize_duration(late)}")
 
 
 def critical_update_due(last_staff_message_at: datetime | None, created_at: datetime, every: timedelta) -> datetime:

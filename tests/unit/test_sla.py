@@ -246,7 +246,9 @@ def test_overdue_once_the_deadline_passes_without_a_response() -> None:
     state = sla_state(created_at=at(MON, 10), first_response_at=None, due_at=at(MON, 12), now=at(MON, 13, 5))
     assert (state.kind, state.text, state.breached) == (SlaKind.OVERDUE, "overdue by 1 h 5 min", True)
     at_deadline = sla_state(created_at=at(MON, 10), first_response_at=None, due_at=at(MON, 12), now=at(MON, 12))
-    assert at_deadline.kind == SlaKind.OVERDUE
+    assert (at_deadline.kind, at_deadline.text) == (SlaKind.OVERDUE, "overdue")  # not "overdue by 0 s"
+    a_minute_on = sla_state(created_at=at(MON, 10), first_response_at=None, due_at=at(MON, 12), now=at(MON, 12, 1))
+    assert a_minute_on.text == "overdue by 1 min"
 
 
 def test_responded_in_time_including_exactly_at_the_deadline() -> None:

@@ -7,12 +7,14 @@ import hashlib
 import hmac
 import time
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
 from fakeslack import CUSTOMER, CUSTOMER_CHANNEL, CUSTOMER_TEAM, STAFF, TRIAGE, SlackStub
 from fakeslack.receiver import Received, Receiver
-from tests.support import BotUnderTest, drained, filed, running_bot
+from fakeslack.signing import bot_env
+from tests.support import BotUnderTest, drained, filed, free_port, run_cli, running_bot
 
 SECRET = "test-webhook-secret"
 
@@ -140,3 +142,11 @@ def test_no_webhook_rows_without_the_setting(bot: BotUnderTest, channel: str) ->
     filed(bot)
     drained(bot)
     assert bot.sql("SELECT count(*) FROM outbox WHERE kind = 'webhook'") == [(0,)]
+
+
+def test_a_webhook_url_without_its_secret_stops_serve_with_one_line(slack: SlackStub, tmp_path: Path) -> None:
+    env = bot_env(slack, f"sqlite:///{tmp_path / 'x.db'}", SUPPORT_WEBHOOK_URL="https://example.com/hook")
+    result = run_cli("serve", "--host", "127.0.0.1", "--port", str(free_port()), env=env)
+    assert result.returncode == 2, result.stderr
+    lines = result.stderr.splitlines()
+    assert len(lines) == 1 and lines[0].startswith("support-bot: SUPPORT_WEBHOOK_SECRET"), result.stderr

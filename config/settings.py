@@ -274,7 +274,7 @@ def load_settings(env: Mapping[str, str], mode: Mode = Mode.HTTP) -> Settings:
         return Settings(**common)
 
     base_url = (env.get("SLACK_API_BASE_URL") or "").strip() or DEFAULT_SLACK_API_BASE_URL
-    if not re.match(r"^https?://[^\s/]+(/\S*)?$", base_url):
+    if not _HTTP_URL.match(base_url):
         raise ConfigError("SLACK_API_BASE_URL", "must be an http(s) URL such as https://slack.com/api/")
     if not base_url.endswith("/"):
         base_url += "/"

@@ -28,9 +28,10 @@ class Received:
 
 
 class Receiver:
-    """Records POSTs; `url` is where to send them. Use as a context manager or start()/stop()."""
+    """Records POSTs; `url` is where to send them (`port` 0: any free one). Use as a context
+    manager or start()/stop()."""
 
-    def __init__(self, ok_status: int = 202) -> None:
+    def __init__(self, ok_status: int = 202, port: int = 0) -> None:
         self._ok_status = ok_status
         self._lock = threading.Lock()
         self._answers: list[int] = []  # statuses for the next requests, in order
@@ -54,12 +55,16 @@ class Receiver:
             def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - quiet
                 return
 
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
         self._thread = threading.Thread(target=self._server.serve_forever, name="receiver", daemon=True)
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self._server.server_address[1]}/hook"
+        return f"http://127.0.0.1:{self.port}/hook"
+
+    @property
+    def port(self) -> int:
+        return self._server.server_address[1]
 
     def fail_next(self, count: int, status: int = 500) -> None:
         """Answer `status` to the next `count` requests (then the usual 2xx again)."""

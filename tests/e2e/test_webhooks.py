@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import socket
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -12,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from fakeslack import CUSTOMER, CUSTOMER_CHANNEL, CUSTOMER_TEAM, STAFF, TRIAGE, SlackStub
+from fakeslack.messages import customer_message, person_message
 from fakeslack.receiver import Received, Receiver
 from fakeslack.signing import bot_env
 from tests.support import BotUnderTest, drained, filed, free_port, run_cli, running_bot
@@ -128,14 +130,24 @@ def test_a_4xx_is_not_retried(hooked: BotUnderTest, receiver: Receiver) -> None:
 
 
 def test_a_receiver_that_is_down_gets_the_event_when_it_is_back(slack: SlackStub, database_url: str) -> None:
-    receiver = Receiver(ok_status=204)
-    url = receiver.url
-    receiver.stop()  # nothing listens: connections are refused
+    closed = socket.socket()
+    closed.bind(("127.0.0.1", 0))  # bound, not listening: connections are refused, and nobody else takes the port
+    port = closed.getsockname()[1]
+    url = f"http://127.0.0.1:{port}/hook"
     with running_bot(slack, database_url, SUPPORT_WEBHOOK_URL=url, SUPPORT_WEBHOOK_SECRET=SECRET) as bot:
         bot.join_channel(CUSTOMER_CHANNEL)
         filed(bot)
         slack.wait_for(lambda: bot.sql("SELECT attempts FROM outbox WHERE kind = 'webhook' AND attempts >= 2"))
         assert bot.sql("SELECT state FROM outbox WHERE kind = 'webhook'") == [("pending",)]
+        closed.close()
+        with Receiver(ok_status=204, port=port) as receiver:
+            created = receiver.wait_for(lambda got: of_type(got, "ticket.created"), timeout=15)
+            drained(bot)
+            assert len(receiver.received()) == 1 and verify(
+                SECRET, receiver.received()[0].headers, receiver.received()[0].body
+            )
+        assert created[0]["type"] == "ticket.created"
+        assert bot.sql("SELECT state FROM outbox WHERE kind = 'webhook'") == [("sent",)]
 
 
 def test_no_webhook_rows_without_the_setting(bot: BotUnderTest, channel: str) -> None:
@@ -150,3 +162,18 @@ def test_a_webhook_url_without_its_secret_stops_serve_with_one_line(slack: Slack
     assert result.returncode == 2, result.stderr
     lines = result.stderr.splitlines()
     assert len(lines) == 1 and lines[0].startswith("support-bot: SUPPORT_WEBHOOK_SECRET"), result.stderr
+
+
+def test_a_conversation_and_its_replies_are_posted(hooked: BotUnderTest, receiver: Receiver) -> None:
+    said = customer_message(CUSTOMER_CHANNEL, "The funnel insight shows no data")
+    hooked.event(said)
+    hooked.event(person_message(CUSTOMER_CHANNEL, STAFF, "Looking now", thread_ts=said["ts"]))
+    receiver.wait_for(lambda got: of_type(got, "ticket.created") and of_type(got, "ticket.message"))
+    drained(hooked)
+    created = of_type(receiver.received(), "ticket.created")[0]
+    assert created["ticket"]["source"] == "message" and created["ticket"]["status"] == "new"
+    assert created["ticket"]["severity"] is None and created["data"]["actor"] == CUSTOMER
+    [reply] = of_type(receiver.received(), "ticket.message")
+    assert reply["data"]["ts"] != said["ts"] and reply["data"]["from_staff"] is True
+    assert of_type(receiver.received(), "ticket.status")[0]["data"]["new"] == "in_progress"
+    assert all(verify(SECRET, r.headers, r.body) for r in receiver.received())

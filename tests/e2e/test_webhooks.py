@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import logging
 import socket
 import time
 from collections.abc import Iterator
@@ -119,7 +120,8 @@ def test_a_500_is_retried_until_delivered_once(hooked: BotUnderTest, receiver: R
     assert state == [("sent", 3)]
 
 
-def test_a_4xx_is_not_retried(hooked: BotUnderTest, receiver: Receiver) -> None:
+def test_a_4xx_is_not_retried(hooked: BotUnderTest, receiver: Receiver, caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.INFO)
     receiver.fail_next(1, status=400)
     filed(hooked)
     receiver.wait_for(lambda got: got)
@@ -127,6 +129,9 @@ def test_a_4xx_is_not_retried(hooked: BotUnderTest, receiver: Receiver) -> None:
     time.sleep(1.5)  # longer than the first backoff: a retry would have come by now
     assert [r.status for r in receiver.received()] == [400]
     assert hooked.sql("SELECT state, last_error FROM outbox WHERE kind = 'webhook'") == [("failed", "HTTP 400")]
+    [line] = [r.getMessage() for r in caplog.records if "refused for good" in r.getMessage()]
+    assert line.endswith("(webhook) refused for good by 127.0.0.1: HTTP 400")
+    assert SECRET not in caplog.text and "/hook" not in caplog.text
 
 
 def test_a_receiver_that_is_down_gets_the_event_when_it_is_back(slack: SlackStub, database_url: str) -> None:

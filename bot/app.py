@@ -37,6 +37,7 @@ from services.channel_events import finish_join
 from services.channels import retire_staff_channels
 from services.deps import Background, Deps
 from services.filing import complete_intake
+from services.hooks import HookPlans, session_flags
 from services.posts import PostPlanner
 from services.timers import TimerJobs
 from slack_api.authorize import HostOrInstallationAuthorize
@@ -135,11 +136,17 @@ class Runtime:
 
 
 def build_runtime(settings: Settings, *, clock: Callable[[], datetime] = utcnow, socket_mode: bool = False) -> Runtime:
-    db = Database(make_engine(settings.database_url))
+    db = Database(make_engine(settings.database_url), session_flags(settings))
     directory = Directory(make_background_client(settings))
     followups: dict[str, Callable[[dict, dict], None]] = {}  # the use cases finishing outbox reads, once deps exist
+    webhook = (
+        (settings.webhook_url, settings.webhook_secret) if settings.webhook_url and settings.webhook_secret else None
+    )
+    hooks = HookPlans(
+        webhook, settings.pagerduty_url, lambda channel, ts: directory.host().permalink(channel, ts), clock
+    )
     planner = PostPlanner(
-        directory, settings.triage_channel or "", settings.sla_targets, clock, settings.oncall, followups
+        directory, settings.triage_channel or "", settings.sla_targets, clock, settings.oncall, followups, hooks
     )
     outbox = Outbox(db, make_outbox_client(settings), planner, clock=clock)
     outbox.watch(db)

@@ -18,6 +18,8 @@ from tickets.sla import BusinessHours, parse_business_hours
 
 DEFAULT_SLACK_API_BASE_URL = "https://slack.com/api/"
 DEFAULT_DIGEST_SCHEDULE = "0 9 * * mon"
+DEFAULT_PAGERDUTY_URL = "https://events.pagerduty.com/v2/enqueue"
+_HTTP_URL = re.compile(r"^https?://[^\s/]+(/\S*)?$")
 _ONCALL_ID = re.compile(r"^[UWS][A-Z0-9]{2,}$")
 _DURATION = re.compile(r"^\s*(\d+)\s*([smhd])\s*$")
 _UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}
@@ -81,6 +83,11 @@ class Settings:
     processes: int = 1  # `serve`: serving processes sharing the port (PostgreSQL only beyond 1)
     slack_client_id: str | None = None
     slack_client_secret: str | None = field(default=None, repr=False)
+    # Outside Slack (issue 18): ticket events POSTed, signed, to a webhook; Critical breaches paged.
+    webhook_url: str | None = field(default=None, repr=False)  # may carry a token in its path
+    webhook_secret: str | None = field(default=None, repr=False)
+    pagerduty_routing_key: str | None = field(default=None, repr=False)
+    pagerduty_url: str = DEFAULT_PAGERDUTY_URL
 
     @property
     def oauth_enabled(self) -> bool:
@@ -192,6 +199,18 @@ def _intake_mode(env: Mapping[str, str]) -> IntakeMode:
         raise ConfigError("SUPPORT_INTAKE", f"must be all, ask or explicit, not {raw!r}") from None
 
 
+def _webhook(env: Mapping[str, str]) -> tuple[str | None, str | None]:
+    """SUPPORT_WEBHOOK_URL and SUPPORT_WEBHOOK_SECRET: both (an http(s) URL and a secret) or neither."""
+    url = (env.get("SUPPORT_WEBHOOK_URL") or "").strip() or None
+    secret = (env.get("SUPPORT_WEBHOOK_SECRET") or "").strip() or None
+    if bool(url) != bool(secret):
+        missing = "SUPPORT_WEBHOOK_SECRET" if url else "SUPPORT_WEBHOOK_URL"
+        raise ConfigError(missing, "is not set (webhooks need SUPPORT_WEBHOOK_URL and SUPPORT_WEBHOOK_SECRET)")
+    if url is not None and not _HTTP_URL.match(url):
+        raise ConfigError("SUPPORT_WEBHOOK_URL", "must be an http(s) URL such as https://example.com/support-hook")
+    return url, secret
+
+
 def _port(raw: str | None, name: str = "PORT") -> int:
     if raw is None or not str(raw).strip():
         return 3000
@@ -255,7 +274,7 @@ def load_settings(env: Mapping[str, str], mode: Mode = Mode.HTTP) -> Settings:
         return Settings(**common)
 
     base_url = (env.get("SLACK_API_BASE_URL") or "").strip() or DEFAULT_SLACK_API_BASE_URL
-    if not re.match(r"^https?://[^\s/]+(/\S*)?$", base_url):
+    if not _HTTP_URL.match(base_url):
         raise ConfigError("SLACK_API_BASE_URL", "must be an http(s) URL such as https://slack.com/api/")
     if not base_url.endswith("/"):
         base_url += "/"
@@ -283,8 +302,17 @@ def load_settings(env: Mapping[str, str], mode: Mode = Mode.HTTP) -> Settings:
     if client_id and not re.match(r"^\d+\.\d+$", client_id):
         raise ConfigError("SLACK_CLIENT_ID", "must look like 1234567890.1234567890 (Basic Information page)")
 
+    webhook_url, webhook_secret = _webhook(env)
+    pagerduty_url = (env.get("SUPPORT_PAGERDUTY_URL") or "").strip() or DEFAULT_PAGERDUTY_URL
+    if not _HTTP_URL.match(pagerduty_url):
+        raise ConfigError("SUPPORT_PAGERDUTY_URL", "must be an http(s) URL such as " + DEFAULT_PAGERDUTY_URL)
+
     return Settings(
         **common,
+        webhook_url=webhook_url,
+        webhook_secret=webhook_secret,
+        pagerduty_routing_key=(env.get("SUPPORT_PAGERDUTY_ROUTING_KEY") or "").strip() or None,
+        pagerduty_url=pagerduty_url,
         slack_client_id=client_id,
         slack_client_secret=client_secret,
         slack_bot_token=bot_token,

@@ -9,6 +9,7 @@ nothing owed is lost when Slack is down or the process dies; worker threads deli
   pacing.py        Pacer: about one new message per channel per second
   batching.py      a burst of triage cards becomes one summary post: the rule (pure) and its design
   slack_errors.py  what a Slack error means: wait, retry, send less, or give up
+  http.py          a POST elsewhere (webhooks, PagerDuty) and what its answer means
   delivery.py      one attempt at one row (claim, plan, pace, send, record)
   workers.py       Outbox: the worker threads, one per partition, started while this process leads
 """
@@ -20,6 +21,7 @@ from outbox.kinds import (
     checklist_post_key,
     checklist_post_prefix,
     gone_channel_note_key,
+    page_key,
     refusal_note_key,
     refused_mirror_update_key,
     repeat_key,
@@ -28,6 +30,7 @@ from outbox.kinds import (
     triage_note_key,
     triage_summary_key,
     triage_summary_prefix,
+    webhook_key,
 )
 from outbox.pacing import POST_INTERVAL_PER_CHANNEL, Pacer
 from outbox.post import Abandon, Defer, OutboxRow, Planner, Post, Settled
@@ -58,6 +61,7 @@ __all__ = [
     "enqueue_repeat",
     "enqueue_triage_note",
     "gone_channel_note_key",
+    "page_key",
     "reaction_post",
     "refusal_note_key",
     "refused_mirror_update_key",
@@ -68,4 +72,5 @@ __all__ = [
     "triage_summary_key",
     "triage_summary_prefix",
     "utcnow",
+    "webhook_key",
 ]

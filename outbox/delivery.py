@@ -21,6 +21,7 @@ from slack_sdk.errors import SlackApiError
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from outbox.http import Refused, Unavailable, post_json
 from outbox.kinds import (
     CUSTOMER_TICKET_POSTS,
     PostKind,
@@ -102,6 +103,8 @@ class Delivery:
             log.error("outbox row %s abandoned: %s", row_id, abandoned)
             self._release(row_id, delay=0, error=abandoned, failed=True)
             return True
+        if post.http is not None:
+            return self._send_http(row_id, row.kind, post)
         # Did an earlier attempt maybe reach Slack? A crash mid-call, a timeout or a 5xx after
         # Slack stored the message all look the same from here; only a 429 is a clear "no".
         maybe_posted = row.attempts > 0 and row.last_error != "ratelimited"
@@ -150,6 +153,34 @@ class Delivery:
             self._make_due(session, post.then, sent_at)
             if refused is not None:
                 self._tell_triage(session, row, post, refused, reduced=True)
+        return True
+
+    def _send_http(self, row_id: int, kind: str, post: Post) -> bool:
+        """Deliver a row that is a POST elsewhere (a webhook, PagerDuty). A crash mid-call sends it
+        again on the next attempt: its receiver de-duplicates (the event id, PagerDuty's dedup_key)."""
+        assert post.http is not None
+        try:
+            post_json(post.http)
+        except Refused as refused:
+            log.error(
+                "outbox row %s (%s) refused for good by %s: HTTP %s", row_id, kind, post.http.host, refused.status
+            )
+            self._release(row_id, delay=0, error=str(refused), failed=True)
+            return True
+        except Unavailable as busy:
+            if busy.retry_after is not None:
+                log.warning(
+                    "outbox row %s (%s): %s asks us to wait %.1fs", row_id, kind, post.http.host, busy.retry_after
+                )
+                self._release(row_id, delay=busy.retry_after, error=str(busy))
+            else:
+                self._retry(row_id, f"{post.http.host}: {busy}")
+            return True
+        except Exception as error:  # connection refused, timeouts, DNS: the outage case
+            self._retry(row_id, f"{post.http.host}: {type(error).__name__}")
+            return True
+        with self._db.transaction() as session:
+            session.execute(SENT, {"row_id": row_id, "at": self._clock(), "ts": None})
         return True
 
     def _claim(self, session: Session, row_id: int) -> OutboxRow | None:

@@ -42,6 +42,9 @@ class PostKind(StrEnum):
     EPHEMERAL = "ephemeral"  # a note only one user sees (text, and blocks if any)
     # Tickets filed from a thread reply (🎫, shortcut, mention): read the thread, record its earlier messages
     BACKFILL = "backfill"
+    # Outside Slack (a POST, outbox/http.py)
+    WEBHOOK = "webhook"  # a ticket event, signed, to SUPPORT_WEBHOOK_URL (payload["body"]: the JSON sent)
+    PAGE = "page"  # a PagerDuty Events API v2 trigger or resolve (payload["event_action"], ["routing_key"])
 
 
 # Posts in a ticket's customer channel: when one fails for good, the triage card says so.
@@ -111,3 +114,13 @@ def summary_update_key(batch_id: int, bucket: int) -> str:
     """The key of a triage summary's update, once per summary and time bucket (`bucket`: the due
     time in units of batching.SUMMARY_UPDATE_EVERY): updates of one summary coalesce."""
     return triage_summary_prefix(batch_id) + f"update:{bucket}"
+
+
+def webhook_key(event_id: str) -> str:
+    """The key of a ticket event's webhook: once per event (`event_id`: the id the receiver sees)."""
+    return f"{PostKind.WEBHOOK}:{event_id}"
+
+
+def page_key(action: str, ticket_id: int) -> str:
+    """The key of a ticket's PagerDuty event (`action`: "trigger" or "resolve"): once each per ticket."""
+    return f"{PostKind.PAGE}:{action}:{ticket_id}"

@@ -8,6 +8,8 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from outbox.http import HttpRequest
+
 
 @dataclass(frozen=True, slots=True)
 class OutboxRow:
@@ -24,7 +26,8 @@ class OutboxRow:
 
 @dataclass
 class Post:
-    """One Web API call that delivers an outbox row, and what to record once Slack accepts it."""
+    """One Web API call that delivers an outbox row, and what to record once Slack accepts it (or,
+    with `http`, one POST elsewhere)."""
 
     method: str  # "chat.postMessage" or "chat.update"
     args: dict[str, Any]
@@ -49,6 +52,9 @@ class Post:
     # Errors that fail the row quietly: logged, triage is not told (a reaction on a message the
     # customer has since deleted is nobody's problem).
     quiet: bool = False
+    # Not a Slack call: a POST to a webhook receiver or PagerDuty (method "http"), sent as it is.
+    # Its answer is classified by outbox/http.py; a refusal fails the row with a log line only.
+    http: HttpRequest | None = None
 
 
 class Defer(Exception):

@@ -43,6 +43,7 @@ from outbox.batching import (
     place,
     update_bucket,
 )
+from services.hooks import HookPlans
 from services.onboarding import load_checklist
 from services.tickets import CLOSED, HEARD_NOTE, severity_of, ticket_info
 from slack_api.identity import Directory
@@ -156,7 +157,9 @@ class PostPlanner:
         clock: Callable[[], datetime],
         oncall: str | None = None,
         followups: Mapping[str, Callable[[dict, dict], None]] | None = None,
+        hooks: HookPlans | None = None,
     ) -> None:
+        self._hooks = hooks
         self._followups = followups if followups is not None else {}
         self._directory = directory
         self._triage_channel = triage_channel
@@ -727,6 +730,16 @@ class PostPlanner:
             "chat.update", {"channel": customer.channel_id, "ts": customer.checklist_ts, "text": text, "blocks": blocks}
         )
 
+    def _plan_webhook(self, session: Session, row: OutboxRow) -> Post:
+        if self._hooks is None:
+            raise Abandon("webhooks are not configured")
+        return self._hooks.webhook(session, row)
+
+    def _plan_page(self, session: Session, row: OutboxRow) -> Post:
+        if self._hooks is None:
+            raise Abandon("paging is not configured")
+        return self._hooks.page(session, row)
+
 
 def _reactions_wanted(status: str) -> dict[str, bool]:
     """Which of the bot's reactions a conversation in `status` shows: 👀 while open, ✅ once resolved."""
@@ -757,6 +770,8 @@ _PLANS: Mapping[str, Callable[[PostPlanner, Session, OutboxRow], Post]] = Mappin
         PostKind.CHANNEL_GONE: PostPlanner._plan_channel_gone,
         PostKind.CHECKLIST_POST: PostPlanner._plan_checklist_post,
         PostKind.CHECKLIST_UPDATE: PostPlanner._plan_checklist_update,
+        PostKind.WEBHOOK: PostPlanner._plan_webhook,
+        PostKind.PAGE: PostPlanner._plan_page,
     }
 )
 if set(_PLANS) != set(PostKind):  # a kind nobody can deliver would only fail at its first post

@@ -28,6 +28,7 @@ from outbox import (
 )
 from scheduling.scheduler import Timer
 from services.channels import bot_joined
+from services.hooks import WEBHOOKS_ON, owe_page_resolve, owe_webhook
 from store.db import Row, insert_new, insert_new_key
 from store.models import CustomerChannel, ProcessedEvent, Ticket, TicketEvent, TicketMessage, TicketThread
 from tickets import workflow
@@ -193,6 +194,8 @@ def file_ticket(session: Session, new: NewTicket, now: datetime, sla: SlaPolicy)
     ticket.id = number
     if not in_one:
         session.execute(_INSERT_EVENT, {"ticket_id": number, "field": "created", "old_value": None, **created})
+    data = {"actor": new.reporter_id, "reason": new.source, "description": ticket.description}
+    owe_webhook(session, "created", ticket, event_id=f"created-{number}", at=now, data=data)
     if conversation:
         assert new.source_ts is not None
         if not in_one:
@@ -545,6 +548,10 @@ def _apply(
         return changes
     severity_changed = state.severity != severity_of(ticket)
     was_closed = ticket.status in CLOSED
+    # The first staff response, or closing it, ends a page (PagerDuty) about its first response.
+    ends_page = (ticket.first_response_at is None and state.first_response_at is not None) or (
+        not was_closed and state.status.value in CLOSED
+    )
     resolved_now = state.status == Status.RESOLVED and ticket.status != Status.RESOLVED.value
     if severity_changed:  # re-prioritised: the timers start over against the new target
         ticket.sla_warned, ticket.sla_breached_at = False, None
@@ -555,17 +562,30 @@ def _apply(
     for change in changes:
         if change.field not in AUDIT_FIELD_NAMES:
             continue  # timestamps are on the ticket itself; the trail is for status, severity, assignee
-        session.add(
-            TicketEvent(
-                ticket_id=ticket.id,
-                at=now,
-                actor_id=actor,
-                field=AUDIT_FIELD_NAMES[change.field],
-                old_value=change.old,
-                new_value=change.new,
-                reason=change.reason,
-            )
+        event = TicketEvent(
+            ticket_id=ticket.id,
+            at=now,
+            actor_id=actor,
+            field=AUDIT_FIELD_NAMES[change.field],
+            old_value=change.old,
+            new_value=change.new,
+            reason=change.reason,
         )
+        session.add(event)
+        if session.info.get(WEBHOOKS_ON):
+            session.flush()  # its id is the webhook's
+            resolved = event.field == "status" and change.new == Status.RESOLVED.value
+            data = {"field": event.field, "old": change.old, "new": change.new, "actor": actor, "reason": change.reason}
+            owe_webhook(
+                session,
+                "resolved" if resolved else event.field,
+                ticket,
+                event_id=f"event-{event.id}",
+                at=now,
+                data=data,
+            )
+    if ends_page:
+        owe_page_resolve(session, ticket.id, now)
     if ticket.status in CLOSED:
         ticket.next_update_due_at = None
     else:
@@ -652,6 +672,7 @@ def record_thread_message(
     message = {"ticket_id": ticket.id, "ts": ts, "user_id": user_id, "from_staff": from_staff, "posted_at": posted_at}
     if not insert_new(session, TicketMessage, message):
         return False  # seen already
+    _owe_message_webhook(session, ticket, ts, user_id, from_staff, posted_at)
     ticket.reply_count += 1
     ticket.updated_at = now
     if from_staff:
@@ -663,6 +684,14 @@ def record_thread_message(
     else:
         _customer_wrote(session, ticket, ts=ts, user_id=user_id, now=now, sla=sla, pleasantry=pleasantry)
     return True
+
+
+def _owe_message_webhook(
+    session: Session, ticket: Ticket | Row, ts: str, user_id: str, from_staff: bool | None, posted_at: datetime
+) -> None:
+    """A message in the ticket's conversation, for the webhook (`from_staff` None: not known yet)."""
+    data = {"ts": ts, "user": user_id, "from_staff": from_staff}
+    owe_webhook(session, "message", ticket, event_id=f"message-{ticket.id}-{ts}", at=posted_at, data=data)
 
 
 def _staff_answered(ticket: Ticket | Row, posted_at: datetime, answered_before: bool) -> None:
@@ -746,6 +775,7 @@ def record_reply(
     message = {"ticket_id": ticket.id, "ts": ts, "user_id": user_id, "from_staff": None, "posted_at": posted_at}
     if not insert_new(session, TicketMessage, message):
         return False
+    _owe_message_webhook(session, ticket, ts, user_id, None, posted_at)
     ticket.reply_count += 1
     ticket.updated_at = now
     return True
@@ -825,17 +855,20 @@ def record_rating(
     ticket.rating, ticket.rated_by = rating, user_id
     if comment is not None:
         ticket.rating_comment = comment.strip()[:2000] or None
-    session.add(
-        TicketEvent(
-            ticket_id=ticket.id,
-            at=now,
-            actor_id=user_id,
-            field="rating",
-            old_value=None,
-            new_value=rating,
-            reason=ticket.rating_comment,
-        )
+    event = TicketEvent(
+        ticket_id=ticket.id,
+        at=now,
+        actor_id=user_id,
+        field="rating",
+        old_value=None,
+        new_value=rating,
+        reason=ticket.rating_comment,
     )
+    session.add(event)
+    if session.info.get(WEBHOOKS_ON):
+        session.flush()  # its id is the webhook's
+        data = {"rating": rating, "comment": ticket.rating_comment, "user": user_id}
+        owe_webhook(session, "rated", ticket, event_id=f"event-{event.id}", at=now, data=data)
     enqueue_repeat(session, PostKind.MIRROR_UPDATE, ticket.id, now, ticket_id=ticket.id)
     return True
 

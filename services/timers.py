@@ -12,6 +12,7 @@ from outbox import enqueue_triage_note
 from scheduling.scheduler import Timer
 from services.deps import Deps
 from services.digest import DIGEST_JOB, DIGEST_JOB_ID, enqueue_digest
+from services.hooks import owe_page_trigger, page_routing_key
 from services.onboarding import (
     NUDGE_JOB,
     SCALING_JOB,
@@ -134,6 +135,7 @@ class TimerJobs:
             ):
                 ticket.sla_breached_at = now
                 enqueue_triage_note(session, "sla_breach", ticket.id, ticket.severity, now)
+                owe_page_trigger(session, ticket, page_routing_key(deps.settings, ticket), now)  # Critical only
                 request_card_update(session, ticket, now)
             elif kind in (NEXT_WARN_JOB, NEXT_BREACH_JOB):
                 self._next_response_timer(session, kind, ticket, now)

@@ -139,9 +139,11 @@ def make_engine(url: str) -> Engine:
 class Database:
     """The engine and its session factory, with a transaction-per-unit-of-work helper."""
 
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, session_info: dict[str, Any] | None = None) -> None:
+        """`session_info`: what every write transaction's `Session.info` starts with (flags the
+        composition root sets for the use cases, e.g. whether ticket events owe webhooks)."""
         self.engine = engine
-        self._sessions = sessionmaker(engine, expire_on_commit=False)
+        self._sessions = sessionmaker(engine, expire_on_commit=False, info=session_info)
         self._readers = sessionmaker(engine.execution_options(**{READ_ONLY: True}), expire_on_commit=False)
         # SQLite has one writer at a time, and a writer that finds the lock taken sleeps and polls
         # (busy_timeout), which under load leaves some waiting for a second or more. Threads of this

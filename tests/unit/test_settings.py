@@ -147,3 +147,42 @@ def test_placeholder_tokens_are_refused(name: str, value: str, refused: bool) ->
         assert error.value.setting == name
     else:
         assert load_settings(env, Mode.SOCKET) is not None
+
+
+def test_webhook_and_pagerduty_settings() -> None:
+    assert load_settings(BASE_ENV).webhook_url is None and load_settings(BASE_ENV).pagerduty_routing_key is None
+    assert load_settings(BASE_ENV).pagerduty_url == "https://events.pagerduty.com/v2/enqueue"
+    settings = load_settings(
+        {
+            **BASE_ENV,
+            "SUPPORT_WEBHOOK_URL": "https://hooks.example.com/support?token=t0ken",
+            "SUPPORT_WEBHOOK_SECRET": "wh-secret",
+            "SUPPORT_PAGERDUTY_ROUTING_KEY": "pd-routing-key",
+            "SUPPORT_PAGERDUTY_URL": "http://127.0.0.1:9/v2/enqueue",
+        }
+    )
+    assert settings.webhook_url == "https://hooks.example.com/support?token=t0ken"
+    assert settings.webhook_secret == "wh-secret" and settings.pagerduty_routing_key == "pd-routing-key"
+    assert settings.pagerduty_url == "http://127.0.0.1:9/v2/enqueue"
+    assert not {"t0ken", "wh-secret", "pd-routing-key"} & set(re.findall(r"[\w-]+", repr(settings)))
+
+
+@pytest.mark.parametrize(
+    ("env", "named", "says"),
+    [
+        ({"SUPPORT_WEBHOOK_URL": "https://example.com/hook"}, "SUPPORT_WEBHOOK_SECRET", "is not set"),
+        ({"SUPPORT_WEBHOOK_SECRET": "s3cret"}, "SUPPORT_WEBHOOK_URL", "is not set"),
+        (
+            {"SUPPORT_WEBHOOK_URL": "ftp://example.com/x", "SUPPORT_WEBHOOK_SECRET": "s"},
+            "SUPPORT_WEBHOOK_URL",
+            "http(s)",
+        ),
+        ({"SUPPORT_WEBHOOK_URL": "example.com/hook", "SUPPORT_WEBHOOK_SECRET": "s"}, "SUPPORT_WEBHOOK_URL", "http(s)"),
+        ({"SUPPORT_PAGERDUTY_URL": "events.pagerduty.com"}, "SUPPORT_PAGERDUTY_URL", "http(s)"),
+    ],
+)
+def test_a_bad_webhook_or_pagerduty_setting_is_one_line_naming_it(env: dict[str, str], named: str, says: str) -> None:
+    with pytest.raises(ConfigError) as error:
+        load_settings({**BASE_ENV, **env})
+    assert error.value.setting == named and says in error.value.problem
+    assert "\n" not in str(error.value) and "s3cret" not in str(error.value)

@@ -47,15 +47,22 @@ def set_waiting(bot: BotUnderTest, t: dict) -> None:
     assert status(bot, t["number"]) == "waiting_on_customer"
 
 
+def waiting_ticket(bot: BotUnderTest) -> dict:
+    """A ticket filed in the customer channel and set waiting on the customer; its two alarms are set."""
+    bot.join_channel(CUSTOMER_CHANNEL)
+    t = filed(bot)
+    set_waiting(bot, t)
+    n = t["number"]
+    assert pending_jobs(bot) == [f"pending_close:{n}", f"pending_remind:{n}"]
+    return t
+
+
 def test_a_silent_customer_is_reminded_once_then_the_ticket_is_closed_and_a_reply_reopens_it(
     slack: SlackStub, database_url: str
 ) -> None:
     with running_bot(slack, database_url, **SHORT) as bot:
-        bot.join_channel(CUSTOMER_CHANNEL)
-        t = filed(bot)
-        set_waiting(bot, t)
+        t = waiting_ticket(bot)
         n = t["number"]
-        assert pending_jobs(bot) == [f"pending_close:{n}", f"pending_remind:{n}"]
 
         reminder = slack.wait_for(lambda: thread_posts(slack, t["card_ts"], REMINDER), timeout=10)[0]
         assert f"#{n}" in reminder["text"] and f"<@{CUSTOMER}>" in reminder["text"]
@@ -129,11 +136,8 @@ def test_waiting_again_after_a_reply_starts_over(slack: SlackStub, database_url:
 def test_the_alarms_survive_a_restart_and_act_once_even_if_fired_twice(slack: SlackStub, database_url: str) -> None:
     env = {"SUPPORT_PENDING_REMIND": "2s", "SUPPORT_PENDING_CLOSE": "8s"}  # room for two start-ups between
     with running_bot(slack, database_url, **env) as bot:
-        bot.join_channel(CUSTOMER_CHANNEL)
-        t = filed(bot)
-        set_waiting(bot, t)
+        t = waiting_ticket(bot)
         n = t["number"]
-        assert pending_jobs(bot) == [f"pending_close:{n}", f"pending_remind:{n}"]
         close_at = utc(bot.sql("SELECT pending_close_at FROM tickets WHERE id = :n", n=n)[0][0])
     assert thread_posts(slack, t["card_ts"], REMINDER) == []  # stopped before the reminder was due
     time.sleep(2.5)  # the reminder falls due while the bot is down

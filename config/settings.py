@@ -105,6 +105,10 @@ class Settings:
         default_factory=lambda: {s: lvl.default_first_response for s, lvl in SEVERITY_LEVELS.items()}
     )
 
+    # Tickets waiting on the customer (issue 18): the reminder, then the close, from when it started waiting.
+    pending_remind: timedelta = timedelta(days=5)
+    pending_close: timedelta = timedelta(days=7)
+
     dashboard_nudge_after: timedelta = timedelta(days=7)
     dashboard_nudge_every: timedelta = timedelta(days=3)
     dashboard_nudge_max: int = 5
@@ -246,6 +250,12 @@ def load_settings(env: Mapping[str, str], mode: Mode = Mode.HTTP) -> Settings:
     digest_channel = (env.get("SUPPORT_DIGEST_CHANNEL") or "").strip() or None
     if digest_channel is not None and not _CHANNEL_ID.match(digest_channel):
         raise ConfigError("SUPPORT_DIGEST_CHANNEL", "must be a channel ID such as C0123456789, not a name")
+    pending_remind = _duration(env, "SUPPORT_PENDING_REMIND", timedelta(days=5))
+    pending_close = _duration(env, "SUPPORT_PENDING_CLOSE", timedelta(days=7))
+    if pending_close <= pending_remind:
+        raise ConfigError(
+            "SUPPORT_PENDING_CLOSE", "must be longer than SUPPORT_PENDING_REMIND (the reminder comes before the close)"
+        )
     processes = _count(env, "SUPPORT_PROCESSES", 1, minimum=1)
     if processes > 1 and database_url.startswith("sqlite"):
         raise ConfigError("SUPPORT_PROCESSES", "must be 1 with SQLite (one process per database); use PostgreSQL")
@@ -256,6 +266,8 @@ def load_settings(env: Mapping[str, str], mode: Mode = Mode.HTTP) -> Settings:
         log_level=log_level,
         sla_targets=sla_targets,
         next_response_targets=next_response_targets,
+        pending_remind=pending_remind,
+        pending_close=pending_close,
         sla_untriaged=_duration(env, "SUPPORT_SLA_UNTRIAGED", sla_targets[Severity.MEDIUM]),
         intake_mode=_intake_mode(env),
         ask_cooldown=_duration(env, "SUPPORT_ASK_COOLDOWN", timedelta(hours=1)),

@@ -20,6 +20,7 @@ class PostKind(StrEnum):
     TICKET_ACK = "ticket_ack"  # "it is with the team", in the card's thread
     CARD_UPDATE = "card_update"  # the card re-rendered (chat.update)
     RATING_REQUEST = "rating_request"  # after resolving, in the card's thread
+    PENDING_NOTE = "pending_note"  # waiting on the customer: a reminder or the close note (payload["note"])
     # A ticket, in triage
     TRIAGE_MIRROR = "triage_mirror"  # the ticket's triage card
     MIRROR_UPDATE = "mirror_update"  # the triage card re-rendered (chat.update)
@@ -48,13 +49,25 @@ class PostKind(StrEnum):
 
 
 # Posts in a ticket's customer channel: when one fails for good, the triage card says so.
-CUSTOMER_TICKET_POSTS = (PostKind.TICKET_CARD, PostKind.TICKET_ACK, PostKind.CARD_UPDATE, PostKind.RATING_REQUEST)
+CUSTOMER_TICKET_POSTS = (
+    PostKind.TICKET_CARD,
+    PostKind.TICKET_ACK,
+    PostKind.CARD_UPDATE,
+    PostKind.RATING_REQUEST,
+    PostKind.PENDING_NOTE,
+)
 
 
 def ticket_post_key(kind: PostKind, ticket_id: int) -> str:
     """The key of a post a ticket gets once (its card, acknowledgement, triage mirror):
     "ticket_card:12". Rows waiting on the card find it by this key."""
     return f"{kind}:{ticket_id}"
+
+
+def pending_note_key(note: str, ticket_id: int, since: datetime) -> str:
+    """The key of a waiting ticket's reminder or close note (`note`: "remind" or "close"): once per
+    ticket and wait (`since`: when it started waiting on the customer)."""
+    return f"{PostKind.PENDING_NOTE}:{ticket_id}:{note}:{since.timestamp():.6f}"
 
 
 def repeat_key(kind: PostKind, about: int | str, now: datetime) -> str:

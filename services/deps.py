@@ -30,6 +30,7 @@ from services.tickets import (
 from slack_api.identity import Directory
 from store.db import Database, Row
 from store.models import Customer, Ticket
+from tickets.pending import PendingPolicy
 
 log = logging.getLogger(__name__)
 
@@ -150,6 +151,7 @@ class Deps:
             s.critical_update_every,
             untriaged=s.sla_untriaged,
             next_response=s.next_response_targets,
+            pending=PendingPolicy(s.pending_remind, s.pending_close),
         )
 
     def _sync(self, key: str, timers: list[Timer], prefixes: tuple[str, ...]) -> None:

@@ -50,6 +50,7 @@ from slack_api.identity import Directory
 from store.db import Row, insert_new_key
 from store.models import Customer, OutboxMessage, Ticket, TriageBatch
 from tickets.intake import CONVERSATION_SOURCE, HEARD_EMOJI, RESOLVED_EMOJI
+from tickets.pending import PendingStep
 from tickets.rules import Status
 from tickets.severity import Severity
 from tickets.sla import sla_state
@@ -66,6 +67,7 @@ from ui.blocks import (
     build_triage_note,
     build_welcome,
 )
+from ui.messages import pending_closed, pending_reminder
 from ui.onboarding import (
     build_a_team_guidance,
     build_channel_size_warning,
@@ -369,6 +371,29 @@ class PostPlanner:
         return Post(
             "chat.postMessage",
             {"channel": ticket.channel_id, "thread_ts": ticket.thread_ts, "text": text, "blocks": blocks},
+            pace_key=ticket.channel_id,
+        )
+
+    def _plan_pending_note(self, session: Session, row: OutboxRow) -> Post:
+        """A ticket waiting on the customer: the reminder (not sent if they have replied since it was
+        owed) or the note that it was closed for want of a reply, in the ticket's thread."""
+        ticket = self._ticket(session, row)
+        note = row.payload.get("note")
+        if ticket.thread_ts is None:
+            if self._card_error(session, ticket):
+                raise Abandon("the ticket card was never posted")
+            raise Defer("waiting for the ticket card")
+        if note == PendingStep.REMIND:
+            if ticket.status != Status.WAITING_ON_CUSTOMER.value:
+                raise Settled(f"ticket {ticket.id} is {ticket.status} now: no reminder")
+            text = pending_reminder(ticket.id, ticket.reporter_id, timedelta(seconds=row.payload["closes_in"]))
+        elif note == PendingStep.CLOSE:
+            text = pending_closed(ticket.id, ticket.reporter_id, timedelta(seconds=row.payload["waited"]))
+        else:
+            raise Abandon(f"unknown pending note {note!r}")
+        return Post(
+            "chat.postMessage",
+            {"channel": ticket.channel_id, "thread_ts": ticket.thread_ts, "text": text},
             pace_key=ticket.channel_id,
         )
 
@@ -755,6 +780,7 @@ _PLANS: Mapping[str, Callable[[PostPlanner, Session, OutboxRow], Post]] = Mappin
         PostKind.CARD_UPDATE: PostPlanner._plan_card_update,
         PostKind.MIRROR_UPDATE: PostPlanner._plan_mirror_update,
         PostKind.RATING_REQUEST: PostPlanner._plan_rating_request,
+        PostKind.PENDING_NOTE: PostPlanner._plan_pending_note,
         PostKind.TRIAGE_NOTE: PostPlanner._plan_triage_note,
         PostKind.POST_REFUSED: PostPlanner._plan_post_refused,
         PostKind.TRIAGE_SUMMARY: PostPlanner._plan_triage_summary,

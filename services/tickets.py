@@ -11,7 +11,7 @@ No Slack calls here: what Slack must be told is written to the outbox in the sam
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from sqlalchemy import Executable, and_, bindparam, case, func, insert, literal, or_, select, true, update
@@ -20,9 +20,11 @@ from sqlalchemy.orm import Session
 
 from outbox import (
     PostKind,
+    enqueue,
     enqueue_fresh,
     enqueue_repeat,
     enqueue_triage_note,
+    pending_note_key,
     reaction_post,
     ticket_post_key,
 )
@@ -35,6 +37,7 @@ from tickets import workflow
 from tickets.channels import ChannelState
 from tickets.intake import CONVERSATION_SOURCE, HEARD_EMOJI, RESOLVED_EMOJI
 from tickets.model import TicketInfo
+from tickets.pending import PendingPolicy, PendingStep
 from tickets.rules import CLOSED_STATUSES, Status
 from tickets.severity import Severity
 from tickets.sla import BusinessHours, critical_update_due, sla_deadlines
@@ -44,7 +47,17 @@ SLA_BREACH_JOB = "sla_breach"
 CRITICAL_UPDATE_JOB = "critical_update"
 NEXT_WARN_JOB = "next_response_warn"  # 75% of the next-response target used
 NEXT_BREACH_JOB = "next_response_breach"
-TICKET_TIMER_PREFIXES = ("sla_warn:", "sla_breach:", "critical_update:", "next_warn:", "next_breach:")
+PENDING_REMIND_JOB = "pending_remind"  # waiting on the customer: remind them (tickets/pending.py)
+PENDING_CLOSE_JOB = "pending_close"  # waiting on the customer too long: close the ticket
+TICKET_TIMER_PREFIXES = (
+    "sla_warn:",
+    "sla_breach:",
+    "critical_update:",
+    "next_warn:",
+    "next_breach:",
+    "pending_remind:",
+    "pending_close:",
+)
 # Audit trail: a customer wrote again after a staff reply and a next-response clock started (its
 # `at` is the message's time; the digest's median next response runs from it to the next staff reply).
 NEXT_RESPONSE_EVENT = "next_response"
@@ -60,14 +73,16 @@ AUDIT_FIELD_NAMES = {"status": "status", "severity": "severity", "assignee_id": 
 @dataclass(frozen=True)
 class SlaPolicy:
     """First-response targets, optional business hours, the Critical update cadence, the target of
-    a conversation with no severity yet (default: Medium's) and the next-response targets (default:
-    the first-response ones)."""
+    a conversation with no severity yet (default: Medium's), the next-response targets (default:
+    the first-response ones) and how long a ticket waits on the customer before they are reminded
+    and before it is closed (`pending`, default 5 and 7 days)."""
 
     targets: Mapping[Severity, timedelta]
     hours: BusinessHours | None
     critical_update_every: timedelta
     untriaged: timedelta | None = None
     next_response: Mapping[Severity, timedelta] | None = None
+    pending: PendingPolicy = field(default_factory=PendingPolicy)
 
     def first_response_target(self, severity: Severity | None) -> timedelta:
         if severity is None:
@@ -491,6 +506,51 @@ def _stop_waiting(ticket: Ticket | Row) -> None:
     ticket.next_response_warned, ticket.next_response_breached_at = False, None
 
 
+def _start_pending(ticket: Ticket | Row, policy: PendingPolicy, now: datetime) -> None:
+    """The ticket starts waiting on the customer at `now`: the reminder and the close fall due."""
+    ticket.pending_since = now
+    ticket.pending_remind_at, ticket.pending_close_at = policy.deadlines(now)
+    ticket.pending_reminded_at = None
+
+
+def _stop_pending(ticket: Ticket | Row) -> None:
+    """The ticket is not waiting on the customer (any more): no reminder, no close."""
+    ticket.pending_since = ticket.pending_remind_at = ticket.pending_close_at = ticket.pending_reminded_at = None
+
+
+def remind_waiting_customer(session: Session, ticket: Ticket, now: datetime) -> bool:
+    """Owe the customer the reminder in the ticket's thread (once per wait: the row remembers it,
+    and the post's key names the wait). False if the ticket is not waiting or was reminded."""
+    if ticket.status != Status.WAITING_ON_CUSTOMER.value or ticket.pending_since is None:
+        return False
+    if ticket.pending_reminded_at is not None:
+        return False
+    ticket.pending_reminded_at = now
+    closes_in = max(ticket.pending_close_at - now, timedelta(0)) if ticket.pending_close_at else timedelta(0)
+    key = pending_note_key(PendingStep.REMIND, ticket.id, ticket.pending_since)
+    payload = {"note": PendingStep.REMIND.value, "closes_in": closes_in.total_seconds()}
+    enqueue(session, kind=PostKind.PENDING_NOTE, dedupe_key=key, now=now, ticket_id=ticket.id, payload=payload)
+    return True
+
+
+def close_waiting_ticket(
+    session: Session, ticket: Ticket, *, actor: str | None, now: datetime, sla: SlaPolicy
+) -> list[workflow.Change]:
+    """Resolve a ticket that waited on the customer too long (by `actor`, the bot; the audit trail
+    says why) and owe the note in its thread that says so and how to reopen it. No rating request:
+    nobody helped. Nothing (an empty list) if it is not waiting any more."""
+    since, close_at = ticket.pending_since, ticket.pending_close_at
+    if since is None:
+        return []
+    changes = _apply(session, ticket, workflow.close_for_no_reply(_state(ticket), now), actor, now, sla, rating=False)
+    if changes:
+        waited = (close_at or now) - since
+        key = pending_note_key(PendingStep.CLOSE, ticket.id, since)
+        payload = {"note": PendingStep.CLOSE.value, "waited": waited.total_seconds()}
+        enqueue(session, kind=PostKind.PENDING_NOTE, dedupe_key=key, now=now, ticket_id=ticket.id, payload=payload)
+    return changes
+
+
 def _set_next_response(ticket: Ticket | Row, sla: SlaPolicy, since: datetime) -> None:
     """(Re)start the next-response clock from `since` against the ticket's severity (no severity:
     the untriaged target), in business hours as the first response (Critical: always running)."""
@@ -502,7 +562,8 @@ def _set_next_response(ticket: Ticket | Row, sla: SlaPolicy, since: datetime) ->
 
 def ticket_timers(ticket: Ticket | Row) -> list[Timer]:
     """The alarms a ticket's row asks for: SLA warning and breach (until answered), Critical updates,
-    next-response warning and breach (while a customer who wrote again waits on us)."""
+    next-response warning and breach (while a customer who wrote again waits on us), the reminder
+    (until sent) and the close of a ticket waiting on the customer."""
     timers: list[Timer] = []
     if ticket.status in CLOSED:
         return timers
@@ -519,6 +580,10 @@ def ticket_timers(ticket: Ticket | Row) -> list[Timer]:
             timers.append(Timer(f"next_warn:{ticket.id}", ticket.next_response_warn_at, NEXT_WARN_JOB, params))
         if ticket.next_response_breached_at is None:
             timers.append(Timer(f"next_breach:{ticket.id}", ticket.next_response_due_at, NEXT_BREACH_JOB, params))
+    if ticket.status == Status.WAITING_ON_CUSTOMER.value and ticket.pending_close_at is not None:
+        if ticket.pending_reminded_at is None and ticket.pending_remind_at is not None:
+            timers.append(Timer(f"pending_remind:{ticket.id}", ticket.pending_remind_at, PENDING_REMIND_JOB, params))
+        timers.append(Timer(f"pending_close:{ticket.id}", ticket.pending_close_at, PENDING_CLOSE_JOB, params))
     return timers
 
 
@@ -540,9 +605,17 @@ def _state(ticket: Ticket) -> workflow.TicketState:
 
 
 def _apply(
-    session: Session, ticket: Ticket, transition: workflow.Transition, actor: str | None, now: datetime, sla: SlaPolicy
+    session: Session,
+    ticket: Ticket,
+    transition: workflow.Transition,
+    actor: str | None,
+    now: datetime,
+    sla: SlaPolicy,
+    *,
+    rating: bool = True,
 ) -> list[workflow.Change]:
-    """Write a transition's new state and its audit trail; owe the card refreshes."""
+    """Write a transition's new state and its audit trail; owe the card refreshes (and, if it is
+    resolved now and `rating`, the rating request)."""
     state, changes = transition
     if not changes:
         return changes
@@ -552,6 +625,7 @@ def _apply(
     ends_page = (ticket.first_response_at is None and state.first_response_at is not None) or (
         not was_closed and state.status.value in CLOSED
     )
+    was_waiting = ticket.status == Status.WAITING_ON_CUSTOMER.value
     resolved_now = state.status == Status.RESOLVED and ticket.status != Status.RESOLVED.value
     if severity_changed:  # re-prioritised: the timers start over against the new target
         ticket.sla_warned, ticket.sla_breached_at = False, None
@@ -594,7 +668,11 @@ def _apply(
         _stop_waiting(ticket)  # not waiting on us: a customer's reply that brings it back starts the wait again
     elif severity_changed and ticket.next_response_due_at is not None and ticket.waiting_since is not None:
         _set_next_response(ticket, sla, ticket.waiting_since)  # re-prioritised: against the new target
-    if resolved_now:
+    if state.status != Status.WAITING_ON_CUSTOMER:
+        _stop_pending(ticket)
+    elif not was_waiting:
+        _start_pending(ticket, sla.pending, now)
+    if resolved_now and rating:
         enqueue_repeat(session, PostKind.RATING_REQUEST, ticket.id, now, ticket_id=ticket.id)
     if ticket.source == CONVERSATION_SOURCE and was_closed != (ticket.status in CLOSED):
         _show_state_on_messages(session, ticket, now)

@@ -25,24 +25,31 @@ from services.tickets import (
     CRITICAL_UPDATE_JOB,
     NEXT_BREACH_JOB,
     NEXT_WARN_JOB,
+    PENDING_CLOSE_JOB,
+    PENDING_REMIND_JOB,
     SETTLE_AUTHORS_JOB,
     SETTLE_AUTHORS_PREFIX,
     SLA_BREACH_JOB,
     SLA_WARN_JOB,
+    close_waiting_ticket,
     customer_channel,
     lock_ticket,
     open_ticket_timers,
+    remind_waiting_customer,
     request_card_update,
     settle_reply_author,
     tickets_with_unsettled_replies,
     unsettled_replies,
 )
 from store.models import Ticket
+from tickets.pending import PendingStep, pending_step
+from tickets.rules import Status
 
 log = logging.getLogger(__name__)
 TICKET_JOBS = (SLA_WARN_JOB, SLA_BREACH_JOB, CRITICAL_UPDATE_JOB, NEXT_WARN_JOB, NEXT_BREACH_JOB)
 # Alarms that page or warn about a missing staff reply: a reply whose author was unknown may be it.
 _RESPONSE_JOBS = (SLA_WARN_JOB, SLA_BREACH_JOB, NEXT_WARN_JOB, NEXT_BREACH_JOB)
+PENDING_JOBS = (PENDING_REMIND_JOB, PENDING_CLOSE_JOB)
 
 
 class TimerJobs:
@@ -58,6 +65,9 @@ class TimerJobs:
             return
         if kind in TICKET_JOBS:
             self._ticket_timer(kind, int(params["ticket_id"]))
+            return
+        if kind in PENDING_JOBS:
+            self.pending_timer(int(params["ticket_id"]))
             return
         if kind == SETTLE_AUTHORS_JOB:
             self.settle_reply_authors(int(params["ticket_id"]), int(params.get("attempt", 1)))
@@ -149,6 +159,39 @@ class TimerJobs:
                 enqueue_triage_note(session, "update_owed", ticket.id, owed, now, count=owed)
                 ticket.next_update_due_at = now + deps.settings.critical_update_every
         deps.sync_ticket_timers(ticket)
+
+    def pending_timer(self, ticket_id: int) -> PendingStep | None:
+        """A ticket waiting on the customer: remind them, or close it, whichever its row says is due
+        now (either alarm may fire: each re-reads the row, so a second firing does nothing). A reply
+        whose author was unknown may be the customer's, which reopens it: it is named first.
+        Returns what was done, or None."""
+        deps = self._deps
+        self.settle_reply_authors(ticket_id, None)
+        try:  # the audit trail names the bot; if Slack can't say who that is now, it names nobody
+            bot_user: str | None = deps.directory.host().bot_user_id
+        except Exception:  # noqa: BLE001 - closing the ticket must not wait on auth.test
+            log.warning("closing waiting tickets without the bot's user id (auth.test failed)")
+            bot_user = None
+        now = deps.clock()
+        done: PendingStep | None = None
+        with deps.db.transaction() as session:
+            ticket = session.get(Ticket, ticket_id, with_for_update=True)
+            if ticket is None:
+                return None
+            live = customer_channel(session, ticket.channel_id) is not None
+            if live and ticket.status == Status.WAITING_ON_CUSTOMER.value:
+                step = pending_step(
+                    ticket.pending_remind_at, ticket.pending_close_at, ticket.pending_reminded_at is not None, now
+                )
+                if step == PendingStep.REMIND:
+                    acted = remind_waiting_customer(session, ticket, now)
+                else:
+                    acted = step == PendingStep.CLOSE and bool(
+                        close_waiting_ticket(session, ticket, actor=bot_user, now=now, sla=deps.sla_policy)
+                    )
+                done = step if acted else None
+        deps.sync_ticket_timers(ticket)
+        return done
 
     @staticmethod
     def _next_response_timer(session: Session, kind: str, ticket: Ticket, now: datetime) -> None:

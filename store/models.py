@@ -99,6 +99,12 @@ class Ticket(Base):
     # The triage summary the ticket was listed in instead of its own mirror (a burst); None: not.
     # Then triage_ts is the summary's ts (outbox/batching.py).
     triage_batch_id: Mapped[int | None] = mapped_column(ForeignKey("triage_batches.id"))
+    # Waiting on the customer (tickets/pending.py): since when, when they are reminded and when the
+    # ticket is closed for want of a reply, and when the reminder went out. All None: not waiting.
+    pending_since: Mapped[datetime | None]
+    pending_remind_at: Mapped[datetime | None]
+    pending_close_at: Mapped[datetime | None]
+    pending_reminded_at: Mapped[datetime | None]
 
 
 class TicketMessage(Base):

@@ -18,6 +18,7 @@ REASON_MAX = 500
 REOPEN_REASON = "customer replied"
 NOISE_REASON = "not a ticket"
 STAFF_REPLY_REASON = "staff replied"
+NO_REPLY_REASON = "no reply from the customer"
 
 
 @dataclass(frozen=True)
@@ -116,6 +117,14 @@ def resolve(state: TicketState, now: datetime) -> Transition:
     if state.status == Status.RESOLVED:
         return state, []
     return _apply(state, status=Status.RESOLVED, resolved_at=now)
+
+
+def close_for_no_reply(state: TicketState, now: datetime) -> Transition:
+    """A ticket that waited on the customer too long is resolved at `now`, with the reason recorded.
+    Only a ticket still waiting on the customer: any other (a reply reopened it) changes nothing."""
+    if state.status != Status.WAITING_ON_CUSTOMER:
+        return state, []
+    return _apply(state, NO_REPLY_REASON, status=Status.RESOLVED, resolved_at=now)
 
 
 def not_a_ticket(state: TicketState, now: datetime) -> Transition:

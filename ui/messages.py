@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 # -- who may do what ------------------------------------------------------------------------------
 WHO_ARE_YOU_UNKNOWN = (
     "I couldn't check who you are just now (Slack didn't answer), so nothing changed. Try again in a moment."
@@ -102,3 +104,33 @@ def intake_usage(labels: dict[str, str]) -> str:
     """`/ticket intake <word>` (staff) with a word that is not a mode."""
     modes = ", ".join(f"`{mode}`" for mode in labels)
     return f"That is not an intake mode. Use one of {modes}, or `/ticket intake` to see the current one."
+
+
+# -- a ticket waiting on the customer (issue 18) ------------------------------------------------------
+def _in_words(delta: timedelta) -> str:
+    """'2 days', '1 day', '3 hours', '20 minutes', '5 seconds': in the largest unit it holds a whole
+    one of, rounded to the nearest (an alarm fires a little late: 1 d 23 h 59 min is '2 days')."""
+    seconds = max(0.0, delta.total_seconds())
+    for unit, size in (("day", 86400), ("hour", 3600), ("minute", 60), ("second", 1)):
+        if seconds >= size or unit == "second":
+            count = max(1, round(seconds / size)) if seconds else 0
+            return f"{count} {unit}{'' if count == 1 else 's'}"
+    raise AssertionError("unreachable")
+
+
+def pending_reminder(number: int, reporter_id: str, closes_in: timedelta) -> str:
+    """Posted in the thread of ticket `number` when it has waited on the customer (`reporter_id`)
+    for a while; `closes_in` is how long until it is closed if nobody replies."""
+    return (
+        f"Hi <@{reporter_id}>, just checking in on ticket #{number}: do you still need help with this? "
+        f"Reply here and the team will pick it up. If we don't hear from you, "
+        f"we'll close it in {_in_words(closes_in)}."
+    )
+
+
+def pending_closed(number: int, reporter_id: str, waited: timedelta) -> str:
+    """Posted in the thread of ticket `number` when it was closed because no reply came in `waited`."""
+    return (
+        f"Hi <@{reporter_id}>, we've closed ticket #{number} because we haven't heard back "
+        f"in {_in_words(waited)}. If you still need help, just reply here and it reopens."
+    )

@@ -38,7 +38,8 @@ def _first_line(error: BaseException | None) -> str:
 
 
 def _fail(message: str) -> int:
-    print(f"support-bot: {message}", file=sys.stderr)
+    for line in message.splitlines() or [message]:  # a routing file may have several problems: a line each
+        print(f"support-bot: {line}", file=sys.stderr)
     return 2
 
 

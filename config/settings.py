@@ -11,10 +11,14 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from enum import StrEnum
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from tickets.intake import IntakeMode
 from tickets.severity import SEVERITY_LEVELS, Severity
 from tickets.sla import BusinessHours, parse_business_hours
+
+if TYPE_CHECKING:
+    from config.routing import Routing
 
 DEFAULT_SLACK_API_BASE_URL = "https://slack.com/api/"
 DEFAULT_DIGEST_SCHEDULE = "0 9 * * mon"
@@ -88,6 +92,8 @@ class Settings:
     webhook_secret: str | None = field(default=None, repr=False)
     pagerduty_routing_key: str | None = field(default=None, repr=False)
     pagerduty_url: str = DEFAULT_PAGERDUTY_URL
+    # Product areas and their routes (SUPPORT_ROUTING_FILE, docs/routing.md); None: one area, triage_channel.
+    routing: Routing | None = None
 
     @property
     def oauth_enabled(self) -> bool:
@@ -215,6 +221,14 @@ def _webhook(env: Mapping[str, str]) -> tuple[str | None, str | None]:
     return url, secret
 
 
+def _routing(env: Mapping[str, str]) -> Routing | None:
+    """SUPPORT_ROUTING_FILE: the path of the routing file (docs/routing.md), or None when unset."""
+    from config.routing import load_routing  # config.routing builds on this module's ConfigError
+
+    raw = (env.get("SUPPORT_ROUTING_FILE") or "").strip()
+    return load_routing(Path(raw)) if raw else None
+
+
 def _port(raw: str | None, name: str = "PORT") -> int:
     if raw is None or not str(raw).strip():
         return 3000
@@ -321,6 +335,7 @@ def load_settings(env: Mapping[str, str], mode: Mode = Mode.HTTP) -> Settings:
 
     return Settings(
         **common,
+        routing=_routing(env),
         webhook_url=webhook_url,
         webhook_secret=webhook_secret,
         pagerduty_routing_key=(env.get("SUPPORT_PAGERDUTY_ROUTING_KEY") or "").strip() or None,

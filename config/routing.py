@@ -1,0 +1,262 @@
+"""The routing file (`SUPPORT_ROUTING_FILE`, TOML): product areas, each with its own route, and tiers.
+
+Pure parsing with the standard library's `tomllib`; no Slack, no database. `load_routing(path)`
+returns a frozen `Routing` or raises `RoutingFileError` listing every problem found, one line each
+naming the file, the area (or tier) and the field, so an operator fixes the file in one pass.
+
+The shape (docs/routing.md has a complete example)::
+
+    [[area]]
+    name = "Session replay"            # shown in the ticket form's Area picker
+    description = "Recordings, heatmaps, paths"
+    channel = "C0123REPLAY"            # this area's triage channel
+    oncall = "S0123REPLAY"             # user (U…/W…) or user group (S…) mentioned on breach
+    assign = "round_robin"             # none | round_robin | cs_owner
+    pagerduty_routing_key = "…"        # optional
+    [tiers.Enterprise]
+    first_response = { critical = "15m", high = "1h", medium = "4h", low = "1d" }
+    next_response = { critical = "15m", high = "2h", medium = "8h", low = "2d" }
+    critical_update = "30m"            # optional
+
+Tiers and assignment policies are parsed and validated here; applying them is not built yet.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import timedelta
+from enum import StrEnum
+from pathlib import Path
+from typing import Any
+
+from config.settings import ConfigError, parse_duration
+from tickets.severity import Severity
+
+SETTING = "SUPPORT_ROUTING_FILE"
+_CHANNEL_ID = re.compile(r"^[CG][A-Z0-9]{2,}$")
+_ONCALL_ID = re.compile(r"^[UWS][A-Z0-9]{2,}$")
+# Slack's limits on a static_select: 100 options, 75 characters of text and of description.
+MAX_AREAS = 100
+MAX_OPTION_TEXT = 75
+
+_AREA_KEYS = frozenset({"name", "description", "channel", "oncall", "assign", "pagerduty_routing_key"})
+_TIER_KEYS = frozenset({"first_response", "next_response", "critical_update"})
+_TOP_KEYS = frozenset({"area", "tiers"})
+
+
+class AssignPolicy(StrEnum):
+    """Who gets a new ticket of an area. Parsed only: no policy is applied yet (issue 18)."""
+
+    NONE = "none"
+    ROUND_ROBIN = "round_robin"
+    CS_OWNER = "cs_owner"
+
+
+@dataclass(frozen=True)
+class Area:
+    """One product area and its route.
+
+    `channel` is a channel ID (C…/G…); `oncall` a user (U…/W…) or user group (S…) ID or None (then
+    SUPPORT_ONCALL applies); `pagerduty_routing_key` None means SUPPORT_PAGERDUTY_ROUTING_KEY."""
+
+    name: str
+    channel: str
+    description: str = ""
+    oncall: str | None = None
+    assign: AssignPolicy = AssignPolicy.NONE
+    pagerduty_routing_key: str | None = field(default=None, repr=False)
+
+
+@dataclass(frozen=True)
+class Tier:
+    """Targets for one plan (or `onboarding`): durations per severity; a severity left out keeps
+    the global target. Parsed only: tiers are not applied to tickets yet (issue 18)."""
+
+    name: str
+    first_response: Mapping[Severity, timedelta] = field(default_factory=dict)
+    next_response: Mapping[Severity, timedelta] = field(default_factory=dict)
+    critical_update: timedelta | None = None
+
+
+@dataclass(frozen=True)
+class Routing:
+    """The parsed routing file: areas in file order (the picker's order) and tiers by name."""
+
+    areas: tuple[Area, ...]
+    tiers: Mapping[str, Tier] = field(default_factory=dict)
+
+    def area(self, name: str | None) -> Area | None:
+        """The area called `name` (exact), or None for None or a name no longer in the file."""
+        if name is None:
+            return None
+        return next((a for a in self.areas if a.name == name), None)
+
+
+class RoutingFileError(ConfigError):
+    """The routing file cannot be used. `problems` holds one line per problem; str() is those
+    lines, each starting with SUPPORT_ROUTING_FILE and the file's path."""
+
+    def __init__(self, path: Path | str, problems: list[str]) -> None:
+        self.path = str(path)
+        self.problems = [f"{self.path}: {p}" for p in problems]
+        super().__init__(SETTING, "\n".join(self.problems))
+
+    def __str__(self) -> str:
+        return "\n".join(f"{SETTING}: {p}" for p in self.problems)
+
+
+def load_routing(path: Path | str) -> Routing:
+    """Read and validate the routing file at `path`. Raises RoutingFileError (a ConfigError) when
+    the file is missing, unreadable, not TOML, or holds any invalid area or tier."""
+    try:
+        raw = Path(path).read_bytes()
+    except OSError as exc:
+        raise RoutingFileError(path, [f"cannot read the file ({exc.strerror or exc})"]) from None
+    try:
+        data = tomllib.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        raise RoutingFileError(path, [f"is not valid TOML ({exc})"]) from None
+    return parse_routing(data, path)
+
+
+def parse_routing(data: Mapping[str, Any], path: Path | str = "<routing>") -> Routing:
+    """Validate an already-parsed TOML document (see load_routing). Raises RoutingFileError."""
+    problems: list[str] = []
+    for key in sorted(set(data) - _TOP_KEYS):
+        problems.append(f"{key}: unknown key (expected [[area]] and [tiers.NAME] tables)")
+    areas = _areas(data.get("area"), problems)
+    tiers = _tiers(data.get("tiers", {}), problems)
+    if problems:
+        raise RoutingFileError(path, problems)
+    return Routing(areas=tuple(areas), tiers=tiers)
+
+
+def _areas(raw: Any, problems: list[str]) -> list[Area]:
+    if raw is None:
+        problems.append("area: no [[area]] tables (list at least one product area)")
+        return []
+    if not isinstance(raw, list):
+        problems.append("area: must be [[area]] tables")
+        return []
+    if len(raw) > MAX_AREAS:
+        problems.append(f"area: at most {MAX_AREAS} areas (Slack's limit on a picker), not {len(raw)}")
+    areas: list[Area] = []
+    seen: set[str] = set()
+    for index, entry in enumerate(raw, start=1):
+        label = f"area #{index}"
+        if not isinstance(entry, dict):
+            problems.append(f"{label}: must be a table")
+            continue
+        name = entry.get("name")
+        if isinstance(name, str) and name.strip():
+            label = f"area {name.strip()!r}"
+        area = _area(entry, label, problems)
+        if area is None:
+            continue
+        if area.name.casefold() in seen:
+            problems.append(f"{label}: name: duplicate area name")
+            continue
+        seen.add(area.name.casefold())
+        areas.append(area)
+    return areas
+
+
+def _area(entry: Mapping[str, Any], label: str, problems: list[str]) -> Area | None:
+    before = len(problems)
+    for key in sorted(set(entry) - _AREA_KEYS):
+        problems.append(f"{label}: {key}: unknown key (expected one of {', '.join(sorted(_AREA_KEYS))})")
+    name = _text(entry, "name", label, problems, required=True, limit=MAX_OPTION_TEXT)
+    description = _text(entry, "description", label, problems, limit=MAX_OPTION_TEXT) or ""
+    channel = _text(entry, "channel", label, problems, required=True)
+    if channel is not None and not _CHANNEL_ID.match(channel):
+        problems.append(f"{label}: channel: must be a channel ID such as C0123456789, not {channel!r}")
+    oncall = _text(entry, "oncall", label, problems)
+    if oncall is not None and not _ONCALL_ID.match(oncall):
+        problems.append(f"{label}: oncall: must be a user ID (U…) or a user group ID (S…), not {oncall!r}")
+    assign_raw = _text(entry, "assign", label, problems) or AssignPolicy.NONE.value
+    assign = None
+    try:
+        assign = AssignPolicy(assign_raw)
+    except ValueError:
+        choices = " | ".join(p.value for p in AssignPolicy)
+        problems.append(f"{label}: assign: must be {choices}, not {assign_raw!r}")
+    key = _text(entry, "pagerduty_routing_key", label, problems)
+    if len(problems) > before or name is None or channel is None or assign is None:
+        return None
+    return Area(name, channel, description, oncall, assign, key)
+
+
+def _text(
+    entry: Mapping[str, Any], key: str, label: str, problems: list[str], required: bool = False, limit: int = 0
+) -> str | None:
+    value = entry.get(key)
+    if value is None:
+        if required:
+            problems.append(f"{label}: {key}: is missing")
+        return None
+    if not isinstance(value, str):
+        problems.append(f"{label}: {key}: must be a string")
+        return None
+    value = value.strip()
+    if not value:
+        if required:
+            problems.append(f"{label}: {key}: is empty")
+        return None
+    if limit and len(value) > limit:
+        problems.append(f"{label}: {key}: at most {limit} characters (Slack's limit), not {len(value)}")
+        return None
+    return value
+
+
+def _tiers(raw: Any, problems: list[str]) -> dict[str, Tier]:
+    if not isinstance(raw, dict):
+        problems.append("tiers: must be [tiers.NAME] tables")
+        return {}
+    tiers: dict[str, Tier] = {}
+    for name, entry in raw.items():
+        label = f"tier {name!r}"
+        if not isinstance(entry, dict):
+            problems.append(f"{label}: must be a table")
+            continue
+        before = len(problems)
+        for key in sorted(set(entry) - _TIER_KEYS):
+            problems.append(f"{label}: {key}: unknown key (expected one of {', '.join(sorted(_TIER_KEYS))})")
+        first = _targets(entry.get("first_response"), f"{label}: first_response", problems)
+        following = _targets(entry.get("next_response"), f"{label}: next_response", problems)
+        update = None
+        if "critical_update" in entry:
+            update = _duration(entry["critical_update"], f"{label}: critical_update", problems)
+        if len(problems) == before:
+            tiers[name] = Tier(name, first, following, update)
+    return tiers
+
+
+def _targets(raw: Any, label: str, problems: list[str]) -> dict[Severity, timedelta]:
+    if raw is None:
+        return {}
+    if not isinstance(raw, dict):
+        problems.append(f'{label}: must be a table such as {{ critical = "15m", high = "1h" }}')
+        return {}
+    targets: dict[Severity, timedelta] = {}
+    for key, value in raw.items():
+        try:
+            severity = Severity(key)
+        except ValueError:
+            choices = ", ".join(s.value for s in Severity)
+            problems.append(f"{label}: {key}: unknown severity (expected {choices})")
+            continue
+        duration = _duration(value, f"{label}: {key}", problems)
+        if duration is not None:
+            targets[severity] = duration
+    return targets
+
+
+def _duration(value: Any, label: str, problems: list[str]) -> timedelta | None:
+    try:
+        return parse_duration(value if isinstance(value, str) else "")
+    except ValueError:
+        problems.append(f"{label}: {value!r} is not a duration like 30s, 15m, 2h or 7d")
+        return None

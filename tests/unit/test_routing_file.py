@@ -1,0 +1,134 @@
+"""The routing file (SUPPORT_ROUTING_FILE): areas and tiers parsed, every problem one line naming
+the file, the area and the field."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+
+from config.routing import AssignPolicy, RoutingFileError, load_routing
+from config.settings import ConfigError, load_settings
+from tickets.severity import Severity
+
+EXAMPLE = Path(__file__).resolve().parents[2] / "docs" / "routing.example.toml"
+BASE_ENV = {"SLACK_BOT_TOKEN": "xoxb-1", "SLACK_SIGNING_SECRET": "s", "SUPPORT_TRIAGE_CHANNEL": "C0TRIAGE"}
+GOOD_AREA = '[[area]]\nname = "Billing"\nchannel = "C0BILLING"\n'
+
+
+def _write(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "routing.toml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def _problems(tmp_path: Path, text: str) -> list[str]:
+    path = _write(tmp_path, text)
+    with pytest.raises(RoutingFileError) as caught:
+        load_routing(path)
+    lines = str(caught.value).splitlines()
+    assert all(line.startswith(f"SUPPORT_ROUTING_FILE: {path}: ") for line in lines)
+    return [line.removeprefix(f"SUPPORT_ROUTING_FILE: {path}: ") for line in lines]
+
+
+def test_the_documented_example_is_valid() -> None:
+    routing = load_routing(EXAMPLE)
+    names = [a.name for a in routing.areas]
+    assert names[:3] == ["Product analytics", "Session replay", "Feature flags"]
+    assert {"Billing", "Data warehouse", "Other"} <= set(names)
+    replay = routing.area("Session replay")
+    assert replay is not None
+    assert (replay.channel, replay.oncall, replay.assign) == ("C0REPLAY", "S0REPLAY", AssignPolicy.ROUND_ROBIN)
+    assert routing.area("Feature flags").pagerduty_routing_key  # type: ignore[union-attr]
+    assert routing.area("Other").oncall is None  # type: ignore[union-attr]
+    assert routing.tiers["Enterprise"].first_response[Severity.CRITICAL] == timedelta(minutes=15)
+    assert routing.tiers["Enterprise"].critical_update == timedelta(minutes=30)
+    assert routing.tiers["onboarding"].first_response[Severity.LOW] == timedelta(hours=8)
+
+
+def test_an_area_needs_only_a_name_and_a_channel(tmp_path: Path) -> None:
+    routing = load_routing(_write(tmp_path, GOOD_AREA))
+    (area,) = routing.areas
+    assert (area.name, area.channel, area.description, area.oncall) == ("Billing", "C0BILLING", "", None)
+    assert area.assign == AssignPolicy.NONE and area.pagerduty_routing_key is None
+    assert routing.tiers == {}
+    assert routing.area("Nope") is None and routing.area(None) is None
+
+
+def test_the_pagerduty_key_is_not_in_the_repr(tmp_path: Path) -> None:
+    routing = load_routing(_write(tmp_path, GOOD_AREA + 'pagerduty_routing_key = "SECRETKEY123"\n'))
+    assert "SECRETKEY123" not in repr(routing)
+
+
+def test_every_problem_is_one_line_naming_the_area_and_the_field(tmp_path: Path) -> None:
+    text = """
+[[area]]
+name = "Session replay"
+channel = "#replay"
+oncall = "@replay-team"
+assign = "lottery"
+colour = "blue"
+
+[[area]]
+description = "no name"
+channel = "C0OTHER"
+
+[[area]]
+name = "Surveys"
+
+[[area]]
+name = "session replay"
+channel = "C0REPLAY2"
+
+[tiers.Enterprise]
+first_response = { critical = "soon", urgent = "1h" }
+critical_update = "0m"
+"""
+    assert _problems(tmp_path, text) == [
+        "area 'Session replay': colour: unknown key (expected one of assign, channel, description, name, oncall, "
+        "pagerduty_routing_key)",
+        "area 'Session replay': channel: must be a channel ID such as C0123456789, not '#replay'",
+        "area 'Session replay': oncall: must be a user ID (U…) or a user group ID (S…), not '@replay-team'",
+        "area 'Session replay': assign: must be none | round_robin | cs_owner, not 'lottery'",
+        "area #2: name: is missing",
+        "area 'Surveys': channel: is missing",
+        "tier 'Enterprise': first_response: critical: 'soon' is not a duration like 30s, 15m, 2h or 7d",
+        "tier 'Enterprise': first_response: urgent: unknown severity (expected critical, high, medium, low)",
+        "tier 'Enterprise': critical_update: '0m' is not a duration like 30s, 15m, 2h or 7d",
+    ]
+
+
+def test_duplicate_names_are_refused_whatever_their_case(tmp_path: Path) -> None:
+    text = GOOD_AREA + '[[area]]\nname = "billing"\nchannel = "C0OTHER"\n'
+    assert _problems(tmp_path, text) == ["area 'billing': name: duplicate area name"]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("", "area: no [[area]] tables (list at least one product area)"),
+        (GOOD_AREA + "[routes]\nx = 1\n", "routes: unknown key (expected [[area]] and [tiers.NAME] tables)"),
+        (GOOD_AREA + '[tiers.Scale]\nfirst_respons = { high = "1h" }\n', "tier 'Scale': first_respons: unknown key"),
+        (GOOD_AREA + 'name = "x"\n', "is not valid TOML"),
+        ('[[area]]\nname = "' + "x" * 80 + '"\nchannel = "C0X"\n', "name: at most 75 characters"),
+        ('[[area]]\nname = 42\nchannel = "C0X"\n', "area #1: name: must be a string"),
+    ],
+)
+def test_a_broken_file_is_named(tmp_path: Path, text: str, expected: str) -> None:
+    (problem,) = _problems(tmp_path, text)
+    assert expected in problem
+
+
+def test_a_missing_file_is_named(tmp_path: Path) -> None:
+    missing = tmp_path / "nope.toml"
+    with pytest.raises(ConfigError, match=rf"^SUPPORT_ROUTING_FILE: {missing}: cannot read the file"):
+        load_routing(missing)
+
+
+def test_settings_read_the_routing_file(tmp_path: Path) -> None:
+    assert load_settings(BASE_ENV).routing is None  # no file: one area, the triage channel
+    settings = load_settings({**BASE_ENV, "SUPPORT_ROUTING_FILE": str(_write(tmp_path, GOOD_AREA))})
+    assert settings.routing is not None and settings.routing.areas[0].channel == "C0BILLING"
+    with pytest.raises(ConfigError, match="SUPPORT_ROUTING_FILE"):
+        load_settings({**BASE_ENV, "SUPPORT_ROUTING_FILE": str(tmp_path / "missing.toml")})

@@ -24,6 +24,7 @@ from slack_sdk.signature import SignatureVerifier
 from sqlalchemy.exc import DisconnectionError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
+from config.routing import area_channels, ticket_route
 from config.settings import Settings
 from handlers import register_all
 from handlers.payload_shape import payload_problem
@@ -118,7 +119,8 @@ class Runtime:
     def _retire_staff_channels(self) -> None:
         settings = self.deps.settings
         with self.db.transaction() as session:
-            changed = retire_staff_channels(session, [settings.triage_channel or "", settings.digest_channel or ""])
+            staff = [settings.triage_channel or "", settings.digest_channel or "", *area_channels(settings)]
+            changed = retire_staff_channels(session, staff)
         if changed:
             log.info("the triage/digest channel was recorded as a customer channel by an older version: now internal")
 
@@ -146,7 +148,14 @@ def build_runtime(settings: Settings, *, clock: Callable[[], datetime] = utcnow,
         webhook, settings.pagerduty_url, lambda channel, ts: directory.host().permalink(channel, ts), clock
     )
     planner = PostPlanner(
-        directory, settings.triage_channel or "", settings.sla_targets, clock, settings.oncall, followups, hooks
+        directory,
+        settings.triage_channel or "",
+        settings.sla_targets,
+        clock,
+        settings.oncall,
+        followups,
+        hooks,
+        route=lambda area: ticket_route(settings, area),
     )
     outbox = Outbox(db, make_outbox_client(settings), planner, clock=clock)
     outbox.watch(db)

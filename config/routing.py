@@ -32,7 +32,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
-from config.settings import ConfigError, parse_duration
+from config.settings import ConfigError, Settings, parse_duration
 from tickets.severity import Severity
 
 SETTING = "SUPPORT_ROUTING_FILE"
@@ -93,6 +93,46 @@ class Routing:
         if name is None:
             return None
         return next((a for a in self.areas if a.name == name), None)
+
+
+@dataclass(frozen=True)
+class Route:
+    """Where a ticket's triage goes: `channel` (its triage mirror and notes), `oncall` (mentioned on
+    a breach; None: nobody), `pagerduty_routing_key` (None: no paging), `area` (the area's name;
+    None: the default route of SUPPORT_TRIAGE_CHANNEL, SUPPORT_ONCALL, SUPPORT_PAGERDUTY_ROUTING_KEY)."""
+
+    channel: str
+    oncall: str | None = None
+    pagerduty_routing_key: str | None = field(default=None, repr=False)
+    area: str | None = None
+
+
+def ticket_route(settings: Settings, area: str | None) -> Route:
+    """The one decision of where a ticket's triage goes, from its `area` (a name, or None).
+
+    An area of the routing file: its channel, its oncall (else SUPPORT_ONCALL), its PagerDuty key
+    (else SUPPORT_PAGERDUTY_ROUTING_KEY). No area, no routing file, or an area no longer in the
+    file: the default route (SUPPORT_TRIAGE_CHANNEL...), exactly as without a routing file."""
+    found = settings.routing.area(area) if settings.routing is not None else None
+    if found is None:
+        return Route(settings.triage_channel or "", settings.oncall, settings.pagerduty_routing_key)
+    return Route(
+        found.channel,
+        found.oncall or settings.oncall,
+        found.pagerduty_routing_key or settings.pagerduty_routing_key,
+        found.name,
+    )
+
+
+def area_choices(settings: Settings) -> list[tuple[str, str]]:
+    """The ticket form's Area picker: (name, description) of every area, in file order; [] without
+    a routing file (then the form has no picker)."""
+    return [(a.name, a.description) for a in settings.routing.areas] if settings.routing is not None else []
+
+
+def area_channels(settings: Settings) -> set[str]:
+    """Every area's triage channel (staff channels, never customer channels); empty without a file."""
+    return {a.channel for a in settings.routing.areas} if settings.routing is not None else set()
 
 
 class RoutingFileError(ConfigError):

@@ -9,6 +9,7 @@ from typing import Any
 from slack_bolt import Ack, BoltContext, Respond
 from slack_sdk import WebClient
 
+from config.routing import area_choices
 from handlers.modal import open_modal, open_ticket_modal
 from handlers.routing import ack_only, action
 from onboarding.checklist import StepState
@@ -58,7 +59,9 @@ def file_ticket_button(body: dict[str, Any], client: WebClient, respond: Respond
     if refusal:
         _tell_privately(respond)(refusal)
         return
-    open_ticket_modal(client, body["trigger_id"], ModalContext(channel_id, "button"), "", _tell_privately(respond))
+    context = ModalContext(channel_id, "button")
+    areas = area_choices(deps.settings)
+    open_ticket_modal(client, body["trigger_id"], context, "", _tell_privately(respond), areas=areas)
 
 
 def mark_step(ack: Ack, body: dict[str, Any], action: dict[str, Any], context: BoltContext, deps: Deps) -> None:

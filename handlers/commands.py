@@ -15,6 +15,7 @@ from typing import Any
 from slack_bolt import Ack, BoltContext, Respond
 from slack_sdk import WebClient
 
+from config.routing import area_choices
 from handlers.modal import open_modal, open_ticket_modal
 from handlers.routing import command
 from services.channels import tickets_refused_here
@@ -58,6 +59,7 @@ def open_ticket_form(command: dict[str, Any], client: WebClient, respond: Respon
         ModalContext(command["channel_id"], "command"),
         text,
         lambda text: respond(text=text),
+        areas=area_choices(deps.settings),
     )
 
 

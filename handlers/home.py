@@ -8,6 +8,7 @@ from typing import Any
 
 from slack_sdk import WebClient
 
+from config.routing import area_choices
 from handlers.modal import open_modal, open_ticket_modal
 from handlers.routing import ack_only, action, event
 from services.deps import Deps
@@ -48,7 +49,14 @@ def file_ticket_from_home(body: dict[str, Any], client: WebClient, deps: Deps) -
     if channel_id is None:
         open_modal(client, body["trigger_id"], build_no_channel_yet_modal(), lambda text: None)
         return
-    open_ticket_modal(client, body["trigger_id"], ModalContext(channel_id, "home"), "", lambda text: None)
+    open_ticket_modal(
+        client,
+        body["trigger_id"],
+        ModalContext(channel_id, "home"),
+        "",
+        lambda text: None,
+        areas=area_choices(deps.settings),
+    )
 
 
 ROUTES = (

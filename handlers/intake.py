@@ -15,6 +15,7 @@ from typing import Any
 from slack_bolt import Ack, BoltContext, Respond
 from slack_sdk import WebClient
 
+from config.routing import area_choices
 from handlers.modal import open_ticket_modal
 from handlers.routing import action
 from services import intake_asks
@@ -45,7 +46,9 @@ def open_ticket_clicked(
     context["tell_user"], context["asked"] = refusal, None if refusal else asked
 
 
-def open_ticket_form(body: dict[str, Any], client: WebClient, context: BoltContext, respond: Respond) -> None:
+def open_ticket_form(
+    body: dict[str, Any], client: WebClient, context: BoltContext, respond: Respond, deps: Deps
+) -> None:
     """Lazy: the ticket form, filled in from the asked message, linked to it."""
     asked: AskedMessage | None = context.get("asked")
     if asked is None:
@@ -62,6 +65,7 @@ def open_ticket_form(body: dict[str, Any], client: WebClient, context: BoltConte
         _tell_privately(respond),
         description=description,
         severity=Severity.MEDIUM,
+        areas=area_choices(deps.settings),
     )
 
 

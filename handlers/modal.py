@@ -4,7 +4,7 @@ answering a submission."""
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from slack_bolt import Ack
@@ -37,9 +37,12 @@ def open_ticket_modal(
     tell_user: Callable[[str], object],
     description: str = "",
     severity: Severity | None = None,
+    areas: Sequence[tuple[str, str]] = (),
 ) -> None:
-    """The ticket form, for /ticket, the File-a-ticket button and the Create-ticket shortcut."""
-    open_modal(client, trigger_id, build_ticket_modal(context, title, description, severity), tell_user)
+    """The ticket form, for /ticket, the File-a-ticket button and the Create-ticket shortcut;
+    `areas`: the Area picker's (name, description) pairs (config.routing.area_choices), () for none."""
+    view = build_ticket_modal(context, title, description, severity, areas)
+    open_modal(client, trigger_id, view, tell_user)
 
 
 def open_modal(client: WebClient, trigger_id: str, view: dict[str, Any], tell_user: Callable[[str], object]) -> None:

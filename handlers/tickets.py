@@ -14,6 +14,7 @@ from typing import Any
 from slack_bolt import Ack, BoltContext, Respond
 from slack_sdk import WebClient
 
+from config.routing import area_choices
 from handlers.modal import answer_submission, field_state, open_modal, open_ticket_modal, selected_value
 from handlers.routing import action, event, message_shortcut, view
 from services import filing, ticket_actions
@@ -201,7 +202,9 @@ def ack_shortcut(ack: Ack, body: dict[str, Any], context: BoltContext, deps: Dep
     context["tell_user"], context["open_ticket_form"] = refusal, refusal is None
 
 
-def create_ticket_shortcut(body: dict[str, Any], client: WebClient, context: BoltContext, respond: Respond) -> None:
+def create_ticket_shortcut(
+    body: dict[str, Any], client: WebClient, context: BoltContext, respond: Respond, deps: Deps
+) -> None:
     """Lazy: the ticket form, filled in from the message (title from its first line, Medium)."""
     if not context.get("open_ticket_form"):
         tell_user(context, respond)
@@ -218,6 +221,7 @@ def create_ticket_shortcut(body: dict[str, Any], client: WebClient, context: Bol
         _ephemeral(respond),
         description=description,
         severity=Severity.MEDIUM,
+        areas=area_choices(deps.settings),
     )
 
 

@@ -50,6 +50,7 @@ def submit_ticket(ack: Ack, body: dict[str, Any], view: dict[str, Any], deps: De
         severity=severity,
         title=title,
         description=description,
+        area=selected_value(values, ids.AREA_BLOCK),
     )
     answer_submission(ack, {ids.TITLE_BLOCK: refusal} if refusal else {})
 

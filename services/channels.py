@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import delete, insert, select, update
 from sqlalchemy.orm import Session
 
+from config.routing import area_channels
 from outbox import PostKind, enqueue
 from store.models import Customer, CustomerChannel, OnboardingStep, Ticket
 from tickets.channels import ChannelState, GoneReason, on_bot_joined, on_shared, on_staff_choice, parse_state
@@ -26,8 +27,8 @@ if TYPE_CHECKING:
 
 
 def staff_channels(deps: Deps) -> set[str]:
-    """The triage and digest channels: never customer channels, whatever happens in them."""
-    return {c for c in (deps.settings.triage_channel, deps.settings.digest_channel) if c}
+    """The triage, digest and product areas' channels: never customer channels, whatever happens in them."""
+    return {c for c in (deps.settings.triage_channel, deps.settings.digest_channel) if c} | area_channels(deps.settings)
 
 
 def is_internal(deps: Deps, channel_id: str) -> bool:

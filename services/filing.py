@@ -18,6 +18,7 @@ from slack_sdk.errors import SlackApiError
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
+from config.routing import ticket_route
 from outbox import PostKind, enqueue
 from services.channels import is_internal, staff_channels, why_not_here
 from services.tickets import (
@@ -69,9 +70,11 @@ def file_from_form(
     severity: Severity,
     title: str,
     description: str,
+    area: str | None = None,
 ) -> str | None:
     """The ticket form (view `view_id`, opened from `origin`) submitted by `user_id`, its fields
     already valid. Returns the form's error (for its title field), or None once the ticket is stored.
+    `area`: the product area picked (a name in the routing file); one not in it is stored as none.
 
     Idempotent: keyed by the view, or, for a form opened from a message (the shortcut), by that
     message, so 🎫 and the shortcut on one message make one ticket. A reporter Slack can't name is
@@ -91,6 +94,7 @@ def file_from_form(
         reporter_team_id=team_id,
         source_ts=origin.message_ts if from_message else None,
         source_thread_ts=origin.thread_ts if from_message else None,
+        area=ticket_route(deps.settings, area).area,
     )
     try:
         with unit_of_work(deps) as uow:

@@ -21,6 +21,7 @@ from typing import Any, Protocol
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from config.routing import ticket_route
 from config.settings import Settings
 from outbox import Abandon, Defer, OutboxRow, Post, PostKind, Settled, enqueue, page_key, webhook_key
 from outbox.http import HttpRequest
@@ -114,10 +115,10 @@ def dedup_key(ticket_id: int) -> str:
 
 
 def page_routing_key(settings: Settings, ticket: TicketLike) -> str | None:
-    """The PagerDuty routing key a ticket's page goes to, or None (no paging). Today the global
-    SUPPORT_PAGERDUTY_ROUTING_KEY; a route's own key (the routing file) is to take precedence here.
+    """The PagerDuty routing key a ticket's page goes to, or None (no paging): its area's key in the
+    routing file, else the global SUPPORT_PAGERDUTY_ROUTING_KEY (config.routing.ticket_route).
     Decided when the page is owed and kept in the row, so its resolve goes to the same service."""
-    return settings.pagerduty_routing_key
+    return ticket_route(settings, getattr(ticket, "area", None)).pagerduty_routing_key
 
 
 def owe_page_trigger(session: Session, ticket: TicketLike, routing_key: str | None, now: datetime) -> None:

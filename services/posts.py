@@ -20,6 +20,7 @@ from types import MappingProxyType
 from sqlalchemy import bindparam, case, func, select, update
 from sqlalchemy.orm import Session
 
+from config.routing import Route
 from outbox import (
     CUSTOMER_TICKET_POSTS,
     Abandon,
@@ -160,14 +161,21 @@ class PostPlanner:
         oncall: str | None = None,
         followups: Mapping[str, Callable[[dict, dict], None]] | None = None,
         hooks: HookPlans | None = None,
+        route: Callable[[str | None], Route] | None = None,
     ) -> None:
         self._hooks = hooks
+        # A ticket's route from its area (config.routing.ticket_route); none given: one route for all.
+        self._route = route or (lambda area: Route(triage_channel, oncall))
         self._followups = followups if followups is not None else {}
         self._directory = directory
         self._triage_channel = triage_channel
         self._sla_targets = sla_targets
         self._clock = clock
         self._oncall = oncall
+
+    def triage_channel_of(self, ticket: Ticket) -> str:
+        """The triage channel of this ticket: its area's (the routing file), else the default one."""
+        return self._route(ticket.area).channel
 
     def _sla_text(self, ticket: Ticket) -> str | None:
         """The card's "First response" line; none for a ticket closed before anyone answered
@@ -308,14 +316,16 @@ class PostPlanner:
             conversation=ticket.source == CONVERSATION_SOURCE,
         )
 
+        channel = self.triage_channel_of(ticket)
+
         def on_sent(s: Session, ts: str) -> None:
-            s.execute(_SET_TRIAGE_TS, {"ticket_id": ticket.id, "channel": self._triage_channel, "ts": ts})
+            s.execute(_SET_TRIAGE_TS, {"ticket_id": ticket.id, "channel": channel, "ts": ts})
 
         return Post(
             "chat.postMessage",
-            {"channel": self._triage_channel, "text": text, "blocks": blocks, "unfurl_links": False},
+            {"channel": channel, "text": text, "blocks": blocks, "unfurl_links": False},
             on_sent,
-            pace_key=self._triage_channel,
+            pace_key=channel,
         )
 
     def _plan_card_update(self, session: Session, row: OutboxRow) -> Post:
@@ -408,15 +418,16 @@ class PostPlanner:
             note,
             ticket_info(ticket),
             user=row.payload.get("user"),
-            oncall=self._oncall,
+            oncall=self._route(ticket.area).oncall,
             sla_text=self._sla_text(ticket),
             thread_link=self._link(ticket),
             count=row.payload.get("count", 0),
         )
-        args = {"channel": self._triage_channel, "text": text}
+        channel = self.triage_channel_of(ticket)
+        args = {"channel": channel, "text": text}
         if thread:
             args["thread_ts"] = thread
-        return Post("chat.postMessage", args, pace_key=self._triage_channel)
+        return Post("chat.postMessage", args, pace_key=channel)
 
     def _plan_post_refused(self, session: Session, row: OutboxRow) -> Post:
         """Triage hears that Slack refused a post: in the ticket's triage thread if it has one."""
@@ -430,10 +441,11 @@ class PostPlanner:
             reduced=bool(payload.get("reduced")),
             ticket_number=ticket.id if ticket is not None else None,
         )
-        args = {"channel": self._triage_channel, "text": text}
+        channel = self.triage_channel_of(ticket) if ticket is not None else self._triage_channel
+        args = {"channel": channel, "text": text}
         if thread and payload.get("what") != PostKind.TRIAGE_MIRROR:
             args["thread_ts"] = thread
-        return Post("chat.postMessage", args, pace_key=self._triage_channel)
+        return Post("chat.postMessage", args, pace_key=channel)
 
     # -- triage summaries (a burst; outbox/batching.py) ----------------------------------------------
     def _triage_thread(self, session: Session, ticket: Ticket) -> str | None:
@@ -468,8 +480,9 @@ class PostPlanner:
         """List the ticket in a triage summary if triage is in a burst (`batching.place`): the id of
         that summary, or None (the ticket gets its own card). In the mirror row's claim."""
         now = self._clock()
+        channel = self.triage_channel_of(ticket)
         waiting = session.scalar(_WAITING_MIRRORS) or 0
-        found = session.execute(_LATEST_BATCH, {"channel": self._triage_channel}).first()
+        found = session.execute(_LATEST_BATCH, {"channel": channel}).first()
         placement = place(waiting, LatestSummary(*found) if found is not None else None, now)
         if placement is None:
             return None
@@ -477,7 +490,7 @@ class PostPlanner:
         for _ in range(3):  # a summary that filled up meanwhile: the next one
             if batch_id is None:
                 values = {
-                    "channel_id": self._triage_channel,
+                    "channel_id": channel,
                     "seq": seq,
                     "opened_at": now,
                     "last_joined_at": now,
@@ -490,10 +503,10 @@ class PostPlanner:
                     key = triage_summary_key(batch_id)
                     enqueue(session, kind=PostKind.TRIAGE_SUMMARY, dedupe_key=key, now=now, payload={"batch": batch_id})
                 else:  # another worker or replica opened it first (its insert waited for theirs)
-                    batch_id = session.scalar(_BATCH_BY_SEQ, {"channel": self._triage_channel, "seq": seq})
+                    batch_id = session.scalar(_BATCH_BY_SEQ, {"channel": channel, "seq": seq})
             joined = session.execute(_JOIN_BATCH, {"batch": batch_id, "at": now}).first()
             if joined is not None:
-                params = {"ticket_id": ticket.id, "batch": batch_id, "channel": self._triage_channel}
+                params = {"ticket_id": ticket.id, "batch": batch_id, "channel": channel}
                 session.execute(_SET_TICKET_BATCH, params)
                 self._owe_summary_render(session, batch_id, joined[0], now)
                 return batch_id

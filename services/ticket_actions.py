@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from config.routing import ticket_route
 from services.filing import tell_reactor
 from services.staff import not_staff
 from services.tickets import (
@@ -96,9 +97,11 @@ class FormAnswer:
 
 
 def _ticket_here(deps: Deps, session: Session, number: int | None, channel_id: str) -> Ticket | None:
-    """Ticket `number`, locked, if `channel_id` may act on it: its own customer channel, or triage."""
+    """Ticket `number`, locked, if `channel_id` may act on it: its own customer channel, the default
+    triage channel, or its area's triage channel."""
     ticket = lock_ticket(session, number) if number is not None else None
-    if ticket is None or channel_id not in (ticket.channel_id, deps.settings.triage_channel):
+    triage = (deps.settings.triage_channel, ticket_route(deps.settings, ticket.area).channel) if ticket else ()
+    if ticket is None or channel_id not in (ticket.channel_id, *triage):
         return None
     return ticket
 

@@ -147,6 +147,7 @@ class NewTicket:
     source_ts: str | None = None
     # The thread the source message is in (its parent's ts if it is a reply); defaults to source_ts.
     source_thread_ts: str | None = None
+    area: str | None = None  # its product area (a name in the routing file); None: the default route
 
 
 @dataclass(frozen=True)
@@ -190,6 +191,7 @@ def file_ticket(session: Session, new: NewTicket, now: datetime, sla: SlaPolicy)
         source_thread_ts=new.source_thread_ts or new.source_ts,
         sla_warned=False,
         updates_owed=0,
+        area=new.area,
     )
     _set_sla(ticket, sla)  # a transient object: never added to the session
     values = {key: value for key, value in vars(ticket).items() if key[0] != "_"}

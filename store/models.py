@@ -105,6 +105,9 @@ class Ticket(Base):
     pending_remind_at: Mapped[datetime | None]
     pending_close_at: Mapped[datetime | None]
     pending_reminded_at: Mapped[datetime | None]
+    # Its product area: an area's name in the routing file (SUPPORT_ROUTING_FILE); None: no area,
+    # the default triage channel. A name no longer in the file also falls back to the default.
+    area: Mapped[str | None] = mapped_column(String(75))
 
 
 class TicketMessage(Base):

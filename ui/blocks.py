@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -107,10 +108,16 @@ def severity_name(severity: Severity | None) -> str:
 
 
 def build_ticket_modal(
-    context: ModalContext, title: str = "", description: str = "", severity: Severity | None = None
+    context: ModalContext,
+    title: str = "",
+    description: str = "",
+    severity: Severity | None = None,
+    areas: Sequence[tuple[str, str]] = (),
 ) -> dict[str, Any]:
-    """The /ticket modal: severity (with impact; `severity` preselected if given), examples, title,
-    description. `title` and `description` are plain text (as the person wrote them)."""
+    """The /ticket modal: severity (with impact; `severity` preselected if given), examples, an
+    optional Area picker when `areas` ((name, description) pairs, picker order; each at most 75
+    characters) is not empty, title, description. `title` and `description` are plain text (as
+    the person wrote them)."""
     options = [
         {
             "text": _plain(severity_label(level.severity)),
@@ -153,6 +160,7 @@ def build_ticket_modal(
                 "element": severity_element,
             },
             {"type": "context", "block_id": "severity_examples", "elements": examples},
+            *([_area_input(areas)] if areas else []),
             {
                 "type": "input",
                 "block_id": ids.TITLE_BLOCK,
@@ -178,6 +186,30 @@ def build_ticket_modal(
                 },
             },
         ],
+    }
+
+
+def _area_option(name: str, description: str) -> dict[str, Any]:
+    option: dict[str, Any] = {"text": _plain(name), "value": name}
+    if description:
+        option["description"] = _plain(description)
+    return option
+
+
+def _area_input(areas: Sequence[tuple[str, str]]) -> dict[str, Any]:
+    """The ticket form's optional Area picker: a static_select of `areas` ((name, description))."""
+    return {
+        "type": "input",
+        "block_id": ids.AREA_BLOCK,
+        "optional": True,
+        "label": _plain("Area"),
+        "hint": _plain("Which part of the product? Leave it empty if you are not sure."),
+        "element": {
+            "type": "static_select",
+            "action_id": ids.AREA_BLOCK,
+            "placeholder": _plain("Pick a product area"),
+            "options": [_area_option(name, description) for name, description in areas],
+        },
     }
 
 

@@ -35,6 +35,7 @@ CREATE_TICKET_SHORTCUT = "create_ticket"
 
 # Blocks / fields of the ticket modal
 SEVERITY_BLOCK = "severity"
+AREA_BLOCK = "area"  # static_select of the product areas (only with a routing file, docs/routing.md)
 TITLE_BLOCK = "title"
 DESCRIPTION_BLOCK = "description"
 

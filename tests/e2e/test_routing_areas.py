@@ -1,13 +1,90 @@
-"""Product areas (issue 18): the routing file (SUPPORT_ROUTING_FILE) is checked at start-up."""
+"""Product areas (issue 18): the routing file (SUPPORT_ROUTING_FILE) checked at start-up, the
+ticket form's Area picker, and each area's triage channel and on-call group."""
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
-from fakeslack import SlackStub, bot_env
-from tests.support import REPO, free_port, run_cli
+from fakeslack import CUSTOMER, CUSTOMER_CHANNEL, TRIAGE, SlackStub, bot_env
+from fakeslack.payloads import ticket_values
+from tests.support import BotUnderTest, drained, free_port, run_cli, running_bot
 
-EXAMPLE = REPO / "docs" / "routing.example.toml"
+REPLAY, BILLING = "C0REPLAY", "C0BILLING"
+ROUTING = f"""
+[[area]]
+name = "Session replay"
+description = "Recordings, heatmaps, paths"
+channel = "{REPLAY}"
+oncall = "S0REPLAY"
+
+[[area]]
+name = "Billing"
+channel = "{BILLING}"
+"""
+
+
+def routing_file(tmp_path: Path) -> str:
+    path = tmp_path / "routing.toml"
+    path.write_text(ROUTING, encoding="utf-8")
+    return str(path)
+
+
+def file_in_area(bot: BotUnderTest, area: str | None, severity: str = "high") -> dict[str, Any]:
+    """/ticket in the customer channel, the form submitted with `area` picked (None: left empty);
+    returns the form that opened, once the ticket is stored."""
+    opened = len(bot.slack.calls_to("views.open"))
+    status, _, _ = bot.slash("/ticket", user=CUSTOMER, channel=CUSTOMER_CHANNEL, text="Replays are blank")
+    assert status == 200
+    bot.slack.wait_for(lambda: len(bot.slack.calls_to("views.open")) > opened)
+    view = bot.opened_view()
+    values = ticket_values(severity=severity, title="Replays are blank")
+    choice = {"value": area} if area else None
+    values["area"] = {"area": {"type": "static_select", "selected_option": choice}}
+    status, body, _ = bot.submit_view(view, values, user=CUSTOMER)
+    assert status == 200 and body in (b"", b"{}"), body
+    return view
+
+
+def mirrors(slack: SlackStub, channel: str) -> list[dict[str, Any]]:
+    return [p for p in slack.posts(channel) if "Replays are blank" in p["text"]]
+
+
+def test_a_ticket_with_an_area_is_mirrored_in_its_channel_and_breaches_page_its_group(
+    slack: SlackStub, database_url: str, tmp_path: Path
+) -> None:
+    env = {"SUPPORT_ROUTING_FILE": routing_file(tmp_path), "SUPPORT_SLA_HIGH": "3s", "SUPPORT_ONCALL": "S0DEFAULT"}
+    with running_bot(slack, database_url, **env) as bot:
+        bot.join_channel(CUSTOMER_CHANNEL)
+        view = file_in_area(bot, "Session replay")
+        picker = next(b for b in view["blocks"] if b.get("block_id") == "area")
+        assert [o["value"] for o in picker["element"]["options"]] == ["Session replay", "Billing"]
+        assert [b.get("block_id") for b in view["blocks"]].index("area") > 0  # after the severity
+        assert bot.sql("SELECT area FROM tickets") == [("Session replay",)]
+        mirror = slack.wait_for(lambda: mirrors(slack, REPLAY))[0]
+        assert bot.sql("SELECT triage_channel_id, triage_ts FROM tickets") == [(REPLAY, mirror["ts"])]
+        breach = slack.wait_for(lambda: [p for p in slack.posts(REPLAY) if "overdue" in p["text"]], timeout=10)[0]
+        assert "<!subteam^S0REPLAY>" in breach["text"] and "S0DEFAULT" not in breach["text"]
+        drained(bot)
+        assert mirrors(slack, TRIAGE) == [] and [p for p in slack.posts(TRIAGE) if "overdue" in p["text"]] == []
+
+
+def test_a_ticket_with_no_area_goes_to_the_default_channel(slack: SlackStub, database_url: str, tmp_path: Path) -> None:
+    with running_bot(slack, database_url, SUPPORT_ROUTING_FILE=routing_file(tmp_path)) as bot:
+        bot.join_channel(CUSTOMER_CHANNEL)
+        file_in_area(bot, None)
+        slack.wait_for(lambda: mirrors(slack, TRIAGE))
+        drained(bot)
+        assert bot.sql("SELECT area, triage_channel_id FROM tickets") == [(None, TRIAGE)]
+        assert mirrors(slack, REPLAY) == [] and mirrors(slack, BILLING) == []
+
+
+def test_without_a_routing_file_the_form_has_no_area_picker(slack: SlackStub, database_url: str) -> None:
+    with running_bot(slack, database_url) as bot:
+        bot.join_channel(CUSTOMER_CHANNEL)
+        view = file_in_area(bot, None)
+        assert "area" not in [b.get("block_id") for b in view["blocks"]]
+        slack.wait_for(lambda: mirrors(slack, TRIAGE))
 
 
 def test_a_bad_routing_file_stops_serve_with_one_line(slack: SlackStub, tmp_path: Path, database_url: str) -> None:

@@ -5,11 +5,13 @@ from __future__ import annotations
 
 from datetime import timedelta
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 
-from config.routing import AssignPolicy, RoutingFileError, load_routing
-from config.settings import ConfigError, load_settings
+from config.routing import AssignPolicy, RoutingFileError, area_channels, area_choices, load_routing, ticket_route
+from config.settings import ConfigError, Settings, load_settings
+from services.hooks import page_routing_key
 from tickets.severity import Severity
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "docs" / "routing.example.toml"
@@ -132,3 +134,47 @@ def test_settings_read_the_routing_file(tmp_path: Path) -> None:
     assert settings.routing is not None and settings.routing.areas[0].channel == "C0BILLING"
     with pytest.raises(ConfigError, match="SUPPORT_ROUTING_FILE"):
         load_settings({**BASE_ENV, "SUPPORT_ROUTING_FILE": str(tmp_path / "missing.toml")})
+
+
+# -- a ticket's route ------------------------------------------------------------------------------
+def _routed(tmp_path: Path, **env: str) -> Settings:
+    text = GOOD_AREA + 'oncall = "S0BILLING"\npagerduty_routing_key = "BILLINGKEY"\n'
+    text += '[[area]]\nname = "Other"\nchannel = "C0OTHER"\n'
+    return load_settings({**BASE_ENV, "SUPPORT_ROUTING_FILE": str(_write(tmp_path, text)), **env})
+
+
+def test_an_area_s_route_is_its_channel_group_and_key(tmp_path: Path) -> None:
+    settings = _routed(tmp_path, SUPPORT_ONCALL="S0ALL", SUPPORT_PAGERDUTY_ROUTING_KEY="GLOBALKEY")
+    billing = ticket_route(settings, "Billing")
+    assert (billing.channel, billing.oncall, billing.pagerduty_routing_key, billing.area) == (
+        "C0BILLING",
+        "S0BILLING",
+        "BILLINGKEY",
+        "Billing",
+    )
+    other = ticket_route(settings, "Other")  # no oncall nor key of its own: the global ones
+    assert (other.channel, other.oncall, other.pagerduty_routing_key) == ("C0OTHER", "S0ALL", "GLOBALKEY")
+    assert area_choices(settings) == [("Billing", ""), ("Other", "")]
+    assert area_channels(settings) == {"C0BILLING", "C0OTHER"}
+
+
+def test_no_area_or_a_gone_area_or_no_file_is_the_default_route(tmp_path: Path) -> None:
+    settings = _routed(tmp_path, SUPPORT_ONCALL="S0ALL")
+    for area in (None, "Removed since"):
+        route = ticket_route(settings, area)
+        assert (route.channel, route.oncall, route.pagerduty_routing_key, route.area) == (
+            "C0TRIAGE",
+            "S0ALL",
+            None,
+            None,
+        )
+    plain = load_settings(BASE_ENV)
+    assert ticket_route(plain, "Billing").channel == "C0TRIAGE"
+    assert area_choices(plain) == [] and area_channels(plain) == set()
+
+
+def test_a_page_goes_to_the_area_s_pagerduty_service(tmp_path: Path) -> None:
+    settings = _routed(tmp_path, SUPPORT_PAGERDUTY_ROUTING_KEY="GLOBALKEY")
+    assert page_routing_key(settings, SimpleNamespace(area="Billing")) == "BILLINGKEY"  # type: ignore[arg-type]
+    assert page_routing_key(settings, SimpleNamespace(area="Other")) == "GLOBALKEY"  # type: ignore[arg-type]
+    assert page_routing_key(settings, SimpleNamespace(area=None)) == "GLOBALKEY"  # type: ignore[arg-type]

@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 
 import pytest
 
+from fakeslack.rules import blocks_errors
 from tickets.model import TicketInfo
 from tickets.rules import Status
 from tickets.severity import SEVERITY_LEVELS, Severity
@@ -62,3 +63,22 @@ def test_ticket_card_and_ack() -> None:
     assert "Not yet assigned" in str(blocks)
     ack = build_ticket_ack(info, SEVERITY_LEVELS[Severity.CRITICAL].default_first_response)
     assert "30 min" in ack and "<@U1>" in ack
+
+
+def test_the_area_picker_follows_the_severity_and_is_optional() -> None:
+    areas = [("Session replay", "Recordings, heatmaps, paths"), ("Billing", "")]
+    view = build_ticket_modal(ModalContext("C1"), areas=areas)
+    ids = [b.get("block_id") for b in view["blocks"]]
+    assert ids.index("severity") < ids.index("area") < ids.index("title")
+    picker = view["blocks"][ids.index("area")]
+    assert picker["optional"] is True and picker["element"]["type"] == "static_select"
+    assert picker["element"]["options"] == [
+        {
+            "text": {"type": "plain_text", "text": "Session replay", "emoji": True},
+            "value": "Session replay",
+            "description": {"type": "plain_text", "text": "Recordings, heatmaps, paths", "emoji": True},
+        },
+        {"text": {"type": "plain_text", "text": "Billing", "emoji": True}, "value": "Billing"},
+    ]
+    assert blocks_errors(view["blocks"], 100) == []
+    assert "area" not in [b.get("block_id") for b in build_ticket_modal(ModalContext("C1"))["blocks"]]

@@ -156,6 +156,7 @@ def build_runtime(settings: Settings, *, clock: Callable[[], datetime] = utcnow,
         followups,
         hooks,
         route=lambda area: ticket_route(settings, area),
+        movable=settings.routing is not None,
     )
     outbox = Outbox(db, make_outbox_client(settings), planner, clock=clock)
     outbox.watch(db)

@@ -75,11 +75,26 @@ def staff_action(ack: Ack, body: dict[str, Any], action: dict[str, Any], context
 
 
 def more_menu(ack: Ack, body: dict[str, Any], action: dict[str, Any], context: BoltContext, deps: Deps) -> None:
-    """The card's ⋯ menu, or a conversation's Set severity button: the severity form is built now,
-    opened by `open_severity_modal`."""
+    """The card's ⋯ menu ("severity:N", or a triage card's "move:N"), or a conversation's Set
+    severity button: the form is built now, opened by `open_severity_modal`."""
     ack()
-    answer = ticket_actions.severity_form(deps, _click(body, action))
+    verb = ((action.get("selected_option") or {}).get("value") or "").partition(":")[0]
+    click = _click(body, action)
+    answer = ticket_actions.move_form(deps, click) if verb == "move" else ticket_actions.severity_form(deps, click)
     context["severity_modal"], context["tell_user"] = answer.view, answer.refusal
+
+
+def submit_move(ack: Ack, body: dict[str, Any], view: dict[str, Any], deps: Deps) -> None:
+    """The "Move to…" form: the ticket goes to the picked product area (ticket_actions.move_to_area)."""
+    values = (view.get("state") or {}).get("values") or {}
+    errors = ticket_actions.move_to_area(
+        deps,
+        user_id=body["user"]["id"],
+        team_hint=payload_team(body),
+        origin=ModalContext.decode(view.get("private_metadata")),
+        area=selected_value(values, ids.AREA_BLOCK),
+    )
+    answer_submission(ack, errors)
 
 
 def summary_menu(ack: Ack, body: dict[str, Any], action: dict[str, Any], context: BoltContext, deps: Deps) -> None:
@@ -234,6 +249,7 @@ ROUTES = (
     action(ids.RATE_HELPFUL, rate, ask_for_comment),
     action(ids.RATE_NOT_HELPFUL, rate, ask_for_comment),
     view(ids.SEVERITY_MODAL, submit_severity),
+    view(ids.MOVE_MODAL, submit_move),
     view(ids.CUSTOMER_SEVERITY_MODAL, submit_customer_severity),
     view(ids.RATING_COMMENT_MODAL, submit_comment),
     event("reaction_added", reaction_added),

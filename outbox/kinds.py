@@ -24,6 +24,7 @@ class PostKind(StrEnum):
     # A ticket, in triage
     TRIAGE_MIRROR = "triage_mirror"  # the ticket's triage card
     MIRROR_UPDATE = "mirror_update"  # the triage card re-rendered (chat.update)
+    MIRROR_MOVED = "mirror_moved"  # a moved ticket's old triage card becomes a pointer (payload: channel, ts, to, by)
     TRIAGE_NOTE = "triage_note"  # SLA warning/breach, update owed, reopened... (payload["note"])
     POST_REFUSED = "post_refused"  # Slack refused a post for good: triage is told
     TRIAGE_SUMMARY = "triage_summary"  # a burst's tickets in one post (payload["batch"]), outbox/batching.py

@@ -76,7 +76,7 @@ def owe_webhook(
 ) -> None:
     """Owe the webhook of one ticket event, in the caller's transaction (nothing if webhooks are off).
 
-    `event_type`: "created", "message", "status", "severity", "assignee", "resolved" or "rated"
+    `event_type`: "created", "message", "status", "severity", "assignee", "area", "resolved" or "rated"
     (sent as "ticket.<type>"); `event_id`: unique and stable for the event (the receiver
     de-duplicates by it, and it is the row's dedupe key); `at`: when it happened; `data`: its details.
     """

@@ -59,6 +59,7 @@ from ui.blocks import (
     build_channel_gone_note,
     build_channel_question,
     build_heard_note,
+    build_moved_pointer,
     build_rating_request,
     build_reduced_post,
     build_refusal_note,
@@ -162,7 +163,9 @@ class PostPlanner:
         followups: Mapping[str, Callable[[dict, dict], None]] | None = None,
         hooks: HookPlans | None = None,
         route: Callable[[str | None], Route] | None = None,
+        movable: bool = False,
     ) -> None:
+        self._movable = movable  # product areas exist: triage cards offer "Move to…"
         self._hooks = hooks
         # A ticket's route from its area (config.routing.ticket_route); none given: one route for all.
         self._route = route or (lambda area: Route(triage_channel, oncall))
@@ -208,6 +211,7 @@ class PostPlanner:
             rating,
             refused,
             conversation=ticket.source == CONVERSATION_SOURCE,
+            movable=self._movable,
         )
 
     @staticmethod
@@ -314,6 +318,7 @@ class PostPlanner:
             card_error,
             refused=self._refused_post(session, ticket),
             conversation=ticket.source == CONVERSATION_SOURCE,
+            movable=self._movable,
         )
 
         channel = self.triage_channel_of(ticket)
@@ -370,6 +375,14 @@ class PostPlanner:
                 "blocks": blocks,
             },
         )
+
+    def _plan_mirror_moved(self, session: Session, row: OutboxRow) -> Post:
+        """A ticket moved to another area: its old triage card (payload channel, ts) now points to
+        the new area's channel (payload "to") and names who moved it (payload "by")."""
+        ticket = self._ticket(session, row)
+        payload = row.payload
+        text, blocks = build_moved_pointer(ticket.id, ticket.title, payload["to"], payload["by"])
+        return Post("chat.update", {"channel": payload["channel"], "ts": payload["ts"], "text": text, "blocks": blocks})
 
     def _plan_rating_request(self, session: Session, row: OutboxRow) -> Post:
         ticket = self._ticket(session, row)
@@ -792,6 +805,7 @@ _PLANS: Mapping[str, Callable[[PostPlanner, Session, OutboxRow], Post]] = Mappin
         PostKind.TRIAGE_MIRROR: PostPlanner._plan_triage_mirror,
         PostKind.CARD_UPDATE: PostPlanner._plan_card_update,
         PostKind.MIRROR_UPDATE: PostPlanner._plan_mirror_update,
+        PostKind.MIRROR_MOVED: PostPlanner._plan_mirror_moved,
         PostKind.RATING_REQUEST: PostPlanner._plan_rating_request,
         PostKind.PENDING_NOTE: PostPlanner._plan_pending_note,
         PostKind.TRIAGE_NOTE: PostPlanner._plan_triage_note,

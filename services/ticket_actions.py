@@ -12,12 +12,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from config.routing import ticket_route
+from config.routing import area_choices, ticket_route
 from services.filing import tell_reactor
 from services.staff import not_staff
 from services.tickets import (
     CLOSED,
     lock_ticket,
+    move_ticket,
     record_rating,
     severity_of,
     ticket_action,
@@ -31,6 +32,7 @@ from ui import ids
 from ui.blocks import (
     ModalContext,
     build_customer_severity_modal,
+    build_move_modal,
     build_rating_comment_modal,
     build_severity_modal,
     build_severity_set_view,
@@ -43,6 +45,7 @@ from ui.messages import (
     NOT_THIS_CHANNEL,
     ONLY_CONVERSATIONS_ARE_NOISE,
     PICK_A_SEVERITY,
+    PICK_AN_AREA,
     RATINGS_ARE_FOR_CUSTOMERS,
     SEVERITY_IS_THE_AUTHORS,
     STAFF_ONLY,
@@ -288,3 +291,42 @@ def resolve_by_reaction(
             return
         if ticket_action(uow.session, ticket, "resolve", actor=user_id, now=uow.now, sla=deps.sla_policy):
             uow.resync_ticket(ticket.id)
+
+
+# -- re-routing to another product area -------------------------------------------------------------
+def move_form(deps: Deps, click: CardClick) -> Answer:
+    """The triage card's ⋯ "Move to…": the area picker for the ticket (staff only, from its own
+    channel or a triage channel; only with a routing file)."""
+    refusal = not_staff(deps, click.user_id, STAFF_ONLY, click.team_hint)
+    if refusal:
+        return Answer(refusal=refusal)
+    areas = area_choices(deps.settings)
+    with deps.db.session() as session:
+        ticket = _ticket_here(deps, session, click.number, click.channel_id)
+        if ticket is None or not areas:
+            return Answer(refusal=NOT_THIS_CHANNEL)
+        return Answer(view=build_move_modal(ticket_info(ticket), click.channel_id, areas, ticket.area))
+
+
+def move_to_area(
+    deps: Deps, *, user_id: str, team_hint: str | None, origin: ModalContext | None, area: str | None
+) -> dict[str, str]:
+    """The "Move to…" form submitted (`origin`: the ticket number in `message_ts`, the channel it
+    was opened in; `area`: the picked name). The ticket's area changes, the new area's channel gets
+    a fresh triage card, the old card a pointer, the audit trail and the webhook the move
+    (services.tickets.move_ticket). Returns the form's errors by block id (empty: moved, or there
+    already)."""
+    refusal = STAFF_ONLY
+    if origin is not None and origin.message_ts:
+        refusal = not_staff(deps, user_id, STAFF_ONLY, team_hint)
+    if refusal:
+        return {ids.AREA_BLOCK: refusal}
+    route = ticket_route(deps.settings, area)
+    if route.area is None:
+        return {ids.AREA_BLOCK: PICK_AN_AREA}
+    with unit_of_work(deps) as uow:
+        ticket = _ticket_here(deps, uow.session, int(origin.message_ts), origin.channel_id)
+        if ticket is None:
+            return {ids.AREA_BLOCK: NOT_THIS_CHANNEL}
+        move_ticket(uow.session, ticket, area=route.area, channel=route.channel, actor=user_id, now=uow.now)
+    return {}

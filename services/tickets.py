@@ -974,3 +974,32 @@ def ticket_info(ticket: Ticket) -> TicketInfo:
         created_at=ticket.created_at,
         first_response_at=ticket.first_response_at,
     )
+
+
+def move_ticket(session: Session, ticket: Ticket, *, area: str, channel: str, actor: str, now: datetime) -> bool:
+    """Re-route `ticket` (locked) to product `area`, whose triage channel is `channel`, by staff
+    member `actor`. Returns False (nothing owed) if it is in that area already.
+
+    In the caller's transaction: the ticket's area, an audit event (field "area", old and new
+    names), a fresh triage card in `channel` (its triage message is then that card), the old card
+    turned into a pointer (if it had its own card: a triage summary a ticket was listed in keeps
+    its line), and the webhook "area" event."""
+    if ticket.area == area:
+        return False
+    old_area, old_channel, old_ts = ticket.area, ticket.triage_channel_id, ticket.triage_ts
+    had_own_card = old_ts is not None and ticket.triage_batch_id is None
+    ticket.area, ticket.updated_at = area, now
+    ticket.triage_channel_id = ticket.triage_ts = None
+    ticket.triage_batch_id = None
+    event = TicketEvent(ticket_id=ticket.id, at=now, actor_id=actor, field="area", old_value=old_area, new_value=area)
+    session.add(event)
+    session.flush()  # the event's id keys the new card and the webhook
+    mirror_key = f"{ticket_post_key(PostKind.TRIAGE_MIRROR, ticket.id)}:moved:{event.id}"
+    enqueue(session, kind=PostKind.TRIAGE_MIRROR, dedupe_key=mirror_key, now=now, ticket_id=ticket.id)
+    if had_own_card:
+        payload = {"channel": old_channel, "ts": old_ts, "to": channel, "by": actor}
+        key = f"{PostKind.MIRROR_MOVED}:{ticket.id}:{event.id}"
+        enqueue(session, kind=PostKind.MIRROR_MOVED, dedupe_key=key, now=now, ticket_id=ticket.id, payload=payload)
+    data = {"field": "area", "old": old_area, "new": area, "actor": actor, "reason": None, "channel": channel}
+    owe_webhook(session, "area", ticket, event_id=f"event-{event.id}", at=now, data=data)
+    return True

@@ -225,11 +225,12 @@ def _ticket_fields(ticket: TicketInfo, sla_text: str | None) -> list[dict[str, A
     return fields
 
 
-def build_ticket_actions(ticket: TicketInfo, conversation: bool = False) -> dict[str, Any]:
+def build_ticket_actions(ticket: TicketInfo, conversation: bool = False, movable: bool = False) -> dict[str, Any]:
     """Staff actions: Take it, Waiting on customer, Resolve, Reassign, Change severity.
 
     A `conversation` (a customer's plain message, issue 16) also offers Set severity while it has
-    none (the ⋯ menu's Change severity takes over once it has one) and Not a ticket."""
+    none (the ⋯ menu's Change severity takes over once it has one) and Not a ticket. `movable`
+    (a triage card, with product areas): the ⋯ menu also offers "Move to…" another area."""
     value = str(ticket.number)
     elements: list[dict[str, Any]] = []
     first_severity = conversation and ticket.severity is None and ticket.status not in CLOSED_STATUSES
@@ -265,7 +266,10 @@ def build_ticket_actions(ticket: TicketInfo, conversation: bool = False) -> dict
             {
                 "type": "overflow",
                 "action_id": ids.TICKET_MORE,
-                "options": [{"text": _plain("Change severity"), "value": f"severity:{value}"}],
+                "options": [
+                    {"text": _plain("Change severity"), "value": f"severity:{value}"},
+                    *([{"text": _plain("Move to…"), "value": f"move:{value}"}] if movable else []),
+                ],
             }
         )
     return {"type": "actions", "block_id": f"{ids.TICKET_ACTIONS_BLOCK}{value}", "elements": elements}
@@ -328,8 +332,10 @@ def build_triage_mirror(
     rating: tuple[str, str | None] | None = None,
     refused: tuple[str, str] | None = None,
     conversation: bool = False,
+    movable: bool = False,
 ) -> tuple[str, Blocks]:
     """The ticket's mirror in the internal triage channel, linking to the customer thread.
+    `movable`: its ⋯ menu offers "Move to…" another product area (there is a routing file).
 
     `refused` is (outbox kind, Slack's error) of the latest post about the ticket Slack refused
     for good in the customer channel (an update of the card, the acknowledgement…).
@@ -377,7 +383,7 @@ def build_triage_mirror(
     if ticket.status == Status.NOISE:
         links.insert(0, NOISE_NOTE)
     else:
-        blocks.append(build_ticket_actions(ticket, conversation))
+        blocks.append(build_ticket_actions(ticket, conversation, movable))
     if links:
         blocks.append({"type": "context", "elements": [_mrkdwn(" · ".join(links))]})
     text = f"{ping}{label} {what} #{ticket.number}: {title}"
@@ -420,6 +426,45 @@ def _severity_options() -> list[dict[str, Any]]:
         }
         for level in SEVERITY_LEVELS.values()
     ]
+
+
+def build_move_modal(
+    ticket: TicketInfo, channel_id: str, areas: Sequence[tuple[str, str]], current: str | None
+) -> dict[str, Any]:
+    """The triage card's "Move to…": pick the product area (`areas`: (name, description) pairs;
+    `current`: the ticket's area, preselected, or None). Opened from `channel_id`."""
+    element: dict[str, Any] = {
+        "type": "static_select",
+        "action_id": ids.AREA_BLOCK,
+        "placeholder": _plain("Pick a product area"),
+        "options": [_area_option(name, description) for name, description in areas],
+    }
+    chosen = next((o for o in element["options"] if o["value"] == current), None)
+    if chosen is not None:
+        element["initial_option"] = chosen
+    return {
+        "type": "modal",
+        "callback_id": ids.MOVE_MODAL,
+        "private_metadata": ModalContext(channel_id, "move", str(ticket.number)).encode(),
+        "title": _plain(f"Move #{ticket.number}"[:24]),
+        "submit": _plain("Move"),
+        "close": _plain("Cancel"),
+        "blocks": [
+            {
+                "type": "section",
+                "text": _mrkdwn(f"*#{ticket.number}* {escape_text(_truncate(ticket.title, 200))}"),
+            },
+            {"type": "input", "block_id": ids.AREA_BLOCK, "label": _plain("Move to"), "element": element},
+        ],
+    }
+
+
+def build_moved_pointer(number: int, title: str, channel: str, mover: str) -> tuple[str, Blocks]:
+    """What the old triage card of a moved ticket becomes: where it went and who moved it (no
+    buttons: the card in `channel` is the one to act on)."""
+    text = f"#{number} {escape_text(_truncate(title, 200))}: moved to <#{channel}> by <@{mover}>"
+    line = f":arrow_right: *#{number}* {escape_text(_truncate(title, 200))}\nMoved to <#{channel}> by <@{mover}>"
+    return text, [{"type": "section", "text": _mrkdwn(line)}]
 
 
 def build_severity_modal(ticket: TicketInfo, channel_id: str) -> dict[str, Any]:

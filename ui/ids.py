@@ -12,7 +12,7 @@ TICKET_TAKE = "ticket_take"
 TICKET_WAITING = "ticket_waiting"
 TICKET_RESOLVE = "ticket_resolve"
 TICKET_REASSIGN = "ticket_reassign"  # users_select
-TICKET_MORE = "ticket_more"  # overflow: change severity
+TICKET_MORE = "ticket_more"  # overflow: change severity ("severity:N"), move to another area ("move:N")
 # A conversation's triage card (issue 16): its first severity, and closing it as noise.
 TICKET_SET_SEVERITY = "ticket_set_severity"  # opens SEVERITY_MODAL (no reason needed for the first one)
 TICKET_NOT_A_TICKET = "ticket_not_a_ticket"  # closes the conversation as status noise
@@ -23,6 +23,7 @@ TICKET_ACTIONS_BLOCK = "ticket_actions:"
 RATE_HELPFUL = "ticket_rate_helpful"
 RATE_NOT_HELPFUL = "ticket_rate_not_helpful"
 SEVERITY_MODAL = "ticket_severity_modal"
+MOVE_MODAL = "ticket_move_modal"  # the triage card's "Move to…": pick the product area (AREA_BLOCK)
 SEVERITY_REASON_BLOCK = "reason"
 RATING_COMMENT_MODAL = "ticket_rating_comment_modal"
 RATING_COMMENT_BLOCK = "comment"

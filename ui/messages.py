@@ -13,6 +13,7 @@ STAFF_ONLY = "Only the support team can change a ticket. Reply in the ticket's t
 CS_OWNER_NOT_STAFF = "Pick someone on our team: the CS owner gets the onboarding reminders."
 ASSIGNEE_NOT_STAFF = "Tickets can only be assigned to someone on the support team, so nothing was changed."
 NOT_THIS_CHANNEL = "That ticket does not belong to this channel, so nothing was changed."
+PICK_AN_AREA = "Pick one of the product areas."
 RATINGS_ARE_FOR_CUSTOMERS = "Ratings are for the customer: thanks for closing the loop!"
 
 # -- a conversation (a customer's plain message the bot tracks, issue 16) ---------------------------

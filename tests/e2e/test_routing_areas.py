@@ -3,12 +3,14 @@ ticket form's Area picker, and each area's triage channel and on-call group."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
-from fakeslack import CUSTOMER, CUSTOMER_CHANNEL, TRIAGE, SlackStub, bot_env
+from fakeslack import CUSTOMER, CUSTOMER_CHANNEL, STAFF, TRIAGE, SlackStub, bot_env
 from fakeslack.payloads import ticket_values
-from tests.support import BotUnderTest, drained, free_port, run_cli, running_bot
+from fakeslack.receiver import Receiver
+from tests.support import BotUnderTest, drained, free_port, run_cli, running_bot, updates_to
 
 REPLAY, BILLING = "C0REPLAY", "C0BILLING"
 ROUTING = f"""
@@ -121,3 +123,76 @@ def test_a_missing_routing_file_stops_serve(slack: SlackStub, tmp_path: Path, da
     assert result.stderr.splitlines() == [
         f"support-bot: SUPPORT_ROUTING_FILE: {missing}: cannot read the file (No such file or directory)"
     ]
+
+
+# -- staff re-route from the triage card ----------------------------------------------------------
+def test_move_to_another_area_posts_a_fresh_card_and_leaves_a_pointer(
+    slack: SlackStub, database_url: str, tmp_path: Path
+) -> None:
+    env = {"SUPPORT_ROUTING_FILE": routing_file(tmp_path), "SUPPORT_WEBHOOK_SECRET": "s3cret"}
+    with (
+        Receiver(ok_status=200) as receiver,
+        running_bot(slack, database_url, SUPPORT_WEBHOOK_URL=receiver.url, **env) as bot,
+    ):
+        bot.join_channel(CUSTOMER_CHANNEL)
+        file_in_area(bot, "Session replay")
+        old = slack.wait_for(lambda: mirrors(slack, REPLAY))[0]
+        number = bot.sql("SELECT id FROM tickets")[0][0]
+        actions = next(b for b in old["blocks"] if b["type"] == "actions")
+        menu = next(e for e in actions["elements"] if e["type"] == "overflow")
+        move = next(o for o in menu["options"] if o["value"] == f"move:{number}")
+        assert move["text"]["text"] == "Move to…"
+        opened = len(slack.calls_to("views.open"))
+        bot.click(
+            "ticket_more",
+            user=STAFF,
+            channel=REPLAY,
+            action_extra={"type": "overflow", "selected_option": {"value": move["value"]}},
+        )
+        slack.wait_for(lambda: len(slack.calls_to("views.open")) > opened)
+        form = bot.opened_view()
+        assert form["callback_id"] == "ticket_move_modal"
+        assert form["blocks"][-1]["element"]["initial_option"]["value"] == "Session replay"
+        status, body, _ = bot.submit_view(
+            form, {"area": {"area": {"type": "static_select", "selected_option": {"value": "Billing"}}}}, user=STAFF
+        )
+        assert status == 200 and body in (b"", b"{}"), body
+        new = slack.wait_for(lambda: mirrors(slack, BILLING))[0]
+        pointer = slack.wait_for(lambda: [u for u in updates_to(bot, old["ts"]) if "Moved to" in json.dumps(u)])[-1]
+        assert f"<#{BILLING}>" in pointer["text"] and f"<@{STAFF}>" in pointer["text"]
+        assert "actions" not in [b["type"] for b in pointer["blocks"]]  # the pointer has no buttons
+        drained(bot)
+        assert bot.sql("SELECT area, triage_channel_id, triage_ts FROM tickets") == [("Billing", BILLING, new["ts"])]
+        events = bot.sql("SELECT actor_id, old_value, new_value FROM ticket_events WHERE field = 'area'")
+        assert events == [(STAFF, "Session replay", "Billing")]
+        assert len(mirrors(slack, BILLING)) == 1 and len(mirrors(slack, REPLAY)) == 1  # once each
+        hooks = receiver.wait_for(lambda got: [r.json() for r in got if r.json()["type"] == "ticket.area"])
+        assert len(hooks) == 1 and hooks[0]["ticket"]["number"] == number
+        assert {k: hooks[0]["data"][k] for k in ("old", "new", "actor", "channel")} == {
+            "old": "Session replay",
+            "new": "Billing",
+            "actor": STAFF,
+            "channel": BILLING,
+        }
+        # the card in the new channel works: Take it from there
+        bot.click("ticket_take", user=STAFF, channel=BILLING, value=str(number))
+        slack.wait_for(lambda: bot.sql("SELECT assignee_id FROM tickets")[0][0] == STAFF)
+
+
+def test_only_staff_can_move_a_ticket(slack: SlackStub, database_url: str, tmp_path: Path) -> None:
+    with running_bot(slack, database_url, SUPPORT_ROUTING_FILE=routing_file(tmp_path)) as bot:
+        bot.join_channel(CUSTOMER_CHANNEL)
+        file_in_area(bot, "Session replay")
+        slack.wait_for(lambda: mirrors(slack, REPLAY))
+        number = bot.sql("SELECT id FROM tickets")[0][0]
+        form = {
+            "id": "V0MOVE",
+            "type": "modal",
+            "blocks": [],
+            "callback_id": "ticket_move_modal",
+            "private_metadata": json.dumps({"c": REPLAY, "s": "move", "m": str(number)}),
+        }
+        values = {"area": {"area": {"type": "static_select", "selected_option": {"value": "Billing"}}}}
+        status, body, _ = bot.submit_view(form, values, user=CUSTOMER)
+        assert status == 200 and b"errors" in body
+        assert bot.sql("SELECT area FROM tickets") == [("Session replay",)]

@@ -10,7 +10,15 @@ from fakeslack.rules import blocks_errors
 from tickets.model import TicketInfo
 from tickets.rules import Status
 from tickets.severity import SEVERITY_LEVELS, Severity
-from ui.blocks import ModalContext, build_ticket_ack, build_ticket_card, build_ticket_modal, escape_text
+from ui.blocks import (
+    ModalContext,
+    build_move_modal,
+    build_moved_pointer,
+    build_ticket_ack,
+    build_ticket_card,
+    build_ticket_modal,
+    escape_text,
+)
 
 T0 = datetime(2026, 11, 22, 9, 0, tzinfo=UTC)
 
@@ -82,3 +90,25 @@ def test_the_area_picker_follows_the_severity_and_is_optional() -> None:
     ]
     assert blocks_errors(view["blocks"], 100) == []
     assert "area" not in [b.get("block_id") for b in build_ticket_modal(ModalContext("C1"))["blocks"]]
+
+
+def test_the_move_form_and_the_pointer_fit_slack() -> None:
+    info = TicketInfo(
+        number=7,
+        channel_id="C1",
+        severity=Severity.HIGH,
+        title="Replays are <!here> blank",
+        description="",
+        status=Status.OPEN,
+        reporter_id="U1",
+        assignee_id=None,
+        created_at=T0,
+        first_response_at=None,
+    )
+    form = build_move_modal(info, "C0REPLAY", [("Session replay", "Recordings"), ("Billing", "")], "Billing")
+    assert form["callback_id"] == "ticket_move_modal" and blocks_errors(form["blocks"], 100) == []
+    assert form["blocks"][-1]["element"]["initial_option"]["value"] == "Billing"
+    assert ModalContext.decode(form["private_metadata"]) == ModalContext("C0REPLAY", "move", "7")
+    text, blocks = build_moved_pointer(7, "Replays are <!here> blank", "C0BILLING", "U0STAFF")
+    assert "<!here>" not in text and "<#C0BILLING>" in text and "<@U0STAFF>" in text
+    assert blocks_errors(blocks, 50) == [] and [b["type"] for b in blocks] == ["section"]

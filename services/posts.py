@@ -174,7 +174,6 @@ class PostPlanner:
         self._triage_channel = triage_channel
         self._sla_targets = sla_targets
         self._clock = clock
-        self._oncall = oncall
 
     def triage_channel_of(self, ticket: Ticket) -> str:
         """The triage channel of this ticket: its area's (the routing file), else the default one."""

@@ -28,6 +28,7 @@ from outbox.kinds import (
     gone_channel_note_key,
     refusal_note_key,
     refused_mirror_update_key,
+    refused_webhook_note_key,
 )
 from outbox.pacing import EARLY_OK, Pacer
 from outbox.post import Abandon, Defer, OutboxRow, Planner, Post, Settled
@@ -104,7 +105,7 @@ class Delivery:
             self._release(row_id, delay=0, error=abandoned, failed=True)
             return True
         if post.http is not None:
-            return self._send_http(row_id, row.kind, post)
+            return self._send_http(row, post)
         # Did an earlier attempt maybe reach Slack? A crash mid-call, a timeout or a 5xx after
         # Slack stored the message all look the same from here; only a 429 is a clear "no".
         maybe_posted = row.attempts > 0 and row.last_error != "ratelimited"
@@ -155,17 +156,20 @@ class Delivery:
                 self._tell_triage(session, row, post, refused, reduced=True)
         return True
 
-    def _send_http(self, row_id: int, kind: str, post: Post) -> bool:
+    def _send_http(self, row: OutboxRow, post: Post) -> bool:
         """Deliver a row that is a POST elsewhere (a webhook, PagerDuty). A crash mid-call sends it
-        again on the next attempt: its receiver de-duplicates (the event id, PagerDuty's dedup_key)."""
+        again on the next attempt: its receiver de-duplicates (the event id, PagerDuty's dedup_key).
+        A refusal for good fails the row and tells triage (`_tell_triage`), never only a log line."""
         assert post.http is not None
+        row_id, kind = row.id, row.kind
         try:
             post_json(post.http)
         except Refused as refused:
             log.error(
                 "outbox row %s (%s) refused for good by %s: HTTP %s", row_id, kind, post.http.host, refused.status
             )
-            self._release(row_id, delay=0, error=str(refused), failed=True)
+            said = f"HTTP {refused.status} from {post.http.host}"
+            self._release(row_id, delay=0, error=str(refused), failed=True, refused=(row, post, said))
             return True
         except Unavailable as busy:
             if busy.retry_after is not None:
@@ -264,6 +268,11 @@ class Delivery:
         if row.kind == PostKind.EPHEMERAL and reason not in REFUSED_AS_INVALID:
             return  # a private note to someone who left, say: the log line is enough
         now = self._clock()
+        if row.kind == PostKind.WEBHOOK:
+            # One note a day per receiver and answer: a broken receiver refuses every event.
+            key = refused_webhook_note_key(code, now)
+            enqueue(session, kind=REFUSAL_NOTE, dedupe_key=key, now=now, payload={"what": row.kind, "error": code})
+            return
         channel = (post.args.get("channel") if post is not None else None) or row.payload.get("channel")
         if row.ticket_id is not None and row.kind in CUSTOMER_TICKET_POSTS and not reduced:
             enqueue(

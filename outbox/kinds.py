@@ -108,6 +108,12 @@ def refusal_note_key(refused_row_id: int) -> str:
     return f"{PostKind.POST_REFUSED}:{refused_row_id}"
 
 
+def refused_webhook_note_key(answer: str, now: datetime) -> str:
+    """Triage's note that the webhook receiver refused events with `answer` ("HTTP 400 from
+    host"): once per answer and UTC day."""
+    return f"{PostKind.POST_REFUSED}:webhook:{answer}:{now:%Y-%m-%d}"
+
+
 def gone_channel_note_key(about: int | str | None, reason: str) -> str:
     """The key of the note telling triage a post's channel is gone (`reason`: Slack's error):
     once per ticket (or channel, `about`) and reason, however many posts it refuses."""

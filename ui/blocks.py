@@ -679,7 +679,22 @@ def build_reduced_post(args: dict[str, Any]) -> dict[str, Any] | None:
 def build_refusal_note(
     what: str, channel_id: str | None, error: str, *, reduced: bool, ticket_number: int | None
 ) -> str:
-    """For triage: Slack refused a post (`what` is an outbox kind), and whether a shortened one went out."""
+    """For triage: Slack refused a post (`what` is an outbox kind), and whether a shortened one went
+    out; or, for a PagerDuty page or a webhook (`what` "page" / "webhook"), that the receiver
+    refused it for good (`error`: "HTTP 400 from host")."""
+    if what == "page":
+        about = f" for ticket #{ticket_number}" if ticket_number is not None else ""
+        return (
+            f":rotating_light: PagerDuty refused the page{about} (`{fit_escaped(error, 100)}`): nobody was paged."
+            " Page the on-call by hand, and check SUPPORT_PAGERDUTY_ROUTING_KEY (or the area's"
+            " `pagerduty_routing_key` in SUPPORT_ROUTING_FILE)."
+        )
+    if what == "webhook":
+        return (
+            f":warning: The webhook receiver refused ticket events (`{fit_escaped(error, 100)}`); a refused"
+            " event is not sent again. Check SUPPORT_WEBHOOK_URL and the receiver's logs (this note comes"
+            " at most once a day)."
+        )
     thing = REFUSED_POSTS.get(what, "a message")
     about = f" for ticket #{ticket_number}" if ticket_number is not None else ""
     where = f" in <#{channel_id}>" if channel_id and channel_id[:1] in "CG" else ""

@@ -97,6 +97,22 @@ def test_a_failing_pagerduty_is_retried_and_the_resolve_waits_for_the_trigger(
     assert answered == [("trigger", 503), ("trigger", 503), ("trigger", 202), ("resolve", 202)]
 
 
+def test_a_page_refused_for_good_is_told_to_triage_in_the_tickets_thread(
+    slack: SlackStub, database_url: str, pagerduty: Receiver
+) -> None:
+    pagerduty.fail_next(1, status=400)  # PagerDuty's answer to an unknown routing key
+    with running_bot(slack, database_url, **paging_env(pagerduty, SUPPORT_SLA_CRITICAL="2s")) as bot:
+        bot.join_channel(CUSTOMER_CHANNEL)
+        t = filed(bot, severity="critical", title="Checkout is down")
+        pagerduty.wait_for(lambda got: got, timeout=15)
+        note = slack.wait_for(lambda: [p for p in slack.posts(TRIAGE) if "PagerDuty refused" in p["text"]])[0]
+        drained(bot)
+        assert f"#{t['number']}" in note["text"] and "nobody was paged" in note["text"]
+        assert "HTTP 400" in note["text"] and "SUPPORT_PAGERDUTY_ROUTING_KEY" in note["text"]
+        assert note["thread_ts"] == t["triage_ts"] and ROUTING_KEY not in note["text"]
+        assert bot.sql("SELECT state FROM outbox WHERE kind = 'page'") == [("failed",)]
+
+
 def test_no_page_below_critical_nor_without_a_routing_key(
     slack: SlackStub, database_url: str, pagerduty: Receiver
 ) -> None:

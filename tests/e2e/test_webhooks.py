@@ -132,6 +132,20 @@ def test_a_4xx_is_not_retried(hooked: BotUnderTest, receiver: Receiver, caplog: 
     [line] = [r.getMessage() for r in caplog.records if "refused for good" in r.getMessage()]
     assert line.endswith("(webhook) refused for good by 127.0.0.1: HTTP 400")
     assert SECRET not in caplog.text and "/hook" not in caplog.text
+    [note] = [p for p in hooked.slack.posts(TRIAGE) if "webhook receiver refused" in p["text"]]
+    assert "HTTP 400 from 127.0.0.1" in note["text"] and "SUPPORT_WEBHOOK_URL" in note["text"]
+    assert note.get("thread_ts") is None  # about the integration, not one ticket: top level in triage
+
+
+def test_a_receiver_refusing_every_event_is_one_note_a_day(hooked: BotUnderTest, receiver: Receiver) -> None:
+    receiver.fail_next(3, status=403)
+    filed(hooked)
+    filed(hooked, title="Another one")
+    receiver.wait_for(lambda got: len([r for r in got if r.status == 403]) == 2)
+    drained(hooked)
+    assert hooked.sql("SELECT count(*) FROM outbox WHERE kind = 'webhook' AND state = 'failed'") == [(2,)]
+    notes = [p for p in hooked.slack.posts(TRIAGE) if "webhook receiver refused" in p["text"]]
+    assert len(notes) == 1 and "HTTP 403" in notes[0]["text"]
 
 
 def test_a_receiver_that_is_down_gets_the_event_when_it_is_back(slack: SlackStub, database_url: str) -> None:

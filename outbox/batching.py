@@ -4,8 +4,9 @@ Slack takes about one new message per channel per second (`pacing.Pacer`), so 20
 a minute would reach triage one card a second, over 210 s. The rule, decided for each triage
 mirror row as it is planned (`place`, pure; services/posts.py applies it in the row's claim):
 
-- **Burst.** When at least `BURST_THRESHOLD` triage mirrors wait to go out (pending rows whose
-  ticket has its customer thread, this one included), or the latest summary took an item less
+- **Burst.** When at least `BURST_THRESHOLD` triage mirrors wait to go out to this triage
+  channel (pending rows whose ticket has its customer thread, this one included; each product
+  area's channel counts its own), or the latest summary took an item less
   than `STAY_OPEN` ago, the ticket goes into a summary rather than getting its own card: the
   latest summary while it holds fewer than `SUMMARY_MAX_ITEMS` and is still taking items, else a
   new one. Normal load (a ticket every few seconds) never gets there: one card per ticket, with

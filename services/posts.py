@@ -37,7 +37,6 @@ from outbox import (
     triage_summary_prefix,
 )
 from outbox.batching import (
-    BURST_THRESHOLD,
     SUMMARY_MAX_ITEMS,
     SUMMARY_UPDATE_EVERY,
     LatestSummary,
@@ -92,17 +91,17 @@ _SET_TRIAGE_TS = (
 _OUTBOX = OutboxMessage.__table__
 _BATCHES = TriageBatch.__table__
 _BY_BATCH_ID = _BATCHES.c.id == bindparam("batch")
-# Triage mirrors waiting to go out (their ticket has its customer thread), counted up to the threshold.
-_WAITING_MIRRORS = select(func.count()).select_from(
-    select(_OUTBOX.c.id)
-    .join(_TICKETS, _TICKETS.c.id == _OUTBOX.c.ticket_id)
+# Triage mirrors waiting to go out (their ticket has its customer thread), by the tickets' area:
+# each triage channel counts its own (a burst for one team must not fold another's cards).
+_WAITING_MIRRORS = (
+    select(_TICKETS.c.area, func.count())
+    .select_from(_OUTBOX.join(_TICKETS, _TICKETS.c.id == _OUTBOX.c.ticket_id))
     .where(
         _OUTBOX.c.kind == PostKind.TRIAGE_MIRROR.value,
         _OUTBOX.c.state == "pending",
         _TICKETS.c.thread_ts.is_not(None),
     )
-    .limit(BURST_THRESHOLD)
-    .subquery()
+    .group_by(_TICKETS.c.area)
 )
 _LATEST_BATCH = (
     select(_BATCHES.c.id, _BATCHES.c.seq, _BATCHES.c.item_count, _BATCHES.c.last_joined_at)
@@ -493,7 +492,7 @@ class PostPlanner:
         that summary, or None (the ticket gets its own card). In the mirror row's claim."""
         now = self._clock()
         channel = self.triage_channel_of(ticket)
-        waiting = session.scalar(_WAITING_MIRRORS) or 0
+        waiting = sum(n for area, n in session.execute(_WAITING_MIRRORS) if self._route(area).channel == channel)
         found = session.execute(_LATEST_BATCH, {"channel": channel}).first()
         placement = place(waiting, LatestSummary(*found) if found is not None else None, now)
         if placement is None:

@@ -10,7 +10,8 @@ from typing import Any
 from fakeslack import CUSTOMER, CUSTOMER_CHANNEL, STAFF, TRIAGE, SlackStub, bot_env
 from fakeslack.payloads import ticket_values
 from fakeslack.receiver import Receiver
-from tests.support import BotUnderTest, drained, free_port, run_cli, running_bot, updates_to
+from tests.support import BotUnderTest, drained, file_ticket, free_port, run_cli, running_bot, updates_to
+from ui import ids
 
 REPLAY, BILLING = "C0REPLAY", "C0BILLING"
 ROUTING = f"""
@@ -196,3 +197,34 @@ def test_only_staff_can_move_a_ticket(slack: SlackStub, database_url: str, tmp_p
         status, body, _ = bot.submit_view(form, values, user=CUSTOMER)
         assert status == 200 and b"errors" in body
         assert bot.sql("SELECT area FROM tickets") == [("Session replay",)]
+
+
+def test_a_burst_in_one_triage_channel_does_not_fold_another_areas_cards(
+    slack: SlackStub, database_url: str, tmp_path: Path
+) -> None:
+    """Ten Critical tickets (never summarised) queue in the default triage channel at one post a
+    second; meanwhile a Session replay ticket gets its own card in its team's channel, not a
+    summary: each triage channel counts its own backlog."""
+    with running_bot(slack, database_url, SUPPORT_ROUTING_FILE=routing_file(tmp_path)) as bot:
+        channels = [f"C0MANY{n}" for n in range(10)]
+        for channel in [*channels, CUSTOMER_CHANNEL]:
+            bot.join_channel(channel, name=channel.lower())
+        for channel in channels:
+            file_ticket(bot, channel=channel, severity="critical", title=f"Down in {channel}")
+        file_in_area(bot, "Session replay")
+        mirror = slack.wait_for(lambda: mirrors(slack, REPLAY), timeout=15)[0]
+
+        def critical_mirrors(before: float) -> int:
+            return sum(
+                1
+                for call in slack.calls_to("chat.postMessage")
+                if call.args["channel"] == TRIAGE and "Down in" in call.args.get("text", "") and call.at < before
+            )
+
+        replay_at = next(c.at for c in slack.calls_to("chat.postMessage") if c.args["channel"] == REPLAY)
+        assert critical_mirrors(replay_at) <= 5  # the default channel was still in a burst then
+        assert any(str(b.get("block_id", "")).startswith(ids.TICKET_ACTIONS_BLOCK) for b in mirror["blocks"])
+        assert bot.sql("SELECT triage_batch_id FROM tickets WHERE area = 'Session replay'") == [(None,)]
+        slack.wait_for(lambda: critical_mirrors(float("inf")) == 10, timeout=20)
+        drained(bot)
+        assert bot.sql("SELECT count(*) FROM triage_batches") == [(0,)]

@@ -742,7 +742,8 @@ def record_thread_message(
     pleasantry: bool = False,
 ) -> bool:
     """A message in a ticket's thread (False if it was recorded before). The first staff reply is
-    the first response, and any staff reply stops the customer's wait (and a next-response clock).
+    the first response, and any staff reply stops the customer's wait (and a next-response clock);
+    on a ticket waiting on the customer it starts that wait over (a new reminder and close).
     A customer reply brings a resolved or waiting ticket back to in progress (triage hears of it)
     and, after a staff reply, starts a next-response clock; a `pleasantry` ("thanks!",
     tickets.intake.is_noise) does neither."""
@@ -761,6 +762,9 @@ def record_thread_message(
         _apply(session, ticket, workflow.staff_reply(_state(ticket), posted_at), user_id, now, sla)
         _set_sla(ticket, sla)
         _staff_answered(ticket, posted_at, answered_before)
+        waiting_since = ticket.pending_since if ticket.status == Status.WAITING_ON_CUSTOMER.value else None
+        if waiting_since is not None and posted_at > waiting_since:  # a follow-up: the wait starts over
+            _start_pending(ticket, sla.pending, posted_at)
     else:
         _customer_wrote(session, ticket, ts=ts, user_id=user_id, now=now, sla=sla, pleasantry=pleasantry)
     return True

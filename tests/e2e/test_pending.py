@@ -5,7 +5,7 @@ bot with a note saying why and how to reopen it. Once each, cancelled by a reply
 from __future__ import annotations
 
 import time
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from fakeslack import BOT_USER, CUSTOMER, CUSTOMER_CHANNEL, STAFF, TRIAGE, SlackStub
@@ -131,6 +131,26 @@ def test_waiting_again_after_a_reply_starts_over(slack: SlackStub, database_url:
         drained(bot)
         assert len(thread_posts(slack, t["card_ts"], REMINDER)) == 2
         assert status(bot, t["number"]) == "waiting_on_customer"
+
+
+def test_a_staff_follow_up_while_waiting_starts_the_wait_over(slack: SlackStub, database_url: str) -> None:
+    env = {"SUPPORT_PENDING_REMIND": "2s", "SUPPORT_PENDING_CLOSE": "1h"}
+    with running_bot(slack, database_url, **env) as bot:
+        t = waiting_ticket(bot)
+        n = t["number"]
+        first_remind = utc(bot.sql("SELECT pending_remind_at FROM tickets WHERE id = :n", n=n)[0][0])
+        time.sleep(1.2)
+        bot.thread_reply(CUSTOMER_CHANNEL, t["card_ts"], STAFF, "Did the new snippet help?")
+        assert status(bot, n) == "waiting_on_customer"
+        since, remind_at = bot.sql("SELECT pending_since, pending_remind_at FROM tickets WHERE id = :n", n=n)[0]
+        assert utc(remind_at) - utc(since) == timedelta(seconds=2) and utc(remind_at) > first_remind
+        assert pending_jobs(bot) == [f"pending_close:{n}", f"pending_remind:{n}"]
+        slack.wait_for(lambda: thread_posts(slack, t["card_ts"], REMINDER), timeout=10)
+        drained(bot)
+        # Reminded once, at the restarted wait's time (not the first wait's, 1.2 s earlier).
+        reminded_at = bot.sql("SELECT pending_reminded_at FROM tickets WHERE id = :n", n=n)[0][0]
+        assert utc(reminded_at) >= utc(remind_at)
+        assert len(thread_posts(slack, t["card_ts"], REMINDER)) == 1
 
 
 def test_the_alarms_survive_a_restart_and_act_once_even_if_fired_twice(slack: SlackStub, database_url: str) -> None:

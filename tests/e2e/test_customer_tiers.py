@@ -42,11 +42,8 @@ def notes(slack: SlackStub, words: str) -> list[dict[str, Any]]:
 
 def ack(bot: BotUnderTest, card_ts: str) -> str:
     """The acknowledgement in the ticket card's thread (waits for it)."""
-    found = bot.slack.wait_for(
-        lambda: [
-            p for p in bot.slack.posts(CUSTOMER_CHANNEL) if p.get("thread_ts") == card_ts and "with the team" in p["text"]
-        ]
-    )
+    in_thread = lambda: [p for p in bot.slack.posts(CUSTOMER_CHANNEL) if p.get("thread_ts") == card_ts]  # noqa: E731
+    found = bot.slack.wait_for(lambda: [p for p in in_thread() if "with the team" in p["text"]])
     assert len(found) == 1
     return found[0]["text"]
 

@@ -13,6 +13,7 @@ from typing import Any
 
 from fakeslack import CUSTOMER_CHANNEL, STAFF, TRIAGE, SlackStub
 from fakeslack.messages import customer_message, person_message
+from fakeslack.receiver import Receiver
 from tests.support import BotUnderTest, drained, filed, running_bot, start_onboarding
 
 ROUTING = """
@@ -79,13 +80,22 @@ def set_severity(bot: BotUnderTest, number: int, severity: str) -> None:
 def test_an_enterprise_customer_gets_the_enterprise_targets_quoted_and_alarmed(
     slack: SlackStub, database_url: str, tmp_path: Path
 ) -> None:
-    env = {"SUPPORT_ROUTING_FILE": routing_file(tmp_path), "SUPPORT_ONBOARDING_WINDOW": "1s"}
-    with running_bot(slack, database_url, **env) as bot:
+    env = {
+        "SUPPORT_ROUTING_FILE": routing_file(tmp_path),
+        "SUPPORT_ONBOARDING_WINDOW": "1s",
+        "SUPPORT_WEBHOOK_SECRET": "s3cret",
+    }
+    with (
+        Receiver(ok_status=200) as receiver,
+        running_bot(slack, database_url, SUPPORT_WEBHOOK_URL=receiver.url, **env) as bot,
+    ):
         bot.join_channel(CUSTOMER_CHANNEL)
         start_onboarding(bot, plan="enterprise")
         time.sleep(1.1)  # past the onboarding window: the plan's tier, not onboarding's
         t = filed(bot, severity="high")
         assert bot.sql("SELECT tier FROM tickets") == [("Enterprise",)]
+        created = receiver.wait_for(lambda got: [r.json() for r in got if r.json()["type"] == "ticket.created"])[0]
+        assert created["ticket"]["tier"] == "Enterprise"
         assert seconds_to_due(bot, t["number"]) == 4  # not SUPPORT_SLA_HIGH's 2 hours
         text = ack(bot, t["card_ts"])
         assert "On your Enterprise plan, for a High ticket we aim to give you a first response within 4 s." in text

@@ -186,12 +186,15 @@ class PostPlanner:
         tier = find_tier(self._sla.tiers, ticket.tier)
         if tier is None:
             return None, False
-        return tier_plan(tier.name), tier_plan(tier.name) is None
+        plan = tier_plan(tier.name)
+        return plan, plan is None  # a tier that is no plan is the onboarding one (config.routing)
 
     def _tier_label(self, ticket: Ticket) -> str | None:
         """The triage card's short word on the ticket's tier: "Enterprise plan", "Onboarding", or None."""
         plan, onboarding = self._tier(ticket)
-        return "Onboarding" if onboarding else f"{PLAN_LABELS[plan]} plan" if plan is not None else None
+        if onboarding:
+            return "Onboarding"
+        return None if plan is None else f"{PLAN_LABELS[plan]} plan"
 
     def _sla_text(self, ticket: Ticket) -> str | None:
         """The card's "First response" line; none for a ticket closed before anyone answered

@@ -40,6 +40,7 @@ from services.deps import Background, Deps
 from services.filing import complete_intake
 from services.hooks import HookPlans, session_flags
 from services.posts import PostPlanner
+from services.tickets import SlaPolicy
 from services.timers import TimerJobs
 from slack_api.authorize import HostOrInstallationAuthorize
 from slack_api.client import listener_client, make_background_client, make_interactive_client, make_outbox_client
@@ -150,7 +151,7 @@ def build_runtime(settings: Settings, *, clock: Callable[[], datetime] = utcnow,
     planner = PostPlanner(
         directory,
         settings.triage_channel or "",
-        settings.sla_targets,
+        SlaPolicy.from_settings(settings),
         clock,
         settings.oncall,
         followups,

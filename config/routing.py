@@ -17,8 +17,12 @@ The shape (docs/routing.md has a complete example)::
     first_response = { critical = "15m", high = "1h", medium = "4h", low = "1d" }
     next_response = { critical = "15m", high = "2h", medium = "8h", low = "2d" }
     critical_update = "30m"            # optional
+    [tiers.onboarding]                 # customers within SUPPORT_ONBOARDING_WINDOW of /onboard
+    first_response = { critical = "15m", high = "1h", medium = "2h", low = "8h" }
 
-Tiers and assignment policies are parsed and validated here; applying them is not built yet.
+A tier is named after a plan of the onboarding record (`onboarding.customer.Plan`: its value or
+its label, any case) or is `onboarding`; `ticket_tier` decides which one a new ticket gets.
+Assignment policies are parsed and validated here; applying them is not built yet.
 """
 
 from __future__ import annotations
@@ -27,12 +31,13 @@ import re
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
 from config.settings import ConfigError, Settings, parse_duration
+from onboarding.customer import PLAN_LABELS, Plan
 from tickets.severity import Severity
 
 SETTING = "SUPPORT_ROUTING_FILE"
@@ -45,6 +50,7 @@ MAX_OPTION_TEXT = 75
 _AREA_KEYS = frozenset({"name", "description", "channel", "oncall", "assign", "pagerduty_routing_key"})
 _TIER_KEYS = frozenset({"first_response", "next_response", "critical_update"})
 _TOP_KEYS = frozenset({"area", "tiers"})
+ONBOARDING_TIER = "onboarding"  # the tier of customers within SUPPORT_ONBOARDING_WINDOW of /onboard
 
 
 class AssignPolicy(StrEnum):
@@ -73,7 +79,7 @@ class Area:
 @dataclass(frozen=True)
 class Tier:
     """Targets for one plan (or `onboarding`): durations per severity; a severity left out keeps
-    the global target. Parsed only: tiers are not applied to tickets yet (issue 18)."""
+    the global target (services.tickets.SlaPolicy.for_tier merges them)."""
 
     name: str
     first_response: Mapping[Severity, timedelta] = field(default_factory=dict)
@@ -93,6 +99,44 @@ class Routing:
         if name is None:
             return None
         return next((a for a in self.areas if a.name == name), None)
+
+
+def tier_plan(name: str) -> Plan | None:
+    """The plan a tier's name stands for: a plan's value or label, ignoring case ("Enterprise",
+    "cloud", "Scale (self-hosted)", and "Scale" too); None for `onboarding` or any other name."""
+    folded = name.strip().casefold()
+    for plan in Plan:
+        label = PLAN_LABELS[plan].casefold()
+        if folded in (plan.value, label, label.split(" (")[0]):
+            return plan
+    return None
+
+
+def find_tier(tiers: Mapping[str, Tier], name: str | None) -> Tier | None:
+    """The tier called `name`, ignoring case (names are unique so), or None for None or a name
+    no longer in the file."""
+    if name is None:
+        return None
+    folded = name.casefold()
+    return next((tier for key, tier in tiers.items() if key.casefold() == folded), None)
+
+
+def ticket_tier(
+    tiers: Mapping[str, Tier], plan: str | None, started_at: datetime | None, now: datetime, window: timedelta
+) -> str | None:
+    """The tier a new ticket gets (its name as written in the file), from the channel's onboarding
+    record (`plan`, a `Plan` value, and `started_at`, when /onboard ran; both None: no record).
+
+    A customer still onboarding (`now - started_at < window`, SUPPORT_ONBOARDING_WINDOW) gets the
+    `onboarding` tier if the file has one; otherwise the tier named after their plan; otherwise
+    None (the global targets). No record, or no tiers: None."""
+    if plan is None or not tiers:
+        return None
+    if started_at is not None and now - started_at < window:
+        onboarding = find_tier(tiers, ONBOARDING_TIER)
+        if onboarding is not None:
+            return onboarding.name
+    return next((tier.name for tier in tiers.values() if tier_plan(tier.name) == plan), None)
 
 
 @dataclass(frozen=True)
@@ -256,12 +300,22 @@ def _tiers(raw: Any, problems: list[str]) -> dict[str, Tier]:
         problems.append("tiers: must be [tiers.NAME] tables")
         return {}
     tiers: dict[str, Tier] = {}
+    seen: dict[str, str] = {}  # what each tier stands for (a plan, or onboarding): the first tier's name
     for name, entry in raw.items():
         label = f"tier {name!r}"
         if not isinstance(entry, dict):
             problems.append(f"{label}: must be a table")
             continue
         before = len(problems)
+        plan = tier_plan(name)
+        meaning = plan.value if plan is not None else name.strip().casefold()
+        if plan is None and meaning != ONBOARDING_TIER:
+            choices = ", ".join(PLAN_LABELS[p].split(" (")[0] for p in Plan)
+            problems.append(f"{label}: not a plan of the onboarding record (expected {choices} or onboarding)")
+        elif meaning in seen:
+            problems.append(f"{label}: the same tier as {seen[meaning]!r} (tier names ignore case)")
+        else:
+            seen[meaning] = name
         for key in sorted(set(entry) - _TIER_KEYS):
             problems.append(f"{label}: {key}: unknown key (expected one of {', '.join(sorted(_TIER_KEYS))})")
         first = _targets(entry.get("first_response"), f"{label}: first_response", problems)

@@ -94,6 +94,8 @@ class Settings:
     pagerduty_url: str = DEFAULT_PAGERDUTY_URL
     # Product areas and their routes (SUPPORT_ROUTING_FILE, docs/routing.md); None: one area, triage_channel.
     routing: Routing | None = None
+    # How long after /onboard a customer gets the routing file's `onboarding` tier (docs/routing.md).
+    onboarding_window: timedelta = timedelta(days=60)
 
     @property
     def oauth_enabled(self) -> bool:
@@ -295,6 +297,7 @@ def load_settings(env: Mapping[str, str], mode: Mode = Mode.HTTP) -> Settings:
         critical_update_every=_duration(env, "SUPPORT_CRITICAL_UPDATE_EVERY", timedelta(minutes=30)),
         digest_schedule=_digest_schedule(env),
         leader_timeout=_duration(env, "SUPPORT_LEADER_TIMEOUT", timedelta(seconds=30)),
+        onboarding_window=_duration(env, "SUPPORT_ONBOARDING_WINDOW", timedelta(days=60)),
     )
     if mode == Mode.DATABASE:
         return Settings(**common)

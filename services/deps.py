@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 import threading
 import time
@@ -30,7 +31,6 @@ from services.tickets import (
 from slack_api.identity import Directory
 from store.db import Database, Row
 from store.models import Customer, Ticket
-from tickets.pending import PendingPolicy
 
 log = logging.getLogger(__name__)
 
@@ -142,17 +142,10 @@ class Deps:
         s = self.settings
         return ReminderPolicy(s.dashboard_nudge_after, s.dashboard_nudge_every, s.dashboard_nudge_max)
 
-    @property
+    @functools.cached_property
     def sla_policy(self) -> SlaPolicy:
-        s = self.settings
-        return SlaPolicy(
-            s.sla_targets,
-            s.business_hours,
-            s.critical_update_every,
-            untriaged=s.sla_untriaged,
-            next_response=s.next_response_targets,
-            pending=PendingPolicy(s.pending_remind, s.pending_close),
-        )
+        """The response targets (with the routing file's tiers), built once: its tiers' targets are kept."""
+        return SlaPolicy.from_settings(self.settings)
 
     def _sync(self, key: str, timers: list[Timer], prefixes: tuple[str, ...]) -> None:
         """After a commit: point the alarms for `key` at what its row now asks for; clear the rest."""

@@ -48,6 +48,7 @@ class TicketLike(Protocol):
     source: str
     created_at: datetime
     thread_ts: str | None
+    tier: str | None
 
 
 def session_flags(settings: Settings) -> dict[str, bool]:
@@ -68,6 +69,7 @@ def ticket_snapshot(ticket: TicketLike) -> dict[str, Any]:
         "reporter": ticket.reporter_id,
         "source": ticket.source,
         "created_at": ticket.created_at.isoformat(),
+        "tier": ticket.tier,
     }
 
 

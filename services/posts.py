@@ -20,7 +20,8 @@ from types import MappingProxyType
 from sqlalchemy import bindparam, case, func, select, update
 from sqlalchemy.orm import Session
 
-from config.routing import Route
+from config.routing import Route, find_tier, tier_plan
+from onboarding.customer import PLAN_LABELS, Plan
 from outbox import (
     CUSTOMER_TICKET_POSTS,
     Abandon,
@@ -45,7 +46,7 @@ from outbox.batching import (
 )
 from services.hooks import HookPlans
 from services.onboarding import load_checklist
-from services.tickets import CLOSED, HEARD_NOTE, severity_of, ticket_info
+from services.tickets import CLOSED, HEARD_NOTE, SlaPolicy, severity_of, ticket_info
 from slack_api.identity import Directory
 from store.db import Row, insert_new_key
 from store.models import Customer, OutboxMessage, Ticket, TriageBatch
@@ -156,7 +157,7 @@ class PostPlanner:
         self,
         directory: Directory,
         triage_channel: str,
-        sla_targets: Mapping[Severity, timedelta],
+        sla: SlaPolicy,
         clock: Callable[[], datetime],
         oncall: str | None = None,
         followups: Mapping[str, Callable[[dict, dict], None]] | None = None,
@@ -171,12 +172,28 @@ class PostPlanner:
         self._followups = followups if followups is not None else {}
         self._directory = directory
         self._triage_channel = triage_channel
-        self._sla_targets = sla_targets
+        self._sla = sla  # the response targets, per tier: what the acknowledgement quotes
         self._clock = clock
 
     def triage_channel_of(self, ticket: Ticket) -> str:
         """The triage channel of this ticket: its area's (the routing file), else the default one."""
         return self._route(ticket.area).channel
+
+    def _tier(self, ticket: Ticket) -> tuple[Plan | None, bool]:
+        """(the plan, onboarding?) of the tier whose targets the ticket's clocks run on; (None,
+        False): the global targets (no tier, or one no longer in the routing file)."""
+        tier = find_tier(self._sla.tiers, ticket.tier)
+        if tier is None:
+            return None, False
+        plan = tier_plan(tier.name)
+        return plan, plan is None  # a tier that is no plan is the onboarding one (config.routing)
+
+    def _tier_label(self, ticket: Ticket) -> str | None:
+        """The triage card's short word on the ticket's tier: "Enterprise plan", "Onboarding", or None."""
+        plan, onboarding = self._tier(ticket)
+        if onboarding:
+            return "Onboarding"
+        return None if plan is None else f"{PLAN_LABELS[plan]} plan"
 
     def _sla_text(self, ticket: Ticket) -> str | None:
         """The card's "First response" line; none for a ticket closed before anyone answered
@@ -210,6 +227,7 @@ class PostPlanner:
             refused,
             conversation=ticket.source == CONVERSATION_SOURCE,
             movable=self._movable,
+            tier=self._tier_label(ticket),
         )
 
     @staticmethod
@@ -288,7 +306,9 @@ class PostPlanner:
                 raise Abandon("the ticket card was never posted, so there is no thread to answer in")
             raise Defer("waiting for the ticket card")
         info = ticket_info(ticket)
-        text = build_ticket_ack(info, self._sla_targets[info.severity])
+        target = self._sla.for_tier(ticket.tier).first_response_target(info.severity)
+        plan, onboarding = self._tier(ticket)
+        text = build_ticket_ack(info, target, PLAN_LABELS[plan] if plan is not None else None, onboarding)
         return Post(
             "chat.postMessage",
             {"channel": ticket.channel_id, "thread_ts": ticket.thread_ts, "text": text},
@@ -317,6 +337,7 @@ class PostPlanner:
             refused=self._refused_post(session, ticket),
             conversation=ticket.source == CONVERSATION_SOURCE,
             movable=self._movable,
+            tier=self._tier_label(ticket),
         )
 
         channel = self.triage_channel_of(ticket)

@@ -242,8 +242,9 @@ def customer_set_severity(
         if refusal or ticket is None:
             return FormAnswer(errors={ids.SEVERITY_BLOCK: refusal or NOT_THIS_CHANNEL})
         _set_severity(deps, uow, ticket, user_id, severity, CUSTOMER_SEVERITY_REASON)
-        number = ticket.id
-    return FormAnswer(view=build_severity_set_view(number, severity, deps.sla_policy.first_response_target(severity)))
+        number, tier = ticket.id, ticket.tier
+    target = deps.sla_policy.for_tier(tier).first_response_target(severity)  # the customer's tier's
+    return FormAnswer(view=build_severity_set_view(number, severity, target))
 
 
 def rate_ticket(deps: Deps, click: CardClick, rating: str) -> Answer:

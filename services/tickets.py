@@ -18,6 +18,8 @@ from sqlalchemy import Executable, and_, bindparam, case, func, insert, literal,
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.orm import Session
 
+from config.routing import Tier, find_tier, ticket_tier
+from config.settings import Settings
 from outbox import (
     PostKind,
     enqueue,
@@ -32,7 +34,7 @@ from scheduling.scheduler import Timer
 from services.channels import bot_joined
 from services.hooks import WEBHOOKS_ON, owe_page_resolve, owe_webhook
 from store.db import Row, insert_new, insert_new_key
-from store.models import CustomerChannel, ProcessedEvent, Ticket, TicketEvent, TicketMessage, TicketThread
+from store.models import Customer, CustomerChannel, ProcessedEvent, Ticket, TicketEvent, TicketMessage, TicketThread
 from tickets import workflow
 from tickets.channels import ChannelState
 from tickets.intake import CONVERSATION_SOURCE, HEARD_EMOJI, RESOLVED_EMOJI
@@ -75,7 +77,10 @@ class SlaPolicy:
     """First-response targets, optional business hours, the Critical update cadence, the target of
     a conversation with no severity yet (default: Medium's), the next-response targets (default:
     the first-response ones) and how long a ticket waits on the customer before they are reminded
-    and before it is closed (`pending`, default 5 and 7 days)."""
+    and before it is closed (`pending`, default 5 and 7 days).
+
+    `tiers` (the routing file's [tiers.NAME]) and `onboarding_window` (SUPPORT_ONBOARDING_WINDOW)
+    decide a new ticket's tier (`config.routing.ticket_tier`); `for_tier` gives a tier's targets."""
 
     targets: Mapping[Severity, timedelta]
     hours: BusinessHours | None
@@ -83,6 +88,23 @@ class SlaPolicy:
     untriaged: timedelta | None = None
     next_response: Mapping[Severity, timedelta] | None = None
     pending: PendingPolicy = field(default_factory=PendingPolicy)
+    tiers: Mapping[str, Tier] = field(default_factory=dict)
+    onboarding_window: timedelta = timedelta(days=60)
+    _by_tier: dict[str, SlaPolicy] = field(default_factory=dict, init=False, repr=False, compare=False)
+
+    @classmethod
+    def from_settings(cls, s: Settings) -> SlaPolicy:
+        """The policy the settings and the routing file's tiers describe."""
+        return cls(
+            s.sla_targets,
+            s.business_hours,
+            s.critical_update_every,
+            untriaged=s.sla_untriaged,
+            next_response=s.next_response_targets,
+            pending=PendingPolicy(s.pending_remind, s.pending_close),
+            tiers=s.routing.tiers if s.routing is not None else {},
+            onboarding_window=s.onboarding_window,
+        )
 
     def first_response_target(self, severity: Severity | None) -> timedelta:
         if severity is None:
@@ -93,6 +115,42 @@ class SlaPolicy:
         if severity is None or self.next_response is None:
             return self.first_response_target(severity)
         return self.next_response[severity]
+
+    def for_tier(self, name: str | None) -> SlaPolicy:
+        """The targets of the tier called `name` (a ticket's `tier`; any case), this policy's own for
+        None or a tier no longer in the routing file. Per severity: the tier's first response, else
+        the global one; its next response, else its own first response (as SUPPORT_NEXT_RESPONSE_*
+        default to SUPPORT_SLA_*), else the global next response; a conversation with no severity:
+        the shorter of the global untriaged target and the tier's Medium. Its `critical_update`,
+        else the global cadence. Business hours and the customer wait are the same. Built once per tier."""
+        tier = find_tier(self.tiers, name)
+        if tier is None:
+            return self
+        derived = self._by_tier.get(tier.name)
+        if derived is None:
+            untriaged = self.first_response_target(None)
+            if Severity.MEDIUM in tier.first_response:
+                untriaged = min(untriaged, tier.first_response[Severity.MEDIUM])
+            derived = SlaPolicy(
+                {**self.targets, **tier.first_response},
+                self.hours,
+                tier.critical_update or self.critical_update_every,
+                untriaged=untriaged,
+                next_response={
+                    severity: tier.next_response.get(severity)
+                    or tier.first_response.get(severity)
+                    or self.next_response_target(severity)
+                    for severity in Severity
+                },
+                pending=self.pending,
+            )
+            self._by_tier[tier.name] = derived
+        return derived
+
+    def tier_for(self, plan: str | None, started_at: datetime | None, now: datetime) -> str | None:
+        """The tier of a new ticket in a channel whose onboarding record has `plan` and `started_at`
+        (None: no record): `config.routing.ticket_tier` with this policy's tiers and window."""
+        return ticket_tier(self.tiers, plan, started_at, now, self.onboarding_window)
 
 
 def claim_event(session: Session, event_id: str, now: datetime) -> bool:
@@ -192,6 +250,7 @@ def file_ticket(session: Session, new: NewTicket, now: datetime, sla: SlaPolicy)
         sla_warned=False,
         updates_owed=0,
         area=new.area,
+        tier=_new_ticket_tier(session, new.channel_id, now, sla),
     )
     _set_sla(ticket, sla)  # a transient object: never added to the session
     values = {key: value for key, value in vars(ticket).items() if key[0] != "_"}
@@ -231,6 +290,21 @@ def file_ticket(session: Session, new: NewTicket, now: datetime, sla: SlaPolicy)
     rows = [(kind, ticket_post_key(kind, number), due) for kind, due in posts]
     enqueue_fresh(session, rows, now=now, ticket_id=number)
     return FiledTicket(number, True, ticket_timers(ticket))
+
+
+_CUSTOMERS = Customer.__table__
+_ONBOARDING_RECORD = select(_CUSTOMERS.c.plan, _CUSTOMERS.c.started_at).where(
+    _CUSTOMERS.c.channel_id == bindparam("channel_id")
+)
+
+
+def _new_ticket_tier(session: Session, channel_id: str, now: datetime, sla: SlaPolicy) -> str | None:
+    """A new ticket's tier (`SlaPolicy.tier_for`), from the channel's onboarding record: one read
+    by primary key, and none at all when the routing file has no tiers."""
+    if not sla.tiers:
+        return None
+    record = session.execute(_ONBOARDING_RECORD, {"channel_id": channel_id}).first()
+    return sla.tier_for(None, None, now) if record is None else sla.tier_for(record[0], record[1], now)
 
 
 _EVENTS = TicketEvent.__table__
@@ -490,7 +564,9 @@ def severity_of(ticket: Ticket | Row) -> Severity | None:
 
 
 def _set_sla(ticket: Ticket, sla: SlaPolicy) -> None:
-    """(Re)compute the first-response deadlines from creation, and the Critical update cadence."""
+    """(Re)compute the first-response deadlines from creation, and the Critical update cadence,
+    against the targets of the ticket's tier (decided when it was filed)."""
+    sla = sla.for_tier(ticket.tier)
     severity = severity_of(ticket)
     deadlines = sla_deadlines(ticket.created_at, sla.first_response_target(severity), severity, sla.hours)
     ticket.sla_warn_at, ticket.sla_due_at = deadlines.warn_at, deadlines.due_at
@@ -555,7 +631,8 @@ def close_waiting_ticket(
 
 def _set_next_response(ticket: Ticket | Row, sla: SlaPolicy, since: datetime) -> None:
     """(Re)start the next-response clock from `since` against the ticket's severity (no severity:
-    the untriaged target), in business hours as the first response (Critical: always running)."""
+    the untriaged target) and tier, in business hours as the first response (Critical: always running)."""
+    sla = sla.for_tier(ticket.tier)
     severity = severity_of(ticket)
     deadlines = sla_deadlines(since, sla.next_response_target(severity), severity, sla.hours)
     ticket.next_response_warn_at, ticket.next_response_due_at = deadlines.warn_at, deadlines.due_at

@@ -157,7 +157,7 @@ class TimerJobs:
                 ticket.updates_owed += 1
                 owed = ticket.updates_owed
                 enqueue_triage_note(session, "update_owed", ticket.id, owed, now, count=owed)
-                ticket.next_update_due_at = now + deps.settings.critical_update_every
+                ticket.next_update_due_at = now + deps.sla_policy.for_tier(ticket.tier).critical_update_every
         deps.sync_ticket_timers(ticket)
 
     def pending_timer(self, ticket_id: int) -> PendingStep | None:

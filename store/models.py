@@ -108,6 +108,9 @@ class Ticket(Base):
     # Its product area: an area's name in the routing file (SUPPORT_ROUTING_FILE); None: no area,
     # the default triage channel. A name no longer in the file also falls back to the default.
     area: Mapped[str | None] = mapped_column(String(75))
+    # Its customer tier, decided when it was filed: a [tiers.NAME] of the routing file (a plan, or
+    # "onboarding"), whose targets its clocks use for good; None: the global targets.
+    tier: Mapped[str | None] = mapped_column(String(75))
 
 
 class TicketMessage(Base):

@@ -314,12 +314,20 @@ def build_ticket_card(
     return text, blocks
 
 
-def build_ticket_ack(ticket: TicketInfo, target: timedelta) -> str:
-    """The first message in the ticket's thread: we have it, and when to expect an answer."""
+def build_ticket_ack(ticket: TicketInfo, target: timedelta, plan: str | None = None, onboarding: bool = False) -> str:
+    """The first message in the ticket's thread: we have it, and when to expect an answer
+    (`target`, the first response the customer's tier promises). A tier is named: `plan` (the
+    plan's label, e.g. "Enterprise") or `onboarding` (the customer is still onboarding)."""
     label = severity_name(ticket.severity)
+    promise = f"for a {label} ticket we aim to give you a first response within {humanize_duration(target)}. "
+    if onboarding:
+        promise = "While you're onboarding, " + promise
+    elif plan:
+        promise = f"On your {plan} plan, " + promise
+    else:
+        promise = promise[0].upper() + promise[1:]
     return (
-        f"Thanks <@{ticket.reporter_id}>, ticket #{ticket.number} is with the team. "
-        f"For a {label} ticket we aim to give you a first response within {humanize_duration(target)}. "
+        f"Thanks <@{ticket.reporter_id}>, ticket #{ticket.number} is with the team. {promise}"
         "Add anything else that helps (screenshots, links, when it started) right here in this thread."
     )
 
@@ -333,9 +341,11 @@ def build_triage_mirror(
     refused: tuple[str, str] | None = None,
     conversation: bool = False,
     movable: bool = False,
+    tier: str | None = None,
 ) -> tuple[str, Blocks]:
     """The ticket's mirror in the internal triage channel, linking to the customer thread.
     `movable`: its ⋯ menu offers "Move to…" another product area (there is a routing file).
+    `tier`: the customer tier whose targets its clocks run on ("Enterprise plan", "Onboarding"), if any.
 
     `refused` is (outbox kind, Slack's error) of the latest post about the ticket Slack refused
     for good in the customer channel (an update of the card, the acknowledgement…).
@@ -351,6 +361,8 @@ def build_triage_mirror(
     headline = f"{ping}{emoji} *{label}* {what} #{ticket.number} in <#{ticket.channel_id}>: {title}"
     link_label = "Open the customer's message" if conversation else "Open the customer thread"
     links = [f"<{thread_link}|{link_label}>"] if thread_link else []
+    if tier:
+        links.append(f"Tier: {fit_escaped(tier, 100)}")
     blocks: Blocks = [
         {"type": "section", "text": _mrkdwn(headline)},
         {"type": "section", "fields": _ticket_fields(ticket, sla_text)},

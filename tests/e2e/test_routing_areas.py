@@ -65,7 +65,8 @@ def test_a_ticket_with_an_area_is_mirrored_in_its_channel_and_breaches_page_its_
         assert [b.get("block_id") for b in view["blocks"]].index("area") > 0  # after the severity
         assert bot.sql("SELECT area FROM tickets") == [("Session replay",)]
         mirror = slack.wait_for(lambda: mirrors(slack, REPLAY))[0]
-        assert bot.sql("SELECT triage_channel_id, triage_ts FROM tickets") == [(REPLAY, mirror["ts"])]
+        stored = [(REPLAY, mirror["ts"])]  # recorded once Slack's answer is in (just after the stub has the post)
+        slack.wait_for(lambda: bot.sql("SELECT triage_channel_id, triage_ts FROM tickets") == stored)
         breach = slack.wait_for(lambda: [p for p in slack.posts(REPLAY) if "overdue" in p["text"]], timeout=10)[0]
         assert "<!subteam^S0REPLAY>" in breach["text"] and "S0DEFAULT" not in breach["text"]
         drained(bot)

@@ -88,6 +88,7 @@ class SlackStub:
         self.deleted_messages: set[tuple[str, str]] = set()
         self.usergroups: dict[str, dict[str, Any]] = {}  # S… -> {"users": [...], "enabled": bool}
         self.revoked_scopes: set[str] = set()  # scopes the bot token lacks (`revoke_scope`)
+        self._held: dict[str, threading.Event] = {}  # method -> released (`hold`)
         self.delay = 0.0
         self.connections = 0  # TCP connections accepted
         self.close_connections = False  # close each connection after one answer, without saying so
@@ -134,6 +135,19 @@ class SlackStub:
         """A user group (S…) whose members `usergroups.users.list` lists (in this order); a disabled
         one (`enabled` False) is listed only with `include_disabled`."""
         self.usergroups[group_id] = {"id": group_id, "users": list(users), "enabled": enabled}
+
+    def hold(self, method: str) -> None:
+        """Calls of `method` are not answered until `release(method)` (at most 30 s): calls made
+        meanwhile are then answered together, as when Slack is slow and catches up."""
+        with self._lock:
+            self._held.setdefault(method, threading.Event())
+
+    def release(self, method: str) -> None:
+        """Answer the held calls of `method`, and the next ones at once."""
+        with self._lock:
+            held = self._held.pop(method, None)
+        if held is not None:
+            held.set()
 
     def revoke_scope(self, scope: str) -> None:
         """The bot token lacks `scope` ("usergroups:read"): methods needing it answer `missing_scope`."""
@@ -420,6 +434,9 @@ class SlackStub:
                     fault = next((f for f in stub._faults if f.applies(method, args)), None)
                     if fault is not None:
                         fault.times -= 1
+                held = stub._held.get(method)
+                if held is not None:
+                    held.wait(timeout=30)
                 if stub.delay:
                     time.sleep(stub.delay)
                 if fault is not None and fault.delay:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import logging
+import time
 from pathlib import Path
 from typing import Any
 
@@ -277,3 +278,23 @@ def test_moving_an_unassigned_ticket_into_a_round_robin_area_assigns_it(
         drained(bot)
         assert bot.sql("SELECT area, assignee_id FROM tickets WHERE id = :n", n=number) == [("Surveys", ALICE)]
         assert bot.sql("SELECT count(*) FROM outbox WHERE kind = 'assign'") == [(1,)]
+
+
+def test_picks_made_at_once_by_several_workers_still_take_turns(
+    slack: SlackStub, database_url: str, routing: str
+) -> None:
+    # Slack answers the look-ups together, so the assignments complete at once on the outbox's
+    # parallel workers: each pick must still see the ones before it (the rotation row's lock).
+    slack.hold("usergroups.users.list")
+    with running_bot(slack, database_url, SUPPORT_ROUTING_FILE=routing) as bot:
+        bot.join_channel(CUSTOMER_CHANNEL)
+        numbers = []
+        for i in range(6):
+            numbers.append(file_in_area(bot, "Session replay", f"Burst {i}"))
+            file_in_area(bot, None, f"Other {i}")  # 3 outbox rows: the next assignment's row is in another partition
+        slack.wait_for(lambda: len(slack.calls_to("usergroups.users.list")) >= 2)
+        time.sleep(0.3)  # every worker with an assignment to make is waiting for Slack
+        slack.release("usergroups.users.list")
+        got = sorted(assigned(bot, n) for n in numbers)
+        assert got == [ALICE, ALICE, BOB, BOB, CAROL, CAROL]
+        assert bot.sql("SELECT picks FROM assignment_rotations") == [(6,)]

@@ -76,6 +76,20 @@ def file_in_area(bot: BotUnderTest, area: str | None, title: str = "Replays are 
     return bot.sql("SELECT max(id) FROM tickets")[0][0]
 
 
+def move(bot: BotUnderTest, number: int, channel: str, area: str) -> None:
+    """Staff submit the "Move to…" form of ticket `number`, opened from its card in `channel`."""
+    form = {
+        "id": f"V0MOVE{area[:4].upper()}",
+        "type": "modal",
+        "blocks": [],
+        "callback_id": "ticket_move_modal",
+        "private_metadata": json.dumps({"c": channel, "s": "move", "m": str(number)}),
+    }
+    values = {"area": {"area": {"type": "static_select", "selected_option": {"value": area}}}}
+    status, body, _ = bot.submit_view(form, values, user=STAFF)
+    assert status == 200 and body in (b"", b"{}"), body
+
+
 def assignee(bot: BotUnderTest, number: int) -> str | None:
     return bot.sql("SELECT assignee_id FROM tickets WHERE id = :n", n=number)[0][0]
 
@@ -180,6 +194,20 @@ def test_cs_owner_assigns_the_customers_cs_owner_from_onboarding(
         assert assignee(bot, before) is None  # filed before: not re-assigned
 
 
+def test_a_deactivated_cs_owner_is_not_assigned_and_triage_is_told(
+    slack: SlackStub, database_url: str, routing: str
+) -> None:
+    with running_bot(slack, database_url, SUPPORT_ROUTING_FILE=routing) as bot:
+        bot.join_channel(CUSTOMER_CHANNEL)
+        start_onboarding(bot, owner=STAFF_2)
+        slack.users[STAFF_2]["deleted"] = True  # left the company since
+        number = file_in_area(bot, "Billing", "Invoice is wrong")
+        note = slack.wait_for(lambda: [p for p in slack.posts(BILLING) if "Nobody was assigned" in p["text"]])
+        drained(bot)
+        assert len(note) == 1 and f"`{STAFF_2}` is deactivated" in note[0]["text"]
+        assert assignee(bot, number) is None and not dms(slack, STAFF_2, number)
+
+
 def test_none_and_no_area_leave_the_ticket_unassigned(slack: SlackStub, database_url: str, routing: str) -> None:
     with running_bot(slack, database_url, SUPPORT_ROUTING_FILE=routing) as bot:
         bot.join_channel(CUSTOMER_CHANNEL)
@@ -258,25 +286,15 @@ def test_moving_an_unassigned_ticket_into_a_round_robin_area_assigns_it(
         bot.join_channel(CUSTOMER_CHANNEL)
         number = file_in_area(bot, "Surveys", "Actually a replay problem")
         slack.wait_for(lambda: bot.sql("SELECT triage_ts FROM tickets WHERE id = :n", n=number)[0][0])
-        form = {
-            "id": "V0MOVE",
-            "type": "modal",
-            "blocks": [],
-            "callback_id": "ticket_move_modal",
-            "private_metadata": json.dumps({"c": SURVEYS, "s": "move", "m": str(number)}),
-        }
-        values = {"area": {"area": {"type": "static_select", "selected_option": {"value": "Session replay"}}}}
-        status, body, _ = bot.submit_view(form, values, user=STAFF)
-        assert status == 200 and body in (b"", b"{}"), body
+        move(bot, number, SURVEYS, "Session replay")
         assert assigned(bot, number) == ALICE
         slack.wait_for(lambda: dms(slack, ALICE, number))
-        # Moved again, to an area that assigns nobody: the assignee stays.
-        values["area"]["area"]["selected_option"] = {"value": "Surveys"}
-        form["private_metadata"] = json.dumps({"c": REPLAY, "s": "move", "m": str(number)})
-        status, body, _ = bot.submit_view({**form, "id": "V0MOVE2"}, values, user=STAFF)
-        assert status == 200 and body in (b"", b"{}"), body
+        move(bot, number, REPLAY, "Surveys")  # to an area that assigns nobody: the assignee stays
         drained(bot)
         assert bot.sql("SELECT area, assignee_id FROM tickets WHERE id = :n", n=number) == [("Surveys", ALICE)]
+        move(bot, number, SURVEYS, "Session replay")  # back, assigned already: nothing owed
+        drained(bot)
+        assert bot.sql("SELECT area, assignee_id FROM tickets WHERE id = :n", n=number) == [("Session replay", ALICE)]
         assert bot.sql("SELECT count(*) FROM outbox WHERE kind = 'assign'") == [(1,)]
 
 

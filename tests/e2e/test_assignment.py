@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import logging
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -61,6 +62,14 @@ def routing(tmp_path: Path, slack: SlackStub) -> str:
         slack.add_user(person)
     slack.add_usergroup("S0REPLAY", [CAROL, ALICE, BOB])
     return str(path)
+
+
+@pytest.fixture
+def bot(slack: SlackStub, database_url: str, routing: str) -> Iterator[BotUnderTest]:
+    """The bot with the routing file, in the customer channel."""
+    with running_bot(slack, database_url, SUPPORT_ROUTING_FILE=routing) as running:
+        running.join_channel(CUSTOMER_CHANNEL)
+        yield running
 
 
 def file_in_area(bot: BotUnderTest, area: str | None, title: str = "Replays are blank") -> int:
@@ -158,89 +167,73 @@ def test_the_rotation_survives_a_restart(slack: SlackStub, database_url: str, ro
 
 
 def test_round_robin_prefers_whoever_holds_the_fewest_open_tickets_of_the_area(
-    slack: SlackStub, database_url: str, routing: str
+    slack: SlackStub, bot: BotUnderTest
 ) -> None:
-    with running_bot(slack, database_url, SUPPORT_ROUTING_FILE=routing) as bot:
-        bot.join_channel(CUSTOMER_CHANNEL)
-        one, two = (file_in_area(bot, "Session replay", t) for t in ("One", "Two"))
-        assert (assigned(bot, one), assigned(bot, two)) == (ALICE, BOB)
-        bot.click("ticket_resolve", user=STAFF, channel=CUSTOMER_CHANNEL, value=str(two))  # Bob's is done
-        slack.wait_for(lambda: bot.sql("SELECT status FROM tickets WHERE id = :n", n=two)[0][0] == "resolved")
-        three = file_in_area(bot, "Session replay", "Three")
-        assert assigned(bot, three) == CAROL  # the rotation's turn, and she holds none
-        four = file_in_area(bot, "Session replay", "Four")
-        assert assigned(bot, four) == BOB  # Alice's turn, but she holds one and Bob none
+    one, two = (file_in_area(bot, "Session replay", t) for t in ("One", "Two"))
+    assert (assigned(bot, one), assigned(bot, two)) == (ALICE, BOB)
+    bot.click("ticket_resolve", user=STAFF, channel=CUSTOMER_CHANNEL, value=str(two))  # Bob's is done
+    slack.wait_for(lambda: bot.sql("SELECT status FROM tickets WHERE id = :n", n=two)[0][0] == "resolved")
+    three = file_in_area(bot, "Session replay", "Three")
+    assert assigned(bot, three) == CAROL  # the rotation's turn, and she holds none
+    four = file_in_area(bot, "Session replay", "Four")
+    assert assigned(bot, four) == BOB  # Alice's turn, but she holds one and Bob none
 
 
-def test_cs_owner_assigns_the_customers_cs_owner_from_onboarding(
-    slack: SlackStub, database_url: str, routing: str
-) -> None:
-    with running_bot(slack, database_url, SUPPORT_ROUTING_FILE=routing) as bot:
-        bot.join_channel(CUSTOMER_CHANNEL)
-        # No onboarding record yet: nobody, quietly (no error, no note).
-        before = file_in_area(bot, "Billing", "Invoice is wrong")
-        drained(bot)
-        assert assignee(bot, before) is None
-        assert not [p for p in slack.posts(BILLING) if "Nobody was assigned" in p["text"]]
-        start_onboarding(bot, owner=STAFF_2)
-        number = file_in_area(bot, "Billing", "Invoice is still wrong")
-        assert assigned(bot, number) == STAFF_2
-        assert slack.calls_to("users.info")[-1].args["user"] == STAFF_2  # still an active member
-        dm = slack.wait_for(lambda: dms(slack, STAFF_2, number))[0]
-        assert "CS owner" in dm["text"] and "Invoice is still wrong" in dm["text"]
-        drained(bot)
-        events = bot.sql("SELECT actor_id, new_value, reason FROM ticket_events WHERE field = 'assignee'")
-        assert events == [(BOT_USER, STAFF_2, "cs_owner")]
-        assert assignee(bot, before) is None  # filed before: not re-assigned
+def test_cs_owner_assigns_the_customers_cs_owner_from_onboarding(slack: SlackStub, bot: BotUnderTest) -> None:
+    # No onboarding record yet: nobody, quietly (no error, no note).
+    before = file_in_area(bot, "Billing", "Invoice is wrong")
+    drained(bot)
+    assert assignee(bot, before) is None
+    assert not [p for p in slack.posts(BILLING) if "Nobody was assigned" in p["text"]]
+    start_onboarding(bot, owner=STAFF_2)
+    number = file_in_area(bot, "Billing", "Invoice is still wrong")
+    assert assigned(bot, number) == STAFF_2
+    assert slack.calls_to("users.info")[-1].args["user"] == STAFF_2  # still an active member
+    dm = slack.wait_for(lambda: dms(slack, STAFF_2, number))[0]
+    assert "CS owner" in dm["text"] and "Invoice is still wrong" in dm["text"]
+    drained(bot)
+    events = bot.sql("SELECT actor_id, new_value, reason FROM ticket_events WHERE field = 'assignee'")
+    assert events == [(BOT_USER, STAFF_2, "cs_owner")]
+    assert assignee(bot, before) is None  # filed before: not re-assigned
 
 
-def test_a_deactivated_cs_owner_is_not_assigned_and_triage_is_told(
-    slack: SlackStub, database_url: str, routing: str
-) -> None:
-    with running_bot(slack, database_url, SUPPORT_ROUTING_FILE=routing) as bot:
-        bot.join_channel(CUSTOMER_CHANNEL)
-        start_onboarding(bot, owner=STAFF_2)
-        slack.users[STAFF_2]["deleted"] = True  # left the company since
-        number = file_in_area(bot, "Billing", "Invoice is wrong")
-        note = slack.wait_for(lambda: [p for p in slack.posts(BILLING) if "Nobody was assigned" in p["text"]])
-        drained(bot)
-        assert len(note) == 1 and f"`{STAFF_2}` is deactivated" in note[0]["text"]
-        assert assignee(bot, number) is None and not dms(slack, STAFF_2, number)
+def test_a_deactivated_cs_owner_is_not_assigned_and_triage_is_told(slack: SlackStub, bot: BotUnderTest) -> None:
+    start_onboarding(bot, owner=STAFF_2)
+    slack.users[STAFF_2]["deleted"] = True  # left the company since
+    number = file_in_area(bot, "Billing", "Invoice is wrong")
+    note = slack.wait_for(lambda: [p for p in slack.posts(BILLING) if "Nobody was assigned" in p["text"]])
+    drained(bot)
+    assert len(note) == 1 and f"`{STAFF_2}` is deactivated" in note[0]["text"]
+    assert assignee(bot, number) is None and not dms(slack, STAFF_2, number)
 
 
-def test_none_and_no_area_leave_the_ticket_unassigned(slack: SlackStub, database_url: str, routing: str) -> None:
-    with running_bot(slack, database_url, SUPPORT_ROUTING_FILE=routing) as bot:
-        bot.join_channel(CUSTOMER_CHANNEL)
-        numbers = [file_in_area(bot, "Surveys", "Survey"), file_in_area(bot, None, "No area")]
-        slack.wait_for(lambda: bot.sql("SELECT count(*) FROM tickets WHERE triage_ts IS NOT NULL")[0][0] == 2)
-        drained(bot)
-        assert [assignee(bot, n) for n in numbers] == [None, None]
-        assert bot.sql("SELECT count(*) FROM outbox WHERE kind = 'assign'") == [(0,)]
-        assert slack.calls_to("usergroups.users.list") == []
+def test_none_and_no_area_leave_the_ticket_unassigned(slack: SlackStub, bot: BotUnderTest) -> None:
+    numbers = [file_in_area(bot, "Surveys", "Survey"), file_in_area(bot, None, "No area")]
+    slack.wait_for(lambda: bot.sql("SELECT count(*) FROM tickets WHERE triage_ts IS NOT NULL")[0][0] == 2)
+    drained(bot)
+    assert [assignee(bot, n) for n in numbers] == [None, None]
+    assert bot.sql("SELECT count(*) FROM outbox WHERE kind = 'assign'") == [(0,)]
+    assert slack.calls_to("usergroups.users.list") == []
 
 
-def test_an_on_call_user_instead_of_a_group_gets_the_ticket(slack: SlackStub, database_url: str, routing: str) -> None:
-    with running_bot(slack, database_url, SUPPORT_ROUTING_FILE=routing) as bot:
-        bot.join_channel(CUSTOMER_CHANNEL)
-        number = file_in_area(bot, "Feature flags", "Flag is stuck")
-        assert assigned(bot, number) == STAFF_2
-        slack.wait_for(lambda: dms(slack, STAFF_2, number))
-        assert slack.calls_to("usergroups.users.list") == []
+def test_an_on_call_user_instead_of_a_group_gets_the_ticket(slack: SlackStub, bot: BotUnderTest) -> None:
+    number = file_in_area(bot, "Feature flags", "Flag is stuck")
+    assert assigned(bot, number) == STAFF_2
+    slack.wait_for(lambda: dms(slack, STAFF_2, number))
+    assert slack.calls_to("usergroups.users.list") == []
 
 
-def test_a_person_who_assigns_first_is_never_overridden(slack: SlackStub, database_url: str, routing: str) -> None:
+def test_a_person_who_assigns_first_is_never_overridden(slack: SlackStub, bot: BotUnderTest) -> None:
     slack.fail("usergroups.users.list", status=429, retry_after=2)  # the bot's look-up waits 2 s
-    with running_bot(slack, database_url, SUPPORT_ROUTING_FILE=routing) as bot:
-        bot.join_channel(CUSTOMER_CHANNEL)
-        number = file_in_area(bot, "Session replay")
-        slack.wait_for(lambda: slack.calls_to("usergroups.users.list"))
-        bot.click("ticket_take", user=STAFF, channel=CUSTOMER_CHANNEL, value=str(number))
-        slack.wait_for(lambda: assignee(bot, number) == STAFF)
-        slack.wait_for(lambda: bot.sql("SELECT state FROM outbox WHERE kind = 'assign'") == [("sent",)], timeout=8)
-        drained(bot)
-        assert assignee(bot, number) == STAFF
-        assert bot.sql("SELECT actor_id FROM ticket_events WHERE field = 'assignee'") == [(STAFF,)]
-        assert all(not dms(slack, p, number) for p in (ALICE, BOB, CAROL, STAFF))
+    number = file_in_area(bot, "Session replay")
+    slack.wait_for(lambda: slack.calls_to("usergroups.users.list"))
+    bot.click("ticket_take", user=STAFF, channel=CUSTOMER_CHANNEL, value=str(number))
+    slack.wait_for(lambda: assignee(bot, number) == STAFF)
+    slack.wait_for(lambda: bot.sql("SELECT state FROM outbox WHERE kind = 'assign'") == [("sent",)], timeout=8)
+    drained(bot)
+    assert assignee(bot, number) == STAFF
+    assert bot.sql("SELECT actor_id FROM ticket_events WHERE field = 'assignee'") == [(STAFF,)]
+    assert all(not dms(slack, p, number) for p in (ALICE, BOB, CAROL, STAFF))
 
 
 @pytest.mark.parametrize(
@@ -279,40 +272,32 @@ def test_a_group_slack_cannot_list_leaves_the_ticket_unassigned_and_tells_triage
     assert len(lines) == 1 and lines[0].exc_info is None
 
 
-def test_moving_an_unassigned_ticket_into_a_round_robin_area_assigns_it(
-    slack: SlackStub, database_url: str, routing: str
-) -> None:
-    with running_bot(slack, database_url, SUPPORT_ROUTING_FILE=routing) as bot:
-        bot.join_channel(CUSTOMER_CHANNEL)
-        number = file_in_area(bot, "Surveys", "Actually a replay problem")
-        slack.wait_for(lambda: bot.sql("SELECT triage_ts FROM tickets WHERE id = :n", n=number)[0][0])
-        move(bot, number, SURVEYS, "Session replay")
-        assert assigned(bot, number) == ALICE
-        slack.wait_for(lambda: dms(slack, ALICE, number))
-        move(bot, number, REPLAY, "Surveys")  # to an area that assigns nobody: the assignee stays
-        drained(bot)
-        assert bot.sql("SELECT area, assignee_id FROM tickets WHERE id = :n", n=number) == [("Surveys", ALICE)]
-        move(bot, number, SURVEYS, "Session replay")  # back, assigned already: nothing owed
-        drained(bot)
-        assert bot.sql("SELECT area, assignee_id FROM tickets WHERE id = :n", n=number) == [("Session replay", ALICE)]
-        assert bot.sql("SELECT count(*) FROM outbox WHERE kind = 'assign'") == [(1,)]
+def test_moving_an_unassigned_ticket_into_a_round_robin_area_assigns_it(slack: SlackStub, bot: BotUnderTest) -> None:
+    number = file_in_area(bot, "Surveys", "Actually a replay problem")
+    slack.wait_for(lambda: bot.sql("SELECT triage_ts FROM tickets WHERE id = :n", n=number)[0][0])
+    move(bot, number, SURVEYS, "Session replay")
+    assert assigned(bot, number) == ALICE
+    slack.wait_for(lambda: dms(slack, ALICE, number))
+    move(bot, number, REPLAY, "Surveys")  # to an area that assigns nobody: the assignee stays
+    drained(bot)
+    assert bot.sql("SELECT area, assignee_id FROM tickets WHERE id = :n", n=number) == [("Surveys", ALICE)]
+    move(bot, number, SURVEYS, "Session replay")  # back, assigned already: nothing owed
+    drained(bot)
+    assert bot.sql("SELECT area, assignee_id FROM tickets WHERE id = :n", n=number) == [("Session replay", ALICE)]
+    assert bot.sql("SELECT count(*) FROM outbox WHERE kind = 'assign'") == [(1,)]
 
 
-def test_picks_made_at_once_by_several_workers_still_take_turns(
-    slack: SlackStub, database_url: str, routing: str
-) -> None:
+def test_picks_made_at_once_by_several_workers_still_take_turns(slack: SlackStub, bot: BotUnderTest) -> None:
     # Slack answers the look-ups together, so the assignments complete at once on the outbox's
     # parallel workers: each pick must still see the ones before it (the rotation row's lock).
     slack.hold("usergroups.users.list")
-    with running_bot(slack, database_url, SUPPORT_ROUTING_FILE=routing) as bot:
-        bot.join_channel(CUSTOMER_CHANNEL)
-        numbers = []
-        for i in range(6):
-            numbers.append(file_in_area(bot, "Session replay", f"Burst {i}"))
-            file_in_area(bot, None, f"Other {i}")  # 3 outbox rows: the next assignment's row is in another partition
-        slack.wait_for(lambda: len(slack.calls_to("usergroups.users.list")) >= 2)
-        time.sleep(0.3)  # every worker with an assignment to make is waiting for Slack
-        slack.release("usergroups.users.list")
-        got = sorted(assigned(bot, n) for n in numbers)
-        assert got == [ALICE, ALICE, BOB, BOB, CAROL, CAROL]
-        assert bot.sql("SELECT picks FROM assignment_rotations") == [(6,)]
+    numbers = []
+    for i in range(6):
+        numbers.append(file_in_area(bot, "Session replay", f"Burst {i}"))
+        file_in_area(bot, None, f"Other {i}")  # 3 outbox rows: the next assignment's row is in another partition
+    slack.wait_for(lambda: len(slack.calls_to("usergroups.users.list")) >= 2)
+    time.sleep(0.3)  # every worker with an assignment to make is waiting for Slack
+    slack.release("usergroups.users.list")
+    got = sorted(assigned(bot, n) for n in numbers)
+    assert got == [ALICE, ALICE, BOB, BOB, CAROL, CAROL]
+    assert bot.sql("SELECT picks FROM assignment_rotations") == [(6,)]

@@ -32,6 +32,7 @@ from outbox import Outbox, PostKind, utcnow
 from scheduling import jobs
 from scheduling.leader import Leadership, SqliteProcessLock
 from scheduling.scheduler import Scheduler
+from services.assignment import complete_assignment
 from services.backfill import complete_backfill
 from services.channel_cache import CustomerChannels
 from services.channel_events import finish_join
@@ -60,6 +61,7 @@ BOT_SCOPES = [
     "channels:history",
     "groups:history",
     "users:read",
+    "usergroups:read",
     "im:write",
     "reactions:read",
     "app_mentions:read",
@@ -200,6 +202,7 @@ def build_runtime(settings: Settings, *, clock: Callable[[], datetime] = utcnow,
     followups[PostKind.INTAKE] = functools.partial(complete_intake, deps)
     followups[PostKind.CHANNEL_JOIN] = functools.partial(finish_join, deps)
     followups[PostKind.BACKFILL] = functools.partial(complete_backfill, deps)
+    followups[PostKind.ASSIGN] = functools.partial(complete_assignment, deps)
 
     bolt = App(
         signing_secret=settings.slack_signing_secret or "unused-in-socket-mode",

@@ -22,7 +22,7 @@ The shape (docs/routing.md has a complete example)::
 
 A tier is named after a plan of the onboarding record (`onboarding.customer.Plan`: its value or
 its label, any case) or is `onboarding`; `ticket_tier` decides which one a new ticket gets.
-Assignment policies are parsed and validated here; applying them is not built yet.
+Assignment policies are applied by services/assignment.py, from the `Route` of `ticket_route`.
 """
 
 from __future__ import annotations
@@ -54,7 +54,9 @@ ONBOARDING_TIER = "onboarding"  # the tier of customers within SUPPORT_ONBOARDIN
 
 
 class AssignPolicy(StrEnum):
-    """Who gets a new ticket of an area. Parsed only: no policy is applied yet (issue 18)."""
+    """Who gets a new ticket of an area (services/assignment.py applies it, after the ticket is
+    stored): nobody (`none`), the next member of the area's on-call user group (`round_robin`;
+    the on-call user, if it is a user), or the customer's CS owner from onboarding (`cs_owner`)."""
 
     NONE = "none"
     ROUND_ROBIN = "round_robin"
@@ -143,28 +145,36 @@ def ticket_tier(
 class Route:
     """Where a ticket's triage goes: `channel` (its triage mirror and notes), `oncall` (mentioned on
     a breach; None: nobody), `pagerduty_routing_key` (None: no paging), `area` (the area's name;
-    None: the default route of SUPPORT_TRIAGE_CHANNEL, SUPPORT_ONCALL, SUPPORT_PAGERDUTY_ROUTING_KEY)."""
+    None: the default route of SUPPORT_TRIAGE_CHANNEL, SUPPORT_ONCALL, SUPPORT_PAGERDUTY_ROUTING_KEY),
+    `assign` (who gets its new tickets; the default route: nobody) and `group` (whom round_robin
+    picks among: a user group S…, or a single user U…/W…; the route's on-call; None: nobody)."""
 
     channel: str
     oncall: str | None = None
     pagerduty_routing_key: str | None = field(default=None, repr=False)
     area: str | None = None
+    assign: AssignPolicy = AssignPolicy.NONE
+    group: str | None = None
 
 
 def ticket_route(settings: Settings, area: str | None) -> Route:
     """The one decision of where a ticket's triage goes, from its `area` (a name, or None).
 
     An area of the routing file: its channel, its oncall (else SUPPORT_ONCALL), its PagerDuty key
-    (else SUPPORT_PAGERDUTY_ROUTING_KEY). No area, no routing file, or an area no longer in the
-    file: the default route (SUPPORT_TRIAGE_CHANNEL...), exactly as without a routing file."""
+    (else SUPPORT_PAGERDUTY_ROUTING_KEY), its assignment policy and round_robin's group (the oncall).
+    No area, no routing file, or an area no longer in the file: the default route
+    (SUPPORT_TRIAGE_CHANNEL..., nobody assigned), exactly as without a routing file."""
     found = settings.routing.area(area) if settings.routing is not None else None
     if found is None:
         return Route(settings.triage_channel or "", settings.oncall, settings.pagerduty_routing_key)
+    oncall = found.oncall or settings.oncall
     return Route(
         found.channel,
-        found.oncall or settings.oncall,
+        oncall,
         found.pagerduty_routing_key or settings.pagerduty_routing_key,
         found.name,
+        found.assign,
+        oncall,
     )
 
 

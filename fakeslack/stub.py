@@ -11,6 +11,8 @@ look-ups). Per channel: `archive` (`is_archived`), `remove_bot` (`not_in_channel
 `delete_channel` (`channel_not_found`), and `delete_message` (`message_not_found`). As Slack, it
 refuses `chat.update` of a message the bot did not post (`cant_update_message`) and, in a channel
 whose `members` a test set, an ephemeral to someone not in it (`user_not_in_channel`).
+User groups (`add_usergroup`) answer `usergroups.users.list`; `revoke_scope` takes a scope from
+the bot token, so the methods that need it answer `missing_scope`, as Slack does.
 """
 
 from __future__ import annotations
@@ -28,6 +30,9 @@ from urllib.parse import parse_qsl, urlparse
 
 from fakeslack.rules import message_errors, view_errors
 from fakeslack.workspace import BOT_USER, CUSTOMER_TEAM, HOST_TEAM
+
+# Methods Slack reads only as a form (query string or form body): a JSON body is not read.
+FORM_ONLY_METHODS = frozenset({"usergroups.users.list"})
 
 
 @dataclass
@@ -81,6 +86,9 @@ class SlackStub:
         self.ephemerals: list[dict[str, Any]] = []  # what chat.postEphemeral delivered
         self.channel_errors: dict[str, str] = {}  # channel -> the error every post there answers
         self.deleted_messages: set[tuple[str, str]] = set()
+        self.usergroups: dict[str, dict[str, Any]] = {}  # S… -> {"users": [...], "enabled": bool}
+        self.revoked_scopes: set[str] = set()  # scopes the bot token lacks (`revoke_scope`)
+        self._held: dict[str, threading.Event] = {}  # method -> released (`hold`)
         self.delay = 0.0
         self.connections = 0  # TCP connections accepted
         self.close_connections = False  # close each connection after one answer, without saying so
@@ -122,6 +130,28 @@ class SlackStub:
             "is_shared": is_ext_shared,
             "is_channel": True,
         }
+
+    def add_usergroup(self, group_id: str, users: list[str], enabled: bool = True) -> None:
+        """A user group (S…) whose members `usergroups.users.list` lists (in this order); a disabled
+        one (`enabled` False) is listed only with `include_disabled`."""
+        self.usergroups[group_id] = {"id": group_id, "users": list(users), "enabled": enabled}
+
+    def hold(self, method: str) -> None:
+        """Calls of `method` are not answered until `release(method)` (at most 30 s): calls made
+        meanwhile are then answered together, as when Slack is slow and catches up."""
+        with self._lock:
+            self._held.setdefault(method, threading.Event())
+
+    def release(self, method: str) -> None:
+        """Answer the held calls of `method`, and the next ones at once."""
+        with self._lock:
+            held = self._held.pop(method, None)
+        if held is not None:
+            held.set()
+
+    def revoke_scope(self, scope: str) -> None:
+        """The bot token lacks `scope` ("usergroups:read"): methods needing it answer `missing_scope`."""
+        self.revoked_scopes.add(scope)
 
     def fail(
         self,
@@ -361,6 +391,8 @@ class SlackStub:
                 raw = self.rfile.read(length) if length else b""
                 if raw:
                     if "json" in (self.headers.get("Content-Type") or ""):
+                        if parsed.path.rsplit("/", 1)[-1] in FORM_ONLY_METHODS:
+                            return args  # as Slack: this method reads no JSON body, so its arguments are missing
                         args.update(json.loads(raw))
                     else:
                         args.update(dict(parse_qsl(raw.decode())))
@@ -402,6 +434,9 @@ class SlackStub:
                     fault = next((f for f in stub._faults if f.applies(method, args)), None)
                     if fault is not None:
                         fault.times -= 1
+                held = stub._held.get(method)
+                if held is not None:
+                    held.wait(timeout=30)
                 if stub.delay:
                     time.sleep(stub.delay)
                 if fault is not None and fault.delay:
@@ -448,6 +483,8 @@ class SlackStub:
             if user is None:
                 return {"ok": False, "error": "user_not_found"}
             return {"ok": True, "user": user}
+        if method == "usergroups.users.list":
+            return self._usergroup_users(args)
         if method == "conversations.info":
             channel_id = args.get("channel", "")
             channel = self.channels.get(channel_id)
@@ -506,6 +543,28 @@ class SlackStub:
         if method in ("reactions.add", "reactions.remove"):
             return self._react(method, args)
         return {"ok": False, "error": "unknown_method"}
+
+    def _usergroup_users(self, args: dict[str, Any]) -> dict[str, Any]:
+        """usergroups.users.list: the group's members (`users`); `usergroup` is required (else
+        `invalid_arg_name`); an unknown group, or a disabled one without `include_disabled`,
+        answers `no_such_subteam`; needs `usergroups:read`."""
+        refused = self._missing_scope("usergroups:read")
+        if refused:
+            return refused
+        group_id = str(args.get("usergroup") or "")
+        if not group_id:
+            return {"ok": False, "error": "invalid_arg_name"}
+        group = self.usergroups.get(group_id)
+        with_disabled = args.get("include_disabled") in (True, "true", "1", 1)
+        if group is None or (not group["enabled"] and not with_disabled):
+            return {"ok": False, "error": "no_such_subteam"}
+        return {"ok": True, "users": list(group["users"])}
+
+    def _missing_scope(self, scope: str) -> dict[str, Any] | None:
+        """Slack's answer to a method needing `scope` when the token lacks it (None: it has it)."""
+        if scope not in self.revoked_scopes:
+            return None
+        return {"ok": False, "error": "missing_scope", "needed": scope, "provided": "chat:write,users:read"}
 
     def _channel_error(self, args: dict[str, Any], reading: bool = False) -> dict[str, Any] | None:
         """What Slack answers a call about a channel that is archived, left or gone (None: fine)."""

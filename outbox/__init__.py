@@ -18,6 +18,7 @@ from outbox.delivery import METADATA_EVENT_TYPE, REFUSAL_NOTE
 from outbox.kinds import (
     CUSTOMER_TICKET_POSTS,
     PostKind,
+    assign_key,
     checklist_post_key,
     checklist_post_prefix,
     gone_channel_note_key,
@@ -55,6 +56,7 @@ __all__ = [
     "Post",
     "PostKind",
     "Settled",
+    "assign_key",
     "checklist_post_key",
     "checklist_post_prefix",
     "enqueue",

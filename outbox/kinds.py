@@ -44,6 +44,9 @@ class PostKind(StrEnum):
     EPHEMERAL = "ephemeral"  # a note only one user sees (text, and blocks if any)
     # Tickets filed from a thread reply (🎫, shortcut, mention): read the thread, record its earlier messages
     BACKFILL = "backfill"
+    # Automatic assignment (services/assignment.py): ask Slack who may get the ticket (the route's
+    # group members, or whether its one person is active), then assign them in one transaction
+    ASSIGN = "assign"
     # Outside Slack (a POST, outbox/http.py)
     WEBHOOK = "webhook"  # a ticket event, signed, to SUPPORT_WEBHOOK_URL (payload["body"]: the JSON sent)
     PAGE = "page"  # a PagerDuty Events API v2 trigger or resolve (payload["event_action"], ["routing_key"])
@@ -134,6 +137,12 @@ def summary_update_key(batch_id: int, bucket: int) -> str:
     """The key of a triage summary's update, once per summary and time bucket (`bucket`: the due
     time in units of batching.SUMMARY_UPDATE_EVERY): updates of one summary coalesce."""
     return triage_summary_prefix(batch_id) + f"update:{bucket}"
+
+
+def assign_key(ticket_id: int, which: str = "new") -> str:
+    """The key of a ticket's automatic assignment: once for the new ticket (`which` "new"), and
+    once per move to another area (`which`: the move's time)."""
+    return f"{PostKind.ASSIGN}:{ticket_id}:{which}"
 
 
 def webhook_key(event_id: str) -> str:

@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 
 from config.routing import ticket_route
 from outbox import PostKind, enqueue
+from services.assignment import owe_assignment
 from services.channels import is_internal, staff_channels, why_not_here
 from services.tickets import (
     NewTicket,
@@ -82,6 +83,7 @@ def file_from_form(
     who = deps.directory.identify(user_id, team_hint)
     is_staff, team_id = who.is_staff, who.team_id or team_hint
     from_message = origin.source in FROM_MESSAGE_FORMS and origin.message_ts
+    route = ticket_route(deps.settings, area)
     new = NewTicket(
         channel_id=origin.channel_id,
         reporter_id=user_id,
@@ -94,7 +96,7 @@ def file_from_form(
         reporter_team_id=team_id,
         source_ts=origin.message_ts if from_message else None,
         source_thread_ts=origin.thread_ts if from_message else None,
-        area=ticket_route(deps.settings, area).area,
+        area=route.area,
     )
     try:
         with unit_of_work(deps) as uow:
@@ -104,6 +106,8 @@ def file_from_form(
             filed = file_ticket(uow.session, new, uow.now, deps.sla_policy)
             if not is_staff and team_id and customer_team_id is None:
                 note_customer_team(uow.session, origin.channel_id, team_id)
+            if filed.created:
+                owe_assignment(uow.session, filed.number, route, uow.now)  # after the answer (the outbox)
             if from_message and filed.created:
                 _owe_backfill(
                     uow.session, filed.number, origin.channel_id, origin.thread_ts, origin.message_ts, uow.now

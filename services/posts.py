@@ -44,6 +44,7 @@ from outbox.batching import (
     place,
     update_bucket,
 )
+from services.assignment import ASSIGNED_DM, plan_assignment
 from services.hooks import HookPlans
 from services.onboarding import load_checklist
 from services.tickets import CLOSED, HEARD_NOTE, SlaPolicy, severity_of, ticket_info
@@ -56,6 +57,7 @@ from tickets.rules import Status
 from tickets.severity import Severity
 from tickets.sla import sla_state
 from ui.blocks import (
+    build_assigned_dm,
     build_channel_gone_note,
     build_channel_question,
     build_heard_note,
@@ -454,6 +456,7 @@ class PostPlanner:
             sla_text=self._sla_text(ticket),
             thread_link=self._link(ticket),
             count=row.payload.get("count", 0),
+            problem=row.payload.get("problem"),
         )
         channel = self.triage_channel_of(ticket)
         args = {"channel": channel, "text": text}
@@ -651,6 +654,8 @@ class PostPlanner:
         """A message to a channel or a user's DM: rendered now from `render`, or given as text/blocks."""
         payload = row.payload
         render = payload.get("render")
+        if render == ASSIGNED_DM:
+            return self._plan_assigned_dm(session, row)
         if render is None:
             args = {k: v for k, v in payload.items() if k in ("channel", "text", "blocks", "thread_ts")}
         else:
@@ -659,6 +664,28 @@ class PostPlanner:
             if blocks:
                 args["blocks"] = blocks
         return Post("chat.postMessage", args, pace_key=args["channel"])
+
+    def _plan_assigned_dm(self, session: Session, row: OutboxRow) -> Post:
+        """The DM to the person the bot assigned a ticket to (payload "channel": their user id,
+        "reason": the policy), with the link to the ticket's thread once its card is out. Not
+        sent if the ticket has been given to someone else since."""
+        ticket = self._ticket(session, row)
+        user = row.payload["channel"]
+        if ticket.assignee_id != user:
+            raise Settled(f"ticket {ticket.id} is not {user}'s any more")
+        if ticket.thread_ts is None and self._card_error(session, ticket) is None:
+            raise Defer("waiting for the ticket card")
+        text = build_assigned_dm(ticket_info(ticket), self._link(ticket), row.payload.get("reason", ""))
+        return Post("chat.postMessage", {"channel": user, "text": text}, pace_key=user)
+
+    def _plan_assign(self, session: Session, row: OutboxRow) -> Post:
+        """A ticket's automatic assignment (services/assignment.py): the Slack read that names who
+        may get it; its answer completes the assignment."""
+        ticket = self._ticket(session, row)
+        finish = self._followups.get(PostKind.ASSIGN)
+        if finish is None:
+            raise Abandon("nothing registered to finish an assignment")
+        return plan_assignment(session, row, ticket, self._route(ticket.area), finish, self._clock())
 
     def _render(self, session: Session, render: str, payload: dict) -> tuple[str, list | None]:
         if render == "a_team":
@@ -844,6 +871,7 @@ _PLANS: Mapping[str, Callable[[PostPlanner, Session, OutboxRow], Post]] = Mappin
         PostKind.CHECKLIST_UPDATE: PostPlanner._plan_checklist_update,
         PostKind.WEBHOOK: PostPlanner._plan_webhook,
         PostKind.PAGE: PostPlanner._plan_page,
+        PostKind.ASSIGN: PostPlanner._plan_assign,
     }
 )
 if set(_PLANS) != set(PostKind):  # a kind nobody can deliver would only fail at its first post

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from config.routing import area_choices, ticket_route
+from services.assignment import owe_assignment
 from services.filing import tell_reactor
 from services.staff import not_staff
 from services.tickets import (
@@ -315,7 +316,8 @@ def move_to_area(
     """The "Move to…" form submitted (`origin`: the ticket number in `message_ts`, the channel it
     was opened in; `area`: the picked name). The ticket's area changes, the new area's channel gets
     a fresh triage card, the old card a pointer, the audit trail and the webhook the move
-    (services.tickets.move_ticket). Returns the form's errors by block id (empty: moved, or there
+    (services.tickets.move_ticket); an unassigned ticket is owed the new area's assignment
+    (services/assignment.py). Returns the form's errors by block id (empty: moved, or there
     already)."""
     refusal = STAFF_ONLY
     if origin is not None and origin.message_ts:
@@ -329,5 +331,8 @@ def move_to_area(
         ticket = _ticket_here(deps, uow.session, int(origin.message_ts), origin.channel_id)
         if ticket is None:
             return {ids.AREA_BLOCK: NOT_THIS_CHANNEL}
-        move_ticket(uow.session, ticket, area=route.area, channel=route.channel, actor=user_id, now=uow.now)
+        moved = move_ticket(uow.session, ticket, area=route.area, channel=route.channel, actor=user_id, now=uow.now)
+        if moved and ticket.assignee_id is None and ticket.status not in CLOSED:
+            # Unassigned: the new area's policy applies, as to its new tickets.
+            owe_assignment(uow.session, ticket.id, route, uow.now, which=f"moved:{uow.now.timestamp():.6f}")
     return {}

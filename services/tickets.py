@@ -793,7 +793,7 @@ def ticket_action(
     if action == "take":
         transition = workflow.take(state, actor, now)
     elif action == "reassign":
-        transition = workflow.reassign(state, assignee, now)
+        transition = workflow.reassign(state, assignee, now, reason)
     elif action == "severity":
         transition = workflow.change_severity(state, severity or state.severity, reason)
     elif action == "waiting":

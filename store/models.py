@@ -48,6 +48,7 @@ class Ticket(Base):
         Index("ix_tickets_status", "status"),
         Index("ix_tickets_waiting", "waiting_since"),
         Index("ix_tickets_triage_batch", "triage_batch_id"),
+        Index("ix_tickets_area_assignee", "area", "assignee_id"),  # open tickets per member of a route
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
@@ -253,3 +254,15 @@ class TriageBatch(Base):
     version: Mapped[int] = mapped_column(Integer, default=0)  # +1 at every change to show
     shown_version: Mapped[int] = mapped_column(Integer, default=0)  # the version Slack shows
     rendered_at: Mapped[datetime | None]  # when the latest post or update of it was sent
+
+
+class AssignmentRotation(Base):
+    """round_robin's memory for one route (services/assignment.py): who got its latest ticket.
+    Locked (SELECT … FOR UPDATE) while a pick is made, so replicas picking at once take turns."""
+
+    __tablename__ = "assignment_rotations"
+
+    route: Mapped[str] = mapped_column(String(100), primary_key=True)  # the area's name
+    last_user_id: Mapped[str | None] = mapped_column(String(32))
+    picks: Mapped[int] = mapped_column(Integer, default=0)  # tickets assigned by the rotation so far
+    updated_at: Mapped[datetime]

@@ -83,10 +83,12 @@ def take(state: TicketState, user_id: str, now: datetime) -> Transition:
     return _apply(state, assignee_id=_user(user_id), status=status)
 
 
-def reassign(state: TicketState, user_id: str | None, now: datetime) -> Transition:
+def reassign(state: TicketState, user_id: str | None, now: datetime, reason: str | None = None) -> Transition:
     """Give the ticket to `user_id`, or unassign it with None. The status is kept: the new assignee
-    has not started yet. Raises ValueError for a blank (but not None) user id."""
-    return _apply(state, assignee_id=None if user_id is None else _user(user_id))
+    has not started yet. `reason` is recorded with the change (an automatic assignment's policy,
+    "round_robin" or "cs_owner"; a person's click has none). Raises ValueError for a blank (but not
+    None) user id."""
+    return _apply(state, reason or None, assignee_id=None if user_id is None else _user(user_id))
 
 
 def change_severity(state: TicketState, severity: Severity, reason: str) -> Transition:

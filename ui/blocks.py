@@ -620,11 +620,16 @@ def build_triage_note(
     sla_text: str | None = None,
     thread_link: str | None = None,
     count: int = 0,
+    problem: str | None = None,
 ) -> str:
-    """Short notes to the triage channel about a ticket."""
+    """Short notes to the triage channel about a ticket (`problem`: why nobody was assigned, for
+    the "unassigned" note, as `assignment_problem` words it)."""
     ref = f"ticket #{ticket.number} ({severity_name(ticket.severity)}) in <#{ticket.channel_id}>"
     if thread_link:
         ref += f" · <{thread_link}|thread>"
+    if note == "unassigned":
+        why = problem or "see the logs"
+        return f":warning: Nobody was assigned {ref} automatically: {why}. Please assign it by hand."
     if note == "reopened":
         back = "open again" if ticket.status == Status.NEW else "back in progress"  # NEW: noise reopened
         return f":leftwards_arrow_with_hook: <@{user}> replied on {ref}: it is {back}."
@@ -665,6 +670,7 @@ REFUSED_POSTS = {
     "welcome": "the welcome message",
     "message": "a message",
     "ephemeral": "a private note",
+    "assign": "the look-up of who to assign (nobody was assigned)",
 }
 REDUCED_NOTE = "Shortened: Slack refused the full message. Full text in the thread / the ticket export."
 
@@ -716,6 +722,38 @@ def build_refusal_note(
         else "Nothing was posted: please follow up there directly."
     )
     return f":warning: Slack refused {thing}{about}{where} (`{fit_escaped(error, 100)}`). {outcome}"
+
+
+ASSIGN_REASONS = {"round_robin": "your turn in the rotation", "cs_owner": "you are the customer's CS owner"}
+
+
+def build_assigned_dm(ticket: TicketInfo, link: str | None, reason: str) -> str:
+    """The DM to someone the bot assigned a ticket to (`reason`: the area's policy, "round_robin"
+    or "cs_owner"; `link`: the ticket's thread, None if it has none yet)."""
+    why = ASSIGN_REASONS.get(reason, reason)
+    title = escape_text(_truncate(ticket.title, 200))
+    where = f"<{link}|Open the thread>" if link else f"in <#{ticket.channel_id}>"
+    return (
+        f":inbox_tray: You were assigned ticket #{ticket.number} ({severity_name(ticket.severity)}): *{title}* "
+        f"({why}). {where}"
+    )
+
+
+def assignment_problem(problem: str, who: str | None) -> str:
+    """Why nobody was assigned, for triage: `problem` is one of tickets/assignment.py's reasons or
+    Slack's error code; `who` the group or person asked about. Never a mention (no one is pinged)."""
+    named = f"`{who}`" if who else "the area's on-call"
+    if problem == "empty_group":
+        return f"the user group {named} has no active members"
+    if problem == "no_group":
+        return "the area's policy is round_robin but it has no on-call group (`oncall`), nor SUPPORT_ONCALL"
+    if problem == "inactive_user":
+        return f"{named} is deactivated, a bot, or unknown to Slack"
+    if problem == "no_such_subteam":
+        return f"Slack knows no user group {named} (`no_such_subteam`): check the routing file's `oncall`"
+    if problem == "missing_scope":
+        return "the app lacks the `usergroups:read` scope (`missing_scope`): reinstall it with the current manifest"
+    return f"Slack refused to list {named} (`{problem}`)"
 
 
 def oncall_mention(oncall: str | None) -> str:

@@ -405,3 +405,29 @@ def test_a_deleted_message_is_not_found(client: WebClient, stub: SlackStub) -> N
     )
     assert refusal(lambda: client.chat_getPermalink(channel=CHANNEL, message_ts=ts))["error"] == "message_not_found"
     assert client.conversations_history(channel=CHANNEL)["messages"] == []
+
+
+# -- user groups ---------------------------------------------------------------------------------
+def test_a_user_group_lists_its_members(client: WebClient, stub: SlackStub) -> None:
+    stub.add_usergroup("S0TEAM", ["U0B", "U0A"])
+    assert client.usergroups_users_list(usergroup="S0TEAM")["users"] == ["U0B", "U0A"]
+    # GET with the arguments in the query string, as Slack prefers for this method
+    assert client.api_call("usergroups.users.list", http_verb="GET", params={"usergroup": "S0TEAM"})["ok"]
+
+
+def test_a_user_group_look_up_is_refused_as_slack_does(client: WebClient, stub: SlackStub) -> None:
+    stub.add_usergroup("S0OLD", ["U0A"], enabled=False)
+    assert refusal(lambda: client.usergroups_users_list(usergroup="S0NOPE"))["error"] == "no_such_subteam"
+    assert refusal(lambda: client.usergroups_users_list(usergroup="S0OLD"))["error"] == "no_such_subteam"
+    assert client.usergroups_users_list(usergroup="S0OLD", include_disabled=True)["users"] == ["U0A"]
+    assert refusal(lambda: client.api_call("usergroups.users.list", params={}))["error"] == "invalid_arg_name"
+    # It takes a form only: a JSON body is not read, so the group is missing.
+    sent_as_json = lambda: client.api_call("usergroups.users.list", json={"usergroup": "S0OLD"})  # noqa: E731
+    assert refusal(sent_as_json)["error"] == "invalid_arg_name"
+
+
+def test_a_user_group_look_up_needs_the_usergroups_read_scope(client: WebClient, stub: SlackStub) -> None:
+    stub.add_usergroup("S0TEAM", ["U0A"])
+    stub.revoke_scope("usergroups:read")
+    answer = refusal(lambda: client.usergroups_users_list(usergroup="S0TEAM"))
+    assert answer["error"] == "missing_scope" and answer["needed"] == "usergroups:read"

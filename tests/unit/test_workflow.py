@@ -85,6 +85,11 @@ def test_reassign_to_none_unassigns_and_to_the_same_person_is_a_no_op() -> None:
     assert reassign(current, STAFF, T0) == (current, [])
 
 
+def test_an_automatic_assignment_records_its_policy_as_the_reason() -> None:
+    _, changes = reassign(state(), STAFF_2, T0, "round_robin")
+    assert changes == [Change("assignee_id", None, STAFF_2, "round_robin")]
+
+
 def test_reassign_to_a_blank_user_is_refused() -> None:
     with pytest.raises(ValueError, match="user id"):
         reassign(NEW, "", T0)

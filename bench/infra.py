@@ -112,6 +112,7 @@ class ServerProcess:
         self.env = env
         self.port = port
         self.log_path = workdir / f"{name}-{port}.log"
+        self.cwd = REPO  # another checkout's directory runs that checkout's code (bench/ab_ack.py's CWD=)
         self.proc: subprocess.Popen[bytes] | None = None
         self.spawned_at = 0.0
         self.healthy_after: float | None = None
@@ -125,7 +126,7 @@ class ServerProcess:
         """Spawn and wait until `health_path` answers 200; returns the seconds that took."""
         log = self.log_path.open("wb")
         self.spawned_at = time.perf_counter()
-        self.proc = subprocess.Popen(self.argv, env=self.env, cwd=REPO, stdout=log, stderr=subprocess.STDOUT)
+        self.proc = subprocess.Popen(self.argv, env=self.env, cwd=self.cwd, stdout=log, stderr=subprocess.STDOUT)
         log.close()
         deadline = self.spawned_at + timeout
         url = f"http://{HOST}:{self.port}{health_path}"

@@ -77,8 +77,8 @@ def _ack_table(ack: dict[str, Any]) -> list[str]:
         f"{plan.get('commands_per_round', '?')} commands per server and connection mode; ratios (x) to plain "
         "Bolt that acks and opens the form, same run; form = command sent -> its views.open at the stub",
     ]
-    header = ["db", "connections", "server", "reqs", "ack p50", "ack p99 (x)", "form p50", "form p99 (x)"]
-    header += ["late/lost", "errors", "CPU ms/cmd", "peak RSS MB"]
+    header = ["db", "connections", "server", "reqs", "req/s", "ack p50", "ack p99 (x)", "form p50", "form p99 (x)"]
+    header += ["form max", "late/lost", "errors", "CPU ms/cmd server+stub", "peak RSS MB"]
     rows = []
     for run in ack.get("runs", []):
         form = run.get("modal_p99_ms") is not None
@@ -90,13 +90,15 @@ def _ack_table(ack: dict[str, Any]) -> list[str]:
                 run["mode"],
                 _ack_name(run),
                 str(run["requests"]),
+                _fmt(run["throughput_per_s"], 0),
                 _fmt(run["p50_ms"], 1),
                 _fmt(run["p99_ms"], 1) + (f" ({ratio:.2f}x)" if ratio is not None else ""),
                 _fmt(run["modal_p50_ms"], 1) if form else "-",
                 (_fmt(run["modal_p99_ms"], 1) + (f" ({form_ratio:.2f}x)" if form_ratio else "")) if form else "-",
+                _fmt(run["modal_max_ms"], 0) if form else "-",
                 f"{run['modals_late']}/{run['modals_missing']}" if form else "-",
                 str(run["errors"]),
-                _fmt(run["cpu_ms_per_command"]["server"], 2),
+                f"{run['cpu_ms_per_command']['server']:.2f}+{run['cpu_ms_per_command']['slack_stub']:.2f}",
                 _fmt(run.get("peak_rss_mb")),
             ]
         )

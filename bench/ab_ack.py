@@ -55,6 +55,7 @@ def main() -> None:
     parser.add_argument("--db", choices=["sqlite", "postgres"], default="sqlite")
     parser.add_argument("--rounds", type=int, default=4)
     parser.add_argument("--commands", type=int, default=600, help="per server, mode and round")
+    parser.add_argument("--plain-workers", type=int, default=1, help="gunicorn -w of the plain Bolt app (default 1)")
     parser.add_argument("--postgres-url", default=os.environ.get("BENCH_POSTGRES_URL", DEFAULT_POSTGRES_URL))
     args = parser.parse_args()
     variants = [_variant(v) for v in args.variant] or [("now", {})]
@@ -64,11 +65,12 @@ def main() -> None:
     try:
         with remote_slack_stub() as stub, ExitStack() as stack:
             payloads.add_people(stub)
-            servers: dict[str, ServerProcess] = {"plain+form": plain_bolt_process(stub, workdir, open_form=True)}
+            plain = plain_bolt_process(stub, workdir, open_form=True, workers=args.plain_workers)
+            servers: dict[str, ServerProcess] = {"plain+form": plain}
             for name, env in variants:
                 url = stack.enter_context(new_database(dbs, args.db, name))
                 cwd, http = env.pop("CWD", None), env.pop("SERVER", "cheroot")
-                server = bot_process(stub, url, workdir, name=name, SUPPORT_PROCESSES="1", **env)
+                server = bot_process(stub, url, workdir, name=name, **{"SUPPORT_PROCESSES": "1", **env})
                 if cwd:
                     server.cwd = Path(cwd)
                 if http == "gunicorn":  # the bot's WSGI app under gunicorn gthread (bench/bot_gunicorn.py)

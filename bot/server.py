@@ -9,7 +9,6 @@ from cheroot import wsgi
 from bot.app import Runtime, build_runtime
 from config.settings import Settings
 
-
 KEEP_ALIVE_CONNECTIONS = 256  # idle kept-alive connections held open (cheroot's default: 10)
 
 

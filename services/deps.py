@@ -87,10 +87,11 @@ class Background:
     """Worker threads for work done after the request is answered; errors are logged, never raised.
 
     With `max_waiting`, `submit` first waits (up to `wait_s`) while that many tasks are already queued
-    behind busy workers; callers that wait are served in the order they came (`FairSlots`). Under a burst this holds the answer to Slack back a little (it leaves when
-    the listener returns: process_before_response) instead of letting a queue grow whose tail (a
-    views.open, say) would run after its trigger_id had expired. After the wait the task is queued
-    anyway: nothing is dropped.
+    behind busy workers; callers that wait are served in the order they came (`FairSlots`). Under a
+    burst this holds the answer to Slack back a little (it leaves when the listener returns:
+    process_before_response) instead of letting a queue grow whose tail (a views.open, say) would
+    run after its trigger_id had expired. After the wait the task is queued anyway: nothing is
+    dropped.
     """
 
     def __init__(

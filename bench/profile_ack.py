@@ -13,16 +13,14 @@ samples (inclusive and self); the raw py-spy file stays in --out.
 from __future__ import annotations
 
 import argparse
-import os
 import shutil
 import signal
 import subprocess
 import time
-from pathlib import Path
 
 from bench import payloads
-from bench.infra import DEFAULT_POSTGRES_URL, Databases, bot_process, database, make_workdir
-from bench.profile_conversations import top_frames
+from bench.infra import bot_process, database
+from bench.profile_conversations import add_common_options, prepare, print_frames
 from bench.remote_stub import remote_slack_stub
 from bench.scenarios import ACK_CLIENTS, _modal_latency, _running, _ticket_ack_load, join_channels
 
@@ -34,17 +32,9 @@ def main() -> None:
     parser.add_argument("--db", choices=["sqlite", "postgres"], default="sqlite")
     parser.add_argument("--mode", choices=["new-connection", "kept-alive"], default="new-connection")
     parser.add_argument("--commands", type=int, default=6000)
-    parser.add_argument("--postgres-url", default=os.environ.get("BENCH_POSTGRES_URL", DEFAULT_POSTGRES_URL))
-    parser.add_argument("--out", default="bench-profile", help="directory for py-spy's raw files")
-    parser.add_argument("--top", type=int, default=40)
+    add_common_options(parser, top=40)
     args = parser.parse_args()
-    spy = shutil.which("py-spy")
-    if spy is None:
-        raise SystemExit("py-spy is not installed (pip install py-spy)")
-    out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
-    workdir = make_workdir()
-    dbs = Databases(workdir, args.postgres_url)
+    spy, out, workdir, dbs = prepare(args)
     chans = payloads.channels(ACK_CLIENTS, "C0ACK")
     fresh = args.mode == "new-connection"
     path = out / f"ack-{args.db}-{args.mode}{'-gil' if args.gil else ''}{'-idle' if args.idle else ''}.txt"
@@ -78,13 +68,7 @@ def main() -> None:
     )
     if not path.exists():
         raise SystemExit(f"py-spy wrote nothing to {path}")
-    total, inclusive, innermost = top_frames(path, args.top)
-    print(f"{total} samples ({path}); inclusive:")
-    for share, name in inclusive:
-        print(f"  {share:5.1f}%  {name}")
-    print("  self:")
-    for share, name in innermost[: max(10, args.top // 2)]:
-        print(f"  {share:5.1f}%  {name}")
+    print_frames(path, args.top, lambda total: f"{total} samples ({path})")
 
 
 if __name__ == "__main__":

@@ -4,10 +4,9 @@ adapter, same thread count and queue), with one slash-command listener that only
 scenario.
 
     python -m bench.bare_app --host 127.0.0.1 --port 3001
-    python -m bench.bare_app --host 127.0.0.1 --port 3001 --open-modal
 
-With --open-modal the listener also does what a /ticket must: open the ticket form (the same
-view support-bot sends) with views.open, in a Bolt lazy listener, the way Bolt's docs do it.
+(The /ticket scenario's baselines are bench/plain_bolt.py, issue 19: a default Bolt app on Flask
+and gunicorn, one that acks and opens the form, one that only acks.)
 
 Reads SLACK_SIGNING_SECRET, SLACK_BOT_TOKEN and SLACK_API_BASE_URL (auth.test is answered by the
 stub once; the listener calls nothing). GET /healthz answers 200 so the benchmark can wait for it.
@@ -30,10 +29,8 @@ from slack_bolt import Ack, App
 from slack_bolt.adapter.wsgi import SlackRequestHandler
 from slack_sdk import WebClient
 
-from ui.blocks import ModalContext, build_ticket_modal
 
-
-def build_app(open_modal: bool = False) -> Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]:
+def build_app() -> Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]:
     bolt = App(
         token=os.environ.get("SLACK_BOT_TOKEN", "xoxb-bench"),
         signing_secret=os.environ["SLACK_SIGNING_SECRET"],
@@ -49,18 +46,11 @@ def build_app(open_modal: bool = False) -> Callable[[dict[str, Any], Callable[..
     def ack_only(ack: Ack) -> None:
         ack()
 
-    def open_form(command: dict[str, Any], client: WebClient) -> None:
-        view = build_ticket_modal(ModalContext(command["channel_id"], "command"), command.get("text") or "", "")
-        client.views_open(trigger_id=command["trigger_id"], view=view)
-
     def heard() -> None:
         """A customer's message: nothing to do (Bolt acks an event once its listener returns)."""
 
     bolt.event("message")(heard)
-    if open_modal:
-        bolt.command("/ticket")(ack=ack_only, lazy=[open_form])
-    else:
-        bolt.command("/ticket")(ack_only)
+    bolt.command("/ticket")(ack_only)
 
     slack = SlackRequestHandler(bolt, path="/slack/events")
 
@@ -78,7 +68,6 @@ def main() -> None:
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, required=True)
     parser.add_argument("--threads", type=int, default=16, help="cheroot threads (support-bot uses 16)")
-    parser.add_argument("--open-modal", action="store_true", help="also open the ticket form (views.open)")
     parser.add_argument("--processes", type=int, default=1, help="serving processes on the port (SO_REUSEPORT)")
     parser.add_argument("--reuse-port", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -91,7 +80,7 @@ def main() -> None:
 
     server = wsgi.Server(
         (args.host, args.port),
-        build_app(args.open_modal),
+        build_app(),
         numthreads=args.threads,
         shutdown_timeout=10,
         request_queue_size=128,

@@ -112,6 +112,7 @@ class ServerProcess:
         self.env = env
         self.port = port
         self.log_path = workdir / f"{name}-{port}.log"
+        self.cwd = REPO  # another checkout's directory runs that checkout's code (bench/ab_ack.py's CWD=)
         self.proc: subprocess.Popen[bytes] | None = None
         self.spawned_at = 0.0
         self.healthy_after: float | None = None
@@ -125,7 +126,7 @@ class ServerProcess:
         """Spawn and wait until `health_path` answers 200; returns the seconds that took."""
         log = self.log_path.open("wb")
         self.spawned_at = time.perf_counter()
-        self.proc = subprocess.Popen(self.argv, env=self.env, cwd=REPO, stdout=log, stderr=subprocess.STDOUT)
+        self.proc = subprocess.Popen(self.argv, env=self.env, cwd=self.cwd, stdout=log, stderr=subprocess.STDOUT)
         log.close()
         deadline = self.spawned_at + timeout
         url = f"http://{HOST}:{self.port}{health_path}"
@@ -200,13 +201,38 @@ def bot_process(slack: Stub, database_url: str, workdir: Path, name: str = "bot"
     return ServerProcess(name, argv, bot_env(slack.url, database_url, **extra), port, workdir)
 
 
-def bare_process(slack: Stub, workdir: Path, open_modal: bool = False, processes: int = 1) -> ServerProcess:
+def bare_process(slack: Stub, workdir: Path, processes: int = 1) -> ServerProcess:
+    """bench/bare_app.py: bare Bolt on cheroot, ack-only (the conversations scenario's baseline)."""
     port = free_port()
     argv = [sys.executable, "-m", "bench.bare_app", "--host", HOST, "--port", str(port), "--processes", str(processes)]
-    env = bot_env(slack.url, "sqlite://")
-    if open_modal:
-        return ServerProcess("bare-bolt-modal", [*argv, "--open-modal"], env, port, workdir)
-    return ServerProcess("bare-bolt", argv, env, port, workdir)
+    return ServerProcess("bare-bolt", argv, bot_env(slack.url, "sqlite://"), port, workdir)
+
+
+PLAIN_THREADS = 8  # gunicorn --threads: the issue's `-w 1 --threads 8`
+
+
+def plain_bolt_process(slack: Stub, workdir: Path, open_form: bool, workers: int = 1) -> ServerProcess:
+    """bench/plain_bolt.py: a default Bolt App on Flask under `gunicorn --worker-class gthread -w
+    <workers> --threads 8`; `open_form`: its /ticket listener acks, then calls views.open."""
+    port = free_port()
+    argv = [
+        sys.executable,
+        "-m",
+        "gunicorn",
+        "--worker-class",
+        "gthread",
+        "-w",
+        str(workers),
+        "--threads",
+        str(PLAIN_THREADS),
+        "-b",
+        f"{HOST}:{port}",
+        "--log-level",
+        "warning",
+        "bench.plain_bolt:create_app()",
+    ]
+    env = bot_env(slack.url, "sqlite://", BENCH_PLAIN_BOLT="form" if open_form else "ack")
+    return ServerProcess("plain-bolt-form" if open_form else "plain-bolt-ack", argv, env, port, workdir)
 
 
 @contextmanager

@@ -1,5 +1,6 @@
-"""The load generator: N client threads, each with its own keep-alive HTTP connection, sending
-requests signed the way Slack signs them, back to back (closed loop), timing each one."""
+"""The load generator: N client threads, each with its own keep-alive HTTP connection (or, with
+`fresh`, a new TCP connection for every request, as many callers make them), sending requests signed
+the way Slack signs them, back to back (closed loop), timing each one."""
 
 from __future__ import annotations
 
@@ -21,12 +22,17 @@ def ok_200(status: int, body: bytes) -> bool:
 
 
 class Connection:
-    """One keep-alive connection; reconnects after an error."""
+    """One keep-alive connection; reconnects after an error. `fresh`: a new TCP connection for each
+    request instead (sent with `Connection: close`; the connect is part of the request's time)."""
 
-    def __init__(self, port: int, timeout: float = 30.0) -> None:
+    def __init__(self, port: int, timeout: float = 30.0, fresh: bool = False) -> None:
         self._conn = http.client.HTTPConnection(HOST, port, timeout=timeout)
+        self._fresh = fresh
 
     def send(self, body: bytes, content_type: str, headers: dict[str, str] | None = None) -> None:
+        if self._fresh:
+            self._conn.close()  # the next request connects anew
+            headers = {**(headers or {}), "Connection": "close"}
         for attempt in (1, 2):
             try:
                 self._conn.request(
@@ -76,11 +82,11 @@ class ClientRun:
 class Client:
     """Handed to a worker function: times and records each request it makes."""
 
-    def __init__(self, index: int, port: int, deadline: float | None) -> None:
+    def __init__(self, index: int, port: int, deadline: float | None, fresh: bool = False) -> None:
         self.index = index
         self.port = port
         self.deadline = deadline
-        self.conn = Connection(port)
+        self.conn = Connection(port, fresh=fresh)
         self.run = ClientRun()
         self._extra: list[Connection] = []
         self._racer: Connection | None = None  # `send_as_slack`'s second connection, made when first needed
@@ -177,6 +183,7 @@ class LoadStats:
     max_ms: float
     throughput: float  # successful requests per second
     error_samples: list[str]
+    latencies: list[float] = field(default_factory=list)  # seconds, ascending (not in as_dict)
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -193,8 +200,9 @@ class LoadStats:
         }
 
 
-def run_load(port: int, clients: int, worker: Worker, duration: float | None = None) -> LoadStats:
-    """Run `worker` in `clients` threads at once; each returns when its work (or `duration`) is done."""
+def run_load(port: int, clients: int, worker: Worker, duration: float | None = None, fresh: bool = False) -> LoadStats:
+    """Run `worker` in `clients` threads at once; each returns when its work (or `duration`) is done.
+    `fresh`: each client opens a new TCP connection for every request (default: one kept alive)."""
     barrier = threading.Barrier(clients + 1)
     runs: list[Client] = []
     lock = threading.Lock()
@@ -202,7 +210,7 @@ def run_load(port: int, clients: int, worker: Worker, duration: float | None = N
 
     def thread_main(index: int) -> None:
         barrier.wait()
-        client = Client(index, port, start_box[0] + duration if duration else None)
+        client = Client(index, port, start_box[0] + duration if duration else None, fresh)
         with lock:
             runs.append(client)
         try:
@@ -234,4 +242,5 @@ def run_load(port: int, clients: int, worker: Worker, duration: float | None = N
         max_ms=(latencies[-1] * 1000) if latencies else 0.0,
         throughput=len(latencies) / elapsed if elapsed > 0 else 0.0,
         error_samples=samples,
+        latencies=latencies,
     )

@@ -19,6 +19,7 @@ import shutil
 import subprocess
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import psycopg
@@ -58,6 +59,35 @@ def top_frames(path: Path, count: int) -> tuple[int, list[tuple[float, str]], li
     return total, shares(inclusive), shares(innermost)
 
 
+def add_common_options(parser: argparse.ArgumentParser, top: int) -> None:
+    """--postgres-url, --out and --top, shared with bench/profile_ack.py."""
+    parser.add_argument("--postgres-url", default=os.environ.get("BENCH_POSTGRES_URL", DEFAULT_POSTGRES_URL))
+    parser.add_argument("--out", default="bench-profile", help="directory for py-spy's raw files")
+    parser.add_argument("--top", type=int, default=top)
+
+
+def prepare(args: argparse.Namespace) -> tuple[str, Path, Path, Databases]:
+    """py-spy's path (exits if it is missing), the output directory, a work directory, the databases."""
+    spy = shutil.which("py-spy")
+    if spy is None:
+        raise SystemExit("py-spy is not installed (pip install py-spy)")
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    workdir = make_workdir()
+    return spy, out, workdir, Databases(workdir, args.postgres_url)
+
+
+def print_frames(path: Path, top: int, heading: Callable[[int], str]) -> None:
+    """The `top` frames of py-spy's raw file, inclusive and self, under `heading(samples)`."""
+    total, inclusive, innermost = top_frames(path, top)
+    print(f"{heading(total)}; inclusive:")
+    for share, name in inclusive:
+        print(f"  {share:5.1f}%  {name}")
+    print("  self:")
+    for share, name in innermost[: max(10, top // 2)]:
+        print(f"  {share:5.1f}%  {name}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m bench.profile_conversations", description=__doc__)
     parser.add_argument("--gil", action="store_true", help="sample only the thread holding the GIL (py-spy --gil)")
@@ -66,17 +96,9 @@ def main() -> None:
     parser.add_argument("--channels", type=int, default=100)
     parser.add_argument("--seconds", type=float, default=20.0)
     parser.add_argument("--processes", type=int, default=os.cpu_count() or 1)
-    parser.add_argument("--postgres-url", default=os.environ.get("BENCH_POSTGRES_URL", DEFAULT_POSTGRES_URL))
-    parser.add_argument("--out", default="bench-profile", help="directory for py-spy's raw files")
-    parser.add_argument("--top", type=int, default=30)
+    add_common_options(parser, top=30)
     args = parser.parse_args()
-    spy = shutil.which("py-spy")
-    if spy is None:
-        raise SystemExit("py-spy is not installed (pip install py-spy)")
-    out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
-    workdir = make_workdir()
-    dbs = Databases(workdir, args.postgres_url)
+    spy, out, workdir, dbs = prepare(args)
     chans = payloads.channels(args.channels, "C0CONV")
     with remote_slack_stub() as stub, database(dbs, "postgres", "prof") as url, _engine(url) as engine:
         bot = bot_process(stub, url, workdir, SUPPORT_PROCESSES=str(args.processes))
@@ -130,14 +152,12 @@ def main() -> None:
     for (event, state), n in waits.most_common(10):
         print(f"  {n / samples:5.2f}  {state:20} {event}")
     for pid, path in files.items():
-        total, inclusive, innermost = top_frames(path, args.top)
-        held = f"; a thread held the GIL in {100 * total / (100 * args.seconds):.0f}% of 100/s" if args.gil else ""
-        print(f"process {pid}: {total} samples{held}; inclusive:")
-        for share, name in inclusive:
-            print(f"  {share:5.1f}%  {name}")
-        print("  self:")
-        for share, name in innermost[: max(10, args.top // 2)]:
-            print(f"  {share:5.1f}%  {name}")
+
+        def heading(total: int, pid: int = pid) -> str:
+            held = f"; a thread held the GIL in {100 * total / (100 * args.seconds):.0f}% of 100/s" if args.gil else ""
+            return f"process {pid}: {total} samples{held}"
+
+        print_frames(path, args.top, heading)
 
 
 if __name__ == "__main__":

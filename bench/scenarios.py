@@ -24,9 +24,9 @@ from bench.infra import (
     BenchError,
     Databases,
     ServerProcess,
-    bare_process,
     bot_process,
     database,
+    plain_bolt_process,
     postgres_cpu,
     postgres_cpu_since,
     proc_cpu_seconds,
@@ -136,17 +136,22 @@ def _submission_ok(status: int, data: bytes) -> bool:
     return status == 200 and data.strip() in (b"", b"{}")
 
 
-# -- 1. /ticket ack ------------------------------------------------------------------------------
+# -- 1. /ticket ack (issue 19) -------------------------------------------------------------------
 
-ACK_LEVELS = (1, 5, 20)
+ACK_CLIENTS = 20
+# The servers, in the order each round drives them: the plain Bolt app that acks then opens the form
+# (the one support-bot is compared with), the same app acking only, support-bot.
+ACK_SERVERS = ("plain+form", "plain", "support-bot")
+ACK_MODES = ("new connection", "kept alive")
 
 
-def _ack_requests(quick: bool) -> dict[int, int]:
-    return {1: 40, 5: 100, 20: 200} if quick else {1: 1000, 5: 2500, 20: 5000}
+def _ack_plan(quick: bool) -> tuple[int, int]:
+    """(rounds, commands per server per connection mode per round)."""
+    return (2, 100) if quick else (5, 1000)
 
 
 def _ticket_ack_load(
-    server: ServerProcess, stub: Stub, clients: int, total: int, chans: list[str]
+    server: ServerProcess, stub: Stub, clients: int, total: int, chans: list[str], fresh: bool
 ) -> tuple[LoadStats, dict[str, float]]:
     """`total` /ticket commands from `clients` clients; returns the load's stats and when (time.monotonic)
     each command's trigger_id was sent."""
@@ -164,7 +169,7 @@ def _ticket_ack_load(
             sent[trigger_id] = time.monotonic()
             client.request(body, content_type, check=lambda s, d: s == 200 and d == b"")
 
-    return run_load(server.port, clients, worker), sent
+    return run_load(server.port, clients, worker, fresh=fresh), sent
 
 
 TRIGGER_LIFETIME_S = 3.0  # Slack refuses a views.open whose trigger_id is older than this
@@ -181,107 +186,129 @@ def _modal_latency(sent: dict[str, float], opened: dict[str, float]) -> dict[str
         "modal_p99_ms": round(percentile(waits, 99) * 1000, 2),
         "modal_max_ms": round(waits[-1] * 1000, 2) if waits else None,
         "modals_late": late,
+        "modals_missing": sum(1 for t in sent if t not in opened),
     }
 
 
-def _cpu_per_command(
-    before: tuple[float, float, float, dict[int, float]], server: ServerProcess, stub: RemoteStub, commands: int
-) -> dict[str, float]:
-    """CPU milliseconds per command since `before`: the server (all its processes), the Slack stub (the
-    stand-in for Slack's own work), the load generator (this process) and PostgreSQL."""
-    server_s, stub_s, load_s, pg = before
-    used = {
-        "server": server.cpu_seconds() - server_s,
-        "slack_stub": proc_cpu_seconds(stub.pid) - stub_s,
-        "load_generator": time.process_time() - load_s,
-        "postgres": postgres_cpu_since(pg),
-    }
-    return {k: round(v * 1000 / max(1, commands), 3) for k, v in used.items()}
+@dataclass
+class _AckTally:
+    """One server in one connection mode, over every round."""
+
+    latencies: list[float] = field(default_factory=list)
+    sent: dict[str, float] = field(default_factory=dict)
+    errors: int = 0
+    error_samples: list[str] = field(default_factory=list)
+    elapsed: float = 0.0
+    server_cpu_s: float = 0.0
+    stub_cpu_s: float = 0.0
+    postgres_cpu_s: float = 0.0
+
+    def add(self, stats: LoadStats, sent: dict[str, float]) -> None:
+        self.latencies.extend(stats.latencies)
+        self.sent.update(sent)
+        self.errors += stats.errors
+        self.error_samples = (self.error_samples + stats.error_samples)[:5]
+        self.elapsed += stats.elapsed
+
+    def as_run(self, target: str, db: str, mode: str, processes: int) -> dict[str, Any]:
+        lat = sorted(self.latencies)
+        n = len(self.sent)
+        return {
+            "target": target,
+            "db": db,
+            "mode": mode,
+            "processes": processes,
+            "clients": ACK_CLIENTS,
+            "requests": len(lat) + self.errors,
+            "errors": self.errors,
+            "error_samples": self.error_samples,
+            "elapsed_s": round(self.elapsed, 3),
+            "p50_ms": round(percentile(lat, 50) * 1000, 2),
+            "p95_ms": round(percentile(lat, 95) * 1000, 2),
+            "p99_ms": round(percentile(lat, 99) * 1000, 2),
+            "max_ms": round(lat[-1] * 1000, 2) if lat else 0.0,
+            "throughput_per_s": round(len(lat) / self.elapsed, 1) if self.elapsed else 0.0,
+            "cpu_ms_per_command": {
+                "server": round(self.server_cpu_s * 1000 / max(1, n), 3),
+                "slack_stub": round(self.stub_cpu_s * 1000 / max(1, n), 3),
+                "postgres": round(self.postgres_cpu_s * 1000 / max(1, n), 3),
+            },
+        }
 
 
-def _ack_levels(
-    server: ServerProcess,
-    stub: RemoteStub,
-    chans: list[str],
-    plan: dict[int, int],
-    target: str,
-    db: str,
-    processes: int = 1,
-    modal: bool = True,
-) -> tuple[dict[int, dict[str, Any]], list[int] | None]:
-    """A warm-up, then every level of clients. Returns each level's run and, where the server opens the
-    form, [modals opened, commands sent] (warm-up included); each run then has its time to the modal."""
+def _ack_round(
+    server: ServerProcess, stub: RemoteStub, chans: list[str], total: int, fresh: bool, form: bool, tally: _AckTally
+) -> None:
+    """One round of one server in one mode; a server that opens the form has until its last
+    views.open reaches the stub (or 10 s) before the next server's round: its forms are its cost."""
     opened_before = stub.count("views.open")
-    _, warm_up = _ticket_ack_load(server, stub, max(ACK_LEVELS), max(ACK_LEVELS) * 10, chans)
-    sent = len(warm_up)
-    runs: dict[int, dict[str, Any]] = {}
-    triggers: dict[int, dict[str, float]] = {}
-    for clients in ACK_LEVELS:
-        cpu_before = (server.cpu_seconds(), proc_cpu_seconds(stub.pid), time.process_time(), postgres_cpu())
-        stats, triggers[clients] = _ticket_ack_load(server, stub, clients, plan[clients], chans)
-        sent += len(triggers[clients])
-        if modal:  # the level's last forms are part of its cost
-            _settle(lambda expected=sent: stub.count("views.open") - opened_before >= expected, 30)
-        runs[clients] = {"target": target, "db": db, "processes": processes, **stats.as_dict(), **_mem(server)}
-        runs[clients]["cpu_ms_per_command"] = _cpu_per_command(cpu_before, server, stub, len(triggers[clients]))
-    if not modal:
-        return runs, None
-    opened = stub.arrivals("views.open", "trigger_id")
-    for clients, run in runs.items():
-        run.update(_modal_latency(triggers[clients], opened))
-    return runs, [stub.count("views.open") - opened_before, sent]
+    cpu_before = (server.cpu_seconds(), proc_cpu_seconds(stub.pid), postgres_cpu())
+    stats, sent = _ticket_ack_load(server, stub, ACK_CLIENTS, total, chans, fresh)
+    if form:
+        _settle(lambda: stub.count("views.open") - opened_before >= len(sent), 10)
+    tally.add(stats, sent)
+    tally.server_cpu_s += server.cpu_seconds() - cpu_before[0]
+    tally.stub_cpu_s += proc_cpu_seconds(stub.pid) - cpu_before[1]
+    tally.postgres_cpu_s += postgres_cpu_since(cpu_before[2])
 
 
 def scenario_ticket_ack(ctx: Ctx, kinds: list[str]) -> dict[str, Any]:
-    result: dict[str, Any] = {"name": "ticket_ack", "title": "/ticket slash command (ack)", "runs": []}
-    chans = payloads.channels(max(ACK_LEVELS), "C0ACK")
-    plan = _ack_requests(ctx.quick)
+    """Issue 19: support-bot's /ticket against the plain Bolt deployment a team would pick instead
+    (bench/plain_bolt.py: default Bolt App, Flask, gunicorn gthread, 8 threads), which acks and then
+    opens the same form, and the same app acking only. All three are up at once and driven in
+    alternating rounds (form, ack-only, support-bot, form, ...), each round in both connection modes,
+    so every ratio is of the same minutes on the same machine."""
+    result: dict[str, Any] = {"name": "ticket_ack", "title": "/ticket slash command (ack and form)", "runs": []}
+    chans = payloads.channels(ACK_CLIENTS, "C0ACK")
+    rounds, per_round = _ack_plan(ctx.quick)
+    result["plan"] = {"rounds": rounds, "commands_per_round": per_round, "clients": ACK_CLIENTS}
 
-    # The stub runs in a process of its own here (bench/remote_stub.py): each /ticket makes it parse
-    # a views.open, and in the bench's own process that would hold the GIL the clients time acks with.
-    with remote_slack_stub() as stub:
-        payloads.add_people(stub)
-        # Each support-bot run is compared with bare Bolt on the same number of processes.
-        baselines: dict[int, dict[int, dict[str, Any]]] = {}
-        modal_baselines: dict[int, dict[int, dict[str, Any]]] = {}
-        for processes in sorted({ctx.processes_for(kind) for kind in kinds}):
-            times = f" x{processes}" if processes > 1 else ""
-            ctx.say(f"1. /ticket ack: bare Bolt baseline{times}")
-            bare = bare_process(stub, ctx.workdir, processes=processes)
-            with _running(bare):
-                baseline, _ = _ack_levels(bare, stub, chans, plan, "bare", "-", processes, modal=False)
-            result["runs"].extend(baseline.values())
-
-            # A second baseline: bare Bolt doing what /ticket must do, open the form with views.open
-            # (in a lazy listener, as Bolt's docs show). support-bot is compared with both.
-            ctx.say(f"1. /ticket ack: bare Bolt that also opens the modal{times}")
-            bare_modal = bare_process(stub, ctx.workdir, open_modal=True, processes=processes)
-            with _running(bare_modal):
-                modal_baseline, opened = _ack_levels(bare_modal, stub, chans, plan, "bare+modal", "-", processes)
-                result.setdefault("modals_opened", {})[f"bare+modal{times}"] = opened
-            result["runs"].extend(modal_baseline.values())
-            baselines[processes], modal_baselines[processes] = baseline, modal_baseline
-
-        for kind in kinds:
-            processes = ctx.processes_for(kind)
-            ctx.say(f"1. /ticket ack: support-bot on {kind}")
-            with database(ctx.dbs, kind, "ack") as url:
-                bot = bot_process(stub, url, ctx.workdir, **ctx.server_env(kind))
-                with _running(bot):
-                    join_channels(bot, stub, chans)
-                    runs, opened = _ack_levels(bot, stub, chans, plan, "support-bot", kind, processes)
-                    for clients, run in runs.items():
-                        base = baselines[processes][clients]
-                        for pct in ("p50_ms", "p95_ms", "p99_ms"):
-                            run[f"{pct}_vs_bare"] = round(run[pct] / base[pct], 2) if base[pct] else None
-                        modal_base = modal_baselines[processes][clients]
-                        modal_p99 = modal_base["p99_ms"]
-                        run["p99_ms_vs_bare_modal"] = round(run["p99_ms"] / modal_p99, 2) if modal_p99 else None
-                        run["bare_modal_p99_ms"] = modal_base.get("modal_p99_ms")  # its time to the form
-                        result["runs"].append(run)
-                    # Every ack is followed by a views.open: check they all happened.
-                    result.setdefault("modals_opened", {})[kind] = opened
-                    result.setdefault("server_errors", {})[kind] = bot.errors_logged()[:5]
+    for kind in kinds:
+        processes = ctx.processes_for(kind)
+        times = f" x{processes}" if processes > 1 else ""
+        # The stub runs in a process of its own (bench/remote_stub.py): each /ticket makes it parse a
+        # views.open, and in the bench's own process that would hold the GIL the clients time acks with.
+        with remote_slack_stub() as stub, database(ctx.dbs, kind, "ack") as url, ExitStack() as stack:
+            payloads.add_people(stub)
+            servers = {
+                "plain+form": plain_bolt_process(stub, ctx.workdir, open_form=True, workers=processes),
+                "plain": plain_bolt_process(stub, ctx.workdir, open_form=False, workers=processes),
+                "support-bot": bot_process(stub, url, ctx.workdir, **ctx.server_env(kind)),
+            }
+            ctx.say(f"1. /ticket: starting plain Bolt (gunicorn -w {processes}) x2 and support-bot on {kind}{times}")
+            for server in servers.values():
+                stack.enter_context(_running(server))
+            join_channels(servers["support-bot"], stub, chans)
+            for server in servers.values():  # warm-up: connections, imports, caches
+                for fresh in (True, False):
+                    _ticket_ack_load(server, stub, ACK_CLIENTS, ACK_CLIENTS * 5, chans, fresh)
+            time.sleep(1.0)  # let the warm-up's last forms go out
+            tallies = {(s, m): _AckTally() for s in ACK_SERVERS for m in ACK_MODES}
+            for number in range(1, rounds + 1):
+                ctx.say(f"1. /ticket on {kind}: round {number} of {rounds}")
+                for mode in ACK_MODES:
+                    for name in ACK_SERVERS:
+                        form = name != "plain"
+                        _ack_round(
+                            servers[name], stub, chans, per_round, mode == "new connection", form, tallies[(name, mode)]
+                        )
+            opened = stub.arrivals("views.open", "trigger_id")
+            for mode in ACK_MODES:
+                base = tallies[("plain+form", mode)].as_run("plain+form", "-", mode, processes)
+                base.update(_modal_latency(tallies[("plain+form", mode)].sent, opened))
+                plain = tallies[("plain", mode)].as_run("plain", "-", mode, processes)
+                bot = tallies[("support-bot", mode)].as_run("support-bot", kind, mode, processes)
+                bot.update(_modal_latency(tallies[("support-bot", mode)].sent, opened))
+                for run in (base, plain, bot):
+                    run["for_db"] = kind
+                    for pct in ("p50_ms", "p95_ms", "p99_ms"):
+                        run[f"{pct}_vs_plain_form"] = round(run[pct] / base[pct], 2) if base[pct] else None
+                    run.update(_mem(servers[run["target"]]))
+                bot["modal_p99_vs_plain_form"] = (
+                    round(bot["modal_p99_ms"] / base["modal_p99_ms"], 2) if base["modal_p99_ms"] else None
+                )
+                result["runs"] += [base, plain, bot]
+            result.setdefault("server_errors", {})[kind] = servers["support-bot"].errors_logged()[:5]
     return result
 
 

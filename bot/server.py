@@ -9,6 +9,8 @@ from cheroot import wsgi
 from bot.app import Runtime, build_runtime
 from config.settings import Settings
 
+KEEP_ALIVE_CONNECTIONS = 256  # idle kept-alive connections held open (cheroot's default: 10)
+
 
 class HttpServer:
     """Serves a runtime on host:port from a background thread; `stop()` drains in-flight requests."""
@@ -23,6 +25,10 @@ class HttpServer:
             server_name="support-bot",
             reuse_port=reuse_port,  # several processes on one port: the kernel spreads connections
         )
+        # cheroot keeps at most 10 idle kept-alive connections and closes the rest after their answer;
+        # a proxy's pool (or Slack) with more than 10 then reconnects for ~1 % of requests (issue 19).
+        # Idle ones cost a file descriptor each and close after the server's timeout (10 s).
+        self._server.keep_alive_conn_limit = KEEP_ALIVE_CONNECTIONS
         self._thread: threading.Thread | None = None
         self._bound = False
 

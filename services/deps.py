@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import collections
 import functools
 import logging
 import threading
@@ -46,14 +47,51 @@ def settle_authors_delay(attempt: int) -> timedelta:
     return timedelta(seconds=min(2 ** min(attempt, 9), 300))
 
 
+class FairSlots:
+    """A counting semaphore that hands a released slot to the longest waiter (first come, first
+    served). `threading.Semaphore` lets a newcomer take a slot that was just released while the
+    thread woken for it is still waking: under a burst a waiter can lose that race again and again."""
+
+    def __init__(self, slots: int) -> None:
+        self._free = slots
+        self._lock = threading.Lock()
+        self._waiters: collections.deque[threading.Lock] = collections.deque()
+
+    def acquire(self, timeout: float) -> bool:
+        """Take a slot, waiting up to `timeout` seconds behind earlier callers; False if none came."""
+        with self._lock:
+            if self._free > 0 and not self._waiters:
+                self._free -= 1
+                return True
+            waiter = threading.Lock()
+            waiter.acquire()
+            self._waiters.append(waiter)
+        if waiter.acquire(timeout=timeout):
+            return True  # `release` handed its slot to us
+        with self._lock:
+            try:
+                self._waiters.remove(waiter)
+            except ValueError:  # handed over between the timeout and here: the slot is ours
+                return True
+        return False
+
+    def release(self) -> None:
+        with self._lock:
+            if self._waiters:
+                self._waiters.popleft().release()
+            else:
+                self._free += 1
+
+
 class Background:
     """Worker threads for work done after the request is answered; errors are logged, never raised.
 
     With `max_waiting`, `submit` first waits (up to `wait_s`) while that many tasks are already queued
-    behind busy workers. Under a burst this holds the answer to Slack back a little (it leaves when
-    the listener returns: process_before_response) instead of letting a queue grow whose tail (a
-    views.open, say) would run after its trigger_id had expired. After the wait the task is queued
-    anyway: nothing is dropped.
+    behind busy workers; callers that wait are served in the order they came (`FairSlots`). Under a
+    burst this holds the answer to Slack back a little (it leaves when the listener returns:
+    process_before_response) instead of letting a queue grow whose tail (a views.open, say) would
+    run after its trigger_id had expired. After the wait the task is queued anyway: nothing is
+    dropped.
     """
 
     def __init__(
@@ -61,7 +99,9 @@ class Background:
     ) -> None:
         self._executor = ThreadPoolExecutor(max_workers=workers, thread_name_prefix=name)
         self._on_error = on_error
-        self._slots = threading.Semaphore(workers + max_waiting) if max_waiting is not None else None
+        # First come, first served (FairSlots, not threading.Semaphore): issue 19 found the
+        # semaphore's barging behind the /ticket ack's p99 (bench/RESULTS.md).
+        self._slots = FairSlots(workers + max_waiting) if max_waiting is not None else None
         self._wait_s = wait_s
         self._gather_lock = threading.Lock()
         self._gathered: dict[Callable[[list], None], list] = {}

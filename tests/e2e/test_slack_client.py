@@ -112,3 +112,23 @@ def test_listeners_open_modals_over_kept_alive_connections(bot: BotUnderTest, ch
     # One command at a time: the background pool reuses its idle thread, and that thread its
     # connection (a plain WebClient would have used eight).
     assert len({call.peer for call in calls}) <= 2
+
+
+def test_the_server_keeps_a_pool_of_idle_connections_open(bot: BotUnderTest) -> None:
+    """A proxy (or Slack) holding more than 10 kept-alive connections keeps them: cheroot's default
+    would close each one past the 10th after its answer, and that caller reconnects (issue 19)."""
+    import http.client
+
+    conns = [http.client.HTTPConnection("127.0.0.1", bot.server.port, timeout=10) for _ in range(30)]
+    try:
+        closed = []
+        for conn in conns:  # each answered, then left idle while the next one asks
+            conn.request("GET", "/healthz")
+            answer = conn.getresponse()
+            answer.read()
+            assert answer.status == 200
+            closed.append(answer.will_close)
+        assert not any(closed)
+    finally:
+        for conn in conns:
+            conn.close()

@@ -69,3 +69,31 @@ def test_a_lingering_gather_waits_for_more_to_join_even_with_the_worker_idle() -
     pool.drain()
     assert calls == [[1, 2]]
     pool.stop()
+
+
+def test_fair_slots_go_to_the_longest_waiter_not_to_a_newcomer() -> None:
+    """A released slot is handed to the caller that has waited longest; one that comes after the
+    release finds none free (threading.Semaphore lets it take the slot: the /ticket ack's tail)."""
+    import threading
+
+    from services.deps import FairSlots
+
+    slots = FairSlots(1)
+    assert slots.acquire(timeout=1)
+    got: list[str] = []
+    waiting = threading.Thread(target=lambda: got.append("waiter" if slots.acquire(timeout=10) else "timed out"))
+    waiting.start()
+    deadline = threading.Event()
+    while not slots._waiters and not deadline.wait(0.01):  # the waiter is queued
+        pass
+    slots.release()
+    assert not slots.acquire(timeout=0)  # the newcomer does not barge in
+    waiting.join(10)
+    assert got == ["waiter"]
+    slots.release()
+    assert slots.acquire(timeout=0)  # free again once the waiter let go
+
+    assert not slots.acquire(timeout=0.05)  # none free: times out, and leaves no waiter behind
+    assert not slots._waiters
+    slots.release()
+    assert slots.acquire(timeout=0)

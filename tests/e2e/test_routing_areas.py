@@ -7,7 +7,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from fakeslack import CUSTOMER, CUSTOMER_CHANNEL, STAFF, TRIAGE, SlackStub, bot_env
+from fakeslack import CUSTOMER, CUSTOMER_CHANNEL, STAFF, STAFF_2, TRIAGE, SlackStub, bot_env
 from fakeslack.payloads import ticket_values
 from fakeslack.receiver import Receiver
 from tests.support import BotUnderTest, drained, file_ticket, free_port, run_cli, running_bot, updates_to
@@ -229,3 +229,37 @@ def test_a_burst_in_one_triage_channel_does_not_fold_another_areas_cards(
         slack.wait_for(lambda: critical_mirrors(float("inf")) == 10, timeout=20)
         drained(bot)
         assert bot.sql("SELECT count(*) FROM triage_batches") == [(0,)]
+
+
+def submit_move(bot: BotUnderTest, number: int, area: str, *, user: str, channel: str = TRIAGE) -> None:
+    """`user` submits the Move to… form of ticket `number`, opened from its card in `channel`."""
+    form = {
+        "id": f"V0MOVE{user}",
+        "type": "modal",
+        "blocks": [],
+        "callback_id": "ticket_move_modal",
+        "private_metadata": json.dumps({"c": channel, "s": "move", "m": str(number)}),
+    }
+    values = {"area": {"area": {"type": "static_select", "selected_option": {"value": area}}}}
+    status, body, _ = bot.submit_view(form, values, user=user)
+    assert status == 200 and body in (b"", b"{}"), body
+
+
+def test_two_quick_moves_leave_one_card_in_the_last_area(slack: SlackStub, database_url: str, tmp_path: Path) -> None:
+    """Two staff members both open Move to… on a ticket's card in the default triage channel; one
+    moves it to Billing, whose card cannot go out yet (429), the other to Session replay: the
+    ticket ends up with one card, in Session replay."""
+    with running_bot(slack, database_url, SUPPORT_ROUTING_FILE=routing_file(tmp_path)) as bot:
+        bot.join_channel(CUSTOMER_CHANNEL)
+        file_in_area(bot, None)
+        slack.wait_for(lambda: bot.sql("SELECT triage_ts FROM tickets")[0][0])
+        number = bot.sql("SELECT id FROM tickets")[0][0]
+        slack.fail("chat.postMessage", 429, retry_after=1, channel=BILLING)
+        submit_move(bot, number, "Billing", user=STAFF)
+        submit_move(bot, number, "Session replay", user=STAFF_2)
+        card = slack.wait_for(lambda: mirrors(slack, REPLAY))[0]
+        slack.wait_for(lambda: bot.sql("SELECT triage_ts FROM tickets")[0][0] == card["ts"])
+        slack.wait_for(lambda: not bot.sql("SELECT id FROM outbox WHERE state = 'pending'"), timeout=15)
+        drained(bot)
+        assert len(mirrors(slack, REPLAY)) == 1 and mirrors(slack, BILLING) == []
+        assert bot.sql("SELECT area, triage_channel_id FROM tickets") == [("Session replay", REPLAY)]

@@ -53,7 +53,10 @@ def parse_duration(value: str) -> timedelta:
     amount = int(match.group(1))
     if amount <= 0:
         raise ValueError(f"{value!r} must be longer than zero")
-    return timedelta(**{_UNITS[match.group(2)]: amount})
+    try:
+        return timedelta(**{_UNITS[match.group(2)]: amount})
+    except OverflowError:
+        raise ValueError(f"{value!r} is too long") from None
 
 
 def normalize_database_url(url: str) -> str:

@@ -28,7 +28,7 @@ def test_parse_duration(raw: str, expected: timedelta) -> None:
     assert parse_duration(raw) == expected
 
 
-@pytest.mark.parametrize("raw", ["", "0m", "2w", "h", "1.5h", "-3m", "10"])
+@pytest.mark.parametrize("raw", ["", "0m", "2w", "h", "1.5h", "-3m", "10", "99999999999999d"])
 def test_parse_duration_rejects(raw: str) -> None:
     with pytest.raises(ValueError):
         parse_duration(raw)

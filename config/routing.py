@@ -195,7 +195,8 @@ class RoutingFileError(ConfigError):
 
     def __init__(self, path: Path | str, problems: list[str]) -> None:
         self.path = str(path)
-        self.problems = [f"{self.path}: {p}" for p in problems]
+        # One line each, whatever the file holds (a quoted key may contain a line break).
+        self.problems = [f"{self.path}: {p}".replace("\r", "\\r").replace("\n", "\\n") for p in problems]
         super().__init__(SETTING, "\n".join(self.problems))
 
     def __str__(self) -> str:
@@ -210,7 +211,7 @@ def load_routing(path: Path | str) -> Routing:
     except OSError as exc:
         raise RoutingFileError(path, [f"cannot read the file ({exc.strerror or exc})"]) from None
     try:
-        data = tomllib.loads(raw.decode("utf-8"))
+        data = tomllib.loads(raw.decode("utf-8-sig"))  # a BOM, as some Windows editors write one, is fine
     except (UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
         raise RoutingFileError(path, [f"is not valid TOML ({exc})"]) from None
     return parse_routing(data, path)

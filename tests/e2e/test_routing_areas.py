@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from fakeslack import CUSTOMER, CUSTOMER_CHANNEL, STAFF, STAFF_2, TRIAGE, SlackStub, bot_env
+from fakeslack.messages import customer_message
 from fakeslack.payloads import ticket_values
 from fakeslack.receiver import Receiver
 from tests.support import BotUnderTest, drained, file_ticket, free_port, run_cli, running_bot, updates_to
@@ -263,3 +264,23 @@ def test_two_quick_moves_leave_one_card_in_the_last_area(slack: SlackStub, datab
         drained(bot)
         assert len(mirrors(slack, REPLAY)) == 1 and mirrors(slack, BILLING) == []
         assert bot.sql("SELECT area, triage_channel_id FROM tickets") == [("Session replay", REPLAY)]
+
+
+def test_a_conversation_with_no_severity_yet_can_be_moved_to_an_area(
+    slack: SlackStub, database_url: str, tmp_path: Path
+) -> None:
+    """A customer's plain message is a conversation, carded in the default triage channel until
+    routed: its card offers Move to… before anyone has given it a severity."""
+    with running_bot(slack, database_url, SUPPORT_ROUTING_FILE=routing_file(tmp_path)) as bot:
+        bot.join_channel(CUSTOMER_CHANNEL)
+        bot.event(customer_message(CUSTOMER_CHANNEL, "Replays are blank since this morning"))
+        card = slack.wait_for(lambda: mirrors(slack, TRIAGE))[0]
+        number = bot.sql("SELECT id FROM tickets")[0][0]
+        assert bot.sql("SELECT source, severity FROM tickets") == [("message", None)]
+        actions = next(b for b in card["blocks"] if b["type"] == "actions")
+        menu = next(e for e in actions["elements"] if e["type"] == "overflow")
+        assert [o["value"] for o in menu["options"]] == [f"move:{number}"]  # Set severity is its own button
+        submit_move(bot, number, "Session replay", user=STAFF)
+        slack.wait_for(lambda: mirrors(slack, REPLAY))
+        slack.wait_for(lambda: [u for u in updates_to(bot, card["ts"]) if "Moved to" in json.dumps(u)])
+        assert bot.sql("SELECT area FROM tickets") == [("Session replay",)]

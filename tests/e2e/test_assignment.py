@@ -17,7 +17,7 @@ import pytest
 from fakeslack import BOT_USER, CUSTOMER, CUSTOMER_CHANNEL, STAFF, STAFF_2, SlackStub
 from fakeslack.payloads import ticket_values
 from fakeslack.receiver import Receiver
-from tests.support import BotUnderTest, drained, running_bot, start_onboarding
+from tests.support import BotUnderTest, drained, running_bot, start_onboarding, submit_move
 
 REPLAY, BILLING, SURVEYS, PIPES, FLAGS = "C0REPLAY", "C0BILLING", "C0SURVEYS", "C0PIPES", "C0FLAGS"
 ALICE, BOB, CAROL = "U0ALICE", "U0BOB", "U0CAROL"
@@ -83,20 +83,6 @@ def file_in_area(bot: BotUnderTest, area: str | None, title: str = "Replays are 
     status, body, _ = bot.submit_view(bot.opened_view(), values, user=CUSTOMER)
     assert status == 200 and body in (b"", b"{}"), body
     return bot.sql("SELECT max(id) FROM tickets")[0][0]
-
-
-def move(bot: BotUnderTest, number: int, channel: str, area: str) -> None:
-    """Staff submit the "Move to…" form of ticket `number`, opened from its card in `channel`."""
-    form = {
-        "id": f"V0MOVE{area[:4].upper()}",
-        "type": "modal",
-        "blocks": [],
-        "callback_id": "ticket_move_modal",
-        "private_metadata": json.dumps({"c": channel, "s": "move", "m": str(number)}),
-    }
-    values = {"area": {"area": {"type": "static_select", "selected_option": {"value": area}}}}
-    status, body, _ = bot.submit_view(form, values, user=STAFF)
-    assert status == 200 and body in (b"", b"{}"), body
 
 
 def assignee(bot: BotUnderTest, number: int) -> str | None:
@@ -275,13 +261,13 @@ def test_a_group_slack_cannot_list_leaves_the_ticket_unassigned_and_tells_triage
 def test_moving_an_unassigned_ticket_into_a_round_robin_area_assigns_it(slack: SlackStub, bot: BotUnderTest) -> None:
     number = file_in_area(bot, "Surveys", "Actually a replay problem")
     slack.wait_for(lambda: bot.sql("SELECT triage_ts FROM tickets WHERE id = :n", n=number)[0][0])
-    move(bot, number, SURVEYS, "Session replay")
+    submit_move(bot, number, "Session replay", channel=SURVEYS)
     assert assigned(bot, number) == ALICE
     slack.wait_for(lambda: dms(slack, ALICE, number))
-    move(bot, number, REPLAY, "Surveys")  # to an area that assigns nobody: the assignee stays
+    submit_move(bot, number, "Surveys", channel=REPLAY)  # to an area that assigns nobody: the assignee stays
     drained(bot)
     assert bot.sql("SELECT area, assignee_id FROM tickets WHERE id = :n", n=number) == [("Surveys", ALICE)]
-    move(bot, number, SURVEYS, "Session replay")  # back, assigned already: nothing owed
+    submit_move(bot, number, "Session replay", channel=SURVEYS)  # back, assigned already: nothing owed
     drained(bot)
     assert bot.sql("SELECT area, assignee_id FROM tickets WHERE id = :n", n=number) == [("Session replay", ALICE)]
     assert bot.sql("SELECT count(*) FROM outbox WHERE kind = 'assign'") == [(1,)]

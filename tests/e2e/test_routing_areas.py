@@ -11,7 +11,16 @@ from fakeslack import CUSTOMER, CUSTOMER_CHANNEL, STAFF, STAFF_2, TRIAGE, SlackS
 from fakeslack.messages import customer_message
 from fakeslack.payloads import ticket_values
 from fakeslack.receiver import Receiver
-from tests.support import BotUnderTest, drained, file_ticket, free_port, run_cli, running_bot, updates_to
+from tests.support import (
+    BotUnderTest,
+    drained,
+    file_ticket,
+    free_port,
+    run_cli,
+    running_bot,
+    submit_move,
+    updates_to,
+)
 from ui import ids
 
 REPLAY, BILLING = "C0REPLAY", "C0BILLING"
@@ -232,20 +241,6 @@ def test_a_burst_in_one_triage_channel_does_not_fold_another_areas_cards(
         assert bot.sql("SELECT count(*) FROM triage_batches") == [(0,)]
 
 
-def submit_move(bot: BotUnderTest, number: int, area: str, *, user: str, channel: str = TRIAGE) -> None:
-    """`user` submits the Move to… form of ticket `number`, opened from its card in `channel`."""
-    form = {
-        "id": f"V0MOVE{user}",
-        "type": "modal",
-        "blocks": [],
-        "callback_id": "ticket_move_modal",
-        "private_metadata": json.dumps({"c": channel, "s": "move", "m": str(number)}),
-    }
-    values = {"area": {"area": {"type": "static_select", "selected_option": {"value": area}}}}
-    status, body, _ = bot.submit_view(form, values, user=user)
-    assert status == 200 and body in (b"", b"{}"), body
-
-
 def test_two_quick_moves_leave_one_card_in_the_last_area(slack: SlackStub, database_url: str, tmp_path: Path) -> None:
     """Two staff members both open Move to… on a ticket's card in the default triage channel; one
     moves it to Billing, whose card cannot go out yet (429), the other to Session replay: the
@@ -256,8 +251,8 @@ def test_two_quick_moves_leave_one_card_in_the_last_area(slack: SlackStub, datab
         slack.wait_for(lambda: bot.sql("SELECT triage_ts FROM tickets")[0][0])
         number = bot.sql("SELECT id FROM tickets")[0][0]
         slack.fail("chat.postMessage", 429, retry_after=1, channel=BILLING)
-        submit_move(bot, number, "Billing", user=STAFF)
-        submit_move(bot, number, "Session replay", user=STAFF_2)
+        submit_move(bot, number, "Billing", channel=TRIAGE)
+        submit_move(bot, number, "Session replay", channel=TRIAGE, user=STAFF_2)
         card = slack.wait_for(lambda: mirrors(slack, REPLAY))[0]
         slack.wait_for(lambda: bot.sql("SELECT triage_ts FROM tickets")[0][0] == card["ts"])
         slack.wait_for(lambda: not bot.sql("SELECT id FROM outbox WHERE state = 'pending'"), timeout=15)
@@ -280,7 +275,7 @@ def test_a_conversation_with_no_severity_yet_can_be_moved_to_an_area(
         actions = next(b for b in card["blocks"] if b["type"] == "actions")
         menu = next(e for e in actions["elements"] if e["type"] == "overflow")
         assert [o["value"] for o in menu["options"]] == [f"move:{number}"]  # Set severity is its own button
-        submit_move(bot, number, "Session replay", user=STAFF)
+        submit_move(bot, number, "Session replay", channel=TRIAGE)
         slack.wait_for(lambda: mirrors(slack, REPLAY))
         slack.wait_for(lambda: [u for u in updates_to(bot, card["ts"]) if "Moved to" in json.dumps(u)])
         assert bot.sql("SELECT area FROM tickets") == [("Session replay",)]

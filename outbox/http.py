@@ -13,6 +13,8 @@ import urllib.request
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
+from outbox.slack_errors import parse_retry_after
+
 RETRYABLE_4XX = frozenset({408, 429})
 _ANSWER_READ_MAX = 64 * 1024  # bytes of an answer read before the connection is closed
 
@@ -77,14 +79,7 @@ def post_json(request: HttpRequest) -> int:
         status = error.code
         error.close()
         if status >= 500 or status in RETRYABLE_4XX:
-            raise Unavailable(status, _retry_after(error.headers.get("Retry-After"))) from None
+            raise Unavailable(status, parse_retry_after(error.headers.get("Retry-After"), None)) from None
         if 300 <= status < 500:
             raise Refused(status) from None
         raise
-
-
-def _retry_after(raw: str | None) -> float | None:
-    try:
-        return max(float(raw), 0.0) if raw is not None else None
-    except ValueError:
-        return None

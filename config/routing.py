@@ -224,6 +224,8 @@ def parse_routing(data: Mapping[str, Any], path: Path | str = "<routing>") -> Ro
         problems.append(f"{key}: unknown key (expected [[area]] and [tiers.NAME] tables)")
     areas = _areas(data.get("area"), problems)
     tiers = _tiers(data.get("tiers", {}), problems)
+    if "area" not in data and not data.get("tiers"):
+        problems.append("the file holds no [[area]] and no [tiers.NAME] tables (list product areas, tiers or both)")
     if problems:
         raise RoutingFileError(path, problems)
     return Routing(areas=tuple(areas), tiers=tiers)
@@ -231,8 +233,7 @@ def parse_routing(data: Mapping[str, Any], path: Path | str = "<routing>") -> Ro
 
 def _areas(raw: Any, problems: list[str]) -> list[Area]:
     if raw is None:
-        problems.append("area: no [[area]] tables (list at least one product area)")
-        return []
+        return []  # tiers only: one triage channel (SUPPORT_TRIAGE_CHANNEL), no Area picker
     if not isinstance(raw, list):
         problems.append("area: must be [[area]] tables")
         return []

@@ -159,7 +159,7 @@ def build_runtime(settings: Settings, *, clock: Callable[[], datetime] = utcnow,
         followups,
         hooks,
         route=lambda area: ticket_route(settings, area),
-        movable=settings.routing is not None,
+        movable=settings.routing is not None and bool(settings.routing.areas),
     )
     outbox = Outbox(db, make_outbox_client(settings), planner, clock=clock)
     outbox.watch(db)

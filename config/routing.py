@@ -195,7 +195,8 @@ class RoutingFileError(ConfigError):
 
     def __init__(self, path: Path | str, problems: list[str]) -> None:
         self.path = str(path)
-        self.problems = [f"{self.path}: {p}" for p in problems]
+        # One line each, whatever the file holds (a quoted key may contain a line break).
+        self.problems = [f"{self.path}: {p}".replace("\r", "\\r").replace("\n", "\\n") for p in problems]
         super().__init__(SETTING, "\n".join(self.problems))
 
     def __str__(self) -> str:
@@ -210,7 +211,7 @@ def load_routing(path: Path | str) -> Routing:
     except OSError as exc:
         raise RoutingFileError(path, [f"cannot read the file ({exc.strerror or exc})"]) from None
     try:
-        data = tomllib.loads(raw.decode("utf-8"))
+        data = tomllib.loads(raw.decode("utf-8-sig"))  # a BOM, as some Windows editors write one, is fine
     except (UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
         raise RoutingFileError(path, [f"is not valid TOML ({exc})"]) from None
     return parse_routing(data, path)
@@ -223,6 +224,8 @@ def parse_routing(data: Mapping[str, Any], path: Path | str = "<routing>") -> Ro
         problems.append(f"{key}: unknown key (expected [[area]] and [tiers.NAME] tables)")
     areas = _areas(data.get("area"), problems)
     tiers = _tiers(data.get("tiers", {}), problems)
+    if "area" not in data and not data.get("tiers"):
+        problems.append("the file holds no [[area]] and no [tiers.NAME] tables (list product areas, tiers or both)")
     if problems:
         raise RoutingFileError(path, problems)
     return Routing(areas=tuple(areas), tiers=tiers)
@@ -230,8 +233,7 @@ def parse_routing(data: Mapping[str, Any], path: Path | str = "<routing>") -> Ro
 
 def _areas(raw: Any, problems: list[str]) -> list[Area]:
     if raw is None:
-        problems.append("area: no [[area]] tables (list at least one product area)")
-        return []
+        return []  # tiers only: one triage channel (SUPPORT_TRIAGE_CHANNEL), no Area picker
     if not isinstance(raw, list):
         problems.append("area: must be [[area]] tables")
         return []

@@ -45,15 +45,26 @@ class Mode(StrEnum):
     DATABASE = "database"  # CLI commands that only read or migrate the database
 
 
+MAX_DURATION = timedelta(days=36500)  # 100 years: "never", as far as a support desk goes
+
+
 def parse_duration(value: str) -> timedelta:
-    """'30s', '15m', '2h', '7d' → timedelta. Raises ValueError on anything else (or zero)."""
+    """'30s', '15m', '2h', '7d' → timedelta. Raises ValueError on anything else (zero, or longer
+    than MAX_DURATION)."""
     match = _DURATION.match(value or "")
     if not match:
         raise ValueError(f"{value!r} is not a duration like 30s, 15m, 2h or 7d")
     amount = int(match.group(1))
     if amount <= 0:
         raise ValueError(f"{value!r} must be longer than zero")
-    return timedelta(**{_UNITS[match.group(2)]: amount})
+    try:
+        duration = timedelta(**{_UNITS[match.group(2)]: amount})
+    except OverflowError:
+        duration = None
+    if duration is None or duration > MAX_DURATION:
+        # A clock set that far ahead would overflow a datetime (year 9999) when a ticket is stamped.
+        raise ValueError(f"{value!r} is too long (at most {MAX_DURATION.days}d)")
+    return duration
 
 
 def normalize_database_url(url: str) -> str:

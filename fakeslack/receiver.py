@@ -35,6 +35,7 @@ class Receiver:
         self._ok_status = ok_status
         self._lock = threading.Lock()
         self._answers: list[int] = []  # statuses for the next requests, in order
+        self._location: str | None = None  # the Location header of a 3xx answer (`redirect_next`)
         self.requests: list[Received] = []
         receiver = self
 
@@ -47,6 +48,8 @@ class Receiver:
                     receiver.requests.append(Received(self.path, headers, body, status))
                 answer = b'{"status":"success"}' if status < 300 else b'{"status":"error"}'
                 self.send_response(status)
+                if 300 <= status < 400 and receiver._location:
+                    self.send_header("Location", receiver._location)
                 self.send_header("Content-Type", "application/json")
                 self.send_header("Content-Length", str(len(answer)))
                 self.end_headers()
@@ -69,6 +72,13 @@ class Receiver:
     def fail_next(self, count: int, status: int = 500) -> None:
         """Answer `status` to the next `count` requests (then the usual 2xx again)."""
         with self._lock:
+            self._answers.extend([status] * count)
+
+    def redirect_next(self, count: int, location: str, status: int = 301) -> None:
+        """Answer the next `count` requests with a redirect (`status`) to `location`, as a receiver
+        moved to https or to another path does."""
+        with self._lock:
+            self._location = location
             self._answers.extend([status] * count)
 
     def received(self, accepted_only: bool = False) -> list[Received]:

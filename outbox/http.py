@@ -1,7 +1,8 @@
 """One HTTP POST to somewhere other than Slack (a webhook receiver, PagerDuty), and what its answer means.
 
 2xx: delivered. 5xx, 408, a connection error or a timeout: try again later (the outbox's backoff);
-429: later too, after Retry-After when it says. Any other 4xx: `Refused`, the row fails for good.
+429: later too, after Retry-After when it says. A 3xx (never followed) or any other 4xx: `Refused`,
+the row fails for good.
 Nothing here logs the URL's path, the body or the headers: they may carry a secret.
 """
 
@@ -12,7 +13,10 @@ import urllib.request
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
+from outbox.slack_errors import parse_retry_after
+
 RETRYABLE_4XX = frozenset({408, 429})
+_ANSWER_READ_MAX = 64 * 1024  # bytes of an answer read before the connection is closed
 
 
 @dataclass(frozen=True)
@@ -48,6 +52,14 @@ class Unavailable(Exception):
         self.retry_after = retry_after
 
 
+class _NoRedirects(urllib.request.HTTPRedirectHandler):
+    """A 3xx is the receiver's answer, not an address to follow: urllib would re-send a POST
+    answered 301/302/303 as a GET without its body (and count that GET's 2xx as delivered)."""
+
+    def redirect_request(self, *args: object, **kwargs: object) -> None:
+        return None  # urllib then raises HTTPError with the 3xx status
+
+
 def post_json(request: HttpRequest) -> int:
     """POST `request` and return the 2xx status. Raises `Refused`, `Unavailable`, or OSError
     (connection refused, timeout, DNS...) which the outbox retries like `Unavailable`."""
@@ -60,21 +72,14 @@ def post_json(request: HttpRequest) -> int:
         method="POST",
     )
     try:
-        with urllib.request.urlopen(http, timeout=request.timeout) as response:  # noqa: S310
-            response.read()
+        with urllib.request.build_opener(_NoRedirects).open(http, timeout=request.timeout) as response:
+            response.read(_ANSWER_READ_MAX)  # nobody reads the answer: a huge one is not kept
             return response.status
     except urllib.error.HTTPError as error:
         status = error.code
         error.close()
         if status >= 500 or status in RETRYABLE_4XX:
-            raise Unavailable(status, _retry_after(error.headers.get("Retry-After"))) from None
+            raise Unavailable(status, parse_retry_after(error.headers.get("Retry-After"), None)) from None
         if 300 <= status < 500:
             raise Refused(status) from None
         raise
-
-
-def _retry_after(raw: str | None) -> float | None:
-    try:
-        return max(float(raw), 0.0) if raw is not None else None
-    except ValueError:
-        return None

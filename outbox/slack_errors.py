@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 from slack_sdk.errors import SlackApiError
 
 # Slack refused the post itself (too long, blocks it will not take): a smaller one may go.
@@ -35,11 +37,23 @@ def retry_after(error: SlackApiError) -> float | None:
         raw = headers.get("retry-after")
         if isinstance(raw, list):
             raw = raw[0] if raw else None
-        try:
-            return max(float(raw), 0.0) if raw is not None else 1.0
-        except ValueError:
-            return 1.0
+        return parse_retry_after(raw, default=1.0)
     return None
+
+
+MIN_WAIT, MAX_WAIT = 1.0, 3600.0  # seconds: a Retry-After of 0 must not make a tight loop
+
+
+def parse_retry_after(raw: object, default: float | None) -> float | None:
+    """A Retry-After header's seconds, kept within [MIN_WAIT, MAX_WAIT]; `default` when it is
+    missing or not a finite number ("", "soon", "nan", "inf", an HTTP date)."""
+    try:
+        seconds = float(str(raw)) if raw is not None else None
+    except ValueError:
+        seconds = None
+    if seconds is None or not math.isfinite(seconds):
+        return default
+    return min(max(seconds, MIN_WAIT), MAX_WAIT)
 
 
 def is_server_error(error: SlackApiError) -> bool:

@@ -35,7 +35,7 @@ from services.tickets import CLOSED, lock_ticket, ticket_action
 from services.unit_of_work import unit_of_work
 from store.db import insert_new
 from store.models import AssignmentRotation, Customer, Ticket
-from tickets.assignment import NO_GROUP, Candidates, active_user, group_members, next_in_rotation
+from tickets.assignment import EMPTY_GROUP, NO_GROUP, Candidates, active_user, group_members, next_in_rotation
 from ui.blocks import assignment_problem
 
 if TYPE_CHECKING:
@@ -120,6 +120,8 @@ def complete_assignment(deps: Deps, payload: dict[str, Any], answer: dict[str, A
     triage why nobody. Idempotent: a ticket assigned, closed or moved meanwhile is left alone."""
     bot = deps.directory.host().bot_user_id
     found = group_members(answer, (bot,)) if payload.get("group") else active_user(answer, (bot,))
+    if payload.get("group") and found.problem is None:
+        found = _assignable(deps, found.people)
     who = payload.get("group") or payload.get("user")
     number, policy = int(payload["ticket"]), str(payload["policy"])
     with unit_of_work(deps) as uow:
@@ -145,6 +147,25 @@ def complete_assignment(deps: Deps, payload: dict[str, Any], answer: dict[str, A
         key = f"{ASSIGNED_DM}:{payload['key']}"
         enqueue(uow.session, kind=PostKind.MESSAGE, dedupe_key=key, now=uow.now, ticket_id=ticket.id, payload=dm)
     log.info("ticket %s assigned to %s (%s)", number, chosen, policy)
+
+
+class MembersUnknown(RuntimeError):
+    """Slack could not say (just now) whether any member of the group may take a ticket: the
+    outbox retries the row later (its usual backoff)."""
+
+
+def _assignable(deps: Deps, members: tuple[str, ...]) -> Candidates:
+    """The group's members a ticket may go to, as a person's Reassign would allow: staff of our
+    workspace (not a guest), not deactivated, not a bot (users.info, cached by the directory).
+    Nobody assignable: EMPTY_GROUP. Raises MembersUnknown if nobody is known to be assignable
+    and some could not be looked up."""
+    verdicts = {member: deps.directory.assignable(member) for member in members}
+    people = tuple(member for member, ok in verdicts.items() if ok)
+    if people:
+        return Candidates(people)
+    if any(ok is None for ok in verdicts.values()):
+        raise MembersUnknown(f"could not look up {sum(ok is None for ok in verdicts.values())} member(s)")
+    return Candidates(problem=EMPTY_GROUP)
 
 
 def _unassigned(session: Session, payload: dict[str, Any], found: Candidates, who: str | None, now: datetime) -> None:

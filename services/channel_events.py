@@ -24,6 +24,7 @@ from services.channels import (
     open_tickets,
     staff_channels,
 )
+from services.tickets import restart_customer_waits
 from services.unit_of_work import UnitOfWork, unit_of_work
 from tickets.channels import ChannelState, GoneReason
 
@@ -87,11 +88,15 @@ def member_left(deps: Deps, *, channel_id: str, user_id: str, event_id: str, key
 
 
 def channel_back(deps: Deps, *, channel_id: str, event_id: str) -> None:
-    """The channel was unarchived: its open tickets' alarms resume."""
+    """The channel was unarchived: its open tickets' alarms resume, and the tickets waiting on the
+    customer start their wait over (reminder, then close)."""
     with unit_of_work(deps) as uow:
         if not uow.claim(event_id):
             return
-        _changed(deps, uow, channel_id, channel_unarchived(uow.session, channel_id=channel_id))
+        ticket_ids = channel_unarchived(uow.session, channel_id=channel_id)
+        # Nobody could answer in an archived channel: a ticket waiting on the customer waits anew.
+        restart_customer_waits(uow.session, ticket_ids, deps.sla_policy.pending, deps.clock())
+        _changed(deps, uow, channel_id, ticket_ids)
 
 
 def channel_named(deps: Deps, *, channel_id: str, name: str, event_id: str) -> None:

@@ -319,6 +319,11 @@ class PostPlanner:
 
     def _plan_triage_mirror(self, session: Session, row: OutboxRow) -> Post:
         ticket = self._ticket(session, row)
+        channel = self.triage_channel_of(ticket)
+        if ticket.triage_ts is not None and ticket.triage_channel_id == channel:
+            # Moved twice before the first move's card was out: every owed card would go to the
+            # latest area's channel, and the first one out is its card.
+            raise Settled(f"ticket {ticket.id} has its triage card in {channel} already")
         card_error = None
         if ticket.thread_ts is None:
             card_error = self._card_error(session, ticket)
@@ -341,8 +346,6 @@ class PostPlanner:
             movable=self._movable,
             tier=self._tier_label(ticket),
         )
-
-        channel = self.triage_channel_of(ticket)
 
         def on_sent(s: Session, ts: str) -> None:
             s.execute(_SET_TRIAGE_TS, {"ticket_id": ticket.id, "channel": channel, "ts": ts})

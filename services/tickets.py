@@ -591,6 +591,16 @@ def _start_pending(ticket: Ticket | Row, policy: PendingPolicy, now: datetime) -
     ticket.pending_reminded_at = None
 
 
+def restart_customer_waits(session: Session, ticket_ids: list[int], policy: PendingPolicy, now: datetime) -> None:
+    """The customer could not answer for a while (their channel was archived): those of
+    `ticket_ids` waiting on them start the wait over from `now`, reminder included."""
+    if not ticket_ids:
+        return
+    waiting = select(Ticket).where(Ticket.id.in_(ticket_ids), Ticket.status == Status.WAITING_ON_CUSTOMER.value)
+    for ticket in session.scalars(waiting.with_for_update()):
+        _start_pending(ticket, policy, now)
+
+
 def _stop_pending(ticket: Ticket | Row) -> None:
     """The ticket is not waiting on the customer (any more): no reminder, no close."""
     ticket.pending_since = ticket.pending_remind_at = ticket.pending_close_at = ticket.pending_reminded_at = None

@@ -103,7 +103,8 @@ class Directory:
         self._ttl = ttl_seconds
         self._max = max_entries
         self._host: HostIdentity | None = None
-        self._users: dict[str, tuple[bool, str | None, float]] = {}
+        # user id -> (staff, team id, active: not deactivated and not a bot, expires at)
+        self._users: dict[str, tuple[bool, str | None, bool, float]] = {}
         self._lock = threading.Lock()
 
     def host(self) -> HostIdentity:
@@ -169,9 +170,19 @@ class Directory:
         found = self._fetch(user_id)
         return found if found is not None else (False, None)
 
+    def assignable(self, user_id: str) -> bool | None:
+        """Whether a ticket may be given to `user_id`: staff (see `identify`), not deactivated and
+        not a bot; None if Slack could not say just now (nothing cached). Cached like `lookup`."""
+        cached = self._users.get(user_id)
+        if cached is None or cached[3] <= time.monotonic():
+            if self._fetch(user_id) is None:
+                return None
+            cached = self._users.get(user_id)
+        return bool(cached and cached[0] and cached[2])
+
     def _cached(self, user_id: str) -> tuple[bool, str | None] | None:
         cached = self._users.get(user_id)
-        if cached and cached[2] > time.monotonic():
+        if cached and cached[3] > time.monotonic():
             return cached[0], cached[1]
         return None
 
@@ -191,8 +202,9 @@ class Directory:
             return None
         team_id = user.get("team_id")
         staff = classify_user(user, host) is Who.STAFF
+        active = not user.get("deleted") and not user.get("is_bot")
         with self._lock:
             if len(self._users) >= self._max:
                 self._users.clear()
-            self._users[user_id] = (staff, team_id, now + self._ttl)
+            self._users[user_id] = (staff, team_id, active, now + self._ttl)
         return staff, team_id

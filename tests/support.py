@@ -243,6 +243,21 @@ def filed(bot: BotUnderTest, **kwargs: Any) -> dict[str, Any]:
     return {"number": number, "card_ts": card_ts, "triage_ts": triage_ts}
 
 
+def submit_move(bot: BotUnderTest, number: int, area: str, *, channel: str, user: str = STAFF) -> None:
+    """`user` submits the "Move to…" form of ticket `number` (opened from its card in `channel`)
+    with `area` picked; the form closes."""
+    form = {
+        "id": f"V0MOVE{number}{user}",
+        "type": "modal",
+        "blocks": [],
+        "callback_id": "ticket_move_modal",
+        "private_metadata": json.dumps({"c": channel, "s": "move", "m": str(number)}),
+    }
+    values = {"area": {"area": {"type": "static_select", "selected_option": {"value": area}}}}
+    status, body, _ = bot.submit_view(form, values, user=user)
+    assert status == 200 and body in (b"", b"{}"), body
+
+
 def updates_to(bot: BotUnderTest, ts: str) -> list[dict[str, Any]]:
     """The arguments of every chat.update of the message `ts`, oldest first."""
     return [c.args for c in bot.slack.calls_to("chat.update") if c.args["ts"] == ts]

@@ -261,17 +261,12 @@ def build_ticket_actions(ticket: TicketInfo, conversation: bool = False, movable
         if conversation:
             elements.append(_not_a_ticket_button(ticket.number))
     elements.append({"type": "users_select", "action_id": ids.TICKET_REASSIGN, "placeholder": _plain("Reassign")})
-    if not first_severity:
-        elements.append(
-            {
-                "type": "overflow",
-                "action_id": ids.TICKET_MORE,
-                "options": [
-                    {"text": _plain("Change severity"), "value": f"severity:{value}"},
-                    *([{"text": _plain("Move to…"), "value": f"move:{value}"}] if movable else []),
-                ],
-            }
-        )
+    # A conversation with no severity yet has its own Set severity button, but can be routed already.
+    more = [] if first_severity else [{"text": _plain("Change severity"), "value": f"severity:{value}"}]
+    if movable:
+        more.append({"text": _plain("Move to…"), "value": f"move:{value}"})
+    if more:
+        elements.append({"type": "overflow", "action_id": ids.TICKET_MORE, "options": more})
     return {"type": "actions", "block_id": f"{ids.TICKET_ACTIONS_BLOCK}{value}", "elements": elements}
 
 

@@ -17,7 +17,7 @@ import pytest
 from fakeslack import BOT_USER, CUSTOMER, CUSTOMER_CHANNEL, STAFF, STAFF_2, SlackStub
 from fakeslack.payloads import ticket_values
 from fakeslack.receiver import Receiver
-from tests.support import BotUnderTest, drained, running_bot, start_onboarding
+from tests.support import BotUnderTest, drained, running_bot, start_onboarding, submit_move
 
 REPLAY, BILLING, SURVEYS, PIPES, FLAGS = "C0REPLAY", "C0BILLING", "C0SURVEYS", "C0PIPES", "C0FLAGS"
 ALICE, BOB, CAROL = "U0ALICE", "U0BOB", "U0CAROL"
@@ -83,20 +83,6 @@ def file_in_area(bot: BotUnderTest, area: str | None, title: str = "Replays are 
     status, body, _ = bot.submit_view(bot.opened_view(), values, user=CUSTOMER)
     assert status == 200 and body in (b"", b"{}"), body
     return bot.sql("SELECT max(id) FROM tickets")[0][0]
-
-
-def move(bot: BotUnderTest, number: int, channel: str, area: str) -> None:
-    """Staff submit the "Move to…" form of ticket `number`, opened from its card in `channel`."""
-    form = {
-        "id": f"V0MOVE{area[:4].upper()}",
-        "type": "modal",
-        "blocks": [],
-        "callback_id": "ticket_move_modal",
-        "private_metadata": json.dumps({"c": channel, "s": "move", "m": str(number)}),
-    }
-    values = {"area": {"area": {"type": "static_select", "selected_option": {"value": area}}}}
-    status, body, _ = bot.submit_view(form, values, user=STAFF)
-    assert status == 200 and body in (b"", b"{}"), body
 
 
 def assignee(bot: BotUnderTest, number: int) -> str | None:
@@ -275,13 +261,13 @@ def test_a_group_slack_cannot_list_leaves_the_ticket_unassigned_and_tells_triage
 def test_moving_an_unassigned_ticket_into_a_round_robin_area_assigns_it(slack: SlackStub, bot: BotUnderTest) -> None:
     number = file_in_area(bot, "Surveys", "Actually a replay problem")
     slack.wait_for(lambda: bot.sql("SELECT triage_ts FROM tickets WHERE id = :n", n=number)[0][0])
-    move(bot, number, SURVEYS, "Session replay")
+    submit_move(bot, number, "Session replay", channel=SURVEYS)
     assert assigned(bot, number) == ALICE
     slack.wait_for(lambda: dms(slack, ALICE, number))
-    move(bot, number, REPLAY, "Surveys")  # to an area that assigns nobody: the assignee stays
+    submit_move(bot, number, "Surveys", channel=REPLAY)  # to an area that assigns nobody: the assignee stays
     drained(bot)
     assert bot.sql("SELECT area, assignee_id FROM tickets WHERE id = :n", n=number) == [("Surveys", ALICE)]
-    move(bot, number, SURVEYS, "Session replay")  # back, assigned already: nothing owed
+    submit_move(bot, number, "Session replay", channel=SURVEYS)  # back, assigned already: nothing owed
     drained(bot)
     assert bot.sql("SELECT area, assignee_id FROM tickets WHERE id = :n", n=number) == [("Session replay", ALICE)]
     assert bot.sql("SELECT count(*) FROM outbox WHERE kind = 'assign'") == [(1,)]
@@ -301,3 +287,41 @@ def test_picks_made_at_once_by_several_workers_still_take_turns(slack: SlackStub
     got = sorted(assigned(bot, n) for n in numbers)
     assert got == [ALICE, ALICE, BOB, BOB, CAROL, CAROL]
     assert bot.sql("SELECT picks FROM assignment_rotations") == [(6,)]
+
+
+@pytest.mark.parametrize("who", ["guest", "deactivated"])
+def test_round_robin_skips_a_member_who_could_not_be_assigned_by_hand(
+    slack: SlackStub, bot: BotUnderTest, who: str
+) -> None:
+    """A guest of our workspace is a customer to the bot (Reassign refuses them); a deactivated
+    account cannot answer. Either may still be listed in the on-call group."""
+    if who == "guest":
+        slack.make_guest(BOB)
+    else:
+        slack.users[BOB]["deleted"] = True
+    numbers = [file_in_area(bot, "Session replay", f"Replays are blank {i}") for i in range(3)]
+    got = [assigned(bot, n) for n in numbers]
+    assert got == [ALICE, CAROL, ALICE]  # the others take turns; nobody is left unassigned
+
+
+def test_round_robin_waits_when_slack_cannot_say_who_may_take_it(slack: SlackStub, bot: BotUnderTest) -> None:
+    """users.info fails for every member (a Slack outage): the assignment is tried again later,
+    not given to someone unchecked nor dropped."""
+    for member in (ALICE, BOB, CAROL):
+        slack.fail_user(member, kind="server_error")  # each member's look-up, once
+    number = file_in_area(bot, "Session replay")
+    assert assigned(bot, number) == ALICE
+    drained(bot)
+    assert bot.sql("SELECT state, attempts FROM outbox WHERE kind = 'assign'") == [("sent", 2)]
+    assert [n for n in bot.slack.posts(REPLAY) if "Nobody was assigned" in n["text"]] == []
+
+
+def test_a_group_of_guests_only_leaves_the_ticket_unassigned_and_triage_told(
+    slack: SlackStub, bot: BotUnderTest
+) -> None:
+    for member in (ALICE, BOB, CAROL):
+        slack.make_guest(member)
+    number = file_in_area(bot, "Session replay")
+    note = slack.wait_for(lambda: [n for n in slack.posts(REPLAY) if "Nobody was assigned" in n["text"]])[0]
+    drained(bot)
+    assert f"#{number}" in note["text"] and assignee(bot, number) is None

@@ -183,3 +183,22 @@ def test_a_conversation_takes_the_tier_of_its_channel(slack: SlackStub, database
         assert seconds_to_due(bot, number) == 8 * 3600  # no severity, no Medium in the tier: untriaged
         set_severity(bot, number, "critical")
         assert seconds_to_due(bot, number) == 3
+
+
+def test_a_file_of_tiers_only_keeps_one_triage_channel_and_no_area_picker(
+    slack: SlackStub, database_url: str, tmp_path: Path
+) -> None:
+    path = tmp_path / "tiers.toml"
+    path.write_text('[tiers.Enterprise]\nfirst_response = { high = "4s" }\n', encoding="utf-8")
+    env = {"SUPPORT_ROUTING_FILE": str(path), "SUPPORT_ONBOARDING_WINDOW": "1s"}
+    with running_bot(slack, database_url, **env) as bot:
+        bot.join_channel(CUSTOMER_CHANNEL)
+        start_onboarding(bot, plan="enterprise")
+        time.sleep(1.1)
+        t = filed(bot, severity="high")
+        assert "area" not in [b.get("block_id") for b in bot.opened_view()["blocks"]]
+        assert bot.sql("SELECT tier, area, triage_channel_id FROM tickets") == [("Enterprise", None, TRIAGE)]
+        assert "within 4 s" in ack(bot, t["card_ts"])
+        mirror = next(p for p in slack.posts(TRIAGE) if p["ts"] == t["triage_ts"])
+        assert "Move to" not in json.dumps(mirror["blocks"])
+        drained(bot)

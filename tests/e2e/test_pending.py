@@ -200,3 +200,26 @@ def test_a_close_delay_not_longer_than_the_reminder_stops_start_up_with_one_line
     env["SUPPORT_PENDING_CLOSE"] = "5d"
     line = one_line(run_cli("migrate", env=env, cwd=tmp_path), "SUPPORT_PENDING_CLOSE")
     assert "SUPPORT_PENDING_REMIND" in line
+
+
+def test_a_ticket_waiting_in_a_channel_archived_meanwhile_is_reminded_before_it_is_closed(
+    slack: SlackStub, database_url: str
+) -> None:
+    """The customer's channel is archived while a ticket waits on them (nothing can be posted,
+    nobody can reply) and unarchived after SUPPORT_PENDING_CLOSE: the customer still gets the
+    reminder, and a chance to answer it, before the ticket is closed for want of a reply."""
+    with running_bot(slack, database_url, **SHORT) as bot:
+        t = waiting_ticket(bot)
+        slack.archive(CUSTOMER_CHANNEL)
+        bot.event({"type": "channel_archive", "channel": CUSTOMER_CHANNEL, "user": STAFF, "event_ts": "2.1"})
+        time.sleep(4.5)  # past the close while archived: nothing happens then
+        assert status(bot, t["number"]) == "waiting_on_customer"
+        slack.unarchive(CUSTOMER_CHANNEL)
+        bot.event({"type": "channel_unarchive", "channel": CUSTOMER_CHANNEL, "user": STAFF, "event_ts": "2.2"})
+        slack.wait_for(lambda: thread_posts(slack, t["card_ts"], REMINDER), timeout=10)
+        assert status(bot, t["number"]) == "waiting_on_customer"
+        # ...then the whole wait again: closed SUPPORT_PENDING_CLOSE after the unarchive, once.
+        slack.wait_for(lambda: thread_posts(slack, t["card_ts"], CLOSED), timeout=10)
+        drained(bot)
+        assert status(bot, t["number"]) == "resolved"
+        assert len(thread_posts(slack, t["card_ts"], REMINDER)) == 1

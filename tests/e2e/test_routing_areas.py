@@ -7,10 +7,20 @@ import json
 from pathlib import Path
 from typing import Any
 
-from fakeslack import CUSTOMER, CUSTOMER_CHANNEL, STAFF, TRIAGE, SlackStub, bot_env
+from fakeslack import CUSTOMER, CUSTOMER_CHANNEL, STAFF, STAFF_2, TRIAGE, SlackStub, bot_env
+from fakeslack.messages import customer_message
 from fakeslack.payloads import ticket_values
 from fakeslack.receiver import Receiver
-from tests.support import BotUnderTest, drained, file_ticket, free_port, run_cli, running_bot, updates_to
+from tests.support import (
+    BotUnderTest,
+    drained,
+    file_ticket,
+    free_port,
+    run_cli,
+    running_bot,
+    submit_move,
+    updates_to,
+)
 from ui import ids
 
 REPLAY, BILLING = "C0REPLAY", "C0BILLING"
@@ -229,3 +239,43 @@ def test_a_burst_in_one_triage_channel_does_not_fold_another_areas_cards(
         slack.wait_for(lambda: critical_mirrors(float("inf")) == 10, timeout=20)
         drained(bot)
         assert bot.sql("SELECT count(*) FROM triage_batches") == [(0,)]
+
+
+def test_two_quick_moves_leave_one_card_in_the_last_area(slack: SlackStub, database_url: str, tmp_path: Path) -> None:
+    """Two staff members both open Move to… on a ticket's card in the default triage channel; one
+    moves it to Billing, whose card cannot go out yet (429), the other to Session replay: the
+    ticket ends up with one card, in Session replay."""
+    with running_bot(slack, database_url, SUPPORT_ROUTING_FILE=routing_file(tmp_path)) as bot:
+        bot.join_channel(CUSTOMER_CHANNEL)
+        file_in_area(bot, None)
+        slack.wait_for(lambda: bot.sql("SELECT triage_ts FROM tickets")[0][0])
+        number = bot.sql("SELECT id FROM tickets")[0][0]
+        slack.fail("chat.postMessage", 429, retry_after=1, channel=BILLING)
+        submit_move(bot, number, "Billing", channel=TRIAGE)
+        submit_move(bot, number, "Session replay", channel=TRIAGE, user=STAFF_2)
+        card = slack.wait_for(lambda: mirrors(slack, REPLAY))[0]
+        slack.wait_for(lambda: bot.sql("SELECT triage_ts FROM tickets")[0][0] == card["ts"])
+        slack.wait_for(lambda: not bot.sql("SELECT id FROM outbox WHERE state = 'pending'"), timeout=15)
+        drained(bot)
+        assert len(mirrors(slack, REPLAY)) == 1 and mirrors(slack, BILLING) == []
+        assert bot.sql("SELECT area, triage_channel_id FROM tickets") == [("Session replay", REPLAY)]
+
+
+def test_a_conversation_with_no_severity_yet_can_be_moved_to_an_area(
+    slack: SlackStub, database_url: str, tmp_path: Path
+) -> None:
+    """A customer's plain message is a conversation, carded in the default triage channel until
+    routed: its card offers Move to… before anyone has given it a severity."""
+    with running_bot(slack, database_url, SUPPORT_ROUTING_FILE=routing_file(tmp_path)) as bot:
+        bot.join_channel(CUSTOMER_CHANNEL)
+        bot.event(customer_message(CUSTOMER_CHANNEL, "Replays are blank since this morning"))
+        card = slack.wait_for(lambda: mirrors(slack, TRIAGE))[0]
+        number = bot.sql("SELECT id FROM tickets")[0][0]
+        assert bot.sql("SELECT source, severity FROM tickets") == [("message", None)]
+        actions = next(b for b in card["blocks"] if b["type"] == "actions")
+        menu = next(e for e in actions["elements"] if e["type"] == "overflow")
+        assert [o["value"] for o in menu["options"]] == [f"move:{number}"]  # Set severity is its own button
+        submit_move(bot, number, "Session replay", channel=TRIAGE)
+        slack.wait_for(lambda: mirrors(slack, REPLAY))
+        slack.wait_for(lambda: [u for u in updates_to(bot, card["ts"]) if "Moved to" in json.dumps(u)])
+        assert bot.sql("SELECT area FROM tickets") == [("Session replay",)]

@@ -196,3 +196,23 @@ def test_a_conversation_and_its_replies_are_posted(hooked: BotUnderTest, receive
     assert reply["data"]["ts"] != said["ts"] and reply["data"]["from_staff"] is True
     assert of_type(receiver.received(), "ticket.status")[0]["data"]["new"] == "in_progress"
     assert all(verify(SECRET, r.headers, r.body) for r in receiver.received())
+
+
+@pytest.mark.parametrize("status", [301, 302, 307, 308])
+def test_a_redirect_is_not_followed_and_fails_the_event_with_a_note(
+    hooked: BotUnderTest, receiver: Receiver, status: int
+) -> None:
+    """A receiver that moved (http to https, another path) answers a redirect. Following it would
+    turn the POST into a GET without the event (301, 302) and count that as delivered: the event
+    would be lost. The redirect is a refusal, told to triage, like any other 3xx or 4xx."""
+    with Receiver(ok_status=200) as elsewhere:
+        receiver.redirect_next(1, elsewhere.url, status=status)
+        filed(hooked)
+        receiver.wait_for(lambda got: got)
+        drained(hooked)
+        assert elsewhere.received() == []
+        assert hooked.sql("SELECT state, last_error FROM outbox WHERE kind = 'webhook'") == [
+            ("failed", f"HTTP {status}")
+        ]
+        [note] = [p for p in hooked.slack.posts(TRIAGE) if "webhook receiver refused" in p["text"]]
+        assert f"HTTP {status} from 127.0.0.1" in note["text"]

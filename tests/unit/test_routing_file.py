@@ -109,7 +109,7 @@ def test_duplicate_names_are_refused_whatever_their_case(tmp_path: Path) -> None
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
-        ("", "area: no [[area]] tables (list at least one product area)"),
+        ("", "the file holds no [[area]] and no [tiers.NAME] tables"),
         (GOOD_AREA + "[routes]\nx = 1\n", "routes: unknown key (expected [[area]] and [tiers.NAME] tables)"),
         (GOOD_AREA + '[tiers.Scale]\nfirst_respons = { high = "1h" }\n', "tier 'Scale': first_respons: unknown key"),
         (GOOD_AREA + 'name = "x"\n', "is not valid TOML"),
@@ -178,3 +178,28 @@ def test_a_page_goes_to_the_area_s_pagerduty_service(tmp_path: Path) -> None:
     assert page_routing_key(settings, SimpleNamespace(area="Billing")) == "BILLINGKEY"  # type: ignore[arg-type]
     assert page_routing_key(settings, SimpleNamespace(area="Other")) == "GLOBALKEY"  # type: ignore[arg-type]
     assert page_routing_key(settings, SimpleNamespace(area=None)) == "GLOBALKEY"  # type: ignore[arg-type]
+
+
+def test_a_file_saved_with_a_byte_order_mark_is_read(tmp_path: Path) -> None:
+    path = tmp_path / "routing.toml"
+    path.write_bytes("\ufeff".encode() + GOOD_AREA.encode())  # as Notepad and some Windows editors save
+    assert [a.name for a in load_routing(path).areas] == ["Billing"]
+
+
+def test_a_duration_too_long_for_a_clock_is_a_problem_not_a_crash(tmp_path: Path) -> None:
+    text = GOOD_AREA + '[tiers.Cloud]\nfirst_response = { critical = "99999999999999d" }\n'
+    assert _problems(tmp_path, text) == [
+        "tier 'Cloud': first_response: critical: '99999999999999d' is not a duration like 30s, 15m, 2h or 7d"
+    ]
+
+
+def test_a_key_holding_a_line_break_is_still_one_line(tmp_path: Path) -> None:
+    problems = _problems(tmp_path, GOOD_AREA + '"chan\\nnel" = "C0X"\n')
+    assert len(problems) == 1 and "chan\\nnel: unknown key" in problems[0]
+
+
+def test_a_file_of_tiers_only_has_no_areas(tmp_path: Path) -> None:
+    path = tmp_path / "routing.toml"
+    path.write_text('[tiers.Enterprise]\nfirst_response = { high = "1h" }\n', encoding="utf-8")
+    routing = load_routing(path)
+    assert routing.areas == () and list(routing.tiers) == ["Enterprise"]

@@ -22,13 +22,14 @@ BASE_ENV = {"SLACK_BOT_TOKEN": "xoxb-1", "SLACK_SIGNING_SECRET": "s", "SUPPORT_T
         ("2h", timedelta(hours=2)),
         ("7d", timedelta(days=7)),
         (" 4h ", timedelta(hours=4)),
+        ("36500d", timedelta(days=36500)),
     ],
 )
 def test_parse_duration(raw: str, expected: timedelta) -> None:
     assert parse_duration(raw) == expected
 
 
-@pytest.mark.parametrize("raw", ["", "0m", "2w", "h", "1.5h", "-3m", "10"])
+@pytest.mark.parametrize("raw", ["", "0m", "2w", "h", "1.5h", "-3m", "10", "36501d", "9999999d", "99999999999999d"])
 def test_parse_duration_rejects(raw: str) -> None:
     with pytest.raises(ValueError):
         parse_duration(raw)

@@ -55,6 +55,9 @@ def main() -> None:
     parser.add_argument("--db", choices=["sqlite", "postgres"], default="sqlite")
     parser.add_argument("--rounds", type=int, default=4)
     parser.add_argument("--commands", type=int, default=600, help="per server, mode and round")
+    parser.add_argument(
+        "--rate", type=float, default=0.0, help="offer this many commands/s in all (open loop); default: closed loop"
+    )
     parser.add_argument("--plain-workers", type=int, default=1, help="gunicorn -w of the plain Bolt app (default 1)")
     parser.add_argument("--postgres-url", default=os.environ.get("BENCH_POSTGRES_URL", DEFAULT_POSTGRES_URL))
     args = parser.parse_args()
@@ -91,12 +94,14 @@ def main() -> None:
                 for mode in ACK_MODES:
                     for name, server in servers.items():
                         fresh = mode == "new connection"
-                        _ack_round(server, stub, chans, args.commands, fresh, True, tallies[(name, mode)])
+                        _ack_round(server, stub, chans, args.commands, fresh, True, tallies[(name, mode)], args.rate)
             opened = stub.arrivals("views.open", "trigger_id")
     finally:
         dbs.drop_all()
         shutil.rmtree(workdir, ignore_errors=True)
-    print(f"{args.db}, {ACK_CLIENTS} clients, {args.rounds} rounds x {args.commands} commands; x = to plain Bolt")
+    load = f"offered at {args.rate:g}/s (open loop)" if args.rate else "closed loop"
+    plan = f"{args.rounds} rounds x {args.commands} commands"
+    print(f"{args.db}, {ACK_CLIENTS} clients, {load}, {plan}; x = to plain Bolt")
     for mode in ACK_MODES:
         base = {**tallies[("plain+form", mode)].as_run("plain+form", "-", mode, 1)}
         base.update(_modal_latency(tallies[("plain+form", mode)].sent, opened))

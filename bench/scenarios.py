@@ -151,18 +151,26 @@ def _ack_plan(quick: bool) -> tuple[int, int]:
 
 
 def _ticket_ack_load(
-    server: ServerProcess, stub: Stub, clients: int, total: int, chans: list[str], fresh: bool
+    server: ServerProcess, stub: Stub, clients: int, total: int, chans: list[str], fresh: bool, rate: float = 0.0
 ) -> tuple[LoadStats, dict[str, float]]:
     """`total` /ticket commands from `clients` clients; returns the load's stats and when (time.monotonic)
-    each command's trigger_id was sent."""
+    each command's trigger_id was sent. `rate` > 0: offered at that many commands/s in all (open
+    loop: each client on a schedule, sending back to back only when behind), so servers of
+    different speed are compared under the same load; 0: closed loop (each sends when answered)."""
     per_client = max(1, total // clients)
     users = payloads.customers()
     sent: dict[str, float] = {}
+    interval = clients / rate if rate > 0 else 0.0
+    begin = time.monotonic()
 
     def worker(client: Client) -> None:
         channel = chans[client.index % len(chans)]
         user = users[client.index % len(users)]
-        for _ in range(per_client):
+        for n in range(per_client):
+            if interval:
+                wait = begin + (n + client.index / clients) * interval - time.monotonic()
+                if wait > 0:
+                    time.sleep(wait)
             body, content_type, trigger_id = payloads.slash(
                 stub, "/ticket", user=user, channel=channel, text="Dashboards slow"
             )
@@ -237,13 +245,20 @@ class _AckTally:
 
 
 def _ack_round(
-    server: ServerProcess, stub: RemoteStub, chans: list[str], total: int, fresh: bool, form: bool, tally: _AckTally
+    server: ServerProcess,
+    stub: RemoteStub,
+    chans: list[str],
+    total: int,
+    fresh: bool,
+    form: bool,
+    tally: _AckTally,
+    rate: float = 0.0,
 ) -> None:
     """One round of one server in one mode; a server that opens the form has until its last
     views.open reaches the stub (or 10 s) before the next server's round: its forms are its cost."""
     opened_before = stub.count("views.open")
     cpu_before = (server.cpu_seconds(), proc_cpu_seconds(stub.pid), postgres_cpu())
-    stats, sent = _ticket_ack_load(server, stub, ACK_CLIENTS, total, chans, fresh)
+    stats, sent = _ticket_ack_load(server, stub, ACK_CLIENTS, total, chans, fresh, rate)
     if form:
         _settle(lambda: stub.count("views.open") - opened_before >= len(sent), 10)
     tally.add(stats, sent)

@@ -89,6 +89,16 @@ def assignee(bot: BotUnderTest, number: int) -> str | None:
     return bot.sql("SELECT assignee_id FROM tickets WHERE id = :n", n=number)[0][0]
 
 
+def file_in_turn(bot: BotUnderTest, count: int) -> list[int]:
+    """`count` Session replay tickets, each filed once the one before has its assignee (filed at
+    once, their assignments may be made in any order by the outbox's parallel workers)."""
+    numbers = []
+    for i in range(count):
+        numbers.append(file_in_area(bot, "Session replay", f"Replays are blank {i}"))
+        assigned(bot, numbers[-1])
+    return numbers
+
+
 def assigned(bot: BotUnderTest, number: int) -> str:
     """Wait until ticket `number` has an assignee; return it."""
     return bot.slack.wait_for(lambda: assignee(bot, number))
@@ -107,7 +117,7 @@ def test_round_robin_gives_each_new_ticket_to_the_next_member_and_dms_them(
         running_bot(slack, database_url, SUPPORT_WEBHOOK_URL=receiver.url, **env) as bot,
     ):
         bot.join_channel(CUSTOMER_CHANNEL)
-        numbers = [file_in_area(bot, "Session replay", f"Replays are blank {i}") for i in range(4)]
+        numbers = file_in_turn(bot, 4)  # each assigned before the next is filed: the order is the rotation's
         got = [assigned(bot, n) for n in numbers]
         assert got == [ALICE, BOB, CAROL, ALICE]  # by user id, whatever order Slack lists them in
         call = slack.calls_to("usergroups.users.list")[0]
@@ -155,7 +165,7 @@ def test_the_rotation_survives_a_restart(slack: SlackStub, database_url: str, ro
 def test_round_robin_prefers_whoever_holds_the_fewest_open_tickets_of_the_area(
     slack: SlackStub, bot: BotUnderTest
 ) -> None:
-    one, two = (file_in_area(bot, "Session replay", t) for t in ("One", "Two"))
+    one, two = file_in_turn(bot, 2)
     assert (assigned(bot, one), assigned(bot, two)) == (ALICE, BOB)
     bot.click("ticket_resolve", user=STAFF, channel=CUSTOMER_CHANNEL, value=str(two))  # Bob's is done
     slack.wait_for(lambda: bot.sql("SELECT status FROM tickets WHERE id = :n", n=two)[0][0] == "resolved")
@@ -299,7 +309,7 @@ def test_round_robin_skips_a_member_who_could_not_be_assigned_by_hand(
         slack.make_guest(BOB)
     else:
         slack.users[BOB]["deleted"] = True
-    numbers = [file_in_area(bot, "Session replay", f"Replays are blank {i}") for i in range(3)]
+    numbers = file_in_turn(bot, 3)
     got = [assigned(bot, n) for n in numbers]
     assert got == [ALICE, CAROL, ALICE]  # the others take turns; nobody is left unassigned
 

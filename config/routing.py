@@ -203,6 +203,19 @@ class RoutingFileError(ConfigError):
         return "\n".join(f"{SETTING}: {p}" for p in self.problems)
 
 
+def check_round_robin(routing: Routing, path: Path | str, default_oncall: str | None) -> None:
+    """Raises RoutingFileError naming every round_robin area with nobody to take turns: no
+    `oncall` of its own and no SUPPORT_ONCALL (`default_oncall`)."""
+    problems = [
+        f"area {a.name!r}: assign: round_robin takes turns in the area's oncall group, and it has"
+        " no oncall (nor is SUPPORT_ONCALL set)"
+        for a in routing.areas
+        if a.assign == AssignPolicy.ROUND_ROBIN and not (a.oncall or default_oncall)
+    ]
+    if problems:
+        raise RoutingFileError(path, problems)
+
+
 def load_routing(path: Path | str) -> Routing:
     """Read and validate the routing file at `path`. Raises RoutingFileError (a ConfigError) when
     the file is missing, unreadable, not TOML, or holds any invalid area or tier."""

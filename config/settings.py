@@ -234,12 +234,17 @@ def _webhook(env: Mapping[str, str]) -> tuple[str | None, str | None]:
     return url, secret
 
 
-def _routing(env: Mapping[str, str]) -> Routing | None:
-    """SUPPORT_ROUTING_FILE: the path of the routing file (docs/routing.md), or None when unset."""
-    from config.routing import load_routing  # config.routing builds on this module's ConfigError
+def _routing(env: Mapping[str, str], oncall: str | None) -> Routing | None:
+    """SUPPORT_ROUTING_FILE: the path of the routing file (docs/routing.md), or None when unset.
+    `oncall`: SUPPORT_ONCALL, which a round_robin area without its own `oncall` takes turns in."""
+    from config.routing import check_round_robin, load_routing  # config.routing builds on ConfigError
 
     raw = (env.get("SUPPORT_ROUTING_FILE") or "").strip()
-    return load_routing(Path(raw)) if raw else None
+    if not raw:
+        return None
+    routing = load_routing(Path(raw))
+    check_round_robin(routing, Path(raw), oncall)
+    return routing
 
 
 def _port(raw: str | None, name: str = "PORT") -> int:
@@ -349,7 +354,7 @@ def load_settings(env: Mapping[str, str], mode: Mode = Mode.HTTP) -> Settings:
 
     return Settings(
         **common,
-        routing=_routing(env),
+        routing=_routing(env, oncall),
         webhook_url=webhook_url,
         webhook_secret=webhook_secret,
         pagerduty_routing_key=(env.get("SUPPORT_PAGERDUTY_ROUTING_KEY") or "").strip() or None,

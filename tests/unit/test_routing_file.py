@@ -203,3 +203,17 @@ def test_a_file_of_tiers_only_has_no_areas(tmp_path: Path) -> None:
     path.write_text('[tiers.Enterprise]\nfirst_response = { high = "1h" }\n', encoding="utf-8")
     routing = load_routing(path)
     assert routing.areas == () and list(routing.tiers) == ["Enterprise"]
+
+
+def test_a_round_robin_area_with_nobody_to_take_turns_stops_start_up(tmp_path: Path) -> None:
+    path = _write(tmp_path, GOOD_AREA + 'assign = "round_robin"\n')
+    with pytest.raises(ConfigError) as refused:
+        load_settings({**BASE_ENV, "SUPPORT_ROUTING_FILE": str(path)})
+    assert str(refused.value).splitlines() == [
+        f"SUPPORT_ROUTING_FILE: {path}: area 'Billing': assign: round_robin takes turns in the area's oncall"
+        " group, and it has no oncall (nor is SUPPORT_ONCALL set)"
+    ]
+    # SUPPORT_ONCALL gives it a group; so does its own oncall.
+    assert load_settings({**BASE_ENV, "SUPPORT_ROUTING_FILE": str(path), "SUPPORT_ONCALL": "S0ONCALL"}).routing
+    path.write_text(GOOD_AREA + 'assign = "round_robin"\noncall = "S0BILLING"\n', encoding="utf-8")
+    assert load_settings({**BASE_ENV, "SUPPORT_ROUTING_FILE": str(path)}).routing
